@@ -1,1 +1,3 @@
-return 0;
+using StreamDetect.Engine.Cli;
+
+return await StreamDetectCli.Build().Parse(args).InvokeAsync();

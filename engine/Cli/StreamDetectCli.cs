@@ -1,0 +1,16 @@
+using System.CommandLine;
+
+namespace StreamDetect.Engine.Cli;
+
+/// <summary>The `streamdetect` command line: one subcommand per file in this folder.</summary>
+public static class StreamDetectCli
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand(
+            "StreamDetect: detects anomalous user-behaviour sequences (bots, card testing, account takeover, " +
+            "fake orders, review spam, promotion abuse) in e-commerce event streams as they arrive.");
+        root.Options.Add(CommonOptions.Config);
+        return root;
+    }
+}

@@ -1,0 +1,14 @@
+namespace StreamDetect.Stages.Configuration;
+
+/// <summary>A configuration value is missing or invalid; the message names the HOCON key.</summary>
+public sealed class SettingsException : Exception
+{
+    public SettingsException(string key, string problem)
+        : base($"setting '{key}': {problem}")
+    {
+        Key = key;
+    }
+
+    /// <summary>Full HOCON path of the offending key, e.g. "streamdetect.validation.max-record-bytes".</summary>
+    public string Key { get; }
+}

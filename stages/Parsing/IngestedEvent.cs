@@ -1,0 +1,7 @@
+using StreamDetect.Models.Events;
+using StreamDetect.Stages.Sources;
+
+namespace StreamDetect.Stages.Parsing;
+
+/// <summary>A valid event and where it came from (for acknowledgement and de-duplication).</summary>
+public sealed record IngestedEvent(UserEvent Event, SourcePosition Position) : ParsedRecord(Position);
