@@ -44,6 +44,7 @@ internal sealed class ShopperSession
         _tempo = tempo;
         _browseOnly = browseOnly;
         _started = false;
+        _state = ShopperState.Login;
         _cartCount = 0;
         _currentItem = -1;
         _category = -1;

@@ -47,17 +47,19 @@ public sealed class TrafficGenerator
     {
         int users = Settings.Users;
         var queue = new PriorityQueue<UserTimeline, TimelineKey>(users);
+        var walkers = new Stack<ShopperSession>();
         for (int i = 0; i < users; i++)
         {
-            var timeline = new UserTimeline(_context, i);
-            if (timeline.MoveNext()) queue.Enqueue(timeline, new TimelineKey(timeline.Current.TimestampMs, i));
+            var timeline = new UserTimeline(_context, i, walkers);
+            if (timeline.MoveNext()) queue.Enqueue(timeline, new TimelineKey(timeline.PendingTimestampMs, i));
         }
         while (queue.TryPeek(out UserTimeline? timeline, out _))
         {
-            Interlocked.Increment(ref _produced);
-            yield return timeline.Current;
-            if (timeline.MoveNext()) queue.DequeueEnqueue(timeline, new TimelineKey(timeline.Current.TimestampMs, timeline.Index));
+            UserEvent next = timeline.Emit();
+            if (timeline.MoveNext()) queue.DequeueEnqueue(timeline, new TimelineKey(timeline.PendingTimestampMs, timeline.Index));
             else queue.Dequeue();
+            Interlocked.Increment(ref _produced);
+            yield return next;
         }
     }
 

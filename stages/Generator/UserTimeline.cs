@@ -8,8 +8,13 @@ namespace StreamDetect.Stages.Generator;
 /// process (the user's own sessions-per-day rate), and for an anomalous user the episode, due at its
 /// planned time (after the session in progress, if any), recorded in one go and then replayed. An anomalous
 /// user's first session is placed before the episode so every episode has normal history before it.
-/// Holds O(1) state outside an episode, so the merge of all users stays O(users) in memory.
 /// </summary>
+/// <remarks>
+/// Holds O(1) state outside an episode, so the merge of all users stays O(users) in memory. The pending
+/// event is kept as a <see cref="SessionStep"/> and becomes a <see cref="UserEvent"/> only when emitted, and
+/// session walkers come from a pool shared by the users of one enumeration: the many idle users then hold
+/// no young objects (cheap GCs) and the few active ones share a small, cache-hot set of walkers.
+/// </remarks>
 internal sealed class UserTimeline
 {
     private const long MinSessionGapMs = 60_000;
@@ -26,20 +31,24 @@ internal sealed class UserTimeline
     private readonly UserIdentity _identity;
     private readonly double _sessionsPerDay;
     private readonly double _tempo;
-    private readonly ShopperSession _session;
+    private readonly Stack<ShopperSession> _walkers;
+    private ShopperSession? _session;
     private readonly HashSet<int>? _purchased;
     private Phase _phase = Phase.Idle;
     private long _now;
     private long _nextSessionAt;
     private int _sessionNumber;
-    private string _sessionId = "";
+    private string? _sessionId;
     private string _device = "";
     private string _ip = "";
     private bool _episodeDue;
     private List<UserEvent>? _episodeEvents;
     private int _episodeCursor;
+    private SessionStep _pending;
+    private UserEvent? _pendingEpisodeEvent;
 
-    public UserTimeline(GenerationContext context, int index)
+    /// <param name="walkers">Pool of session walkers shared by the timelines of one enumeration.</param>
+    public UserTimeline(GenerationContext context, int index, Stack<ShopperSession> walkers)
     {
         _context = context;
         _index = index;
@@ -51,7 +60,7 @@ internal sealed class UserTimeline
         // Heavy-tailed activity: most users shop now and then, a few many times a day.
         _sessionsPerDay = Math.Min(settings.MaxSessionsPerDay, _rng.LogNormal(settings.SessionsPerDayMedian, settings.SessionsPerDaySigma));
         _tempo = _rng.LogNormal(1.0, 0.25);
-        _session = new ShopperSession(context.Catalog, context.Model);
+        _walkers = walkers;
         _now = context.StartMs;
         if (_plan is not null)
         {
@@ -69,10 +78,13 @@ internal sealed class UserTimeline
 
     public int Index => _index;
 
-    /// <summary>The event produced by the last successful <see cref="MoveNext"/>.</summary>
-    public UserEvent Current { get; private set; } = null!;
+    /// <summary>Time of the event found by the last successful <see cref="MoveNext"/> (epoch ms).</summary>
+    public long PendingTimestampMs => _now;
 
-    /// <summary>Produces the user's next event; false when the user has no more events in the period.</summary>
+    /// <summary>The event found by the last successful <see cref="MoveNext"/>, as a new <see cref="UserEvent"/>.</summary>
+    public UserEvent Emit() => _pendingEpisodeEvent ?? NormalEvent(_pending);
+
+    /// <summary>Finds the user's next event; false when the user has no more events in the period.</summary>
     public bool MoveNext()
     {
         while (true)
@@ -80,15 +92,15 @@ internal sealed class UserTimeline
             switch (_phase)
             {
                 case Phase.InSession:
-                    if (_session.TryNext(out SessionStep step))
+                    if (_session!.TryNext(out _pending))
                     {
-                        long ts = _now + step.GapMs;
+                        long ts = _now + _pending.GapMs;
                         if (ts >= _context.EndMs) return Finish();
                         _now = ts;
-                        if (_purchased is not null && step.Type == EventTypes.Purchase) _purchased.Add(step.Item);
-                        Current = NormalEvent(step);
+                        if (_purchased is not null && _pending.Type == EventTypes.Purchase) _purchased.Add(_pending.Item);
                         return true;
                     }
+                    ReturnWalker();
                     _nextSessionAt = NextSessionAfter(_now + MinSessionGapMs);
                     _phase = Phase.Idle;
                     break;
@@ -109,10 +121,11 @@ internal sealed class UserTimeline
                         UserEvent e = _episodeEvents[_episodeCursor++];
                         if (e.TimestampMs >= _context.EndMs) return Finish();
                         _now = e.TimestampMs;
-                        Current = e;
+                        _pendingEpisodeEvent = e;
                         return true;
                     }
                     _episodeEvents = null;
+                    _pendingEpisodeEvent = null;
                     if (!_episode!.ResumesNormalActivity) return Finish();
                     _nextSessionAt = NextSessionAfter(_now + ResumeAfterEpisodeMs);
                     _phase = Phase.Idle;
@@ -128,7 +141,19 @@ internal sealed class UserTimeline
     {
         _phase = Phase.Done;
         _episodeEvents = null;
+        _pendingEpisodeEvent = null;
+        ReturnWalker();
         return false;
+    }
+
+    private ShopperSession RentWalker() =>
+        _walkers.TryPop(out ShopperSession? walker) ? walker : new ShopperSession(_context.Catalog, _context.Model);
+
+    private void ReturnWalker()
+    {
+        if (_session is null) return;
+        _walkers.Push(_session);
+        _session = null;
     }
 
     private long NextSessionAfter(long fromMs) =>
@@ -137,8 +162,10 @@ internal sealed class UserTimeline
     private void BeginSession(long atMs)
     {
         _now = atMs;
-        _sessionId = NewSessionId();
+        _sessionNumber++;
+        _sessionId = null; // made when the session's first event is emitted, not while it waits in the queue
         (_device, _ip) = _identity.ForSession(_rng);
+        _session = RentWalker();
         _session.Begin(_rng, _tempo, browseOnly: _episode?.BrowseOnlyHistory == true);
         _phase = Phase.InSession;
     }
@@ -146,14 +173,18 @@ internal sealed class UserTimeline
     private void StartEpisode(long atMs)
     {
         _episodeDue = false;
-        var episode = new EpisodeContext(_context, _plan!, _userId, _rng, _identity, _tempo, atMs, NewSessionId, _session, _purchased);
+        ShopperSession walker = RentWalker();
+        var episode = new EpisodeContext(_context, _plan!, _userId, _rng, _identity, _tempo, atMs, NewSessionId, walker, _purchased);
         _episode!.Record(episode);
+        _walkers.Push(walker);
         _episodeEvents = episode.Events;
         _episodeCursor = 0;
         _phase = Phase.InEpisode;
     }
 
-    private string NewSessionId() => string.Create(CultureInfo.InvariantCulture, $"s-{_index + 1}-{++_sessionNumber}");
+    private string NewSessionId() => SessionId(++_sessionNumber);
+
+    private string SessionId(int number) => string.Create(CultureInfo.InvariantCulture, $"s-{_index + 1}-{number}");
 
     private UserEvent NormalEvent(in SessionStep step)
     {
@@ -167,7 +198,7 @@ internal sealed class UserTimeline
             Query = step.Query,
             Ip = _ip,
             Device = _device,
-            Session = _sessionId,
+            Session = _sessionId ??= SessionId(_sessionNumber),
             Label = 0,
         };
     }
