@@ -12,23 +12,23 @@ public static class GenCommand
 {
     public static Command Create()
     {
-        var users = new Option<int?>("--users")
+        var users = new Option<string?>("--users")
         {
             Description = "Number of simulated users [default: streamdetect.generator.users, 10000]",
             HelpName = "N",
         };
-        var days = new Option<int?>("--days")
+        var days = new Option<string?>("--days")
         {
             Description = "Length of the simulated period in days [default: streamdetect.generator.days, 7]",
             HelpName = "D",
         };
-        var anomalyRate = new Option<double?>("--anomaly-rate")
+        var anomalyRate = new Option<string?>("--anomaly-rate")
         {
             Description = "Fraction of users that are anomalous, in [0, 1], spread evenly over the 7 anomaly scenarios " +
                 "[default: streamdetect.generator.anomaly-rate, 0.02]",
             HelpName = "R",
         };
-        var seed = new Option<int?>("--seed")
+        var seed = new Option<string?>("--seed")
         {
             Description = "Random seed; the same seed and options give a byte-identical file [default: streamdetect.generator.seed, 7]",
             HelpName = "S",
@@ -78,8 +78,20 @@ public static class GenCommand
         return command;
     }
 
-    private static GeneratorSettings Apply(GeneratorSettings settings, int? users, int? days, double? rate, int? seed, string? start)
+    // Numbers are parsed here rather than by System.CommandLine so that a bad value is a usage error like any
+    // other (one line on stderr, exit code 2, stdout untouched).
+    private static GeneratorSettings Apply(GeneratorSettings settings, string? usersText, string? daysText, string? rateText, string? seedText, string? start)
     {
+        int? users = usersText is null ? null : ParseInt(usersText, "--users");
+        int? days = daysText is null ? null : ParseInt(daysText, "--days");
+        int? seed = seedText is null ? null : ParseInt(seedText, "--seed");
+        double? rate = null;
+        if (rateText is not null)
+        {
+            rate = double.TryParse(rateText, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed)
+                ? parsed
+                : throw new UserInputException($"--anomaly-rate '{rateText}' is not a number (a fraction in [0, 1], e.g. 0.02)");
+        }
         if (users is int u)
         {
             if (u <= 0) throw new UserInputException($"--users must be a positive number of users (got {u})");
@@ -108,21 +120,37 @@ public static class GenCommand
         return settings;
     }
 
+    private static int ParseInt(string text, string option) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+            ? value
+            : throw new UserInputException($"{option} '{text}' is not a whole number");
+
     private static int Run(GeneratorSettings settings, string outPath, string? truthPath, CancellationToken cancellation)
     {
         bool toStdout = outPath == "-";
         var generator = new TrafficGenerator(settings);
 
         // Open both files before generating anything, so a bad path fails at once, not after minutes.
-        using Stream? truthStream = truthPath is null ? null : OpenForWriting(truthPath, "--truth");
         using Stream events = toStdout ? Console.OpenStandardOutput() : OpenForWriting(outPath, "--out");
+        Stream? opened = null;
+        try
+        {
+            opened = truthPath is null ? null : OpenForWriting(truthPath, "--truth");
+        }
+        catch (UserInputException)
+        {
+            events.Dispose();
+            if (!toStdout) File.Delete(outPath); // leave nothing half-made behind
+            throw;
+        }
+        using Stream? truthStream = opened;
 
         if (truthStream is not null)
         {
             Guard(truthPath!, () => GeneratedTrafficWriter.WriteTruth(generator.Truth, truthStream));
         }
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"gen: {settings.Users:N0} users, {settings.Days} days from {settings.Start:yyyy-MM-ddTHH:mm:ssZ}, anomaly rate {settings.AnomalyRate}, seed {settings.Seed} -> {(toStdout ? "stdout" : outPath)}"));
+            $"gen: {settings.Users:N0} users, {settings.Days} day{(settings.Days == 1 ? "" : "s")} from {settings.Start:yyyy-MM-ddTHH:mm:ssZ}, anomaly rate {settings.AnomalyRate}, seed {settings.Seed} -> {(toStdout ? "stdout" : outPath)}"));
 
         GenerationSummary summary = null!;
         Guard(toStdout ? "stdout" : outPath, () => summary = GeneratedTrafficWriter.WriteEvents(generator, events,
