@@ -12,7 +12,7 @@ namespace StreamDetect.Stages.Generator;
 /// </summary>
 public sealed class ShopperSessionModel
 {
-    /// <summary>Index of "end" in the transition rows.</summary>
+    /// <summary>Number of states; also the index of "end" in the transition rows.</summary>
     private static readonly int StateCount = Enum.GetValues<ShopperState>().Length;
 
     private readonly double[] _startCumulative;
