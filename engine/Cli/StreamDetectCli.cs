@@ -12,6 +12,7 @@ public static class StreamDetectCli
             "fake orders, review spam, promotion abuse) in e-commerce event streams as they arrive.");
         root.Options.Add(CommonOptions.Config);
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(GenCommand.Create());
         return root;
     }
 }
