@@ -38,6 +38,7 @@ internal sealed class KafkaCommitterStage : GraphStageWithMaterializedValue<Sink
         private readonly HashSet<KafkaConsumerSession> _dirty = [];
         private readonly HashSet<KafkaConsumerSession> _all = [];
         private int _pending;
+        private bool _finishing;
 
         public Logic(KafkaCommitterStage stage, TaskCompletionSource completion) : base(stage.Shape)
         {
@@ -48,8 +49,10 @@ internal sealed class KafkaCommitterStage : GraphStageWithMaterializedValue<Sink
 
         public override void PreStart() => Pull(_stage.In);
 
-        public override void PostStop() =>
-            _completion.TrySetException(new AbruptStageTerminationException(this));
+        public override void PostStop()
+        {
+            if (!_finishing) _completion.TrySetException(new AbruptStageTerminationException(this));
+        }
 
         protected override void OnTimer(object timerKey) => Flush();
 
@@ -75,6 +78,7 @@ internal sealed class KafkaCommitterStage : GraphStageWithMaterializedValue<Sink
         private void Finish(Exception? failure)
         {
             // Done is done, even when the stream failed: commit it.
+            _finishing = true;
             var commits = _all.Select(s => s.RequestCommit()).ToArray();
             var completion = _completion;
             Task.WhenAll(commits).ContinueWith(_ =>

@@ -27,6 +27,7 @@ namespace StreamDetect.Stages.Kafka;
 internal sealed class KafkaConsumerSession : IKafkaControl
 {
     private static readonly TimeSpan CommitRetryDelay = TimeSpan.FromSeconds(1);
+    private const int MaxPollBatch = 256;
 
     private readonly KafkaConsumerSettings _settings;
     private readonly bool _committable;
@@ -37,6 +38,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     private readonly Dictionary<string, string> _sourceNames = new(StringComparer.Ordinal);
     private readonly (string Version, byte[] Utf8)[] _schemaVersions;
     private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = new(MaxPollBatch);
 
     private List<TaskCompletionSource> _commitWaiters = [];
     private Action? _onAvailable;
@@ -284,36 +286,45 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                 _assignmentChanged = false;
             }
 
-            ConsumeResult<byte[]?, byte[]?>? result;
+            // Block for the first record, then take what librdkafka already has (up to a small batch) so
+            // the buffer lock and the stage wake-up are paid once per batch, not per record.
+            var batch = _batch;
+            batch.Clear();
             try
             {
-                result = consumer.Consume(_settings.PollTimeout);
+                var result = consumer.Consume(_settings.PollTimeout);
+                while (result is not null)
+                {
+                    if (!result.IsPartitionEOF) batch.Add(result);
+                    if (batch.Count >= MaxPollBatch) break;
+                    result = consumer.Consume(TimeSpan.Zero);
+                }
             }
             catch (ConsumeException e) when (!e.Error.IsFatal)
             {
                 _log.Warning("Kafka consume on {0}: {1}", _settings.GroupId, e.Error.Reason);
-                continue;
             }
-            if (result is null || result.IsPartitionEOF) continue;
-            Offer(result);
+            if (batch.Count > 0) Offer(batch);
         }
     }
 
-    private void Offer(ConsumeResult<byte[]?, byte[]?> result)
+    /// <summary>Converts polled records and appends them to the buffer (poll thread).</summary>
+    private void Offer(List<ConsumeResult<byte[]?, byte[]?>> batch)
     {
-        var partition = result.TopicPartition;
-        int epoch;
-        lock (_gate)
+        // Assignment changes only on this thread (rebalance callbacks run inside Consume), so reading
+        // _owned here is safe; writes to it are locked for the stage thread's sake.
+        var records = new List<CommittableRecord>(batch.Count);
+        foreach (var result in batch)
         {
-            if (_stopped || !_owned.TryGetValue(partition, out epoch)) return;
+            if (_owned.TryGetValue(result.TopicPartition, out int epoch))
+                records.Add(ToRecord(result, result.TopicPartition, epoch));
         }
-        var record = ToRecord(result, partition, epoch);
         Action? notify = null;
         lock (_gate)
         {
             if (_stopped) return;
-            _buffer.Enqueue(record);
-            if (_stageWaiting)
+            foreach (var record in records) _buffer.Enqueue(record);
+            if (_stageWaiting && _buffer.Count > 0)
             {
                 _stageWaiting = false;
                 notify = _onAvailable;
