@@ -235,7 +235,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             consumer.Subscribe(_settings.Topics);
             _log.Info("Kafka consumer started: {0}", _settings);
             PollUntilShutdown(consumer);
-            if (_committable) CommitNow(consumer);
+            if (_committable) CommitFinal(consumer);
             lock (_gate) _closing = true;
             consumer.Close();
         }
@@ -262,41 +262,45 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         while (true)
         {
-            bool commit, stopped;
+            bool commit, stopped, full;
+            int room;
             lock (_gate)
             {
+                // Buffer full: wait for the stage to take records. If it stays full a whole poll timeout
+                // (slow or stalled downstream), poll anyway with the partitions paused, so rebalances and
+                // the group session are still served while nothing more is fetched.
+                full = false;
                 while (!_shutdownRequested && !_commitRequested && !_stopped && _buffer.Count >= _settings.BufferSize)
                 {
                     _pollWaiting = true;
-                    Monitor.Wait(_gate, _settings.PollTimeout);
+                    if (!Monitor.Wait(_gate, _settings.PollTimeout) && _buffer.Count >= _settings.BufferSize)
+                    {
+                        full = true;
+                        break;
+                    }
                 }
                 _pollWaiting = false;
                 if (_shutdownRequested) return;
                 if (_fatal is not null) throw _fatal;
                 commit = _commitRequested || DateTime.UtcNow >= _commitRetryDue;
                 stopped = _stopped;
+                room = Math.Max(1, _settings.BufferSize - _buffer.Count);
             }
             if (commit && _committable) CommitNow(consumer);
             else if (commit) CompleteCommitWaiters();
-            if (stopped && (!_paused || _assignmentChanged))
-            {
-                var assignment = consumer.Assignment;
-                if (assignment.Count > 0) consumer.Pause(assignment);
-                _paused = true;
-                _assignmentChanged = false;
-            }
+            SetPaused(consumer, paused: stopped || full);
 
-            // Block for the first record, then take what librdkafka already has (up to a small batch) so
-            // the buffer lock and the stage wake-up are paid once per batch, not per record.
+            // Block for the first record, then take what librdkafka already has (up to the buffer's room)
+            // so the buffer lock and the stage wake-up are paid once per batch, not per record.
             var batch = _batch;
             batch.Clear();
             try
             {
-                var result = consumer.Consume(_settings.PollTimeout);
+                var result = consumer.Consume(stopped || full ? TimeSpan.Zero : _settings.PollTimeout);
                 while (result is not null)
                 {
                     if (!result.IsPartitionEOF) batch.Add(result);
-                    if (batch.Count >= MaxPollBatch) break;
+                    if (batch.Count >= Math.Min(room, MaxPollBatch)) break;
                     result = consumer.Consume(TimeSpan.Zero);
                 }
             }
@@ -306,6 +310,25 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             }
             if (batch.Count > 0) Offer(batch);
         }
+    }
+
+    /// <summary>Pauses or resumes fetching for the whole assignment (poll thread).</summary>
+    private void SetPaused(IConsumer<byte[]?, byte[]?> consumer, bool paused)
+    {
+        bool changed;
+        lock (_gate)
+        {
+            changed = _assignmentChanged;
+            _assignmentChanged = false;
+        }
+        if (paused == _paused && !(paused && changed)) return;
+        var assignment = consumer.Assignment;
+        if (assignment.Count > 0)
+        {
+            if (paused) consumer.Pause(assignment);
+            else consumer.Resume(assignment);
+        }
+        _paused = paused;
     }
 
     /// <summary>Converts polled records and appends them to the buffer (poll thread).</summary>
@@ -394,7 +417,8 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             if (drain) WaitForDrain(partitions);
             List<TopicPartitionOffset> offsets;
             lock (_gate) offsets = _tracker.PendingCommits(partitions);
-            if (offsets.Count > 0) TryCommit(consumer, offsets, "on revocation");
+            if (offsets.Count > 0 && !TryCommit(consumer, offsets, " on revocation"))
+                _log.Warning("Kafka consumer {0}: the next owner of {1} replays from their last commit", _settings.GroupId, string.Join(", ", partitions));
         }
         finally
         {
@@ -473,6 +497,19 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         }
     }
 
+    /// <summary>The last commit before closing: retried briefly (a rebalance in progress rejects it).</summary>
+    private void CommitFinal(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            CommitNow(consumer);
+            bool failed;
+            lock (_gate) failed = _commitRetryDue != DateTime.MaxValue;
+            if (!failed || attempt == 4) return;
+            consumer.Consume(TimeSpan.FromMilliseconds(100)); // serves a pending rebalance
+        }
+    }
+
     private void CompleteCommitWaiters()
     {
         List<TaskCompletionSource> waiters;
@@ -492,20 +529,20 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         {
             consumer.Commit(offsets);
             lock (_gate) _tracker.Committed(offsets);
-            if (_log.IsDebugEnabled) _log.Debug("Kafka consumer {0} committed {1} {2}", _settings.GroupId, string.Join(", ", offsets), when);
+            if (_log.IsDebugEnabled) _log.Debug("Kafka consumer {0} committed {1}{2}", _settings.GroupId, string.Join(", ", offsets), when);
             return true;
         }
         catch (TopicPartitionOffsetException e)
         {
             var succeeded = e.Results.Where(r => !r.Error.IsError).Select(r => r.TopicPartitionOffset).ToList();
             lock (_gate) _tracker.Committed(succeeded);
-            _log.Warning("Kafka consumer {0}: commit {1} partly failed: {2}", _settings.GroupId, when,
+            _log.Warning("Kafka consumer {0}: commit{1} partly failed: {2}", _settings.GroupId, when,
                 string.Join("; ", e.Results.Where(r => r.Error.IsError).Select(r => $"{r.TopicPartition}: {r.Error.Reason}")));
             return false;
         }
         catch (KafkaException e) when (!e.Error.IsFatal)
         {
-            _log.Warning("Kafka consumer {0}: commit {1} failed ({2}); it is retried", _settings.GroupId, when, e.Error.Reason);
+            _log.Warning("Kafka consumer {0}: commit{1} failed ({2})", _settings.GroupId, when, e.Error.Reason);
             return false;
         }
     }
