@@ -18,6 +18,7 @@ namespace StreamDetect.Integration.Tests.Kafka;
 internal sealed class ProcessingPipeline
 {
     private readonly ConcurrentQueue<ParsedRecord> _processed = new();
+    private readonly ConcurrentQueue<(SourcePosition Position, long Ticks)> _timeline = new();
 
     private ProcessingPipeline() { }
 
@@ -30,6 +31,9 @@ internal sealed class ProcessingPipeline
     public IReadOnlyCollection<ParsedRecord> Processed => _processed;
 
     public HashSet<SourcePosition> Positions => _processed.Select(p => p.Position).ToHashSet();
+
+    /// <summary>When each record finished "persisting" (Stopwatch ticks), main path only.</summary>
+    public IReadOnlyCollection<(SourcePosition Position, long Ticks)> Timeline => _timeline;
 
     /// <param name="commitIf">Whether a persisted record is reported done (false simulates a crash between persisting and committing).</param>
     /// <param name="delay">Simulated persistence time per record; records complete out of order.</param>
@@ -45,6 +49,7 @@ internal sealed class ProcessingPipeline
             {
                 if (delay > TimeSpan.Zero) await Task.Delay(TimeSpan.FromTicks(delay.Ticks * random.Next(1, 3)));
                 pipeline._processed.Enqueue(x.Parsed);
+                pipeline._timeline.Enqueue((x.Parsed.Position, Stopwatch.GetTimestamp()));
                 return x;
             })
             .Where(x => commitIf?.Invoke(x.Parsed) ?? true)
