@@ -1,8 +1,9 @@
 using System.CommandLine;
-using Akka.Streams.Dsl;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline;
+using Akka.Streams.Dsl;
 using StreamDetect.Stages.DeadLetters;
+using StreamDetect.Stages.Generator;
 using StreamDetect.Stages.Parsing;
 using StreamDetect.Stages.Sources;
 using StreamDetect.Stages.Validation;
@@ -60,16 +61,30 @@ public static class RunCommand
         string? deadLetterPath = parse.GetValue(DeadLetters);
         string? summaryPath = parse.GetValue(SummaryJson);
 
-        if (input is null)
-            throw new UserInputException("--input is required until the generator source is available");
-        if (input != "-" && !File.Exists(input))
+        if (input is not null && input != "-" && !File.Exists(input))
             throw new UserInputException($"input file '{input}' does not exist");
 
-        var fileSettings = FileSourceSettings.Create(config);
-        var reader = new RecordFileReader(input, validation.MaxRecordBytes, deadLetterSettings.MaxRawBytes, fileSettings.BufferSize);
         var progress = new ReadProgress();
-        var parser = new EventParser(validation);
-        var deadLetterSink = deadLetterPath is null ? DeadLetterFileSink.CountOnly() : DeadLetterFileSink.Create(deadLetterPath, deadLetterSettings);
+        Source<IngestedEvent, Task<DeadLetterSummary>> source;
+        IReadOnlyDictionary<string, string>? truth = null;
+        string sourceName;
+        if (input is null)
+        {
+            var generator = new TrafficGenerator(GeneratorSettings.Create(config));
+            truth = generator.Truth;
+            sourceName = $"generator ({generator.Settings.Users:N0} users, {generator.Settings.Days} days, seed {generator.Settings.Seed})";
+            source = EventSources.FromGenerator(generator, progress);
+        }
+        else
+        {
+            var fileSettings = FileSourceSettings.Create(config);
+            var reader = new RecordFileReader(input, validation.MaxRecordBytes, deadLetterSettings.MaxRawBytes, fileSettings.BufferSize);
+            var parser = new EventParser(validation);
+            var deadLetterSink = deadLetterPath is null ? DeadLetterFileSink.CountOnly() : DeadLetterFileSink.Create(deadLetterPath, deadLetterSettings);
+            source = EventSources.FromFile(reader, parser, deadLetterSink, progress);
+            sourceName = input;
+            if (TruthFile.FindBeside(input) is { } truthPath) truth = TruthFile.Read(truthPath);
+        }
 
         EngineHost host;
         try
@@ -89,7 +104,7 @@ public static class RunCommand
                 try
                 {
                     result = await job.RunAsync(
-                        EventSources.FromFile(reader, parser, deadLetterSink, progress),
+                        source,
                         IngestJob.CountingSink(parse.GetValue(DumpFeatures)),
                         () => progress.Records,
                         cancellation);
@@ -103,7 +118,7 @@ public static class RunCommand
                     throw new UserInputException($"'{input}': {e.Message}", e);
                 }
             }
-            var summary = RunSummaryBuilder.Build(input, result, host.Settings);
+            var summary = RunSummaryBuilder.Build(sourceName, result, host.Settings, truth);
             RunSummaryPrinter.Print(summary, Console.Out);
             if (summary.DeadLetters > 0)
             {

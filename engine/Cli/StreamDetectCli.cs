@@ -13,6 +13,7 @@ public static class StreamDetectCli
         root.Options.Add(CommonOptions.Config);
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(GenCommand.Create());
+        root.Subcommands.Add(StateCommand.Create());
         root.Subcommands.Add(KafkaMockCommand.Create());
         return root;
     }

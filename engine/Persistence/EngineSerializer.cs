@@ -71,9 +71,11 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         w.Write((byte)1);
         w.Write(s.EventsApplied);
         w.Write7BitEncodedInt(s.SourceMarks.Count);
-        foreach (var (key, mark) in s.SourceMarks)
+        foreach (var (stream, mark) in s.SourceMarks)
         {
-            w.Write(key);
+            w.Write(stream.Source);
+            w.Write(stream.Partition);
+            w.Write(stream.Epoch);
             w.Write(mark);
         }
         w.Write7BitEncodedInt(s.Users.Count);
@@ -90,8 +92,8 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         if (version != 1) throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {version} is not supported");
         long applied = r.ReadInt64();
         int markCount = r.Read7BitEncodedInt();
-        var marks = new Dictionary<string, long>(markCount, StringComparer.Ordinal);
-        for (int i = 0; i < markCount; i++) marks[r.ReadString()] = r.ReadInt64();
+        var marks = new Dictionary<SourceStream, long>(markCount);
+        for (int i = 0; i < markCount; i++) marks[new SourceStream(r.ReadString(), r.ReadInt32(), r.ReadInt64())] = r.ReadInt64();
         int userCount = r.Read7BitEncodedInt();
         var users = new Dictionary<string, UserBehaviorState>(userCount, StringComparer.Ordinal);
         for (int i = 0; i < userCount; i++)

@@ -22,18 +22,23 @@ public static class EventCodec
     public static void WriteBatch(BinaryWriter w, IReadOnlyList<PersistedEvent> events)
     {
         w.Write(Version);
-        var sources = new Dictionary<string, int>(StringComparer.Ordinal);
-        var order = new List<string>();
+        var sources = new Dictionary<(string, long), int>();
+        var order = new List<(string Source, long Epoch)>();
         foreach (var e in events)
         {
-            if (sources.TryAdd(e.Position.Source, order.Count)) order.Add(e.Position.Source);
+            var key = (e.Position.Source, e.Position.Epoch);
+            if (sources.TryAdd(key, order.Count)) order.Add(key);
         }
         w.Write7BitEncodedInt(order.Count);
-        foreach (string source in order) w.Write(source);
+        foreach (var (source, epoch) in order)
+        {
+            w.Write(source);
+            w.Write(epoch);
+        }
         w.Write7BitEncodedInt(events.Count);
         foreach (var e in events)
         {
-            w.Write7BitEncodedInt(sources[e.Position.Source]);
+            w.Write7BitEncodedInt(sources[(e.Position.Source, e.Position.Epoch)]);
             w.Write7BitEncodedInt(e.Position.Partition);
             w.Write7BitEncodedInt64(e.Position.Offset);
             WriteEvent(w, e.Event);
@@ -45,15 +50,15 @@ public static class EventCodec
         byte version = r.ReadByte();
         if (version != Version) throw new InvalidDataException($"event batch layout version {version} is not supported (this build reads {Version})");
         int sourceCount = r.Read7BitEncodedInt();
-        var sources = new string[sourceCount];
-        for (int i = 0; i < sourceCount; i++) sources[i] = r.ReadString();
+        var sources = new (string Source, long Epoch)[sourceCount];
+        for (int i = 0; i < sourceCount; i++) sources[i] = (r.ReadString(), r.ReadInt64());
         int count = r.Read7BitEncodedInt();
         var events = new List<PersistedEvent>(count);
         for (int i = 0; i < count; i++)
         {
             int source = r.Read7BitEncodedInt();
             if ((uint)source >= (uint)sourceCount) throw new InvalidDataException("event batch refers to an unknown source");
-            var position = new SourcePosition(sources[source], r.Read7BitEncodedInt(), r.Read7BitEncodedInt64());
+            var position = new SourcePosition(sources[source].Source, r.Read7BitEncodedInt(), r.Read7BitEncodedInt64(), sources[source].Epoch);
             events.Add(new PersistedEvent(ReadEvent(r), position));
         }
         return events;

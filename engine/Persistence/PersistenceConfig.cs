@@ -33,15 +33,17 @@ public static class PersistenceConfig
                 return (Sql(cs, ProviderName.SQLiteMS, parallelism: 1, isolation: "read-uncommitted"), new DataOptionsSetup(options));
             }
             case "postgres":
-                return (Sql(store.PostgresConnectionString, store.PostgresProvider, parallelism: 4, isolation: "read-committed"), null);
+                PostgresStore.EnsureSchema(store.PostgresConnectionString, store.PostgresSchema);
+                return (Sql(store.PostgresConnectionString, store.PostgresProvider, parallelism: 4, isolation: "read-committed", schema: store.PostgresSchema), null);
             default:
                 throw new ArgumentException($"unknown store kind '{store.Kind}'");
         }
     }
 
-    private static Config Sql(string connectionString, string provider, int parallelism, string isolation)
+    private static Config Sql(string connectionString, string provider, int parallelism, string isolation, string? schema = null)
     {
         string cs = connectionString.Replace("\\", "\\\\").Replace("\"", "\\\"");
+        string schemaSetting = schema is null ? "" : $"default.schema-name = \"{schema}\"";
         var config = ConfigurationFactory.ParseString($$"""
             akka.persistence {
               journal {
@@ -59,6 +61,7 @@ public static class PersistenceConfig
                   read-isolation-level = {{isolation}}
                   write-isolation-level = unspecified
                   tag-write-mode = Csv
+                  {{schemaSetting}}
                 }
               }
               snapshot-store {
@@ -70,6 +73,7 @@ public static class PersistenceConfig
                   warn-on-auto-init-fail = off
                   read-isolation-level = {{isolation}}
                   write-isolation-level = unspecified
+                  {{schemaSetting}}
                 }
               }
             }

@@ -21,6 +21,9 @@ public sealed record StoreSettings
     /// <summary>Npgsql connection string for kind = postgres.</summary>
     public string PostgresConnectionString { get; init; } = "";
 
+    /// <summary>PostgreSQL schema holding the journal and snapshot tables (created if missing).</summary>
+    public string PostgresSchema { get; init; } = "public";
+
     /// <summary>linq2db provider name for PostgreSQL.</summary>
     public string PostgresProvider { get; init; } = "PostgreSQL.15";
 
@@ -39,6 +42,7 @@ public sealed record StoreSettings
                 ? cs
                 : Environment.GetEnvironmentVariable("STREAMDETECT_PG") ?? "",
             PostgresProvider = r.String("postgres.provider-name"),
+            PostgresSchema = r.String("postgres.schema"),
         };
         if (settings.Kind == "postgres" && string.IsNullOrWhiteSpace(settings.PostgresConnectionString))
             throw new SettingsException(r.Key("postgres.connection-string"), "must be set when streamdetect.store.kind = postgres (e.g. Host=...;Database=...;Username=...;Password=...)");

@@ -5,7 +5,7 @@ namespace StreamDetect.Engine.Pipeline;
 /// <summary>Turns an <see cref="IngestResult"/> into the <see cref="RunSummary"/> printed and written by `run`.</summary>
 public static class RunSummaryBuilder
 {
-    public static RunSummary Build(string source, IngestResult result, EngineSettings settings)
+    public static RunSummary Build(string source, IngestResult result, EngineSettings settings, IReadOnlyDictionary<string, string>? truth)
     {
         var s = result.Statistics;
         var routing = result.Routing;
@@ -41,10 +41,8 @@ public static class RunSummaryBuilder
             summary.LabelledEvents = s.LabelledEvents;
             summary.LabelledAnomalousUsers = s.LabelledAnomalousUsers.Count;
         }
-        string? truthPath = TruthFile.FindBeside(source);
-        if (truthPath is not null)
+        if (truth is not null)
         {
-            var truth = TruthFile.Read(truthPath);
             summary.AnomalousUsersPerScenario = truth.Values.Where(v => v != "normal")
                 .GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
         }
