@@ -46,6 +46,8 @@ public static class EngineConfig
         {
             throw new ConfigFileException(path, $"cannot read: {e.Message}");
         }
+        if (HoconSyntaxCheck.FindProblem(text) is { } problem)
+            throw new ConfigFileException(path, $"not valid HOCON: {problem}");
         try
         {
             string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
@@ -69,6 +71,8 @@ public static class EngineConfig
         {
             throw new ConfigFileException(path, $"included file cannot be read: {e.Message}");
         }
+        if (HoconSyntaxCheck.FindProblem(text) is { } problem)
+            throw new ConfigFileException(path, $"not valid HOCON: {problem}");
         string includeDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? directory;
         return Akka.Configuration.Hocon.Parser.Parse(text, n => IncludeBeside(includeDirectory, n));
     }

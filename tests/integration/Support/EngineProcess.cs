@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace StreamDetect.Integration.Tests.Support;
+
+/// <summary>Runs the `streamdetect` executable as a separate process, as a user would.</summary>
+public sealed class EngineProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly TaskCompletionSource _stdoutDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stderrDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private EngineProcess(IEnumerable<string> arguments, string? workingDirectory)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "streamdetect.dll"));
+        foreach (string argument in arguments) info.ArgumentList.Add(argument);
+        _process = new Process { StartInfo = info };
+        _process.OutputDataReceived += (_, e) => Append(_stdout, e.Data, _stdoutDone);
+        _process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data, _stderrDone);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public static EngineProcess Start(string? workingDirectory, params string[] arguments) => new(arguments, workingDirectory);
+
+    /// <summary>Runs to completion and returns (exit code, stdout, stderr).</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string? workingDirectory, TimeSpan timeout, params string[] arguments)
+    {
+        using var process = Start(workingDirectory, arguments);
+        int code = await process.WaitAsync(timeout);
+        return (code, process.Stdout, process.Stderr);
+    }
+
+    public int Id => _process.Id;
+
+    public string Stdout
+    {
+        get { lock (_stdout) return _stdout.ToString(); }
+    }
+
+    public string Stderr
+    {
+        get { lock (_stderr) return _stderr.ToString(); }
+    }
+
+    public async Task<int> WaitAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout, TestContext.Current.CancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"streamdetect did not finish within {timeout}; stderr so far:\n{Stderr}");
+        }
+        await Task.WhenAll(_stdoutDone.Task, _stderrDone.Task).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs (the `kill -9` of the recovery tests).</summary>
+    public void KillHard()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.Dispose();
+    }
+
+    private static void Append(StringBuilder buffer, string? line, TaskCompletionSource done)
+    {
+        if (line is null)
+        {
+            done.TrySetResult();
+            return;
+        }
+        lock (buffer) buffer.AppendLine(line);
+    }
+}
