@@ -31,15 +31,18 @@ public sealed class IngestJob
 
     /// <summary>Runs the stream to completion and gathers the partitions' figures.</summary>
     /// <param name="recordsIn">Reads how many records the source produced (for the summary).</param>
+    /// <param name="acks">Receives the source acknowledgements of persisted events (e.g. Kafka offsets to commit), or null.</param>
     public async Task<IngestResult> RunAsync(
         Source<IngestedEvent, Task<DeadLetterSummary>> source,
         Sink<ScoringRequest, Task> downstream,
         Func<long> recordsIn,
-        CancellationToken cancellation)
+        CancellationToken cancellation,
+        Sink<object, Task>? acks = null)
     {
         var clock = Stopwatch.StartNew();
         var materializer = _host.System.Materializer();
-        var (deadLetters, done) = source
+        var ackSink = acks ?? Sink.Ignore<object>().MapMaterializedValue(t => (Task)t);
+        var ((deadLetters, acksDone), done) = source
             .Select(e =>
             {
                 Statistics.Add(e.Event);
@@ -51,11 +54,13 @@ public sealed class IngestJob
                 Routing.Add(reply);
                 return reply;
             })
+            .AlsoToMaterialized(Flow.Create<PartitionReply>().SelectMany(reply => reply.Acks).ToMaterialized(ackSink, Keep.Right), Keep.Both)
             .SelectMany(reply => reply.Requests)
             .ToMaterialized(downstream, Keep.Both)
             .Run(materializer);
 
         await done.WaitAsync(cancellation);
+        await acksDone.WaitAsync(cancellation);
         var deadLetterSummary = await deadLetters.WaitAsync(cancellation);
         var elapsed = clock.Elapsed;
         var partitions = await _host.PartitionStatsAsync(TimeSpan.FromSeconds(60));

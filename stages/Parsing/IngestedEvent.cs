@@ -9,4 +9,10 @@ public sealed record IngestedEvent(UserEvent Event, SourcePosition Position) : P
 {
     /// <summary>When the engine accepted the event (<see cref="Stopwatch.GetTimestamp"/>), for ingest-to-alert latency.</summary>
     public long ReceivedTicks { get; init; } = Stopwatch.GetTimestamp();
+
+    /// <summary>
+    /// What the source needs back once the event is persisted (a Kafka offset to commit), or null.
+    /// Stays in the stream: it is neither persisted nor sent to an entity on another node.
+    /// </summary>
+    public object? Ack { get; init; }
 }

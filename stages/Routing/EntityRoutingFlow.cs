@@ -19,8 +19,20 @@ public static class EntityRoutingFlow
         Flow.Create<IngestedEvent>()
             .GroupedWithin(settings.MaxBatch, settings.MaxWait)
             .SelectMany(batch => Split(batch, settings.Partitions))
-            .SelectAsync(settings.Parallelism, part => partitions.Ask<PartitionReply>(part, settings.AskTimeout))
+            .SelectAsync(settings.Parallelism, part => AskAsync(partitions, part, settings.AskTimeout))
             .Named("entity-routing");
+
+    private static async Task<PartitionReply> AskAsync(IActorRef partitions, PartitionBatch part, TimeSpan timeout)
+    {
+        var reply = await partitions.Ask<PartitionReply>(part, timeout);
+        List<object>? acks = null;
+        foreach (var e in part.Events)
+        {
+            if (e.Ack is null) continue;
+            (acks ??= new List<object>(part.Events.Count)).Add(e.Ack);
+        }
+        return acks is null ? reply : reply with { Acks = acks };
+    }
 
     /// <summary>Splits a micro-batch by partition; parts come out in order of each partition's first event.</summary>
     public static IReadOnlyList<PartitionBatch> Split(IEnumerable<IngestedEvent> batch, int partitions)

@@ -9,6 +9,9 @@ namespace StreamDetect.Stages.Routing;
 /// </summary>
 public sealed record PartitionReply(int Partition, IReadOnlyList<ScoringRequest> Requests, int Accepted, int Duplicates, int NewUsers, bool SnapshotTaken)
 {
-    /// <summary>The batch's events (accepted and duplicates), for source acknowledgement.</summary>
-    public IReadOnlyList<Sources.SourcePosition> Positions { get; init; } = [];
+    /// <summary>
+    /// The source acknowledgements (<see cref="Parsing.IngestedEvent.Ack"/>) of the batch's events,
+    /// accepted and replayed alike: all of them are now safely persisted. Set by the routing flow.
+    /// </summary>
+    public IReadOnlyList<object> Acks { get; init; } = [];
 }
