@@ -54,6 +54,7 @@ public sealed class UserPartition : ReceivePersistentActor
         Recover<RecoveryCompleted>(_ => _recoveryMs = _recovery.ElapsedMilliseconds);
 
         Command<PartitionBatch>(OnBatch);
+        Command<ModelStateUpdate>(OnModelState);
         Command<GetPartitionStats>(_ => Sender.Tell(Stats()));
         Command<GetUserStates>(_ => Sender.Tell(new UserStates(_partition, SerializeUsers())));
         Command<SaveSnapshotSuccess>(success =>
@@ -121,6 +122,19 @@ public sealed class UserPartition : ReceivePersistentActor
             }
             sender.Tell(new PartitionReply(_partition, requests, persisted.Events.Count, duplicates, newUsers, snapshot));
         });
+    }
+
+    /// <summary>
+    /// Keeps a user's model state unless the entity already holds a later one of the same model. Not
+    /// journaled (it is derived from events and rebuilt from the window when lost); snapshots keep it.
+    /// </summary>
+    private void OnModelState(ModelStateUpdate update)
+    {
+        if (!_users.TryGetValue(update.UserId, out var state)) return;
+        var current = state.ModelState;
+        if (current is not null && current.ModelKey == update.Slot.ModelKey && current.EventsFolded >= update.Slot.EventsFolded) return;
+        if (update.Slot.EventsFolded > state.EventCount) return; // from a future this entity has not persisted
+        state.ModelState = update.Slot;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Stages.Routing;
+using StreamDetect.Stages.Scoring;
 
 namespace StreamDetect.Engine.Hosting;
 
@@ -19,6 +20,7 @@ public sealed class LocalPartitions : ReceiveActor
         Receive<PartitionBatch>(m => Child(m.Partition).Forward(m));
         Receive<GetPartitionStats>(m => Child(m.Partition).Forward(m));
         Receive<GetUserStates>(m => Child(m.Partition).Forward(m));
+        Receive<ModelStateUpdate>(m => Child(m.Partition).Forward(m));
     }
 
     public static Props Props(UserPartitionSettings settings) => Akka.Actor.Props.Create(() => new LocalPartitions(settings));

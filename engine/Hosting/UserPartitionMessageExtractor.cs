@@ -1,6 +1,7 @@
 using Akka.Cluster.Sharding;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Stages.Routing;
+using StreamDetect.Stages.Scoring;
 
 namespace StreamDetect.Engine.Hosting;
 
@@ -23,6 +24,7 @@ public sealed class UserPartitionMessageExtractor(int shards) : IMessageExtracto
     private static int? PartitionOf(object message) => message switch
     {
         PartitionBatch b => b.Partition,
+        ModelStateUpdate m => m.Partition,
         GetPartitionStats s => s.Partition,
         GetUserStates u => u.Partition,
         _ => null,

@@ -1,3 +1,4 @@
+using StreamDetect.Stages.Feedback;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;

@@ -3,6 +3,8 @@ using Akka.TestKit.Xunit;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Engine.Persistence;
 using StreamDetect.Models.Events;
+using StreamDetect.Models.Features;
+using StreamDetect.Stages.Scoring;
 using StreamDetect.Stages.Parsing;
 using StreamDetect.Stages.Routing;
 using StreamDetect.Stages.Sources;
@@ -110,6 +112,32 @@ public sealed class UserPartitionTests : TestKit
             recovered.Tell(new PartitionBatch(id, [Event("u1", 24)]));
             Assert.Equal(1, ExpectMsg<PartitionReply>().Duplicates);
         }
+    }
+
+    [Fact]
+    public void A_current_model_state_is_handed_back_with_only_the_new_events_and_a_stale_one_is_ignored()
+    {
+        var partition = Partition(5);
+        partition.Tell(new PartitionBatch(5, [Event("a", 1), Event("a", 2), Event("a", 3)]));
+        var first = Assert.Single(ExpectMsg<PartitionReply>().Requests);
+        Assert.Equal(3, first.Window.Length); // no state yet: the whole window
+        Assert.Null(first.State);
+
+        partition.Tell(new ModelStateUpdate(5, "a", new ModelStateSlot("lstm@1", 3, [0.5f])));
+        partition.Tell(new ModelStateUpdate(5, "a", new ModelStateSlot("lstm@1", 2, [9f]))); // older: ignored
+        partition.Tell(new PartitionBatch(5, [Event("a", 4)]));
+        var second = Assert.Single(ExpectMsg<PartitionReply>().Requests);
+
+        Assert.Equal("lstm@1", second.State!.ModelKey);
+        Assert.Equal([0.5f], second.State.Values);
+        Assert.Equal(1, second.NewEvents);
+        Assert.Single(second.Window); // the state covers everything before: only the new event travels
+        Assert.Equal(4, second.EventCount);
+
+        // a state that has not seen the latest events is not current: the whole window travels again
+        partition.Tell(new PartitionBatch(5, [Event("a", 5)]));
+        var third = Assert.Single(ExpectMsg<PartitionReply>().Requests);
+        Assert.Equal(5, third.Window.Length);
     }
 
     [Fact]

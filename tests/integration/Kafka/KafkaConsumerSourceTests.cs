@@ -1,3 +1,4 @@
+using StreamDetect.Stages.Feedback;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;

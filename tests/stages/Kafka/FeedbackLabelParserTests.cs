@@ -1,3 +1,4 @@
+using StreamDetect.Stages.Feedback;
 using System.Text;
 using StreamDetect.Stages.Kafka;
 

@@ -1,4 +1,4 @@
-namespace StreamDetect.Stages.Kafka;
+namespace StreamDetect.Stages.Feedback;
 
 /// <summary>
 /// An analyst's verdict on a user (and optionally on one alert): 1 = really anomalous, 0 = false alarm.

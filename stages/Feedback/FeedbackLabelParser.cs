@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace StreamDetect.Stages.Kafka;
+namespace StreamDetect.Stages.Feedback;
 
 /// <summary>
 /// Reads <c>{"userId":"u-1","label":1,"alertId":"a-9"}</c> (alertId optional, other fields ignored) and
