@@ -2,18 +2,28 @@ using Akka.Actor;
 using Akka.Serialization;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Models.Features;
+using StreamDetect.Stages.Routing;
+using StreamDetect.Stages.Scoring;
 
 namespace StreamDetect.Engine.Persistence;
 
 /// <summary>
-/// Akka serializer for everything StreamDetect persists: journal rows (<see cref="EventsPersisted"/>)
-/// and partition snapshots. Explicit binary layouts with versions (never reflection JSON of internal
-/// types), so state written by this version is read by the next. Registered in hocon/streamdetect.conf.
+/// Akka serializer for everything StreamDetect persists — journal rows (<see cref="EventsPersisted"/>)
+/// and partition snapshots — and for the messages that cross nodes (<see cref="WireCodec"/>).
+/// Explicit binary layouts with versions (never reflection JSON of internal types), so state written
+/// by this version is read by the next. Registered in hocon/streamdetect.conf.
 /// </summary>
 public sealed class EngineSerializer : SerializerWithStringManifest
 {
     private const string EventsManifest = "E1";
     private const string SnapshotManifest = "S1";
+    private const string BatchManifest = "PB1";
+    private const string ReplyManifest = "PR1";
+    private const string ModelStateManifest = "MS1";
+    private const string GetStatsManifest = "GS1";
+    private const string StatsManifest = "ST1";
+    private const string GetUserStatesManifest = "GU1";
+    private const string UserStatesManifest = "US1";
 
     public EngineSerializer(ExtendedActorSystem system) : base(system)
     {
@@ -25,6 +35,13 @@ public sealed class EngineSerializer : SerializerWithStringManifest
     {
         EventsPersisted => EventsManifest,
         PartitionSnapshot => SnapshotManifest,
+        PartitionBatch => BatchManifest,
+        PartitionReply => ReplyManifest,
+        ModelStateUpdate => ModelStateManifest,
+        GetPartitionStats => GetStatsManifest,
+        PartitionStats => StatsManifest,
+        GetUserStates => GetUserStatesManifest,
+        UserStates => UserStatesManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not serialized by {nameof(EngineSerializer)}"),
     };
 
@@ -46,6 +63,29 @@ public sealed class EngineSerializer : SerializerWithStringManifest
                 case PartitionSnapshot snapshot:
                     WriteSnapshot(w, snapshot);
                     break;
+                case PartitionBatch batch:
+                    WireCodec.WriteBatch(w, batch);
+                    break;
+                case PartitionReply reply:
+                    WireCodec.WriteReply(w, reply);
+                    break;
+                case ModelStateUpdate update:
+                    w.Write(update.Partition);
+                    w.Write(update.UserId);
+                    WireCodec.WriteSlot(w, update.Slot);
+                    break;
+                case GetPartitionStats get:
+                    w.Write(get.Partition);
+                    break;
+                case PartitionStats stats:
+                    WireCodec.WriteStats(w, stats);
+                    break;
+                case GetUserStates get:
+                    w.Write(get.Partition);
+                    break;
+                case UserStates states:
+                    WireCodec.WriteUserStates(w, states);
+                    break;
                 default:
                     throw new ArgumentException($"{obj.GetType()} is not serialized by {nameof(EngineSerializer)}");
             }
@@ -62,6 +102,13 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         {
             EventsManifest => new EventsPersisted(EventCodec.ReadBatch(r)),
             SnapshotManifest => ReadSnapshot(r),
+            BatchManifest => WireCodec.ReadBatch(r),
+            ReplyManifest => WireCodec.ReadReply(r),
+            ModelStateManifest => new ModelStateUpdate(r.ReadInt32(), r.ReadString(), WireCodec.ReadSlot(r)!),
+            GetStatsManifest => new GetPartitionStats(r.ReadInt32()),
+            StatsManifest => WireCodec.ReadStats(r),
+            GetUserStatesManifest => new GetUserStates(r.ReadInt32()),
+            UserStatesManifest => WireCodec.ReadUserStates(r),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' (written by a newer StreamDetect?)"),
         };
     }
