@@ -4,12 +4,17 @@ using Akka.Configuration;
 namespace StreamDetect.Engine.Configuration;
 
 /// <summary>
-/// Loads the engine's HOCON: the embedded defaults (hocon/streamdetect.conf) with overlay files
-/// (`--config FILE`, later files win) and in-code overrides (command-line options) on top.
+/// Loads the engine's HOCON: the embedded defaults (hocon/streamdetect.conf), overlay files
+/// (`--config FILE`, later files win), the environment variable STREAMDETECT_HOCON (HOCON text; how
+/// containers set per-node values such as the hostname, since Akka's HOCON does not substitute
+/// environment variables), and in-code overrides (command-line options) on top.
 /// </summary>
 public static class EngineConfig
 {
     private static readonly Lazy<Config> Defaults = new(LoadDefaults);
+
+    /// <summary>Environment variable holding HOCON text applied over the overlay files.</summary>
+    public const string EnvironmentVariable = "STREAMDETECT_HOCON";
 
     /// <summary>The embedded defaults.</summary>
     public static Config Reference => Defaults.Value;
@@ -26,6 +31,12 @@ public static class EngineConfig
         foreach (string file in overlayFiles ?? [])
         {
             config = ParseFile(file).WithFallback(config);
+        }
+        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnvironment)
+        {
+            if (HoconSyntaxCheck.FindProblem(fromEnvironment) is { } problem)
+                throw new ConfigFileException("$" + EnvironmentVariable, $"not valid HOCON: {problem}");
+            config = ConfigurationFactory.ParseString(fromEnvironment).WithFallback(config);
         }
         if (!string.IsNullOrWhiteSpace(overrides))
         {

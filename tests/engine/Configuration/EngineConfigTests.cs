@@ -73,4 +73,17 @@ public sealed class EngineConfigTests
         Assert.Equal(64, engine.Routing.Partitions);
         Assert.Equal("sqlite", engine.Store.Kind);
     }
+
+    [Fact]
+    public void The_deployment_overlays_combine_into_valid_settings()
+    {
+        string hocon = Path.Combine(AppContext.BaseDirectory, "hocon");
+        var config = EngineConfig.Load(new[] { "cluster.conf", "postgres.conf", "kafka.conf" }.Select(f => Path.Combine(hocon, f)),
+            "streamdetect.store.postgres.connection-string = \"Host=db;Database=x\"");
+        var engine = StreamDetect.Engine.Hosting.EngineSettings.Create(config);
+        Assert.Equal("postgres", engine.Store.Kind);
+        Assert.Equal("kafka", StreamDetect.Engine.Pipeline.RunSettings.Create(config).Source);
+        Assert.Equal(4053, config.GetInt("akka.remote.dot-netty.tcp.port"));
+        Assert.Single(config.GetStringList("akka.cluster.seed-nodes"));
+    }
 }
