@@ -11,6 +11,8 @@ public static class StreamDetectCli
             "StreamDetect: detects anomalous user-behaviour sequences (bots, card testing, account takeover, " +
             "fake orders, review spam, promotion abuse) in e-commerce event streams as they arrive.");
         root.Options.Add(CommonOptions.Config);
+        root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         return root;
     }
 }
