@@ -7,6 +7,7 @@ using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Evaluation;
 using StreamDetect.Models.Persistence;
+using StreamDetect.Engine.Pipeline;
 
 namespace StreamDetect.Engine.Cli;
 
@@ -17,7 +18,7 @@ namespace StreamDetect.Engine.Cli;
 /// </summary>
 public static class EvalCommand
 {
-    public static Command Build()
+    public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Labelled event file (JSON Lines or CSV with labels); scenarios from FILE.truth.json beside it" };
         var model = new Option<string>("--model") { Description = "Model file written by `streamdetect train`" };
@@ -25,7 +26,7 @@ public static class EvalCommand
         var skipDays = new Option<string?>("--skip-days") { Description = "Evaluate from D days after midnight UTC of the first event's day (earlier events only warm up)" };
         var json = new Option<string?>("--json") { Description = "Also write the metrics as JSON to this file" };
         var scores = new Option<string?>("--scores") { Description = "Write one JSON line per user: {\"userId\",\"score\",\"threshold\",\"label\"}" };
-        var truth = new Option<string?>("--truth") { Description = "Truth file (JSON object userId -> scenario or \"normal\"); default: DATA.truth.json when it exists" };
+        var truth = new Option<string?>("--truth") { Description = "Truth file (JSON object userId -> scenario or \"normal\"); default: DATA.truth.json (or DATA without extension + .truth.json) when it exists" };
         var device = new Option<string?>("--device") { Description = "cpu, cuda or auto (cuda when available); default streamdetect.models.device" };
         var alertRate = new Option<string?>("--alert-rate") { Description = "Wanted alert rate on normal users over the period (picks the model's threshold); default streamdetect.models.alert-rate" };
         var threshold = new Option<string?>("--threshold") { Description = "Use this fixed threshold (calibrated score) instead of the model's fitted one" };
@@ -42,7 +43,7 @@ public static class EvalCommand
                 throw new UserInputException("give --from or --skip-days, not both");
             string? truthPath = parse.GetValue(truth);
             if (truthPath is not null && !File.Exists(truthPath)) throw new UserInputException($"--truth '{truthPath}' does not exist");
-            truthPath ??= File.Exists(TruthTable.PathFor(dataPath)) ? TruthTable.PathFor(dataPath) : null;
+            truthPath ??= TruthFile.FindBeside(dataPath);
             foreach (var (option, path) in new[] { ("--json", parse.GetValue(json)), ("--scores", parse.GetValue(scores)) })
             {
                 if (path is null) continue;
@@ -74,7 +75,7 @@ public static class EvalCommand
                 TruthTable table;
                 try
                 {
-                    table = truthPath is null ? TruthTable.Empty : TruthTable.Load(truthPath);
+                    table = truthPath is null ? TruthTable.Empty : new TruthTable(TruthFile.Read(truthPath));
                 }
                 catch (Exception e) when (e is InvalidDataException or IOException)
                 {

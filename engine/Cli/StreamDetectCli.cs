@@ -11,8 +11,9 @@ public static class StreamDetectCli
             "StreamDetect: detects anomalous user-behaviour sequences (bots, card testing, account takeover, " +
             "fake orders, review spam, promotion abuse) in e-commerce event streams as they arrive.");
         root.Options.Add(CommonOptions.Config);
-        root.Subcommands.Add(TrainCommand.Build());
-        root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         return root;
     }
 }

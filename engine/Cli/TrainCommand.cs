@@ -23,7 +23,7 @@ public static class TrainCommand
 {
     private const string ModelsBlock = "streamdetect.models";
 
-    public static Command Build()
+    public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Event file to train on (JSON Lines or CSV, time-ordered)" };
         var model = new Option<string>("--model")

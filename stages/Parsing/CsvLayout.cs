@@ -76,15 +76,15 @@ public sealed class CsvLayout
     }
 
     /// <summary>Decodes one CSV row and validates it.</summary>
-    public ParseResult Decode(ReadOnlySpan<byte> row, EventParser parser)
+    public DecodeResult Decode(ReadOnlySpan<byte> row, EventParser parser)
     {
         if (!System.Text.Unicode.Utf8.IsValid(row))
-            return new ParseResult(null, new Rejection(RejectionReason.InvalidEncoding, "row is not valid UTF-8"));
+            return new DecodeResult(null, new Rejection(RejectionReason.InvalidEncoding, "row is not valid UTF-8"));
         var cells = SplitLine(row, out string? error);
         if (error is not null)
-            return new ParseResult(null, new Rejection(RejectionReason.MalformedCsv, error));
+            return new DecodeResult(null, new Rejection(RejectionReason.MalformedCsv, error));
         if (cells.Count != _columns.Length)
-            return new ParseResult(null, new Rejection(RejectionReason.MalformedCsv, $"row has {cells.Count} columns, header has {_columns.Length}"));
+            return new DecodeResult(null, new Rejection(RejectionReason.MalformedCsv, $"row has {cells.Count} columns, header has {_columns.Length}"));
 
         var record = new EventRecord();
         for (int i = 0; i < cells.Count; i++)
@@ -105,13 +105,13 @@ public sealed class CsvLayout
                 case Field.Amount:
                     if (value is null) break;
                     if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double amount))
-                        return new ParseResult(null, new Rejection(RejectionReason.MalformedCsv, $"column {i + 1} (amount) is not a number"));
+                        return new DecodeResult(null, new Rejection(RejectionReason.MalformedCsv, $"column {i + 1} (amount) is not a number"));
                     record.Amount = amount;
                     break;
                 case Field.Label:
                     if (value is null) break;
                     if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int label))
-                        return new ParseResult(null, new Rejection(RejectionReason.MalformedCsv, $"column {i + 1} (label) is not an integer"));
+                        return new DecodeResult(null, new Rejection(RejectionReason.MalformedCsv, $"column {i + 1} (label) is not an integer"));
                     record.Label = label;
                     break;
             }

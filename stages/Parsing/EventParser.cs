@@ -35,7 +35,7 @@ public sealed class EventParser
     }
 
     /// <summary>Decodes and validates one JSON object.</summary>
-    public ParseResult ParseJson(ReadOnlySpan<byte> json)
+    public DecodeResult ParseJson(ReadOnlySpan<byte> json)
     {
         if (json.Length > _settings.MaxRecordBytes)
             return Reject(RejectionReason.Oversize, $"record is {json.Length} bytes, limit {_settings.MaxRecordBytes}");
@@ -57,7 +57,7 @@ public sealed class EventParser
     }
 
     /// <summary>Validates a decoded record (shared by the JSON and CSV decoders).</summary>
-    public ParseResult Validate(EventRecord r)
+    public DecodeResult Validate(EventRecord r)
     {
         if (string.IsNullOrWhiteSpace(r.UserId)) return Reject(RejectionReason.MissingField, "userId is missing or empty");
         if (!r.Ts.IsPresent) return Reject(RejectionReason.MissingField, "ts is missing");
@@ -91,15 +91,15 @@ public sealed class EventParser
             Session = r.Session,
             Label = r.Label,
         };
-        return new ParseResult(ev, null);
+        return new DecodeResult(ev, null);
     }
 
-    private ParseResult? TooLong(string? value, string field) =>
+    private DecodeResult? TooLong(string? value, string field) =>
         value is not null && value.Length > _settings.MaxFieldChars
             ? Reject(RejectionReason.OutOfRange, $"{field} is {value.Length} characters, limit {_settings.MaxFieldChars} (streamdetect.validation.max-field-chars)")
             : null;
 
-    private static ParseResult Reject(RejectionReason reason, string detail) => new(null, new Rejection(reason, detail));
+    private static DecodeResult Reject(RejectionReason reason, string detail) => new(null, new Rejection(reason, detail));
 
     private static string Describe(JsonException e)
     {

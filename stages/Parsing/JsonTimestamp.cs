@@ -34,7 +34,12 @@ public sealed class JsonTimestampConverter : JsonConverter<JsonTimestamp>
         {
             case JsonTokenType.String:
                 if (reader.TryGetDateTimeOffset(out var time))
+                {
+                    // A time without an offset means UTC here, never the machine's local zone.
+                    if (!HasOffset(reader.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence) : reader.ValueSpan))
+                        time = new DateTimeOffset(time.DateTime, TimeSpan.Zero);
                     return new JsonTimestamp(time.ToUnixTimeMilliseconds(), null);
+                }
                 string text = reader.GetString() ?? "";
                 if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double fromText)
                     && JsonTimestamp.FromEpochNumber(fromText) is long ms)
@@ -50,6 +55,14 @@ public sealed class JsonTimestampConverter : JsonConverter<JsonTimestamp>
                 reader.Skip();
                 return new JsonTimestamp(null, $"<{reader.TokenType}>");
         }
+    }
+
+    private static bool HasOffset(ReadOnlySpan<byte> text)
+    {
+        // yyyy-MM-ddTHH:mm:ss[.fff][Z|+hh:mm|-hh:mm]: look for Z or a sign after the date part.
+        for (int i = 10; i < text.Length; i++)
+            if (text[i] is (byte)'Z' or (byte)'z' or (byte)'+' or (byte)'-') return true;
+        return false;
     }
 
     public override void Write(Utf8JsonWriter writer, JsonTimestamp value, JsonSerializerOptions options)

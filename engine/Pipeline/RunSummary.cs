@@ -1,0 +1,45 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace StreamDetect.Engine.Pipeline;
+
+/// <summary>
+/// The machine-readable result of `streamdetect run` (`--summary-json FILE`). Keys are snake_case;
+/// sections that do not apply to a run (e.g. scenarios without labels) are omitted.
+/// </summary>
+public sealed class RunSummary
+{
+    public string Source { get; set; } = "";
+    public long EventsIn { get; set; }
+    public long EventsValid { get; set; }
+    public long DeadLetters { get; set; }
+    public Dictionary<string, long> DeadLetterReasons { get; set; } = new();
+    public int Users { get; set; }
+    public double ElapsedS { get; set; }
+    public double EventsPerS { get; set; }
+    public Dictionary<string, long> EventTypes { get; set; } = new();
+    public long? LabelledEvents { get; set; }
+
+    /// <summary>Anomalous users per scenario (from the truth file beside the input, or the generator).</summary>
+    public Dictionary<string, int>? AnomalousUsersPerScenario { get; set; }
+
+    /// <summary>Users with at least one event labelled 1 (when events carry labels).</summary>
+    public int? LabelledAnomalousUsers { get; set; }
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    public void WriteTo(string path)
+    {
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        File.WriteAllText(path, ToJson() + "\n");
+    }
+}
