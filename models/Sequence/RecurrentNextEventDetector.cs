@@ -215,9 +215,10 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
 
     /// <summary>
     /// Full-pass scoring of one user's whole history from the zero state (what training computes): every
-    /// event's surprise, and the user score after each event. Incremental scoring gives the same values.
+    /// event's surprise, the user score after each event, and the most likely type the model predicted for
+    /// each event before seeing it. Incremental scoring gives the same surprises and scores.
     /// </summary>
-    public (float[] Surprises, double[] Scores) ScoreSequence(IReadOnlyList<WindowEntry> entries)
+    public (float[] Surprises, double[] Scores, string[] Predicted) ScoreSequence(IReadOnlyList<WindowEntry> entries)
     {
         var window = entries.ToArray();
         var tokens = new long[window.Length * EventTokenizer.Fields];
@@ -241,13 +242,17 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         var scores = new double[window.Length];
         var ring = new float[_parameters.SurpriseWindow];
         Array.Fill(ring, float.NaN);
+        var predicted = new string[window.Length];
         for (int j = 0; j < window.Length; j++)
         {
+            int best = 0;
+            for (int t = 1; t < types; t++) if (typeLog[j * types + t] > typeLog[j * types + best]) best = t;
+            predicted[j] = _tokenizer.Vocabulary.NameOf(best);
             surprises[j] = EventSurprise(-typeLog[j * types + targets[j].Type], -gapLog[j * gaps + targets[j].Gap], targets[j].Type);
             SurpriseRing.Push(ring, surprises[j]);
             scores[j] = SurpriseRing.TopMean(ring, _parameters.AggregateTop);
         }
-        return (surprises, scores);
+        return (surprises, scores, predicted);
     }
 
     protected override void WriteSections(ModelFileWriter writer)
