@@ -2,6 +2,7 @@ using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Persistence;
 using StreamDetect.Models.Scaling;
+using StreamDetect.Models.Tensors;
 using StreamDetect.Models.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -43,12 +44,11 @@ public sealed class GanDetector : FeatureDetector
         using (var scope = NewDisposeScope())
         using (enable_grad())
         {
-            var x = tensor(scaled, [count, f], device: Device).requires_grad_(true);
+            var x = TensorTransfer.ToTensor(scaled.AsSpan(0, count * f), [count, f], Device).requires_grad_(true);
             var score = _critic.call(x).neg();
             score.sum().backward();
-            var saliency = (x.grad! * x).abs().cpu();
-            saliency.data<float>().CopyTo(contributions);
-            scores = score.detach().cpu().data<float>().ToArray();
+            TensorTransfer.CopyTo((x.grad! * x).abs(), contributions);
+            scores = TensorTransfer.ToFloatArray(score.detach());
         }
         return scores.Select(s => (double)s).ToArray();
     }

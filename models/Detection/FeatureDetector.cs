@@ -1,3 +1,4 @@
+using System.Buffers;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Scaling;
 using TorchSharp;
@@ -28,21 +29,33 @@ public abstract class FeatureDetector : AnomalyDetector
     protected sealed override ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch)
     {
         int n = batch.Count, f = FeatureSchema.Count;
-        var scaled = Scaler.Transform(batch, Clip);
-        var contributions = new float[n * f];
-        var raw = ScoreScaled(scaled, n, contributions);
-        var outputs = new ScoringOutput[n];
-        for (int r = 0; r < n; r++)
+        // Pooled: a batch of 1024 rows is ~440 KB per buffer, which would land on the large object heap every call.
+        var scaled = ArrayPool<float>.Shared.Rent(n * f);
+        var contributions = ArrayPool<float>.Shared.Rent(n * f);
+        try
         {
-            var explanation = Explanation.ForFeatures(Name, raw[r], TopContributions(batch[r].Features, contributions.AsSpan(r * f, f), ExplainTop));
-            outputs[r] = Output(raw[r], null, explanation);
+            for (int r = 0; r < n; r++) Scaler.Transform(batch[r].Features, scaled.AsSpan(r * f, f), Clip);
+            Array.Clear(contributions, 0, n * f);
+            var raw = ScoreScaled(scaled, n, contributions);
+            var outputs = new ScoringOutput[n];
+            for (int r = 0; r < n; r++)
+            {
+                double score = Calibration.Map(raw[r]);
+                var features = score >= ExplainFrom ? TopContributions(batch[r].Features, contributions.AsSpan(r * f, f), ExplainTop) : [];
+                outputs[r] = new ScoringOutput(score, null, Explanation.ForFeatures(Name, raw[r], features));
+            }
+            return outputs;
         }
-        return outputs;
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scaled);
+            ArrayPool<float>.Shared.Return(contributions);
+        }
     }
 
     /// <summary>
-    /// Raw scores of <paramref name="count"/> scaled rows (row-major); writes each feature's non-negative
-    /// contribution per row into <paramref name="contributions"/>.
+    /// Raw scores of the first <paramref name="count"/> scaled rows (row-major; the arrays may be longer);
+    /// writes each feature's non-negative contribution per row into <paramref name="contributions"/> (zeroed).
     /// </summary>
     protected abstract double[] ScoreScaled(float[] scaled, int count, float[] contributions);
 

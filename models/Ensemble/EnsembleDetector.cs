@@ -34,19 +34,39 @@ public sealed class EnsembleDetector : AnomalyDetector
 
     public override bool IsStateful => _members.Any(m => m.IsStateful);
 
+    public override double ExplainFrom
+    {
+        get => base.ExplainFrom;
+        set
+        {
+            base.ExplainFrom = value;
+            foreach (var member in _members ?? []) member.ExplainFrom = value;
+        }
+    }
+
     protected override ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch)
     {
         int n = batch.Count, members = _members.Length;
         string key = StateKey;
         var memberOutputs = new ScoringOutput[members][];
-        for (int m = 0; m < members; m++)
+        void ScoreMember(int m)
         {
             var member = _members[m];
+            if (!member.IsStateful)
+            {
+                memberOutputs[m] = member.ScoreBatch(batch); // stateless members ignore the state slot
+                return;
+            }
             var inputs = new ScoringInput[n];
-            for (int i = 0; i < n; i++)
-                inputs[i] = batch[i] with { State = member.IsStateful ? MemberState(batch[i].State, key, m) : null };
+            for (int i = 0; i < n; i++) inputs[i] = batch[i] with { State = MemberState(batch[i].State, key, m) };
             memberOutputs[m] = member.ScoreBatch(inputs);
         }
+        // Members are independent: on a multi-core machine the recurrent member's tensor work and the
+        // feature members' C# work run side by side.
+        if (_parameters.ParallelMembers && members > 1 && Environment.ProcessorCount > 1)
+            Parallel.For(0, members, ScoreMember);
+        else
+            for (int m = 0; m < members; m++) ScoreMember(m);
 
         var outputs = new ScoringOutput[n];
         var scores = new double[members];

@@ -10,4 +10,7 @@ public sealed record EnsembleHyperParameters
 
     /// <summary>Calibrated score at which a member votes "anomalous" (3 = 1 normal event in 1000).</summary>
     public double VoteLevel { get; init; } = 3;
+
+    /// <summary>Score the members of a batch in parallel (one task per member) when there are several cores.</summary>
+    public bool ParallelMembers { get; init; } = true;
 }

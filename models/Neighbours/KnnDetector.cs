@@ -2,6 +2,7 @@ using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Persistence;
 using StreamDetect.Models.Scaling;
+using StreamDetect.Models.Tensors;
 using StreamDetect.Models.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,7 +25,7 @@ public sealed class KnnDetector : FeatureDetector
     {
         _parameters = parameters;
         _reservoir = reservoir;
-        _reservoirTensor = tensor(reservoir, [reservoir.Length / FeatureSchema.Count, FeatureSchema.Count], device: device);
+        _reservoirTensor = TensorTransfer.ToTensor(reservoir, [reservoir.Length / FeatureSchema.Count, FeatureSchema.Count], device).DetachFromDisposeScope();
     }
 
     public static IDetectorKind Kind { get; } = new KindImpl();
@@ -39,11 +40,11 @@ public sealed class KnnDetector : FeatureDetector
         using (var scope = NewDisposeScope())
         using (inference_mode())
         {
-            var x = tensor(scaled, [count, f], device: Device);
+            var x = TensorTransfer.ToTensor(scaled.AsSpan(0, count * f), [count, f], Device);
             var (nearest, index) = cdist(x, _reservoirTensor).topk(k, 1, largest: false);
-            distances = nearest.mean([1]).cpu().data<float>().ToArray();
+            distances = TensorTransfer.ToFloatArray(nearest.mean([1]));
             var closest = _reservoirTensor.index_select(0, index.select(1, 0));
-            (x - closest).square().cpu().data<float>().CopyTo(contributions);
+            TensorTransfer.CopyTo((x - closest).square(), contributions);
         }
         return distances.Select(d => (double)d).ToArray();
     }

@@ -2,6 +2,7 @@ using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Persistence;
 using StreamDetect.Models.Scaling;
+using StreamDetect.Models.Tensors;
 using StreamDetect.Models.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -33,9 +34,8 @@ public sealed class AutoencoderDetector : FeatureDetector
         using (var scope = NewDisposeScope())
         using (inference_mode())
         {
-            var x = tensor(scaled, [count, f], device: Device);
-            var error = (_network.call(x) - x).square().cpu();
-            error.data<float>().CopyTo(contributions);
+            var x = TensorTransfer.ToTensor(scaled.AsSpan(0, count * f), [count, f], Device);
+            TensorTransfer.CopyTo((_network.call(x) - x).square(), contributions);
         }
         var scores = new double[count];
         for (int r = 0; r < count; r++)

@@ -2,6 +2,7 @@ using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Persistence;
 using StreamDetect.Models.Training;
+using StreamDetect.Models.Tensors;
 using StreamDetect.Models.Vocabulary;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -74,7 +75,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             first[i] = fresh[i] ? input.Window.Length - input.NewEvents : 0;
             steps[i] = input.Window.Length - first[i];
         }
-        var order = Enumerable.Range(0, n).OrderByDescending(i => steps[i]).ToArray(); // stable
+        var order = OrderBySteps(steps);
         int maxSteps = steps[order[0]];
 
         var tokens = new long[n * maxSteps * EventTokenizer.Fields];
@@ -105,20 +106,18 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         }
 
         int k = Math.Min(_parameters.TopK, _tokenizer.Vocabulary.Count);
-        var typeSurprise = new float[n * maxSteps];
-        var gapSurprise = new float[n * maxSteps];
-        var topProbability = new float[n * maxSteps * k];
-        var topTokens = new long[n * maxSteps * k];
-        float[] finalH;
-        float[]? finalC;
+        int types = _tokenizer.Vocabulary.Count, gaps = TimeGapBuckets.Count;
+        // Log-probabilities of every type and gap bucket for every step, row-major [n, maxSteps, V or G].
+        var typeLog = new float[n * maxSteps * types];
+        var gapLog = new float[n * maxSteps * gaps];
+        var finalH = new float[h.Length];
+        var finalC = c is null ? null : new float[c.Length];
         using (var scope = torch.NewDisposeScope())
         using (torch.inference_mode())
         {
-            var tokensT = torch.tensor(tokens, [n, maxSteps, EventTokenizer.Fields], device: Device);
-            var typesT = torch.tensor(typeTargets, [n, maxSteps, 1], device: Device);
-            var gapsT = torch.tensor(gapTargets, [n, maxSteps, 1], device: Device);
-            var hT = torch.tensor(h, [layers, n, hidden], device: Device);
-            var cT = c is null ? null : torch.tensor(c, [layers, n, hidden], device: Device);
+            var tokensT = TensorTransfer.ToTensor(tokens, [n, maxSteps, EventTokenizer.Fields], Device);
+            var hT = TensorTransfer.ToTensor(h, [layers, n, hidden], Device);
+            var cT = c is null ? null : TensorTransfer.ToTensor(c, [layers, n, hidden], Device);
             var hParts = new List<Tensor>();
             var cParts = new List<Tensor>();
             // Users are sorted by step count; each run of equal counts is one call of the network from
@@ -138,31 +137,33 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                 var top0 = h0[layers - 1].unsqueeze(1);
                 var before = length == 1 ? top0 : torch.cat([top0, output.narrow(1, 0, length - 1)], 1);
                 var (typeLogits, gapLogits) = _network.Predict(before);
-                var typeLog = nn.functional.log_softmax(typeLogits, 2);
-                var gapLog = nn.functional.log_softmax(gapLogits, 2);
-                var types = typesT.narrow(0, start, m).narrow(1, 0, length);
-                var gaps = gapsT.narrow(0, start, m).narrow(1, 0, length);
-                var typeValues = typeLog.gather(2, types).neg().cpu().data<float>().ToArray();
-                var gapValues = gapLog.gather(2, gaps).neg().cpu().data<float>().ToArray();
-                var (values, indices) = typeLog.topk(k, 2);
-                var probabilities = values.exp().cpu().data<float>().ToArray();
-                var tokenValues = indices.cpu().data<long>().ToArray();
-                for (int q = 0; q < m; q++)
+                var typeValues = nn.functional.log_softmax(typeLogits, 2);
+                var gapValues = nn.functional.log_softmax(gapLogits, 2);
+                if (length == maxSteps)
                 {
-                    int row = start + q;
-                    Array.Copy(typeValues, q * length, typeSurprise, row * maxSteps, length);
-                    Array.Copy(gapValues, q * length, gapSurprise, row * maxSteps, length);
-                    Array.Copy(probabilities, q * length * k, topProbability, row * maxSteps * k, length * k);
-                    Array.Copy(tokenValues, q * length * k, topTokens, row * maxSteps * k, length * k);
+                    // The group's rows are contiguous in the result arrays.
+                    TensorTransfer.CopyTo(typeValues, typeLog.AsSpan(start * maxSteps * types, m * maxSteps * types));
+                    TensorTransfer.CopyTo(gapValues, gapLog.AsSpan(start * maxSteps * gaps, m * maxSteps * gaps));
+                }
+                else
+                {
+                    var typeArray = TensorTransfer.ToFloatArray(typeValues);
+                    var gapArray = TensorTransfer.ToFloatArray(gapValues);
+                    for (int q = 0; q < m; q++)
+                    {
+                        Array.Copy(typeArray, q * length * types, typeLog, (start + q) * maxSteps * types, length * types);
+                        Array.Copy(gapArray, q * length * gaps, gapLog, (start + q) * maxSteps * gaps, length * gaps);
+                    }
                 }
                 start = end;
             }
-            finalH = (hParts.Count == 1 ? hParts[0] : torch.cat(hParts, 1)).cpu().data<float>().ToArray();
-            finalC = cParts.Count == 0 ? null : (cParts.Count == 1 ? cParts[0] : torch.cat(cParts, 1)).cpu().data<float>().ToArray();
+            TensorTransfer.CopyTo(hParts.Count == 1 ? hParts[0] : torch.cat(hParts, 1), finalH);
+            if (finalC is not null) TensorTransfer.CopyTo(cParts.Count == 1 ? cParts[0] : torch.cat(cParts, 1), finalC);
         }
 
         var outputs = new ScoringOutput[n];
         int ringLength = _parameters.SurpriseWindow;
+        Span<int> top = stackalloc int[_parameters.ExplainTop];
         for (int r = 0; r < n; r++)
         {
             int i = order[r];
@@ -180,31 +181,82 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             int newFrom = input.Window.Length - input.NewEvents;
             for (int j = 0; j < steps[i]; j++)
             {
-                int windowIndex = first[i] + j;
+                int windowIndex = first[i] + j, at = r * maxSteps + j;
                 bool counted = fresh[i] || windowIndex >= newFrom || input.WindowStartsAtUserStart || windowIndex >= _parameters.WarmupSkip;
-                SurpriseRing.Push(ring, counted ? EventSurprise(typeSurprise[r * maxSteps + j], gapSurprise[r * maxSteps + j], typeTargets[r * maxSteps + j]) : float.NaN);
+                SurpriseRing.Push(ring, counted ? EventSurprise(-typeLog[at * types + typeTargets[at]], -gapLog[at * gaps + gapTargets[at]], typeTargets[at]) : float.NaN);
             }
-
             double score = SurpriseRing.TopMean(ring, _parameters.AggregateTop);
-            int row = r;
-            var explanation = SurpriseRing.Explain(ring, _parameters.ExplainTop, input.Window, windowIndex =>
+
+            // Explanation: the most surprising events still in the window; top-k details for those scored now.
+            int count = Explains(score) ? SurpriseRing.TopPositions(ring, top) : 0;
+            var unexpected = new List<UnexpectedEvent>(count);
+            for (int q = 0; q < count; q++)
             {
+                int windowIndex = input.Window.Length - ringLength + top[q];
+                if (windowIndex < 0) continue;
+                var entry = input.Window[windowIndex];
                 int j = windowIndex - first[i];
-                if (windowIndex < newFrom || j < 0 || j >= steps[i]) return (null, []);
-                int at = (row * maxSteps + j) * k;
-                long actual = typeTargets[row * maxSteps + j];
-                var expected = new ExpectedEvent[k];
-                bool inside = false;
-                for (int q = 0; q < k; q++)
+                bool? outside = null;
+                IReadOnlyList<ExpectedEvent> expected = [];
+                if (windowIndex >= newFrom && j >= 0 && j < steps[i])
                 {
-                    expected[q] = new ExpectedEvent(_tokenizer.Vocabulary.NameOf((int)topTokens[at + q]), topProbability[at + q]);
-                    inside |= topTokens[at + q] == actual;
+                    int at = r * maxSteps + j;
+                    (outside, expected) = TopK(typeLog.AsSpan(at * types, types), typeTargets[at], k);
                 }
-                return (!inside, expected);
-            });
-            outputs[i] = Output(score, new ModelStateSlot(key, input.EventCount, values), Explanation.ForEvents(Name, score, explanation));
+                unexpected.Add(new UnexpectedEvent(windowIndex, entry.TimestampMs, entry.Type, ring[top[q]], outside, expected));
+            }
+            outputs[i] = Output(score, new ModelStateSlot(key, input.EventCount, values), Explanation.ForEvents(Name, score, unexpected));
         }
         return outputs;
+    }
+
+    /// <summary>User indices by descending step count, stable (a counting sort: counts are at most the window length).</summary>
+    private static int[] OrderBySteps(int[] steps)
+    {
+        int max = 0;
+        foreach (int s in steps) max = Math.Max(max, s);
+        var order = new int[steps.Length];
+        if (steps.All(s => s == max))
+        {
+            for (int i = 0; i < order.Length; i++) order[i] = i;
+            return order;
+        }
+        var starts = new int[max + 2];
+        foreach (int s in steps) starts[max - s + 1]++;
+        for (int b = 1; b < starts.Length; b++) starts[b] += starts[b - 1];
+        for (int i = 0; i < steps.Length; i++) order[starts[max - steps[i]]++] = i;
+        return order;
+    }
+
+    /// <summary>The k most likely types of one prediction and whether the actual type is outside them.</summary>
+    private (bool OutsideTopK, ExpectedEvent[] Expected) TopK(ReadOnlySpan<float> logProbabilities, long actual, int k)
+    {
+        Span<int> best = stackalloc int[k];
+        int count = 0;
+        for (int t = 0; t < logProbabilities.Length; t++)
+        {
+            float v = logProbabilities[t];
+            int at = count < k ? count++ : k;
+            if (at == k)
+            {
+                if (v <= logProbabilities[best[k - 1]]) continue;
+                at = k - 1;
+            }
+            while (at > 0 && logProbabilities[best[at - 1]] < v)
+            {
+                best[at] = best[at - 1];
+                at--;
+            }
+            best[at] = t;
+        }
+        var expected = new ExpectedEvent[count];
+        bool inside = false;
+        for (int e = 0; e < count; e++)
+        {
+            expected[e] = new ExpectedEvent(_tokenizer.Vocabulary.NameOf(best[e]), Math.Exp(logProbabilities[best[e]]));
+            inside |= best[e] == actual;
+        }
+        return (!inside, expected);
     }
 
     private float EventSurprise(float typeSurprise, float gapSurprise, long typeToken)
@@ -232,10 +284,10 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         using (var scope = torch.NewDisposeScope())
         using (torch.inference_mode())
         {
-            var input = torch.tensor(tokens, [1, window.Length, EventTokenizer.Fields], device: Device);
+            var input = TensorTransfer.ToTensor(tokens, [1, window.Length, EventTokenizer.Fields], Device);
             var (typeLogits, gapLogits) = _network.PredictSequence(input);
-            typeLog = nn.functional.log_softmax(typeLogits, 2).cpu().data<float>().ToArray();
-            gapLog = nn.functional.log_softmax(gapLogits, 2).cpu().data<float>().ToArray();
+            typeLog = TensorTransfer.ToFloatArray(nn.functional.log_softmax(typeLogits, 2));
+            gapLog = TensorTransfer.ToFloatArray(nn.functional.log_softmax(gapLogits, 2));
         }
         int types = _tokenizer.Vocabulary.Count, gaps = TimeGapBuckets.Count;
         var surprises = new float[window.Length];

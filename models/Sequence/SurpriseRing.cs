@@ -40,12 +40,12 @@ internal static class SurpriseRing
         return sum / count;
     }
 
-    /// <summary>Ring positions of the <paramref name="top"/> largest finite values, largest first (newer first on ties).</summary>
-    public static int[] TopPositions(ReadOnlySpan<float> ring, int top)
+    /// <summary>Writes the ring positions of the largest finite values into <paramref name="best"/>, largest first
+    /// (newer first on ties); returns how many were written.</summary>
+    public static int TopPositions(ReadOnlySpan<float> ring, Span<int> best)
     {
-        Span<int> best = stackalloc int[Math.Max(1, top)];
-        int count = 0;
-        for (int q = ring.Length - 1; q >= 0; q--)
+        int top = best.Length, count = 0;
+        for (int q = ring.Length - 1; q >= 0 && top > 0; q--)
         {
             float v = ring[q];
             if (float.IsNaN(v)) continue;
@@ -62,7 +62,7 @@ internal static class SurpriseRing
             }
             best[at] = q;
         }
-        return best[..count].ToArray();
+        return count;
     }
 
     /// <summary>
@@ -74,7 +74,9 @@ internal static class SurpriseRing
         Func<int, (bool? OutsideTopK, IReadOnlyList<ExpectedEvent> Expected)> details)
     {
         var result = new List<UnexpectedEvent>(top);
-        foreach (int q in TopPositions(ring, top + 2))
+        Span<int> best = stackalloc int[top];
+        int count = TopPositions(ring, best);
+        foreach (int q in best[..count])
         {
             int windowIndex = window.Length - ring.Length + q;
             if (windowIndex < 0) continue;

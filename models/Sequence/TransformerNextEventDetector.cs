@@ -2,6 +2,7 @@ using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Persistence;
 using StreamDetect.Models.Training;
+using StreamDetect.Models.Tensors;
 using StreamDetect.Models.Vocabulary;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -73,14 +74,14 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
         using (var scope = torch.NewDisposeScope())
         using (torch.inference_mode())
         {
-            var (typeLogits, gapLogits) = _network.call(torch.tensor(tokens, [n, maxT, EventTokenizer.Fields], device: Device));
+            var (typeLogits, gapLogits) = _network.call(TensorTransfer.ToTensor(tokens, [n, maxT, EventTokenizer.Fields], Device));
             var typeLog = nn.functional.log_softmax(typeLogits, 2);
             var gapLog = nn.functional.log_softmax(gapLogits, 2);
-            typeSurprise = typeLog.gather(2, torch.tensor(types, [n, maxT, 1], device: Device)).neg().cpu().data<float>().ToArray();
-            gapSurprise = gapLog.gather(2, torch.tensor(gaps, [n, maxT, 1], device: Device)).neg().cpu().data<float>().ToArray();
+            typeSurprise = TensorTransfer.ToFloatArray(typeLog.gather(2, TensorTransfer.ToTensor(types, [n, maxT, 1], Device)).neg());
+            gapSurprise = TensorTransfer.ToFloatArray(gapLog.gather(2, TensorTransfer.ToTensor(gaps, [n, maxT, 1], Device)).neg());
             var (values, indices) = typeLog.topk(k, 2);
-            topProbability = values.exp().cpu().data<float>().ToArray();
-            topTokens = indices.cpu().data<long>().ToArray();
+            topProbability = TensorTransfer.ToFloatArray(values.exp());
+            topTokens = TensorTransfer.ToLongArray(indices);
         }
 
         var outputs = new ScoringOutput[n];
@@ -99,7 +100,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
             }
             double score = SurpriseRing.TopMean(ring, _parameters.AggregateTop);
             int row = i;
-            var explanation = SurpriseRing.Explain(ring, _parameters.ExplainTop, input.Window, windowIndex =>
+            var explanation = SurpriseRing.Explain(ring, Explains(score) ? _parameters.ExplainTop : 0, input.Window, windowIndex =>
             {
                 int j = windowIndex - offset[row];
                 if (j < 0) return (null, []);
