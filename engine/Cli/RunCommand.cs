@@ -1,10 +1,9 @@
 using System.CommandLine;
-using System.Diagnostics;
-using Akka.Actor;
-using Akka.Streams;
-using Akka.Streams.Dsl;
+using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline;
+using Akka.Streams.Dsl;
 using StreamDetect.Stages.DeadLetters;
+using StreamDetect.Stages.Generator;
 using StreamDetect.Stages.Parsing;
 using StreamDetect.Stages.Sources;
 using StreamDetect.Stages.Validation;
@@ -29,137 +28,114 @@ public static class RunCommand
         Description = "Also write the run's summary as JSON to this file",
     };
 
+    private static readonly Option<string?> DataDir = new("--data-dir")
+    {
+        Description = "Directory of the embedded store (SQLite) for per-user state; default ./data (streamdetect.store.data-dir)",
+    };
+
+    private static readonly Option<string?> DumpFeatures = new("--dump-features")
+    {
+        Description = "Write every scoring request's feature vector as JSON Lines to this file (for inspection)",
+    };
+
     public static Command Create()
     {
-        var command = new Command("run", "Run the main job: read events, validate them (bad records to dead letters) and process them per user; prints a summary");
+        var command = new Command("run",
+            "Run the main job: read events, validate them (bad records to dead letters), route them to the persistent per-user state, and print a summary");
         command.Options.Add(Input);
         command.Options.Add(DeadLetters);
         command.Options.Add(SummaryJson);
+        command.Options.Add(DataDir);
+        command.Options.Add(DumpFeatures);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token => ExecuteAsync(parse, token), cancellation));
         return command;
     }
 
     private static async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellation)
     {
-        var config = CommonOptions.LoadConfig(parse);
+        string? dataDir = parse.GetValue(DataDir);
+        var config = CommonOptions.LoadConfig(parse, dataDir is null ? null : $"streamdetect.store.data-dir = {HoconString(dataDir)}");
         var validation = ValidationSettings.Create(config);
         var deadLetterSettings = DeadLetterSettings.Create(config);
         string? input = parse.GetValue(Input);
         string? deadLetterPath = parse.GetValue(DeadLetters);
         string? summaryPath = parse.GetValue(SummaryJson);
 
-        if (input is null)
-            throw new UserInputException("--input is required until the generator source is available");
-        if (input != "-" && !File.Exists(input))
+        if (input is not null && input != "-" && !File.Exists(input))
             throw new UserInputException($"input file '{input}' does not exist");
 
-        var fileSettings = FileSourceSettings.Create(config);
-        var reader = new RecordFileReader(input, validation.MaxRecordBytes, deadLetterSettings.MaxRawBytes, fileSettings.BufferSize);
         var progress = new ReadProgress();
-
-        using var system = ActorSystem.Create("streamdetect", config);
-        var materializer = system.Materializer();
-        var statistics = new IngestStatistics();
-        var parser = new EventParser(validation);
-        var deadLetterSink = deadLetterPath is null ? DeadLetterFileSink.CountOnly() : DeadLetterFileSink.Create(deadLetterPath, deadLetterSettings);
-
-        var clock = Stopwatch.StartNew();
-        using (new ProgressReporter(elapsed => ProgressLine(progress, statistics, elapsed)))
+        Source<IngestedEvent, Task<DeadLetterSummary>> source;
+        IReadOnlyDictionary<string, string>? truth = null;
+        string sourceName;
+        if (input is null)
         {
-            var (deadLettersDone, done) = RecordFileSource.Create(reader, progress)
-                .Via(Flow.Create<RawRecord>().Select(parser.Parse))
-                .AlsoToMaterialized(
-                    Flow.Create<ParsedRecord>().Where(r => r is DeadLetter).Select(r => (DeadLetter)r).ToMaterialized(deadLetterSink, Keep.Right),
-                    Keep.Right)
-                .Where(r => r is IngestedEvent)
-                .ToMaterialized(Sink.ForEach<ParsedRecord>(r => statistics.Add(((IngestedEvent)r).Event)), Keep.Both)
-                .Run(materializer);
-            try
+            var generator = new TrafficGenerator(GeneratorSettings.Create(config));
+            truth = generator.Truth;
+            sourceName = $"generator ({generator.Settings.Users:N0} users, {generator.Settings.Days} days, seed {generator.Settings.Seed})";
+            source = EventSources.FromGenerator(generator, progress);
+        }
+        else
+        {
+            var fileSettings = FileSourceSettings.Create(config);
+            var reader = new RecordFileReader(input, validation.MaxRecordBytes, deadLetterSettings.MaxRawBytes, fileSettings.BufferSize);
+            var parser = new EventParser(validation);
+            var deadLetterSink = deadLetterPath is null ? DeadLetterFileSink.CountOnly() : DeadLetterFileSink.Create(deadLetterPath, deadLetterSettings);
+            source = EventSources.FromFile(reader, parser, deadLetterSink, progress);
+            sourceName = input;
+            if (TruthFile.FindBeside(input) is { } truthPath) truth = TruthFile.Read(truthPath);
+        }
+
+        EngineHost host;
+        try
+        {
+            host = await EngineHost.StartAsync(config, cluster: true, cancellation);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new UserInputException(e.Message, e);
+        }
+        await using (host)
+        {
+            var job = new IngestJob(host);
+            IngestResult result;
+            using (new ProgressReporter(elapsed => ProgressLine(progress, job, elapsed)))
             {
-                await done.WaitAsync(cancellation);
+                try
+                {
+                    result = await job.RunAsync(
+                        source,
+                        IngestJob.CountingSink(parse.GetValue(DumpFeatures)),
+                        () => progress.Records,
+                        cancellation);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new UserInputException($"cannot read '{input}': {e.Message}", e);
+                }
+                catch (FormatException e)
+                {
+                    throw new UserInputException($"'{input}': {e.Message}", e);
+                }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            var summary = RunSummaryBuilder.Build(sourceName, result, host.Settings, truth);
+            RunSummaryPrinter.Print(summary, Console.Out);
+            if (summary.DeadLetters > 0)
             {
-                throw new UserInputException($"cannot read '{input}': {e.Message}", e);
+                string where = deadLetterPath is null ? "use --dead-letters FILE to keep them" : $"see {deadLetterPath}";
+                Console.Error.WriteLine($"warning: {summary.DeadLetters:N0} records rejected ({new DeadLetterSummary(summary.DeadLetters, summary.DeadLetterReasons).Describe()}); {where}");
             }
-            catch (FormatException e)
-            {
-                throw new UserInputException($"'{input}': {e.Message}", e);
-            }
-            var deadLetterSummary = await deadLettersDone;
-            var result = new IngestResult(progress.Records, statistics, deadLetterSummary, clock.Elapsed);
-            var summary = Summarize(input, result);
-            PrintSummary(summary, deadLetterPath);
             if (summaryPath is not null) summary.WriteTo(summaryPath);
         }
-        await system.Terminate();
         return 0;
     }
 
-    private static string ProgressLine(ReadProgress progress, IngestStatistics statistics, TimeSpan elapsed)
+    internal static string HoconString(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    private static string ProgressLine(ReadProgress progress, IngestJob job, TimeSpan elapsed)
     {
         string fraction = progress.Fraction is double f ? $"{f:P0} read, " : "";
-        double rate = statistics.Events / Math.Max(elapsed.TotalSeconds, 1e-9);
-        return $"[{elapsed:mm\\:ss}] {fraction}{progress.Records:N0} records, {statistics.Events:N0} valid events, {rate:N0} events/s";
+        double rate = job.Routing.Accepted / Math.Max(elapsed.TotalSeconds, 1e-9);
+        return $"[{elapsed:mm\\:ss}] {fraction}{job.Statistics.Events:N0} events in, {job.Routing.Accepted:N0} persisted ({rate:N0}/s), {job.Routing.Duplicates:N0} replays dropped";
     }
-
-    private static RunSummary Summarize(string source, IngestResult result)
-    {
-        var s = result.Statistics;
-        var summary = new RunSummary
-        {
-            Source = source,
-            EventsIn = result.RecordsIn,
-            EventsValid = s.Events,
-            DeadLetters = result.DeadLetters.Total,
-            DeadLetterReasons = new Dictionary<string, long>(result.DeadLetters.ByReason),
-            Users = s.Users,
-            ElapsedS = Math.Round(result.Elapsed.TotalSeconds, 3),
-            EventsPerS = Math.Round(s.Events / Math.Max(result.Elapsed.TotalSeconds, 1e-9)),
-            EventTypes = s.PerType.OrderByDescending(p => p.Value).ToDictionary(p => p.Key, p => p.Value),
-        };
-        if (s.LabelledEvents > 0)
-        {
-            summary.LabelledEvents = s.LabelledEvents;
-            summary.LabelledAnomalousUsers = s.LabelledAnomalousUsers.Count;
-        }
-        string? truthPath = TruthFile.FindBeside(source);
-        if (truthPath is not null)
-        {
-            var truth = TruthFile.Read(truthPath);
-            summary.AnomalousUsersPerScenario = truth.Values.Where(v => v != "normal")
-                .GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
-        }
-        return summary;
-    }
-
-    private static void PrintSummary(RunSummary s, string? deadLetterPath)
-    {
-        var o = Console.Out;
-        o.WriteLine($"source            {s.Source}");
-        o.WriteLine($"events in         {s.EventsIn:N0}");
-        o.WriteLine($"events valid      {s.EventsValid:N0}");
-        o.WriteLine($"dead letters      {s.DeadLetters:N0}");
-        o.WriteLine($"users             {s.Users:N0}");
-        o.WriteLine($"elapsed           {s.ElapsedS:N1} s ({s.EventsPerS:N0} events/s)");
-        o.WriteLine("events per type");
-        foreach (var (type, count) in s.EventTypes) o.WriteLine($"  {type,-16}{count,12:N0}");
-        if (s.AnomalousUsersPerScenario is { } scenarios)
-        {
-            o.WriteLine("anomalous users per scenario (truth file)");
-            foreach (var (scenario, count) in scenarios) o.WriteLine($"  {scenario,-20}{count,8:N0}");
-        }
-        else if (s.LabelledAnomalousUsers is int labelled)
-        {
-            o.WriteLine($"users with label 1 {labelled:N0}");
-        }
-        if (s.DeadLetters > 0)
-        {
-            string where = deadLetterPath is null ? "use --dead-letters FILE to keep them" : $"see {deadLetterPath}";
-            Console.Error.WriteLine($"warning: {s.DeadLetters:N0} records rejected ({Describe(s.DeadLetterReasons)}); {where}");
-        }
-    }
-
-    private static string Describe(Dictionary<string, long> reasons) =>
-        new DeadLetterSummary(reasons.Values.Sum(), reasons).Describe();
 }

@@ -12,6 +12,9 @@ public static class StreamDetectCli
             "fake orders, review spam, promotion abuse) in e-commerce event streams as they arrive.");
         root.Options.Add(CommonOptions.Config);
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(GenCommand.Create());
+        root.Subcommands.Add(StateCommand.Create());
+        root.Subcommands.Add(KafkaMockCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         return root;

@@ -141,7 +141,9 @@ public static class TrainCommand
         };
     }
 
-    internal static int WindowSize(Config config) => new SettingsReader(config, ModelsBlock).Int("window-size", 2, 4096);
+    /// <summary>The per-user window of the streaming entities (<c>streamdetect.entities.window-size</c>): offline
+    /// replay keeps the same window, so training and evaluation see what serving sees.</summary>
+    internal static int WindowSize(Config config) => new SettingsReader(config, "streamdetect.entities").Int("window-size", 2, 4096);
 
     internal static void ResolveDevice(string device, string option)
     {

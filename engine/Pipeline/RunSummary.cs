@@ -23,6 +23,9 @@ public sealed class RunSummary
     /// <summary>Anomalous users per scenario (from the truth file beside the input, or the generator).</summary>
     public Dictionary<string, int>? AnomalousUsersPerScenario { get; set; }
 
+    /// <summary>The user partitions: state and persistence figures.</summary>
+    public EntitySummary? Entities { get; set; }
+
     /// <summary>Users with at least one event labelled 1 (when events carry labels).</summary>
     public int? LabelledAnomalousUsers { get; set; }
 

@@ -154,7 +154,7 @@ public sealed class BehaviorProfile
         if (gapMs <= 0) return;
         for (int h = 0; h < Horizons; h++)
         {
-            float factor = (float)Math.Exp(-gapMs / HorizonMs[h]);
+            float factor = MathF.Exp((float)(-gapMs / HorizonMs[h]));
             int offset = h * EventTypes.ProfileBuckets;
             for (int b = 0; b < EventTypes.ProfileBuckets; b++) Counts[offset + b] *= factor;
         }
@@ -170,7 +170,9 @@ public sealed class BehaviorProfile
     internal static double DistinctEstimate(ulong[] bits)
     {
         int m = bits.Length * 64;
-        int zeros = m - bits.Sum(w => System.Numerics.BitOperations.PopCount(w));
+        int ones = 0;
+        foreach (ulong word in bits) ones += System.Numerics.BitOperations.PopCount(word);
+        int zeros = m - ones;
         if (zeros == 0) zeros = 1;
         return m * Math.Log((double)m / zeros);
     }

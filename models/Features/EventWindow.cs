@@ -49,11 +49,19 @@ public sealed class EventWindow
         Count = 0;
     }
 
+    /// <summary>Copies the entries, oldest first, into <paramref name="destination"/> (at least <see cref="Count"/> long).</summary>
+    public void CopyTo(Span<WindowEntry> destination)
+    {
+        int firstPart = Math.Min(Count, _entries.Length - _start);
+        _entries.AsSpan(_start, firstPart).CopyTo(destination);
+        _entries.AsSpan(0, Count - firstPart).CopyTo(destination[firstPart..]);
+    }
+
     /// <summary>Copies the entries, oldest first, into a new array.</summary>
     public WindowEntry[] ToArray()
     {
         var result = new WindowEntry[Count];
-        for (int i = 0; i < Count; i++) result[i] = this[i];
+        CopyTo(result);
         return result;
     }
 }

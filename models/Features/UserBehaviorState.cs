@@ -127,25 +127,30 @@ public sealed class UserBehaviorState
         minGap = 0; fastShare = 0; distinctItems = 0; distinctCategories = 0; maxItemShare = 0; entropy = 0;
         if (n == 0) return;
 
+        WindowEntry[] rented = System.Buffers.ArrayPool<WindowEntry>.Shared.Rent(n);
+        Span<WindowEntry> window = rented.AsSpan(0, n);
+        Window.CopyTo(window);
         Span<int> items = stackalloc int[n];
         Span<int> categories = stackalloc int[n];
+        Span<int> typeCounts = stackalloc int[EventTypes.ProfileBuckets];
         int itemCount = 0, categoryCount = 0, fast = 0;
-        minGap = double.MaxValue;
-        var typeCounts = new Dictionary<string, int>(8, StringComparer.Ordinal);
+        long minGapMs = long.MaxValue;
+        long previous = 0;
         for (int k = 0; k < n; k++)
         {
-            var entry = Window[k];
+            ref readonly var entry = ref window[k];
             if (k > 0)
             {
-                double gap = (entry.TimestampMs - Window[k - 1].TimestampMs) / 1000.0;
-                minGap = Math.Min(minGap, gap);
-                if (gap < 1.0) fast++;
+                long gap = entry.TimestampMs - previous;
+                if (gap < minGapMs) minGapMs = gap;
+                if (gap < 1000) fast++;
             }
+            previous = entry.TimestampMs;
             if (entry.ItemHash != 0) items[itemCount++] = entry.ItemHash;
             if (entry.CategoryHash != 0) categories[categoryCount++] = entry.CategoryHash;
-            typeCounts[entry.Type] = typeCounts.GetValueOrDefault(entry.Type) + 1;
+            typeCounts[entry.Bucket]++;
         }
-        if (n == 1) minGap = 0;
+        minGap = n == 1 ? 0 : minGapMs / 1000.0;
         fastShare = n > 1 ? (double)fast / (n - 1) : 0;
 
         items = items[..itemCount];
@@ -157,11 +162,13 @@ public sealed class UserBehaviorState
         maxItemShare = (double)maxRun / n;
         distinctCategories = (double)CountDistinct(categories, out _) / n;
 
-        foreach (int count in typeCounts.Values)
+        foreach (int count in typeCounts)
         {
+            if (count == 0) continue;
             double q = (double)count / n;
             entropy -= q * Math.Log(q);
         }
+        System.Buffers.ArrayPool<WindowEntry>.Shared.Return(rented, clearArray: true);
     }
 
     private static int CountDistinct(ReadOnlySpan<int> sorted, out int maxRun)
@@ -177,7 +184,7 @@ public sealed class UserBehaviorState
         return distinct;
     }
 
-    private static float Log1p(double value) => (float)Math.Log(1.0 + Math.Max(0.0, value));
+    private static float Log1p(double value) => MathF.Log(1f + (float)Math.Max(0.0, value));
 
     /// <summary>Writes the whole state in a versioned binary layout (snapshots).</summary>
     public void WriteTo(BinaryWriter w)

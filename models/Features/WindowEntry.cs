@@ -9,4 +9,7 @@ public readonly record struct WindowEntry(string Type, long TimestampMs, float A
 {
     /// <summary>Whether the event carried an amount (absent amounts are stored as NaN).</summary>
     public bool HasAmount => !float.IsNaN(Amount);
+
+    /// <summary>The type's feature-profile bucket (<see cref="Events.EventTypes.ProfileIndex"/>), computed once.</summary>
+    public byte Bucket { get; } = (byte)Events.EventTypes.ProfileIndex(Type);
 }

@@ -16,7 +16,7 @@ public sealed class ReadProgress
     /// <summary>Fraction read, 0..1, or null when the size is unknown.</summary>
     public double? Fraction => TotalBytes > 0 ? Math.Min(1.0, (double)BytesRead / TotalBytes) : null;
 
-    internal void AddBytes(long count) => Interlocked.Add(ref _bytesRead, count);
+    public void AddBytes(long count) => Interlocked.Add(ref _bytesRead, count);
 
-    internal void AddRecord() => Interlocked.Increment(ref _records);
+    public void AddRecord() => Interlocked.Increment(ref _records);
 }

@@ -49,10 +49,26 @@ public sealed class RecordFileReader
     {
         Stream stream = _path == "-" ? Console.OpenStandardInput() : new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         if (progress is not null && stream.CanSeek) progress.TotalBytes = stream.Length;
-        return ReadFrom(stream, progress);
+        long epoch = stream.CanSeek ? Fingerprint(stream) : 0;
+        return ReadFrom(stream, progress, epoch);
     }
 
-    private IEnumerable<RawRecord> ReadFrom(Stream stream, ReadProgress? progress)
+    /// <summary>
+    /// FNV-1a over the first 64 KiB: the file's identity for de-duplication. The same file re-read (or
+    /// grown by appending) keeps it; a different file under the same name almost surely does not.
+    /// </summary>
+    private static long Fingerprint(Stream stream)
+    {
+        byte[] head = new byte[64 * 1024];
+        int length = 0, read;
+        while (length < head.Length && (read = stream.Read(head, length, head.Length - length)) > 0) length += read;
+        stream.Position = 0;
+        ulong hash = 14695981039346656037UL;
+        for (int i = 0; i < length; i++) hash = (hash ^ head[i]) * 1099511628211UL;
+        return (long)(hash | 1); // never 0, which means "no epoch"
+    }
+
+    private IEnumerable<RawRecord> ReadFrom(Stream stream, ReadProgress? progress, long epoch)
     {
         using var _ = stream;
         byte[] buffer = new byte[_bufferSize];
@@ -80,7 +96,7 @@ public sealed class RecordFileReader
                     line++;
                     var (prefix, length) = SkipOversize(stream, buffer, ref end, progress, out eof);
                     start = 0;
-                    yield return new RawRecord(prefix, new SourcePosition(_path, 0, line), length, csv);
+                    yield return new RawRecord(prefix, new SourcePosition(_path, 0, line, epoch), length, csv);
                     continue;
                 }
                 int read = stream.Read(buffer, end, buffer.Length - end);
@@ -112,9 +128,9 @@ public sealed class RecordFileReader
 
             progress?.AddRecord();
             if (span.Length > _maxRecordBytes)
-                yield return new RawRecord(span[.._oversizePrefixBytes].ToArray(), new SourcePosition(_path, 0, line), span.Length, csv);
+                yield return new RawRecord(span[.._oversizePrefixBytes].ToArray(), new SourcePosition(_path, 0, line, epoch), span.Length, csv);
             else
-                yield return new RawRecord(span.ToArray(), new SourcePosition(_path, 0, line), span.Length, csv);
+                yield return new RawRecord(span.ToArray(), new SourcePosition(_path, 0, line, epoch), span.Length, csv);
         }
     }
 

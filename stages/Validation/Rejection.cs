@@ -13,6 +13,7 @@ public readonly record struct Rejection(RejectionReason Reason, string Detail)
         RejectionReason.InvalidTimestamp => "invalid_timestamp",
         RejectionReason.OutOfRange => "out_of_range",
         RejectionReason.Oversize => "oversize",
+        RejectionReason.UnsupportedSchema => "unsupported_schema",
         _ => Reason.ToString(),
     };
 

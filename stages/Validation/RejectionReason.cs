@@ -23,4 +23,7 @@ public enum RejectionReason
 
     /// <summary>The record is longer than streamdetect.validation.max-record-bytes.</summary>
     Oversize,
+
+    /// <summary>A Kafka record whose schema-version header names a version this build does not read (or lacks one where it is required).</summary>
+    UnsupportedSchema,
 }

@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using StreamDetect.Models.Features;
+using StreamDetect.Stages.Parsing;
+using StreamDetect.Stages.Routing;
+using StreamDetect.Stages.Scoring;
+
+namespace StreamDetect.Engine.Entities;
+
+/// <summary>
+/// A sharded, persistent entity owning the state of every user whose id hashes to its partition.
+/// <para>
+/// Why partitions and not one actor per user: an idle persistent actor behind sharding costs ~4.8 KB
+/// on its own (more than the 4 KiB per-user budget), and one journal row per user per batch would
+/// make rows/s — the store's real limit — grow with the number of users. A partition persists each
+/// incoming batch as one row, keeps each user's <see cref="UserBehaviorState"/> (~2 KB) in a
+/// dictionary, and answers only after the row is written, so a source may acknowledge the batch.
+/// </para>
+/// Replayed events (at or below the source mark of their source partition) are dropped, so a source
+/// that re-delivers after a crash never has an event counted twice.
+/// </summary>
+public sealed class UserPartition : ReceivePersistentActor
+{
+    private readonly int _partition;
+    private readonly UserPartitionSettings _settings;
+    private readonly Dictionary<string, UserBehaviorState> _users = new(StringComparer.Ordinal);
+    private readonly Stopwatch _recovery = Stopwatch.StartNew();
+    // Per-batch scratch, reused: the users a batch touched (in first-seen order) with their new-event
+    // count, max label and earliest receive time.
+    private readonly Dictionary<string, int> _touchedIndex = new(StringComparer.Ordinal);
+    private readonly List<Touched> _touched = new();
+    // Marks of events accepted for persistence (de-duplicates replays while writes are in flight)...
+    private SourceMarks _acceptedMarks = new();
+    // ...and of events persisted and applied (what a snapshot may claim).
+    private SourceMarks _marks = new();
+    private long _eventsApplied;
+    private long _sinceSnapshot;
+    private long _rowsWritten, _eventsPersisted, _duplicates;
+    private int _snapshots;
+    private long _recoveryMs;
+
+    public UserPartition(int partition, UserPartitionSettings settings)
+    {
+        _partition = partition;
+        _settings = settings;
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is PartitionSnapshot snapshot) Restore(snapshot);
+        });
+        Recover<EventsPersisted>(persisted => Apply(persisted, requests: null, receivedTicks: null));
+        Recover<RecoveryCompleted>(_ => _recoveryMs = _recovery.ElapsedMilliseconds);
+
+        Command<PartitionBatch>(OnBatch);
+        Command<GetPartitionStats>(_ => Sender.Tell(Stats()));
+        Command<GetUserStates>(_ => Sender.Tell(new UserStates(_partition, SerializeUsers())));
+        Command<SaveSnapshotSuccess>(success =>
+        {
+            // Rows and older snapshots covered by this snapshot are no longer needed.
+            DeleteMessages(success.Metadata.SequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
+        });
+        Command<SaveSnapshotFailure>(failure =>
+            Context.GetLogger().Warning("partition {0}: snapshot failed: {1}", _partition, failure.Cause.Message));
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(failure =>
+            Context.GetLogger().Warning("partition {0}: deleting old journal rows failed: {1}", _partition, failure.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(_ => { });
+    }
+
+    public override string PersistenceId => PersistenceIdOf(_partition);
+
+    public static string PersistenceIdOf(int partition) => $"user-partition-{partition}";
+
+    public static Props Props(int partition, UserPartitionSettings settings) =>
+        Akka.Actor.Props.Create(() => new UserPartition(partition, settings));
+
+    private void OnBatch(PartitionBatch batch)
+    {
+        var fresh = new List<PersistedEvent>(batch.Events.Count);
+        var receivedTicks = new List<long>(batch.Events.Count);
+        int duplicates = 0;
+        foreach (var e in batch.Events)
+        {
+            if (_acceptedMarks.IsReplay(e.Position))
+            {
+                duplicates++;
+                continue;
+            }
+            _acceptedMarks.Advance(e.Position);
+            fresh.Add(new PersistedEvent(e.Event, e.Position));
+            receivedTicks.Add(e.ReceivedTicks);
+        }
+        _duplicates += duplicates;
+
+        var sender = Sender;
+        if (fresh.Count == 0)
+        {
+            sender.Tell(new PartitionReply(_partition, [], 0, duplicates, 0, false));
+            return;
+        }
+
+        // PersistAsync: later batches of this partition are not stashed while this one is written, so
+        // each partition keeps several writes in flight and the journal groups them into larger
+        // transactions. Handlers still run in order, and the reply is sent only after the write.
+        PersistAsync(new EventsPersisted(fresh), persisted =>
+        {
+            _rowsWritten++;
+            _eventsPersisted += persisted.Events.Count;
+            var requests = new List<ScoringRequest>();
+            int newUsers = Apply(persisted, requests, receivedTicks);
+            bool snapshot = _sinceSnapshot >= _settings.SnapshotEvery;
+            if (snapshot)
+            {
+                SaveSnapshot(new PartitionSnapshot(_eventsApplied, _marks.ToDictionary(), _users));
+                _sinceSnapshot = 0;
+                _snapshots++;
+            }
+            sender.Tell(new PartitionReply(_partition, requests, persisted.Events.Count, duplicates, newUsers, snapshot));
+        });
+    }
+
+    /// <summary>
+    /// Folds persisted events into the users' states (live and during recovery alike). When
+    /// <paramref name="requests"/> is given, adds one scoring request per user with new events.
+    /// Returns how many users were seen for the first time.
+    /// </summary>
+    private int Apply(EventsPersisted persisted, List<ScoringRequest>? requests, List<long>? receivedTicks)
+    {
+        int newUsers = 0;
+        bool track = requests is not null;
+        for (int i = 0; i < persisted.Events.Count; i++)
+        {
+            var (e, position) = persisted.Events[i];
+            _marks.Advance(position);
+            _acceptedMarks.Advance(position);
+            if (!_users.TryGetValue(e.UserId, out var state))
+            {
+                state = new UserBehaviorState(_settings.WindowSize);
+                _users[e.UserId] = state;
+                newUsers++;
+            }
+            state.Apply(e);
+            if (track) Track(e.UserId, state, e.Label, receivedTicks![i]);
+        }
+        _eventsApplied += persisted.Events.Count;
+        _sinceSnapshot += persisted.Events.Count;
+
+        if (track)
+        {
+            foreach (var t in _touched)
+            {
+                var state = t.State;
+                int newEvents = Math.Min(t.Count, state.Window.Count);
+                requests!.Add(new ScoringRequest(
+                    t.UserId, _partition, RequestWindow(state, newEvents), newEvents, state.Features(),
+                    state.ModelState, state.EventCount, state.FirstEventMs)
+                {
+                    Label = t.Label,
+                    ReceivedTicks = t.ReceivedTicks,
+                });
+            }
+            _touched.Clear();
+            _touchedIndex.Clear();
+        }
+        return newUsers;
+    }
+
+    private void Track(string userId, UserBehaviorState state, int? label, long receivedTicks)
+    {
+        if (_touchedIndex.TryGetValue(userId, out int index))
+        {
+            var t = _touched[index];
+            int? merged = t.Label is null ? label : label is null ? t.Label : Math.Max(t.Label.Value, label.Value);
+            _touched[index] = t with { Count = t.Count + 1, Label = merged };
+        }
+        else
+        {
+            _touchedIndex[userId] = _touched.Count;
+            _touched.Add(new Touched(userId, state, 1, label, receivedTicks));
+        }
+    }
+
+    /// <summary>
+    /// The events a scoring request carries: only the new ones when the user's model state has folded
+    /// everything before them (a recurrent model needs nothing else), otherwise the whole window so
+    /// the model can rebuild its state (first events, after a restart, after a model change).
+    /// </summary>
+    private WindowEntry[] RequestWindow(UserBehaviorState state, int newEvents)
+    {
+        bool stateIsCurrent = _settings.RequestWindow == "auto"
+            && state.ModelState is { } slot
+            && slot.EventsFolded == state.EventCount - newEvents;
+        if (!stateIsCurrent) return state.Window.ToArray();
+        var entries = new WindowEntry[newEvents];
+        int offset = state.Window.Count - newEvents;
+        for (int i = 0; i < newEvents; i++) entries[i] = state.Window[offset + i];
+        return entries;
+    }
+
+    private readonly record struct Touched(string UserId, UserBehaviorState State, int Count, int? Label, long ReceivedTicks);
+
+    private void Restore(PartitionSnapshot snapshot)
+    {
+        _users.Clear();
+        foreach (var (user, state) in snapshot.Users) _users[user] = state;
+        _marks = new SourceMarks(snapshot.SourceMarks);
+        _acceptedMarks = new SourceMarks(snapshot.SourceMarks);
+        _eventsApplied = snapshot.EventsApplied;
+        _sinceSnapshot = 0;
+    }
+
+    private PartitionStats Stats() =>
+        new(_partition, _users.Count, _eventsApplied, _rowsWritten, _eventsPersisted, _duplicates, _snapshots, _recoveryMs);
+
+    private Dictionary<string, byte[]> SerializeUsers()
+    {
+        var result = new Dictionary<string, byte[]>(_users.Count, StringComparer.Ordinal);
+        foreach (var (user, state) in _users)
+        {
+            using var buffer = new MemoryStream();
+            using (var writer = new BinaryWriter(buffer)) state.WriteTo(writer);
+            result[user] = buffer.ToArray();
+        }
+        return result;
+    }
+}

@@ -1,0 +1,33 @@
+using Akka.Configuration;
+using StreamDetect.Stages.Configuration;
+
+namespace StreamDetect.Engine.Entities;
+
+/// <summary>HOCON block <c>streamdetect.entities</c>: per-user state kept by the user partitions.</summary>
+public sealed record UserPartitionSettings
+{
+    /// <summary>Events kept per user in the window the models see.</summary>
+    public int WindowSize { get; init; } = 32;
+
+    /// <summary>A partition snapshots its whole state after this many new events (then drops older journal rows).</summary>
+    public int SnapshotEvery { get; init; } = 10_000;
+
+    /// <summary>
+    /// auto: a scoring request carries only the new events when the user's model state is current,
+    /// else the whole window; full: always the whole window (for window models such as the Transformer).
+    /// </summary>
+    public string RequestWindow { get; init; } = "auto";
+
+    public static UserPartitionSettings Default { get; } = new();
+
+    public static UserPartitionSettings Create(Config config)
+    {
+        var r = new SettingsReader(config, "streamdetect.entities");
+        return new UserPartitionSettings
+        {
+            WindowSize = r.Int("window-size", 2, 1024),
+            SnapshotEvery = r.Int("snapshot-every", 1, int.MaxValue),
+            RequestWindow = r.OneOf("request-window", "auto", "full"),
+        };
+    }
+}

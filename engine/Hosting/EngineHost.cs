@@ -1,0 +1,97 @@
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using StreamDetect.Engine.Entities;
+using StreamDetect.Engine.Persistence;
+using StreamDetect.Stages.Routing;
+
+namespace StreamDetect.Engine.Hosting;
+
+/// <summary>
+/// The running engine's actor side: an ActorSystem configured from HOCON, a cluster (by default a
+/// single node that joins itself, so that more nodes is configuration only: set
+/// akka.cluster.seed-nodes), and the shard region of user partitions.
+/// </summary>
+public sealed class EngineHost : IAsyncDisposable
+{
+    private EngineHost(ActorSystem system, IActorRef partitions, EngineSettings settings)
+    {
+        System = system;
+        Partitions = partitions;
+        Settings = settings;
+    }
+
+    public ActorSystem System { get; }
+
+    /// <summary>The shard region (or local router) that delivers partition messages to their entity.</summary>
+    public IActorRef Partitions { get; }
+
+    public EngineSettings Settings { get; }
+
+    /// <summary>Starts the engine. With <paramref name="cluster"/> false the partitions run on this node without cluster (offline tools).</summary>
+    public static async Task<EngineHost> StartAsync(Config config, bool cluster = true, CancellationToken cancellation = default)
+    {
+        var settings = EngineSettings.Create(config);
+        if (settings.Store.Kind != "memory")
+            DataDirectoryMarker.EnsureCompatible(settings.Store.DataDirectory, settings.Routing.Partitions, settings.Store.Kind);
+
+        var (persistence, setup) = PersistenceConfig.Build(settings.Store);
+        Config full = persistence.WithFallback(config);
+        if (!cluster)
+            full = ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(full);
+        var bootstrap = BootstrapSetup.Create().WithConfig(full);
+        ActorSystemSetup systemSetup = setup is null ? ActorSystemSetup.Create(bootstrap) : bootstrap.And(setup);
+        var system = ActorSystem.Create("streamdetect", systemSetup);
+
+        try
+        {
+            IActorRef partitions;
+            if (cluster)
+            {
+                var node = Cluster.Get(system);
+                var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                node.RegisterOnMemberUp(() => up.TrySetResult());
+                if (full.GetStringList("akka.cluster.seed-nodes").Count == 0) node.Join(node.SelfAddress);
+                await up.Task.WaitAsync(settings.ClusterJoinTimeout, cancellation);
+
+                partitions = await ClusterSharding.Get(system).StartAsync(
+                    "user-partition",
+                    entityId => UserPartition.Props(int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), settings.Entities),
+                    ClusterShardingSettings.Create(system),
+                    new UserPartitionMessageExtractor(settings.Shards));
+            }
+            else
+            {
+                partitions = system.ActorOf(LocalPartitions.Props(settings.Entities), "partitions");
+            }
+            return new EngineHost(system, partitions, settings);
+        }
+        catch
+        {
+            await system.Terminate();
+            throw;
+        }
+    }
+
+    /// <summary>Stats of every partition (activates passivated ones).</summary>
+    public async Task<IReadOnlyList<PartitionStats>> PartitionStatsAsync(TimeSpan timeout)
+    {
+        var asks = Enumerable.Range(0, Settings.Routing.Partitions)
+            .Select(p => Partitions.Ask<PartitionStats>(new GetPartitionStats(p), timeout));
+        return await Task.WhenAll(asks);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (System.Settings.ProviderClass.Contains("Cluster", StringComparison.Ordinal))
+        {
+            await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        }
+        else
+        {
+            await System.Terminate();
+        }
+    }
+}

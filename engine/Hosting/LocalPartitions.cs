@@ -1,0 +1,32 @@
+using Akka.Actor;
+using StreamDetect.Engine.Entities;
+using StreamDetect.Stages.Routing;
+
+namespace StreamDetect.Engine.Hosting;
+
+/// <summary>
+/// Routes partition messages to child <see cref="UserPartition"/> actors on this node, created on
+/// first use: the user partitions without a cluster (offline tools such as `state dump`, and tests).
+/// The running engine uses a cluster shard region instead.
+/// </summary>
+public sealed class LocalPartitions : ReceiveActor
+{
+    private readonly UserPartitionSettings _settings;
+
+    public LocalPartitions(UserPartitionSettings settings)
+    {
+        _settings = settings;
+        Receive<PartitionBatch>(m => Child(m.Partition).Forward(m));
+        Receive<GetPartitionStats>(m => Child(m.Partition).Forward(m));
+        Receive<GetUserStates>(m => Child(m.Partition).Forward(m));
+    }
+
+    public static Props Props(UserPartitionSettings settings) => Akka.Actor.Props.Create(() => new LocalPartitions(settings));
+
+    private IActorRef Child(int partition)
+    {
+        string name = $"partition-{partition}";
+        var child = Context.Child(name);
+        return child.IsNobody() ? Context.ActorOf(UserPartition.Props(partition, _settings), name) : child;
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.Data.Sqlite;
+
+namespace StreamDetect.Engine.Persistence;
+
+/// <summary>The embedded SQLite store: file location, connection string, one-time file setup.</summary>
+public static class SqliteStore
+{
+    public static string ConnectionString(string path) => new SqliteConnectionStringBuilder
+    {
+        DataSource = path,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Cache = SqliteCacheMode.Private,
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString();
+
+    /// <summary>Creates the database file if needed and switches it to WAL (a setting stored in the file).</summary>
+    public static void Prepare(string path)
+    {
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        using var connection = new SqliteConnection(ConnectionString(path));
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL;";
+        command.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,45 @@
+namespace StreamDetect.Stages.Generator;
+
+/// <summary>
+/// Names of the behaviours the traffic generator simulates: the truth-file values. A user is
+/// <see cref="Normal"/> or belongs to exactly one anomaly scenario, whose episode starts after some
+/// normal history of that user.
+/// </summary>
+public static class Scenarios
+{
+    /// <summary>An ordinary shopper (Markov sessions, see <see cref="ShopperSessionModel"/>).</summary>
+    public const string Normal = "normal";
+
+    /// <summary>Sub-second view/search/click runs over many distinct items from a datacenter IP; no purchases.</summary>
+    public const string ScraperBot = "scraper_bot";
+
+    /// <summary>Checkout/pay_fail bursts with small amounts and a few small purchases, from a new device.</summary>
+    public const string CardTesting = "card_testing";
+
+    /// <summary>A login_fail burst, a login from a new device and IP, an address change, high-value purchases.</summary>
+    public const string AccountTakeover = "account_takeover";
+
+    /// <summary>Repeated quick view, checkout, purchase, review of the same few items with similar small amounts.</summary>
+    public const string OrderBrushing = "order_brushing";
+
+    /// <summary>Many reviews at a high rate, mostly of items the user never bought.</summary>
+    public const string ReviewSpam = "review_spam";
+
+    /// <summary>A ring of accounts sharing a device and IP, each doing login, new-user coupon, first order.</summary>
+    public const string CouponAbuse = "coupon_abuse";
+
+    /// <summary>
+    /// The subtle one: ordinary types, rates, amounts and devices, in an implausible order (purchase without
+    /// checkout, review or refund of an item never bought, checkout straight after login with an empty cart).
+    /// </summary>
+    public const string ImplausibleOrder = "implausible_order";
+
+    /// <summary>The anomaly scenarios, in the order anomalous users are allotted to them.</summary>
+    public static IReadOnlyList<string> Anomalous { get; } =
+    [
+        ScraperBot, CardTesting, AccountTakeover, OrderBrushing, ReviewSpam, CouponAbuse, ImplausibleOrder,
+    ];
+
+    /// <summary><see cref="Normal"/> followed by <see cref="Anomalous"/>.</summary>
+    public static IReadOnlyList<string> All { get; } = [Normal, .. Anomalous];
+}

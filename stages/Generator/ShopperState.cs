@@ -1,0 +1,35 @@
+namespace StreamDetect.Stages.Generator;
+
+/// <summary>
+/// States of the normal shopper's session chain (<see cref="ShopperSessionModel"/>). Each state emits one
+/// event type; the browsing states exist twice, with an empty cart and with a non-empty one, so the chain
+/// itself guarantees a plausible order (no checkout without a cart or a "buy now", no remove_cart on an
+/// empty cart, purchase only right after checkout, review and refund only after a purchase).
+/// </summary>
+public enum ShopperState
+{
+    // Cart empty.
+    Login,
+    LoginFail,
+    View,
+    Search,
+    Click,
+    Favorite,
+    AddressChange,
+    RemoveCart,
+    Purchase,
+    Review,
+    Refund,
+    Logout,
+
+    // Cart not empty.
+    CartView,
+    CartSearch,
+    CartClick,
+    CartFavorite,
+    Cart,
+    Coupon,
+    Checkout,
+    PayFail,
+    CheckoutAddressChange,
+}

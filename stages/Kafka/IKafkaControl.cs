@@ -1,0 +1,33 @@
+namespace StreamDetect.Stages.Kafka;
+
+/// <summary>
+/// Materialized value of a Kafka consumer source: stops it in a controlled way without losing commits.
+/// </summary>
+public interface IKafkaControl
+{
+    /// <summary>
+    /// Stops emitting records: the source completes, so the stream can finish the records already in it.
+    /// The consumer stays in its group (partitions paused) and keeps committing what the committer
+    /// reports, until <see cref="Shutdown"/>.
+    /// </summary>
+    Task Stop();
+
+    /// <summary>
+    /// Commits what is done, leaves the group and closes the consumer. Records still in flight are not
+    /// committed (they are replayed after a restart). Completes when the consumer is closed.
+    /// </summary>
+    Task Shutdown();
+
+    /// <summary>Completes when the consumer is closed, whatever closed it (Shutdown, cancellation, failure).</summary>
+    Task IsShutdown { get; }
+
+    /// <summary>
+    /// Stops emitting, waits for <paramref name="streamCompletion"/> (which should include the committer's
+    /// task, so every processed record has been committed), then shuts the consumer down. A failure of the
+    /// stream is rethrown after the consumer is shut down.
+    /// </summary>
+    Task DrainAndShutdown(Task streamCompletion);
+
+    /// <inheritdoc cref="DrainAndShutdown(Task)"/>
+    Task<T> DrainAndShutdown<T>(Task<T> streamCompletion);
+}

@@ -1,0 +1,588 @@
+using System.Text;
+using Akka.Event;
+using Error = Confluent.Kafka.Error;
+using LogMessage = Confluent.Kafka.LogMessage;
+using Confluent.Kafka;
+using StreamDetect.Stages.Sources;
+
+namespace StreamDetect.Stages.Kafka;
+
+/// <summary>
+/// One Kafka consumer behind a source stage: a dedicated poll thread owns the Confluent consumer (every
+/// call to it, commits and rebalance callbacks included, happens on that thread), fills a bounded
+/// buffer the stage drains, and commits what <see cref="OffsetTracker"/> says is done.
+/// </summary>
+/// <remarks>
+/// Rebalancing. On assignment each partition gets a new epoch. On revocation the session (1) stops
+/// emitting the partition and drops its buffered records, (2) waits up to the revoke-drain timeout for
+/// the partition's records already downstream to be reported done, (3) commits the done prefix, and
+/// (4) forgets the partition, so later completions for it are ignored. Commits only ever name
+/// partitions the tracker holds, and the tracker holds only owned partitions, so this consumer never
+/// commits an offset for a partition it no longer owns. Lost partitions (session timeout) are
+/// forgotten without a commit.
+/// Backpressure. When the buffer is full the poll thread stops polling until the stage takes records;
+/// a downstream stalled longer than max.poll.interval.ms makes the consumer leave the group, as with
+/// any Kafka consumer whose processing stalls, and its records are replayed by another member.
+/// </remarks>
+internal sealed class KafkaConsumerSession : IKafkaControl
+{
+    private static readonly TimeSpan CommitRetryDelay = TimeSpan.FromSeconds(1);
+    private const int MaxPollBatch = 256;
+
+    private readonly KafkaConsumerSettings _settings;
+    private readonly bool _committable;
+    private readonly object _gate = new();
+    private readonly Queue<CommittableRecord> _buffer = new();
+    private readonly OffsetTracker _tracker = new();
+    private readonly Dictionary<TopicPartition, int> _owned = new();
+    private readonly Dictionary<string, string> _sourceNames = new(StringComparer.Ordinal);
+    private readonly (string Version, byte[] Utf8)[] _schemaVersions;
+    private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = new(MaxPollBatch);
+
+    private List<TaskCompletionSource> _commitWaiters = [];
+    private Action? _onAvailable;
+    private Action? _onStopped;
+    private Action<Exception>? _onFailed;
+    private ILoggingAdapter _log = NoLogger.Instance;
+    private Thread? _thread;
+    private Exception? _fatal;
+    private int _epochs;
+    private int _revoking;
+    private bool _started;
+    private bool _stageWaiting;
+    private bool _pollWaiting;
+    private bool _stopped;
+    private bool _shutdownRequested;
+    private bool _closing;
+    private bool _finished;
+    private bool _commitRequested;
+    private bool _paused;
+    private bool _assignmentChanged;
+    private DateTime _commitRetryDue = DateTime.MaxValue;
+
+    public KafkaConsumerSession(KafkaConsumerSettings settings, bool committable)
+    {
+        _settings = settings;
+        _committable = committable;
+        _schemaVersions = settings.SchemaVersions.Select(v => (v, Encoding.UTF8.GetBytes(v))).ToArray();
+    }
+
+    public Task IsShutdown => _shutdown.Task;
+
+    /// <summary>Starts the poll thread; the callbacks are the stage's async callbacks.</summary>
+    public void Start(ILoggingAdapter log, Action onAvailable, Action onStopped, Action<Exception> onFailed)
+    {
+        lock (_gate)
+        {
+            _log = log;
+            _onAvailable = onAvailable;
+            _onStopped = onStopped;
+            _onFailed = onFailed;
+            if (_stopped || _shutdownRequested)
+            {
+                _finished = _shutdownRequested;
+                if (_shutdownRequested) _shutdown.TrySetResult();
+                onStopped();
+                return;
+            }
+            _started = true;
+            _thread = new Thread(Run)
+            {
+                IsBackground = true,
+                Name = $"kafka-consumer-{_settings.GroupId}",
+            };
+            _thread.Start();
+        }
+    }
+
+    /// <summary>Takes the next record to emit (stage thread); registers it as in flight.</summary>
+    public bool TryTake(out CommittableRecord record)
+    {
+        lock (_gate)
+        {
+            while (!_stopped && _buffer.TryDequeue(out var next))
+            {
+                if (_pollWaiting && _buffer.Count <= _settings.BufferSize / 2) Monitor.PulseAll(_gate);
+                var offset = next.Offset;
+                if (!_owned.TryGetValue(offset.TopicPartition, out int epoch) || epoch != offset.Epoch) continue;
+                if (_committable) _tracker.Register(offset.TopicPartition, offset.Epoch, offset.Offset);
+                record = next;
+                return true;
+            }
+            _stageWaiting = !_stopped;
+            record = null!;
+            return false;
+        }
+    }
+
+    /// <summary>Marks a record processed (committer thread). Stale handles are ignored.</summary>
+    public void MarkDone(CommittableOffset offset)
+    {
+        lock (_gate)
+        {
+            if (_tracker.Complete(offset.TopicPartition, offset.Epoch, offset.Offset) && _revoking > 0)
+                Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>Asks the poll thread to commit what is done; completes after the attempt.</summary>
+    public Task RequestCommit()
+    {
+        lock (_gate)
+        {
+            if (_finished || !_started) return Task.CompletedTask;
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _commitWaiters.Add(waiter);
+            _commitRequested = true;
+            if (_pollWaiting) Monitor.PulseAll(_gate);
+            return waiter.Task;
+        }
+    }
+
+    public Task Stop()
+    {
+        Action? onStopped;
+        lock (_gate)
+        {
+            if (_stopped) return Task.CompletedTask;
+            _stopped = true;
+            _buffer.Clear();
+            _stageWaiting = false;
+            onStopped = _onStopped;
+            Monitor.PulseAll(_gate);
+        }
+        onStopped?.Invoke();
+        return Task.CompletedTask;
+    }
+
+    public Task Shutdown()
+    {
+        Action? onStopped = null;
+        lock (_gate)
+        {
+            if (!_shutdownRequested)
+            {
+                _shutdownRequested = true;
+                Monitor.PulseAll(_gate);
+                if (!_started)
+                {
+                    // Never started (or started after this): nothing to close.
+                    _stopped = true;
+                    _finished = true;
+                    onStopped = _onStopped;
+                    _shutdown.TrySetResult();
+                }
+            }
+        }
+        onStopped?.Invoke();
+        return _shutdown.Task;
+    }
+
+    /// <summary>The stage stopped; unless that was <see cref="Stop"/>, the consumer goes too.</summary>
+    public void OnStageStopped()
+    {
+        bool shutdown;
+        lock (_gate)
+        {
+            _onAvailable = null;
+            _onStopped = null;
+            _onFailed = null;
+            shutdown = !_stopped;
+        }
+        if (shutdown) Shutdown();
+    }
+
+    public async Task DrainAndShutdown(Task streamCompletion)
+    {
+        await Stop().ConfigureAwait(false);
+        try
+        {
+            await streamCompletion.ConfigureAwait(false);
+        }
+        finally
+        {
+            await Shutdown().ConfigureAwait(false);
+        }
+    }
+
+    public async Task<T> DrainAndShutdown<T>(Task<T> streamCompletion)
+    {
+        await Stop().ConfigureAwait(false);
+        try
+        {
+            return await streamCompletion.ConfigureAwait(false);
+        }
+        finally
+        {
+            await Shutdown().ConfigureAwait(false);
+        }
+    }
+
+    private void Run()
+    {
+        IConsumer<byte[]?, byte[]?>? consumer = null;
+        Exception? failure = null;
+        try
+        {
+            consumer = new ConsumerBuilder<byte[]?, byte[]?>(_settings.ToConsumerConfig(autoCommit: !_committable))
+                .SetPartitionsAssignedHandler(OnAssigned)
+                .SetPartitionsRevokedHandler(OnRevoked)
+                .SetPartitionsLostHandler(OnLost)
+                .SetErrorHandler(OnError)
+                .SetLogHandler(OnLog)
+                .Build();
+            consumer.Subscribe(_settings.Topics);
+            _log.Info("Kafka consumer started: {0}", _settings);
+            PollUntilShutdown(consumer);
+            if (_committable) CommitFinal(consumer);
+            lock (_gate) _closing = true;
+            consumer.Close();
+        }
+        catch (Exception e)
+        {
+            failure = e;
+            _log.Error(e, "Kafka consumer {0} failed", _settings.GroupId);
+        }
+        finally
+        {
+            try
+            {
+                consumer?.Dispose();
+            }
+            catch (Exception e) when (e is KafkaException or ObjectDisposedException)
+            {
+                _log.Warning("Kafka consumer dispose: {0}", e.Message);
+            }
+            Finish(failure);
+        }
+    }
+
+    private void PollUntilShutdown(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        while (true)
+        {
+            bool commit, stopped, full;
+            int room;
+            lock (_gate)
+            {
+                // Buffer full: wait for the stage to take records. If it stays full a whole poll timeout
+                // (slow or stalled downstream), poll anyway with the partitions paused, so rebalances and
+                // the group session are still served while nothing more is fetched.
+                full = false;
+                while (!_shutdownRequested && !_commitRequested && !_stopped && _buffer.Count >= _settings.BufferSize)
+                {
+                    _pollWaiting = true;
+                    if (!Monitor.Wait(_gate, _settings.PollTimeout) && _buffer.Count >= _settings.BufferSize)
+                    {
+                        full = true;
+                        break;
+                    }
+                }
+                _pollWaiting = false;
+                if (_shutdownRequested) return;
+                if (_fatal is not null) throw _fatal;
+                commit = _commitRequested || DateTime.UtcNow >= _commitRetryDue;
+                stopped = _stopped;
+                room = Math.Max(1, _settings.BufferSize - _buffer.Count);
+            }
+            if (commit && _committable) CommitNow(consumer);
+            else if (commit) CompleteCommitWaiters();
+            SetPaused(consumer, paused: stopped || full);
+
+            // Block for the first record, then take what librdkafka already has (up to the buffer's room)
+            // so the buffer lock and the stage wake-up are paid once per batch, not per record.
+            var batch = _batch;
+            batch.Clear();
+            try
+            {
+                var result = consumer.Consume(stopped || full ? TimeSpan.Zero : _settings.PollTimeout);
+                while (result is not null)
+                {
+                    if (!result.IsPartitionEOF) batch.Add(result);
+                    if (batch.Count >= Math.Min(room, MaxPollBatch)) break;
+                    result = consumer.Consume(TimeSpan.Zero);
+                }
+            }
+            catch (ConsumeException e) when (!e.Error.IsFatal)
+            {
+                _log.Warning("Kafka consume on {0}: {1}", _settings.GroupId, e.Error.Reason);
+            }
+            if (batch.Count > 0) Offer(batch);
+        }
+    }
+
+    /// <summary>Pauses or resumes fetching for the whole assignment (poll thread).</summary>
+    private void SetPaused(IConsumer<byte[]?, byte[]?> consumer, bool paused)
+    {
+        bool changed;
+        lock (_gate)
+        {
+            changed = _assignmentChanged;
+            _assignmentChanged = false;
+        }
+        if (paused == _paused && !(paused && changed)) return;
+        var assignment = consumer.Assignment;
+        if (assignment.Count > 0)
+        {
+            if (paused) consumer.Pause(assignment);
+            else consumer.Resume(assignment);
+        }
+        _paused = paused;
+    }
+
+    /// <summary>Converts polled records and appends them to the buffer (poll thread).</summary>
+    private void Offer(List<ConsumeResult<byte[]?, byte[]?>> batch)
+    {
+        // Assignment changes only on this thread (rebalance callbacks run inside Consume), so reading
+        // _owned here is safe; writes to it are locked for the stage thread's sake.
+        var records = new List<CommittableRecord>(batch.Count);
+        foreach (var result in batch)
+        {
+            if (_owned.TryGetValue(result.TopicPartition, out int epoch))
+                records.Add(ToRecord(result, result.TopicPartition, epoch));
+        }
+        Action? notify = null;
+        lock (_gate)
+        {
+            if (_stopped) return;
+            foreach (var record in records) _buffer.Enqueue(record);
+            if (_stageWaiting && _buffer.Count > 0)
+            {
+                _stageWaiting = false;
+                notify = _onAvailable;
+            }
+        }
+        notify?.Invoke();
+    }
+
+    private CommittableRecord ToRecord(ConsumeResult<byte[]?, byte[]?> result, TopicPartition partition, int epoch)
+    {
+        var message = result.Message;
+        byte[] value = message.Value ?? [];
+        if (!_sourceNames.TryGetValue(result.Topic, out string? source))
+        {
+            source = "kafka:" + result.Topic;
+            _sourceNames[result.Topic] = source;
+        }
+        var position = new SourcePosition(source, partition.Partition.Value, result.Offset.Value);
+        var raw = new RawRecord(value, position, value.Length);
+        string? key = message.Key is null ? null : Encoding.UTF8.GetString(message.Key);
+        string? schema = null;
+        if (message.Headers is not null && message.Headers.TryGetLastBytes(_settings.SchemaHeader, out byte[]? header))
+            schema = SchemaVersion(header);
+        long? timestamp = message.Timestamp.Type == TimestampType.NotAvailable ? null : message.Timestamp.UnixTimestampMs;
+        var record = new KafkaRecord(raw, key, schema, timestamp);
+        return new CommittableRecord(record, new CommittableOffset(this, partition, epoch, position));
+    }
+
+    private string SchemaVersion(byte[]? header)
+    {
+        if (header is null) return "";
+        foreach (var (version, utf8) in _schemaVersions)
+        {
+            if (header.AsSpan().SequenceEqual(utf8)) return version;
+        }
+        return Encoding.UTF8.GetString(header);
+    }
+
+    private void OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
+    {
+        lock (_gate)
+        {
+            foreach (var partition in partitions)
+            {
+                int epoch = ++_epochs;
+                _owned[partition] = epoch;
+                if (_committable) _tracker.Assign(partition, epoch);
+            }
+            _assignmentChanged = true;
+        }
+        _log.Info("Kafka consumer {0} assigned {1}", _settings.GroupId, string.Join(", ", partitions));
+    }
+
+    private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> revoked)
+    {
+        var partitions = revoked.Select(p => p.TopicPartition).ToList();
+        bool drain;
+        lock (_gate)
+        {
+            Forget(partitions);
+            _revoking++;
+            drain = _committable && !_closing && _settings.RevokeDrainTimeout > TimeSpan.Zero;
+        }
+        try
+        {
+            if (!_committable) return;
+            if (drain) WaitForDrain(partitions);
+            List<TopicPartitionOffset> offsets;
+            lock (_gate) offsets = _tracker.PendingCommits(partitions);
+            if (offsets.Count > 0 && !TryCommit(consumer, offsets, " on revocation"))
+                _log.Warning("Kafka consumer {0}: the next owner of {1} replays from their last commit", _settings.GroupId, string.Join(", ", partitions));
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                foreach (var partition in partitions) _tracker.Remove(partition);
+                _revoking--;
+            }
+            _log.Info("Kafka consumer {0} revoked {1}", _settings.GroupId, string.Join(", ", partitions));
+        }
+    }
+
+    private void OnLost(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> lost)
+    {
+        var partitions = lost.Select(p => p.TopicPartition).ToList();
+        lock (_gate)
+        {
+            Forget(partitions);
+            foreach (var partition in partitions) _tracker.Remove(partition);
+        }
+        _log.Warning("Kafka consumer {0} lost {1} (not committed; records will be replayed)", _settings.GroupId, string.Join(", ", partitions));
+    }
+
+    /// <summary>Stops emitting the partitions and drops their buffered records (under the lock).</summary>
+    private void Forget(List<TopicPartition> partitions)
+    {
+        foreach (var partition in partitions) _owned.Remove(partition);
+        if (_buffer.Count == 0) return;
+        var keep = _buffer.Where(r => _owned.ContainsKey(r.Offset.TopicPartition)).ToArray();
+        _buffer.Clear();
+        foreach (var record in keep) _buffer.Enqueue(record);
+        _assignmentChanged = true;
+    }
+
+    private void WaitForDrain(List<TopicPartition> partitions)
+    {
+        var deadline = DateTime.UtcNow + _settings.RevokeDrainTimeout;
+        lock (_gate)
+        {
+            while (partitions.Any(p => _tracker.Outstanding(p) > 0))
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || _shutdownRequested)
+                {
+                    _log.Warning("Kafka consumer {0}: {1} records of revoked partitions still in flight after {2}; they will be replayed by the next owner",
+                        _settings.GroupId, partitions.Sum(_tracker.Outstanding), _settings.RevokeDrainTimeout);
+                    return;
+                }
+                Monitor.Wait(_gate, left);
+            }
+        }
+    }
+
+    private void CommitNow(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        List<TaskCompletionSource> waiters;
+        List<TopicPartitionOffset> offsets;
+        lock (_gate)
+        {
+            waiters = _commitWaiters;
+            _commitWaiters = [];
+            _commitRequested = false;
+            _commitRetryDue = DateTime.MaxValue;
+            offsets = _tracker.PendingCommits();
+        }
+        try
+        {
+            if (offsets.Count > 0 && !TryCommit(consumer, offsets, ""))
+            {
+                lock (_gate) _commitRetryDue = DateTime.UtcNow + CommitRetryDelay;
+            }
+        }
+        finally
+        {
+            foreach (var waiter in waiters) waiter.TrySetResult();
+        }
+    }
+
+    /// <summary>The last commit before closing: retried briefly (a rebalance in progress rejects it).</summary>
+    private void CommitFinal(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            CommitNow(consumer);
+            bool failed;
+            lock (_gate) failed = _commitRetryDue != DateTime.MaxValue;
+            if (!failed || attempt == 4) return;
+            consumer.Consume(TimeSpan.FromMilliseconds(100)); // serves a pending rebalance
+        }
+    }
+
+    private void CompleteCommitWaiters()
+    {
+        List<TaskCompletionSource> waiters;
+        lock (_gate)
+        {
+            waiters = _commitWaiters;
+            _commitWaiters = [];
+            _commitRequested = false;
+        }
+        foreach (var waiter in waiters) waiter.TrySetResult();
+    }
+
+    /// <summary>Commits synchronously (poll thread); records what succeeded. False when anything failed.</summary>
+    private bool TryCommit(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> offsets, string when)
+    {
+        try
+        {
+            consumer.Commit(offsets);
+            lock (_gate) _tracker.Committed(offsets);
+            if (_log.IsDebugEnabled) _log.Debug("Kafka consumer {0} committed {1}{2}", _settings.GroupId, string.Join(", ", offsets), when);
+            return true;
+        }
+        catch (TopicPartitionOffsetException e)
+        {
+            var succeeded = e.Results.Where(r => !r.Error.IsError).Select(r => r.TopicPartitionOffset).ToList();
+            lock (_gate) _tracker.Committed(succeeded);
+            _log.Warning("Kafka consumer {0}: commit{1} partly failed: {2}", _settings.GroupId, when,
+                string.Join("; ", e.Results.Where(r => r.Error.IsError).Select(r => $"{r.TopicPartition}: {r.Error.Reason}")));
+            return false;
+        }
+        catch (KafkaException e) when (!e.Error.IsFatal)
+        {
+            _log.Warning("Kafka consumer {0}: commit{1} failed ({2})", _settings.GroupId, when, e.Error.Reason);
+            return false;
+        }
+    }
+
+    private void OnError(IConsumer<byte[]?, byte[]?> consumer, Error error)
+    {
+        if (error.IsFatal)
+        {
+            lock (_gate) _fatal ??= new KafkaException(error);
+            return;
+        }
+        _log.Warning("Kafka consumer {0}: {1}", _settings.GroupId, error.Reason);
+    }
+
+    private void OnLog(IConsumer<byte[]?, byte[]?> consumer, LogMessage message)
+    {
+        if (message.Level <= SyslogLevel.Error) _log.Error("librdkafka {0}: {1}", message.Facility, message.Message);
+        else if (message.Level == SyslogLevel.Warning) _log.Warning("librdkafka {0}: {1}", message.Facility, message.Message);
+        else if (_log.IsDebugEnabled) _log.Debug("librdkafka {0}: {1}", message.Facility, message.Message);
+    }
+
+    private void Finish(Exception? failure)
+    {
+        List<TaskCompletionSource> waiters;
+        Action? onStopped;
+        Action<Exception>? onFailed;
+        lock (_gate)
+        {
+            _finished = true;
+            _stopped = true;
+            _buffer.Clear();
+            waiters = _commitWaiters;
+            _commitWaiters = [];
+            onStopped = _onStopped;
+            onFailed = _onFailed;
+        }
+        foreach (var waiter in waiters) waiter.TrySetResult();
+        if (failure is not null) onFailed?.Invoke(failure);
+        else onStopped?.Invoke();
+        if (failure is not null) _shutdown.TrySetException(failure);
+        else _shutdown.TrySetResult();
+    }
+}

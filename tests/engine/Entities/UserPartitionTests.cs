@@ -1,0 +1,129 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit;
+using StreamDetect.Engine.Entities;
+using StreamDetect.Engine.Persistence;
+using StreamDetect.Models.Events;
+using StreamDetect.Stages.Parsing;
+using StreamDetect.Stages.Routing;
+using StreamDetect.Stages.Sources;
+
+namespace StreamDetect.Engine.Tests.Entities;
+
+public sealed class UserPartitionTests : TestKit
+{
+    private static readonly long T0 = new DateTimeOffset(2026, 11, 2, 8, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+    public UserPartitionTests(ITestOutputHelper output)
+        : base(Akka.Configuration.ConfigurationFactory.ParseString("""
+            akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+            akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+            akka.actor.serializers.streamdetect = "StreamDetect.Engine.Persistence.EngineSerializer, streamdetect"
+            akka.actor.serialization-bindings {
+              "StreamDetect.Engine.Entities.EventsPersisted, streamdetect" = streamdetect
+              "StreamDetect.Engine.Entities.PartitionSnapshot, streamdetect" = streamdetect
+            }
+            akka.actor.serialize-messages = off
+            akka.persistence.journal.inmem.serialize-messages = on
+            """), output: output)
+    {
+    }
+
+    private static IngestedEvent Event(string user, long offset, string type = EventTypes.View, int? label = null) =>
+        new(new UserEvent(user, T0 + offset * 1000, type) { Item = $"sku-{offset % 7}", Label = label }, new SourcePosition("file.jsonl", 0, offset, 9));
+
+    private IActorRef Partition(int id, int snapshotEvery = 10_000) =>
+        Sys.ActorOf(UserPartition.Props(id, UserPartitionSettings.Default with { SnapshotEvery = snapshotEvery, WindowSize = 8 }));
+
+    [Fact]
+    public void A_batch_is_answered_after_persistence_with_one_request_per_user_in_first_seen_order()
+    {
+        var partition = Partition(1);
+        partition.Tell(new PartitionBatch(1, [Event("b", 1), Event("a", 2), Event("b", 3, EventTypes.Cart, label: 1), Event("c", 4)]));
+
+        var reply = ExpectMsg<PartitionReply>();
+        Assert.Equal(4, reply.Accepted);
+        Assert.Equal(0, reply.Duplicates);
+        Assert.Equal(3, reply.NewUsers);
+        Assert.Equal(["b", "a", "c"], reply.Requests.Select(r => r.UserId));
+        var b = reply.Requests[0];
+        Assert.Equal(2, b.NewEvents);
+        Assert.Equal(2, b.EventCount);
+        Assert.Equal([EventTypes.View, EventTypes.Cart], b.Window.Select(w => w.Type));
+        Assert.Equal(1, b.Label);
+        Assert.Null(reply.Requests[1].Label);
+    }
+
+    [Fact]
+    public void Replayed_positions_are_dropped_and_counted_and_new_ones_after_them_are_kept()
+    {
+        var partition = Partition(2);
+        partition.Tell(new PartitionBatch(2, [Event("a", 1), Event("a", 2)]));
+        ExpectMsg<PartitionReply>();
+
+        partition.Tell(new PartitionBatch(2, [Event("a", 1), Event("a", 2), Event("a", 3)]));
+        var reply = ExpectMsg<PartitionReply>();
+
+        Assert.Equal(2, reply.Duplicates);
+        Assert.Equal(1, reply.Accepted);
+        Assert.Equal(3, Assert.Single(reply.Requests).EventCount);
+    }
+
+    [Fact]
+    public void A_position_of_another_file_epoch_is_new_input_not_a_replay()
+    {
+        var partition = Partition(3);
+        partition.Tell(new PartitionBatch(3, [Event("a", 1)]));
+        ExpectMsg<PartitionReply>();
+
+        var regenerated = Event("a", 1) with { Position = new SourcePosition("file.jsonl", 0, 1, Epoch: 10) };
+        partition.Tell(new PartitionBatch(3, [regenerated]));
+        Assert.Equal(1, ExpectMsg<PartitionReply>().Accepted);
+    }
+
+    [Fact]
+    public void The_state_is_recovered_exactly_after_the_entity_stops_with_and_without_snapshots()
+    {
+        foreach (int snapshotEvery in new[] { 1_000_000, 5 })
+        {
+            int id = 100 + snapshotEvery % 97;
+            var partition = Partition(id, snapshotEvery);
+            for (int batch = 0; batch < 6; batch++)
+            {
+                partition.Tell(new PartitionBatch(id, Enumerable.Range(batch * 4 + 1, 4).Select(o => Event($"u{o % 3}", o)).ToList()));
+                ExpectMsg<PartitionReply>();
+            }
+            partition.Tell(new GetUserStates(id));
+            var before = ExpectMsg<UserStates>();
+            Watch(partition);
+            partition.Tell(PoisonPill.Instance);
+            ExpectTerminated(partition);
+
+            var recovered = Partition(id, snapshotEvery);
+            recovered.Tell(new GetUserStates(id));
+            var after = ExpectMsg<UserStates>();
+
+            Assert.Equal(before.States.Keys.Order(), after.States.Keys.Order());
+            foreach (string user in before.States.Keys)
+                Assert.Equal(before.Read(user).Features(), after.Read(user).Features());
+
+            // and it still recognises replays of what it persisted before the stop
+            recovered.Tell(new PartitionBatch(id, [Event("u1", 24)]));
+            Assert.Equal(1, ExpectMsg<PartitionReply>().Duplicates);
+        }
+    }
+
+    [Fact]
+    public void Snapshots_are_taken_every_N_events()
+    {
+        var partition = Partition(4, snapshotEvery: 3);
+        partition.Tell(new PartitionBatch(4, [Event("a", 1), Event("a", 2)]));
+        Assert.False(ExpectMsg<PartitionReply>().SnapshotTaken);
+        partition.Tell(new PartitionBatch(4, [Event("a", 3)]));
+        Assert.True(ExpectMsg<PartitionReply>().SnapshotTaken);
+        partition.Tell(new GetPartitionStats(4));
+        var stats = ExpectMsg<PartitionStats>();
+        Assert.Equal(1, stats.Snapshots);
+        Assert.Equal(2, stats.RowsWritten);
+        Assert.Equal(3, stats.EventsPersisted);
+    }
+}

@@ -1,0 +1,53 @@
+using Akka.Configuration;
+using StreamDetect.Stages.Configuration;
+using StreamDetect.Stages.Generator;
+
+namespace StreamDetect.Stages.Tests.Generator;
+
+public sealed class GeneratorSettingsTests
+{
+    [Fact]
+    public void Shipped_hocon_defaults_equal_the_built_in_defaults()
+    {
+        Config config = ConfigurationFactory.ParseString(File.ReadAllText(ShippedConfigPath()));
+        Assert.Equal(GeneratorSettings.Default, GeneratorSettings.Create(config));
+    }
+
+    [Fact]
+    public void Settings_are_read_from_the_generator_block()
+    {
+        var settings = GeneratorSettings.Create(Overlay("users = 42, days = 3, anomaly-rate = 0.5, seed = -9, start = \"2025-01-02T03:04:05Z\""));
+        Assert.Equal(42, settings.Users);
+        Assert.Equal(3, settings.Days);
+        Assert.Equal(0.5, settings.AnomalyRate);
+        Assert.Equal(-9, settings.Seed);
+        Assert.Equal(new DateTime(2025, 1, 2, 3, 4, 5, DateTimeKind.Utc), settings.Start);
+        Assert.Equal(DateTimeKind.Utc, settings.Start.Kind);
+    }
+
+    [Theory]
+    [InlineData("users = 0", "streamdetect.generator.users")]
+    [InlineData("days = -1", "streamdetect.generator.days")]
+    [InlineData("anomaly-rate = 1.5", "streamdetect.generator.anomaly-rate")]
+    [InlineData("start = yesterday", "streamdetect.generator.start")]
+    [InlineData("coupon-ring-max-size = 2", "streamdetect.generator.coupon-ring-max-size")]
+    public void A_bad_value_names_its_key(string hocon, string key)
+    {
+        var e = Assert.Throws<SettingsException>(() => GeneratorSettings.Create(Overlay(hocon)));
+        Assert.Equal(key, e.Key);
+    }
+
+    private static Config Overlay(string hocon) =>
+        ConfigurationFactory.ParseString($"streamdetect.generator {{ {hocon} }}")
+            .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(ShippedConfigPath())));
+
+    private static string ShippedConfigPath()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "hocon", "streamdetect.conf");
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException("hocon/streamdetect.conf not found above " + AppContext.BaseDirectory);
+    }
+}
