@@ -89,9 +89,9 @@ public sealed class GanDetector : FeatureDetector
             var validation = scaler.Transform(validationFeatures.Values, validationFeatures.Rows, p.Clip);
             var device = context.Device;
 
-            torch.manual_seed(context.Options.Seed);
-            var generator = new GanGeneratorNetwork(p.Latent, p.Hidden, f);
-            var critic = new GanCriticNetwork(f, p.Hidden);
+            var (generator, critic) = TorchSeeding.Build(context.Options.Seed, () => (new GanGeneratorNetwork(p.Latent, p.Hidden, f), new GanCriticNetwork(f, p.Hidden)));
+            using var draws = TorchSeeding.Generator(context.Options.Seed, Name);
+            Tensor Noise(long rows, long columns) => randn([rows, columns], generator: draws).to(device);
             generator.to(device);
             critic.to(device);
             using var generatorOptimizer = optim.Adam(generator.parameters(), lr: p.LearningRate, beta1: 0.5);
@@ -117,8 +117,8 @@ public sealed class GanDetector : FeatureDetector
                     var real = all.index_select(0, permutation.narrow(0, start, b));
                     int offCount = (int)Math.Round(b * p.OffManifoldShare);
                     Tensor fake;
-                    using (no_grad()) fake = generator.call(randn(b - offCount, p.Latent, device: device));
-                    var negatives = offCount > 0 ? cat([fake, OffManifold(real.narrow(0, 0, offCount), p, device)], 0) : fake;
+                    using (no_grad()) fake = generator.call(Noise(b - offCount, p.Latent));
+                    var negatives = offCount > 0 ? cat([fake, OffManifold(real.narrow(0, 0, offCount), p, draws)], 0) : fake;
 
                     criticOptimizer.zero_grad();
                     var criticLoss = nn.functional.binary_cross_entropy_with_logits(critic.call(real), full(b, 0.9f, device: device))
@@ -127,7 +127,7 @@ public sealed class GanDetector : FeatureDetector
                     criticOptimizer.step();
 
                     generatorOptimizer.zero_grad();
-                    var generated = generator.call(randn(b, p.Latent, device: device));
+                    var generated = generator.call(Noise(b, p.Latent));
                     var generatorLoss = nn.functional.binary_cross_entropy_with_logits(critic.call(generated), ones(b, device: device));
                     generatorLoss.backward();
                     generatorOptimizer.step();
@@ -141,7 +141,7 @@ public sealed class GanDetector : FeatureDetector
                 using (var scope = NewDisposeScope())
                 using (no_grad())
                 {
-                    var off = OffManifold(held, p, device);
+                    var off = OffManifold(held, p, draws);
                     validationLoss = (nn.functional.binary_cross_entropy_with_logits(critic.call(held), ones(held.shape[0], device: device))
                         + nn.functional.binary_cross_entropy_with_logits(critic.call(off), zeros(off.shape[0], device: device))).item<float>();
                 }
@@ -152,10 +152,10 @@ public sealed class GanDetector : FeatureDetector
         }
 
         /// <summary>Normal rows plus Gaussian noise of a random scale per row (up to NoiseScale), clipped like inputs.</summary>
-        private static Tensor OffManifold(Tensor rows, GanHyperParameters p, Device device)
+        private static Tensor OffManifold(Tensor rows, GanHyperParameters p, torch.Generator draws)
         {
-            var scale = rand(rows.shape[0], 1, device: device) * (p.NoiseScale - 0.25) + 0.25;
-            return (rows + randn_like(rows) * scale).clamp(-p.Clip, p.Clip);
+            var scale = (rand([rows.shape[0], 1], generator: draws) * (p.NoiseScale - 0.25) + 0.25).to(rows.device);
+            return (rows + randn(rows.shape, generator: draws).to(rows.device) * scale).clamp(-p.Clip, p.Clip);
         }
 
         public AnomalyDetector Load(ModelFileReader file, Device device)

@@ -75,8 +75,7 @@ public sealed class AutoencoderDetector : FeatureDetector
             var validationFeatures = context.Features(Math.Max(1, p.MaxSamples / 4), validation: true);
             var validation = scaler.Transform(validationFeatures.Values, validationFeatures.Rows, p.Clip);
 
-            torch.manual_seed(context.Options.Seed);
-            var network = new AutoencoderNetwork(FeatureSchema.Count, p.Hidden, p.Bottleneck);
+            var network = TorchSeeding.Build(context.Options.Seed, () => new AutoencoderNetwork(FeatureSchema.Count, p.Hidden, p.Bottleneck));
             network.to(context.Device);
             FeatureNetworkTraining.Fit(Name, network, x => (network.call(x) - x).square().mean(),
                 train, features.Rows, validation, validationFeatures.Rows,

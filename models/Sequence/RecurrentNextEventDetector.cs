@@ -333,8 +333,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             var p = (cell == RecurrentCell.Lstm ? context.Options.Models.Lstm : context.Options.Models.Gru) with { Cell = cell };
             p.Validate($"streamdetect.models.{name}");
             var corpus = context.Sequences(p.MinTypeCount, p.AmountBuckets);
-            torch.manual_seed(context.Options.Seed);
-            var network = CreateNetwork(p, corpus.Tokenizer);
+            var network = TorchSeeding.Build(context.Options.Seed, () => CreateNetwork(p, corpus.Tokenizer));
             network.to(context.Device);
             NextEventTraining.Fit(network, network.PredictSequence, corpus,
                 new NextEventTraining.Settings(name, context.Epochs(p.Epochs), p.LearningRate, p.BatchSize, p.ChunkLength, p.BurnIn,

@@ -145,8 +145,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
             var p = context.Options.Models.Transformer;
             p.Validate("streamdetect.models.transformer");
             var corpus = context.Sequences(p.MinTypeCount, p.AmountBuckets);
-            torch.manual_seed(context.Options.Seed);
-            var network = CreateNetwork(p, corpus.Tokenizer);
+            var network = TorchSeeding.Build(context.Options.Seed, () => CreateNetwork(p, corpus.Tokenizer));
             network.to(context.Device);
             NextEventTraining.Fit(network, x => network.call(x), corpus,
                 new NextEventTraining.Settings(Name, context.Epochs(p.Epochs), p.LearningRate, p.BatchSize, p.MaxPositions, p.BurnIn,

@@ -30,7 +30,6 @@ public static class DetectorTrainer
         if (validation.Users.Count == 0) throw new ArgumentException($"no validation users: {usable.Users.Count} users are too few for a validation share of {options.ValidationFraction}");
         Report(progress, clock, $"{training.Users.Count} training users ({training.EventCount} events), {validation.Users.Count} validation users ({validation.EventCount} events), device {device}");
 
-        torch.manual_seed(options.Seed);
         var context = new TrainingContext(training, validation, options, device, progress, cancellation, clock);
         var detector = kind.Train(context);
         try

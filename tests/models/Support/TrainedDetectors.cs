@@ -26,12 +26,15 @@ public sealed class TrainedDetectors : IDisposable
     public static TrainingOptions Options { get; } = new()
     {
         Device = "cpu",
-        Epochs = 3,
         Models = new ModelHyperParameters
         {
+            Lstm = new() { Epochs = 3 },
+            Gru = new() { Cell = Models.Sequence.RecurrentCell.Gru, Epochs = 3 },
+            Transformer = new() { Epochs = 2 },
+            Autoencoder = new() { Epochs = 5 },
             Knn = new() { Reservoir = 1024 },
             IsolationForest = new() { Trees = 50 },
-            Gan = new() { Hidden = 64 },
+            Gan = new() { Hidden = 64, Epochs = 6 },
         },
     };
 
