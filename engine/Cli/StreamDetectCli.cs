@@ -15,6 +15,8 @@ public static class StreamDetectCli
         root.Subcommands.Add(GenCommand.Create());
         root.Subcommands.Add(StateCommand.Create());
         root.Subcommands.Add(KafkaMockCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using StreamDetect.Models.Dataset;
+using StreamDetect.Models.Detection;
+using StreamDetect.Models.Evaluation;
+using StreamDetect.Models.Persistence;
+using StreamDetect.Engine.Pipeline;
+
+namespace StreamDetect.Engine.Cli;
+
+/// <summary>
+/// `streamdetect eval`: scores a labelled event file with a saved model the way the stream would and
+/// prints user-level and event-level metrics per scenario. The alert threshold is the model's own,
+/// fitted on normal validation users at training time, for the wanted alert rate over the period.
+/// </summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Labelled event file (JSON Lines or CSV with labels); scenarios from FILE.truth.json beside it" };
+        var model = new Option<string>("--model") { Description = "Model file written by `streamdetect train`" };
+        var from = new Option<string?>("--from") { Description = "Evaluate events from this ISO 8601 time on (earlier events only warm up the users' state)" };
+        var skipDays = new Option<string?>("--skip-days") { Description = "Evaluate from D days after midnight UTC of the first event's day (earlier events only warm up)" };
+        var json = new Option<string?>("--json") { Description = "Also write the metrics as JSON to this file" };
+        var scores = new Option<string?>("--scores") { Description = "Write one JSON line per user: {\"userId\",\"score\",\"threshold\",\"label\"}" };
+        var truth = new Option<string?>("--truth") { Description = "Truth file (JSON object userId -> scenario or \"normal\"); default: DATA.truth.json (or DATA without extension + .truth.json) when it exists" };
+        var device = new Option<string?>("--device") { Description = "cpu, cuda or auto (cuda when available); default streamdetect.models.device" };
+        var alertRate = new Option<string?>("--alert-rate") { Description = "Wanted alert rate on normal users over the period (picks the model's threshold); default streamdetect.models.alert-rate" };
+        var threshold = new Option<string?>("--threshold") { Description = "Use this fixed threshold (calibrated score) instead of the model's fitted one" };
+
+        var command = new Command("eval", "Evaluate a trained model on a labelled event file: PR-AUC, ROC-AUC, precision/recall/F1 per scenario")
+        {
+            data, model, from, skipDays, json, scores, truth, device, alertRate, threshold,
+        };
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token =>
+        {
+            string dataPath = TrainCommand.RequireExistingFile(parse.GetValue(data), "--data");
+            string modelPath = TrainCommand.RequireExistingFile(parse.GetValue(model), "--model");
+            if (parse.GetValue(from) is not null && parse.GetValue(skipDays) is not null)
+                throw new UserInputException("give --from or --skip-days, not both");
+            string? truthPath = parse.GetValue(truth);
+            if (truthPath is not null && !File.Exists(truthPath)) throw new UserInputException($"--truth '{truthPath}' does not exist");
+            truthPath ??= TruthFile.FindBeside(dataPath);
+            foreach (var (option, path) in new[] { ("--json", parse.GetValue(json)), ("--scores", parse.GetValue(scores)) })
+            {
+                if (path is null) continue;
+                string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+                if (directory is not null && !Directory.Exists(directory))
+                    throw new UserInputException($"{option} '{path}': directory '{directory}' does not exist");
+            }
+
+            var config = CommonOptions.LoadConfig(parse);
+            var defaults = TrainCommand.ReadOptions(config);
+            string deviceName = parse.GetValue(device) ?? defaults.Device;
+            TrainCommand.ResolveDevice(deviceName, "--device");
+            double rate = TrainCommand.NumberOption(parse.GetValue(alertRate), "--alert-rate") ?? defaults.AlertRate;
+            double? fixedThreshold = TrainCommand.NumberOption(parse.GetValue(threshold), "--threshold");
+            double? skip = TrainCommand.NumberOption(parse.GetValue(skipDays), "--skip-days");
+            if (!(rate > 0 && rate < 1)) throw new UserInputException("--alert-rate must be in (0, 1)");
+
+            IAnomalyDetector detector;
+            try
+            {
+                detector = DetectorFile.Load(modelPath, deviceName);
+            }
+            catch (ModelFileException e)
+            {
+                throw new UserInputException(e.Message, e);
+            }
+            using (detector)
+            {
+                TruthTable table;
+                try
+                {
+                    table = truthPath is null ? TruthTable.Empty : new TruthTable(TruthFile.Read(truthPath));
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException)
+                {
+                    throw new UserInputException(e.Message, e);
+                }
+                var clock = Stopwatch.StartNew();
+                var events = TrainCommand.ReadEvents(dataPath, config, out long rejected);
+                var dataset = DatasetBuilder.Build(events, TrainCommand.WindowSize(config));
+                if (dataset.EventCount == 0) throw new UserInputException($"--data '{dataPath}' holds no valid events");
+                long start = TrainCommand.TimeOption(parse.GetValue(from), "--from")
+                    ?? TrainCommand.DaysAfterStart(dataset.FirstEventMs, skip, "--skip-days")
+                    ?? long.MinValue;
+                if (start > dataset.LastEventMs) throw new UserInputException("the evaluated period holds no events");
+                Console.Error.WriteLine($"read {dataset.EventCount} events of {dataset.Users.Count} users in {clock.Elapsed.TotalSeconds:F1}s" +
+                    (rejected > 0 ? $" ({rejected} records rejected)" : "") + (truthPath is null ? "; no truth file, scenarios from labels" : $"; truth from '{truthPath}'"));
+
+                var result = Evaluator.Evaluate(detector, dataset, table,
+                    new EvaluationOptions(start, rate, defaults.ScoringBatchSize, fixedThreshold), cancellation);
+                Console.Write(Format(result.Report));
+                if (parse.GetValue(json) is string jsonPath)
+                    File.WriteAllText(jsonPath, JsonSerializer.Serialize(result.Report, ReportJson));
+                if (parse.GetValue(scores) is string scoresPath)
+                    WriteScores(scoresPath, result.Users);
+            }
+            return Task.FromResult(0);
+        }, cancellation));
+        return command;
+    }
+
+    private static readonly JsonSerializerOptions ReportJson = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private static void WriteScores(string path, IReadOnlyList<UserScore> users)
+    {
+        using var writer = new StreamWriter(path, append: false, new UTF8Encoding(false));
+        foreach (var user in users)
+        {
+            writer.Write(JsonSerializer.Serialize(new { userId = user.UserId, score = user.Score, threshold = user.Threshold, label = user.Label }));
+            writer.Write('\n');
+        }
+    }
+
+    /// <summary>The metrics table: one row per scenario (with all normal users as negatives), user-level then event-level.</summary>
+    internal static string Format(EvaluationReport report)
+    {
+        var text = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        text.AppendLine(c, $"model {report.Model}@{report.Version}; period {report.From:u} .. {report.Until:u} ({report.PeriodDays:F0} days); " +
+            $"{report.UsersScored} users, {report.EventsScored} events scored in {report.ScoringSeconds:F1}s ({report.EventsScored / Math.Max(1e-9, report.ScoringSeconds):F0} events/s)");
+        text.AppendLine(c, $"threshold {report.Threshold:F3} (target alert rate {report.AlertRate:P2} of normal users over the period); " +
+            $"measured alert rate on normal users {report.NormalUserAlertRate:P2}");
+        foreach (var (level, pick) in new (string, Func<ScenarioMetrics, DetectionMetrics>)[] { ("user-level", s => s.Users), ("event-level", s => s.Events) })
+        {
+            text.AppendLine();
+            text.AppendLine(c, $"{level,-24} {"pos",8} {"neg",9} {"ROC-AUC",8} {"PR-AUC",8} {"prec",7} {"recall",7} {"F1",7} {"alert%",7}  {"TP",7} {"FP",7} {"FN",7}");
+            foreach (var s in report.Scenarios.Prepend(report.Overall))
+            {
+                var m = pick(s);
+                text.AppendLine(c, $"{s.Scenario,-24} {m.Positives,8} {m.Negatives,9} {m.RocAuc,8:F4} {m.PrAuc,8:F4} {m.Precision,7:F3} {m.Recall,7:F3} {m.F1,7:F3} {m.AlertRate * 100,7:F3}  " +
+                    $"{m.Confusion.TruePositives,7} {m.Confusion.FalsePositives,7} {m.Confusion.FalseNegatives,7}");
+            }
+        }
+        return text.ToString();
+    }
+}

@@ -1,0 +1,175 @@
+using StreamDetect.Models.Detection;
+using StreamDetect.Models.Features;
+using StreamDetect.Models.Persistence;
+using StreamDetect.Models.Scaling;
+using StreamDetect.Models.Tensors;
+using StreamDetect.Models.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StreamDetect.Models.Adversarial;
+
+/// <summary>
+/// GAN over normal feature vectors; the critic's verdict is the anomaly score (raw = -logit of "normal").
+/// The generator learns to imitate normal windows; the critic learns to tell normal windows from the
+/// generator's samples and — because a critic facing a good generator stops discriminating — from normal
+/// windows pushed off the data manifold by noise (<see cref="GanHyperParameters.OffManifoldShare"/>).
+/// Explanation: gradient × input saliency of the critic score per feature. Fixed epoch count (GAN losses
+/// are not a convergence signal); the validation loss reported is the critic's on held-out normal vs
+/// off-manifold rows.
+/// </summary>
+public sealed class GanDetector : FeatureDetector
+{
+    private readonly GanHyperParameters _parameters;
+    private readonly GanGeneratorNetwork _generator;
+    private readonly GanCriticNetwork _critic;
+
+    private GanDetector(GanHyperParameters parameters, FeatureScaler scaler, GanGeneratorNetwork generator, GanCriticNetwork critic, Device device)
+        : base("gan", device, scaler, parameters.Clip, parameters.ExplainTop)
+    {
+        _parameters = parameters;
+        _generator = generator;
+        _critic = critic;
+        _generator.eval();
+        _critic.eval();
+        foreach (var parameter in _critic.parameters()) parameter.requires_grad = false;
+    }
+
+    public static IDetectorKind Kind { get; } = new KindImpl();
+
+    protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
+    {
+        int f = FeatureSchema.Count;
+        float[] scores;
+        using (var scope = NewDisposeScope())
+        using (enable_grad())
+        {
+            var x = TensorTransfer.ToTensor(scaled.AsSpan(0, count * f), [count, f], Device).requires_grad_(true);
+            var score = _critic.call(x).neg();
+            score.sum().backward();
+            TensorTransfer.CopyTo((x.grad! * x).abs(), contributions);
+            scores = TensorTransfer.ToFloatArray(score.detach());
+        }
+        return scores.Select(s => (double)s).ToArray();
+    }
+
+    protected override void WriteSections(ModelFileWriter writer)
+    {
+        writer.AddJson("hyperparameters", _parameters);
+        writer.Add("scaler", Scaler.WriteTo);
+        writer.Add("generator", w => _generator.save(w));
+        writer.Add("critic", w => _critic.save(w));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _generator.Dispose();
+            _critic.Dispose();
+        }
+    }
+
+    private sealed class KindImpl : IDetectorKind
+    {
+        public string Name => "gan";
+
+        public string Description => "GAN over the feature vector (critic score)";
+
+        public AnomalyDetector Train(TrainingContext context)
+        {
+            var p = context.Options.Models.Gan;
+            if (p.Latent < 1 || p.Hidden < 2 || p.BatchSize < 2 || p.OffManifoldShare is < 0 or > 1)
+                throw new ArgumentException("streamdetect.models.gan: latent >= 1, hidden >= 2, batch-size >= 2, off-manifold-share in [0, 1]");
+            int f = FeatureSchema.Count;
+            var features = context.Features(p.MaxSamples);
+            var scaler = FeatureScaler.Fit(features);
+            var train = scaler.Transform(features.Values, features.Rows, p.Clip);
+            var validationFeatures = context.Features(Math.Max(1, p.MaxSamples / 4), validation: true);
+            var validation = scaler.Transform(validationFeatures.Values, validationFeatures.Rows, p.Clip);
+            var device = context.Device;
+
+            var (generator, critic) = TorchSeeding.Build(context.Options.Seed, () => (new GanGeneratorNetwork(p.Latent, p.Hidden, f), new GanCriticNetwork(f, p.Hidden)));
+            using var draws = TorchSeeding.Generator(context.Options.Seed, Name);
+            Tensor Noise(long rows, long columns) => randn([rows, columns], generator: draws).to(device);
+            generator.to(device);
+            critic.to(device);
+            using var generatorOptimizer = optim.Adam(generator.parameters(), lr: p.LearningRate, beta1: 0.5);
+            using var criticOptimizer = optim.Adam(critic.parameters(), lr: p.LearningRate, beta1: 0.5);
+            using var all = tensor(train, [features.Rows, f], device: device);
+            using var held = tensor(validation, [validationFeatures.Rows, f], device: device);
+            var random = context.Random(Name);
+            var order = Enumerable.Range(0, features.Rows).Select(i => (long)i).ToArray();
+            int epochs = context.Epochs(p.Epochs);
+            for (int epoch = 1; epoch <= epochs; epoch++)
+            {
+                context.Cancellation.ThrowIfCancellationRequested();
+                generator.train();
+                critic.train();
+                random.Shuffle(order);
+                using var permutation = tensor(order, device: device);
+                double criticSum = 0, generatorSum = 0;
+                int batches = 0;
+                for (int start = 0; start < features.Rows; start += p.BatchSize)
+                {
+                    using var scope = NewDisposeScope();
+                    int b = (int)Math.Min(p.BatchSize, features.Rows - start);
+                    var real = all.index_select(0, permutation.narrow(0, start, b));
+                    int offCount = (int)Math.Round(b * p.OffManifoldShare);
+                    Tensor fake;
+                    using (no_grad()) fake = generator.call(Noise(b - offCount, p.Latent));
+                    var negatives = offCount > 0 ? cat([fake, OffManifold(real.narrow(0, 0, offCount), p, draws)], 0) : fake;
+
+                    criticOptimizer.zero_grad();
+                    var criticLoss = nn.functional.binary_cross_entropy_with_logits(critic.call(real), full(b, 0.9f, device: device))
+                        + nn.functional.binary_cross_entropy_with_logits(critic.call(negatives), zeros(negatives.shape[0], device: device));
+                    criticLoss.backward();
+                    criticOptimizer.step();
+
+                    generatorOptimizer.zero_grad();
+                    var generated = generator.call(Noise(b, p.Latent));
+                    var generatorLoss = nn.functional.binary_cross_entropy_with_logits(critic.call(generated), ones(b, device: device));
+                    generatorLoss.backward();
+                    generatorOptimizer.step();
+
+                    criticSum += criticLoss.item<float>();
+                    generatorSum += generatorLoss.item<float>();
+                    batches++;
+                }
+                double validationLoss;
+                critic.eval();
+                using (var scope = NewDisposeScope())
+                using (no_grad())
+                {
+                    var off = OffManifold(held, p, draws);
+                    validationLoss = (nn.functional.binary_cross_entropy_with_logits(critic.call(held), ones(held.shape[0], device: device))
+                        + nn.functional.binary_cross_entropy_with_logits(critic.call(off), zeros(off.shape[0], device: device))).item<float>();
+                }
+                context.Report(Name, epoch, epochs, criticSum / Math.Max(1, batches), validationLoss,
+                    $"generator loss {generatorSum / Math.Max(1, batches):F4}");
+            }
+            return new GanDetector(p with { Epochs = epochs }, scaler, generator, critic, device);
+        }
+
+        /// <summary>Normal rows plus Gaussian noise of a random scale per row (up to NoiseScale), clipped like inputs.</summary>
+        private static Tensor OffManifold(Tensor rows, GanHyperParameters p, torch.Generator draws)
+        {
+            var scale = (rand([rows.shape[0], 1], generator: draws) * (p.NoiseScale - 0.25) + 0.25).to(rows.device);
+            return (rows + randn(rows.shape, generator: draws).to(rows.device) * scale).clamp(-p.Clip, p.Clip);
+        }
+
+        public AnomalyDetector Load(ModelFileReader file, Device device)
+        {
+            var p = file.ReadJson<GanHyperParameters>("hyperparameters");
+            var generator = new GanGeneratorNetwork(p.Latent, p.Hidden, FeatureSchema.Count);
+            var critic = new GanCriticNetwork(FeatureSchema.Count, p.Hidden);
+            TorchWeights.Load(generator, file, "generator");
+            TorchWeights.Load(critic, file, "critic");
+            generator.to(device);
+            critic.to(device);
+            var detector = new GanDetector(p, file.Read("scaler", FeatureScaler.ReadFrom), generator, critic, device);
+            detector.ReadCalibration(file);
+            return detector;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using StreamDetect.Models.Features;
+
+namespace StreamDetect.Models.Dataset;
+
+/// <summary>
+/// Replays one user's events, one at a time, through a <see cref="UserBehaviorState"/> — what the
+/// streaming engine's user entity does — and keeps a detector's per-user state slot beside it.
+/// </summary>
+public sealed class UserReplay
+{
+    private readonly UserSequence _user;
+    private readonly UserBehaviorState _state;
+
+    internal UserReplay(UserSequence user, int windowCapacity)
+    {
+        _user = user;
+        _state = new UserBehaviorState(windowCapacity);
+    }
+
+    public UserSequence User => _user;
+
+    /// <summary>Events applied so far.</summary>
+    public int Position { get; private set; }
+
+    public bool HasNext => Position < _user.Count;
+
+    /// <summary>Time of the next event (valid while <see cref="HasNext"/>).</summary>
+    public long NextTimestampMs => _user.TimestampMs(Position);
+
+    /// <summary>Time of the last applied event.</summary>
+    public long LastTimestampMs => _user.TimestampMs(Position - 1);
+
+    /// <summary>A detector's state for this user (what the entity would persist).</summary>
+    public ModelStateSlot? DetectorState { get; set; }
+
+    /// <summary>Applies the next event.</summary>
+    public void Advance()
+    {
+        _state.Apply(_user.EventAt(Position));
+        Position++;
+    }
+
+    /// <summary>Writes the feature vector as of the last applied event.</summary>
+    public void WriteFeatures(Span<float> destination) => _state.WriteFeatures(destination);
+
+    /// <summary>The user as of the last applied event.</summary>
+    public BehaviorSample Sample() =>
+        new(_user.UserId, Position - 1, _state.Window.ToArray(), _state.Features(), _state.EventCount, LastTimestampMs);
+}

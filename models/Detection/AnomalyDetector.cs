@@ -1,0 +1,110 @@
+using StreamDetect.Models.Calibration;
+using StreamDetect.Models.Features;
+using StreamDetect.Models.Persistence;
+using TorchSharp;
+
+namespace StreamDetect.Models.Detection;
+
+/// <summary>
+/// Shared plumbing of every detector: calibration and threshold, the content-hash version, input
+/// validation and the model file layout. A detector supplies its raw scoring and its own sections.
+/// </summary>
+public abstract class AnomalyDetector : IAnomalyDetector
+{
+    private string? _version;
+    private bool _disposed;
+
+    protected AnomalyDetector(string name, torch.Device device)
+    {
+        Name = name;
+        Device = device;
+    }
+
+    public string Name { get; }
+
+    public string Version => _version ??= ToFile().ContentHash();
+
+    public string StateKey => $"{Name}@{Version}";
+
+    public virtual bool IsStateful => false;
+
+    public torch.Device Device { get; }
+
+    public ScoreCalibration Calibration { get; private set; } = ScoreCalibration.Identity;
+
+    public AlertThreshold Threshold { get; private set; } = AlertThreshold.None;
+
+    /// <summary>
+    /// Outputs whose calibrated score is below this get an empty explanation (no events or features
+    /// listed): explanations are for alerts, and building them for every normal event costs more than
+    /// scoring. 0 explains everything. An ensemble passes its value to its members.
+    /// </summary>
+    public virtual double ExplainFrom { get; set; } = 2.0;
+
+    /// <summary>Whether an output with this raw score gets a detailed explanation.</summary>
+    protected bool Explains(double rawScore) => Calibration.Map(rawScore) >= ExplainFrom;
+
+    public ScoringOutput[] ScoreBatch(IReadOnlyList<ScoringInput> batch)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0) return [];
+        foreach (var input in batch) input.Validate();
+        return Score(batch);
+    }
+
+    /// <summary>Scores a validated, non-empty batch.</summary>
+    protected abstract ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch);
+
+    /// <summary>Builds an output from a raw score (calibrated here).</summary>
+    protected ScoringOutput Output(double rawScore, ModelStateSlot? state, Explanation explanation) =>
+        new(Calibration.Map(rawScore), state, explanation);
+
+    /// <summary>Sets the fitted calibration and threshold (which changes <see cref="Version"/>).</summary>
+    internal void SetCalibration(ScoreCalibration calibration, AlertThreshold threshold)
+    {
+        Calibration = calibration;
+        Threshold = threshold;
+        _version = null;
+    }
+
+    /// <summary>Fits calibration and threshold from the raw scores of a replay over normal validation users.
+    /// The ensemble overrides this to calibrate its members first.</summary>
+    internal virtual void FitCalibration(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options)
+    {
+        var calibration = ScoreCalibration.Fit(samples.Select(s => s.RawScore), options.Points, options.TailFraction);
+        var maxima = CalibrationSample.UserDayMaxima(samples, calibration.Map);
+        SetCalibration(calibration, AlertThreshold.Fit(maxima));
+    }
+
+    public void Save(string path) => ToFile().Save(path);
+
+    /// <summary>The model file content.</summary>
+    internal ModelFileWriter ToFile()
+    {
+        var writer = new ModelFileWriter(Name, FeatureSchema.Version);
+        WriteSections(writer);
+        writer.Add("calibration", Calibration.WriteTo);
+        writer.Add("threshold", Threshold.WriteTo);
+        return writer;
+    }
+
+    /// <summary>Writes the detector's own sections (hyper-parameters, tokenizer, weights, ...).</summary>
+    protected abstract void WriteSections(ModelFileWriter writer);
+
+    /// <summary>Reads the calibration and threshold written by <see cref="ToFile"/>.</summary>
+    protected void ReadCalibration(ModelFileReader reader) =>
+        SetCalibration(reader.Read("calibration", ScoreCalibration.ReadFrom), reader.Read("threshold", AlertThreshold.ReadFrom));
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+}

@@ -1,0 +1,236 @@
+using StreamDetect.Models.Calibration;
+using StreamDetect.Models.Detection;
+using StreamDetect.Models.Features;
+using StreamDetect.Models.Persistence;
+using StreamDetect.Models.Training;
+using TorchSharp;
+
+namespace StreamDetect.Models.Ensemble;
+
+/// <summary>
+/// Combines members' calibrated scores (<see cref="EnsembleCombination"/>: max, mean or vote). Each
+/// member is calibrated on the same normal validation replay (so a 3 means "1 normal event in 1000" for
+/// every member), then the combination is calibrated again and the alert threshold fitted.
+/// The ensemble's per-user state packs its stateful members' states: a length per member, then their
+/// values, under the ensemble's own key.
+/// </summary>
+public sealed class EnsembleDetector : AnomalyDetector
+{
+    private readonly EnsembleHyperParameters _parameters;
+    private readonly AnomalyDetector[] _members;
+
+    private EnsembleDetector(EnsembleHyperParameters parameters, AnomalyDetector[] members, torch.Device device)
+        : base("ensemble", device)
+    {
+        _parameters = parameters;
+        _members = members;
+    }
+
+    public static IDetectorKind Kind { get; } = new KindImpl();
+
+    public IReadOnlyList<IAnomalyDetector> Members => _members;
+
+    public EnsembleCombination Combination => _parameters.Combine;
+
+    public override bool IsStateful => _members.Any(m => m.IsStateful);
+
+    public override double ExplainFrom
+    {
+        get => base.ExplainFrom;
+        set
+        {
+            base.ExplainFrom = value;
+            foreach (var member in _members ?? []) member.ExplainFrom = value;
+        }
+    }
+
+    protected override ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch)
+    {
+        int n = batch.Count, members = _members.Length;
+        string key = StateKey;
+        var memberOutputs = new ScoringOutput[members][];
+        void ScoreMember(int m)
+        {
+            var member = _members[m];
+            if (!member.IsStateful)
+            {
+                memberOutputs[m] = member.ScoreBatch(batch); // stateless members ignore the state slot
+                return;
+            }
+            var inputs = new ScoringInput[n];
+            for (int i = 0; i < n; i++) inputs[i] = batch[i] with { State = MemberState(batch[i].State, key, m) };
+            memberOutputs[m] = member.ScoreBatch(inputs);
+        }
+        // Members are independent: on a multi-core machine the recurrent member's tensor work and the
+        // feature members' C# work run side by side.
+        if (_parameters.ParallelMembers && members > 1 && Environment.ProcessorCount > 1)
+            Parallel.For(0, members, ScoreMember);
+        else
+            for (int m = 0; m < members; m++) ScoreMember(m);
+
+        var outputs = new ScoringOutput[n];
+        var scores = new double[members];
+        for (int i = 0; i < n; i++)
+        {
+            var memberScores = new MemberScore[members];
+            int bestEvents = -1, bestFeatures = -1;
+            for (int m = 0; m < members; m++)
+            {
+                var output = memberOutputs[m][i];
+                scores[m] = output.Score;
+                memberScores[m] = new MemberScore(_members[m].Name, output.Score, output.Explanation);
+                if (output.Explanation.UnexpectedEvents.Count > 0 && (bestEvents < 0 || output.Score > scores[bestEvents])) bestEvents = m;
+                if (output.Explanation.Features.Count > 0 && (bestFeatures < 0 || output.Score > scores[bestFeatures])) bestFeatures = m;
+            }
+            double raw = Combine(scores);
+            var explanation = new Explanation(Name, raw,
+                bestEvents < 0 ? [] : memberOutputs[bestEvents][i].Explanation.UnexpectedEvents,
+                bestFeatures < 0 ? [] : memberOutputs[bestFeatures][i].Explanation.Features,
+                memberScores);
+            outputs[i] = Output(raw, IsStateful ? PackState(key, batch[i].EventCount, memberOutputs, i) : null, explanation);
+        }
+        return outputs;
+    }
+
+    /// <summary>Combines members' calibrated scores.</summary>
+    public double Combine(ReadOnlySpan<double> scores)
+    {
+        switch (_parameters.Combine)
+        {
+            case EnsembleCombination.Max:
+            {
+                double max = double.NegativeInfinity;
+                foreach (double s in scores) max = Math.Max(max, s);
+                return max;
+            }
+            case EnsembleCombination.Mean:
+            {
+                double sum = 0;
+                foreach (double s in scores) sum += s;
+                return sum / scores.Length;
+            }
+            default:
+            {
+                double sum = 0;
+                int votes = 0;
+                foreach (double s in scores)
+                {
+                    sum += s;
+                    if (s >= _parameters.VoteLevel) votes++;
+                }
+                // Votes dominate; the mean (bounded to < 1 vote) breaks ties.
+                double mean = sum / scores.Length;
+                return votes + mean / (1 + Math.Abs(mean));
+            }
+        }
+    }
+
+    private ModelStateSlot? MemberState(ModelStateSlot? slot, string key, int member)
+    {
+        if (slot is null || slot.ModelKey != key) return null;
+        var values = slot.Values;
+        if (values.Length < _members.Length) return null;
+        int at = _members.Length;
+        for (int m = 0; m < member; m++) at += (int)values[m];
+        int length = (int)values[member];
+        if (length <= 0 || at + length > values.Length) return null;
+        return new ModelStateSlot(_members[member].StateKey, slot.EventsFolded, values[at..(at + length)]);
+    }
+
+    private ModelStateSlot PackState(string key, long eventCount, ScoringOutput[][] memberOutputs, int i)
+    {
+        int total = _members.Length;
+        for (int m = 0; m < _members.Length; m++) total += memberOutputs[m][i].NewState?.Values.Length ?? 0;
+        var values = new float[total];
+        int at = _members.Length;
+        for (int m = 0; m < _members.Length; m++)
+        {
+            var state = memberOutputs[m][i].NewState?.Values;
+            values[m] = state?.Length ?? 0;
+            if (state is null) continue;
+            state.CopyTo(values, at);
+            at += state.Length;
+        }
+        return new ModelStateSlot(key, eventCount, values);
+    }
+
+    internal override void FitCalibration(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options)
+    {
+        for (int m = 0; m < _members.Length; m++)
+        {
+            int member = m;
+            var memberSamples = samples.Select(s => s with { RawScore = s.MemberRawScores![member], MemberRawScores = null }).ToArray();
+            _members[m].FitCalibration(memberSamples, options);
+        }
+        var combined = samples.Select(s =>
+        {
+            var calibrated = new double[_members.Length];
+            for (int m = 0; m < _members.Length; m++) calibrated[m] = _members[m].Calibration.Map(s.MemberRawScores![m]);
+            return s with { RawScore = Combine(calibrated) };
+        }).ToArray();
+        var calibration = ScoreCalibration.Fit(combined.Select(s => s.RawScore), options.Points, options.TailFraction);
+        SetCalibration(calibration, AlertThreshold.Fit(CalibrationSample.UserDayMaxima(combined, calibration.Map)));
+    }
+
+    protected override void WriteSections(ModelFileWriter writer)
+    {
+        writer.AddJson("hyperparameters", _parameters);
+        for (int m = 0; m < _members.Length; m++) writer.Add($"member/{m}", _members[m].ToFile().ToBytes());
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) foreach (var member in _members) member.Dispose();
+    }
+
+    private sealed class KindImpl : IDetectorKind
+    {
+        public string Name => "ensemble";
+
+        public string Description => "calibrated combination (max, mean or vote) of member detectors";
+
+        public AnomalyDetector Train(TrainingContext context)
+        {
+            var p = context.Options.Models.Ensemble;
+            if (p.Members.Count == 0) throw new ArgumentException("streamdetect.models.ensemble.members is empty");
+            var members = new List<AnomalyDetector>();
+            try
+            {
+                foreach (string name in p.Members)
+                {
+                    if (name == Name) throw new ArgumentException("an ensemble cannot be a member of itself");
+                    context.Report(Name, $"training member '{name}'");
+                    members.Add(DetectorRegistry.Default.Get(name).Train(context));
+                }
+            }
+            catch
+            {
+                foreach (var member in members) member.Dispose();
+                throw;
+            }
+            return new EnsembleDetector(p, [.. members], context.Device);
+        }
+
+        public AnomalyDetector Load(ModelFileReader file, torch.Device device)
+        {
+            var p = file.ReadJson<EnsembleHyperParameters>("hyperparameters");
+            var members = new List<AnomalyDetector>();
+            try
+            {
+                for (int m = 0; m < p.Members.Count; m++)
+                {
+                    var nested = ModelFileReader.Parse(file.Section($"member/{m}"), $"{file.Path}#member/{m}");
+                    members.Add(DetectorFile.Load(nested, device, DetectorRegistry.Default));
+                }
+            }
+            catch
+            {
+                foreach (var member in members) member.Dispose();
+                throw;
+            }
+            var detector = new EnsembleDetector(p, [.. members], device);
+            detector.ReadCalibration(file);
+            return detector;
+        }
+    }
+}

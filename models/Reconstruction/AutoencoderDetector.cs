@@ -1,0 +1,97 @@
+using StreamDetect.Models.Detection;
+using StreamDetect.Models.Features;
+using StreamDetect.Models.Persistence;
+using StreamDetect.Models.Scaling;
+using StreamDetect.Models.Tensors;
+using StreamDetect.Models.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StreamDetect.Models.Reconstruction;
+
+/// <summary>
+/// Autoencoder over the robustly scaled feature vector, trained on normal training events. Raw score:
+/// mean squared reconstruction error; explanation: each feature's share of the squared error.
+/// </summary>
+public sealed class AutoencoderDetector : FeatureDetector
+{
+    private readonly AutoencoderHyperParameters _parameters;
+    private readonly AutoencoderNetwork _network;
+
+    private AutoencoderDetector(AutoencoderHyperParameters parameters, FeatureScaler scaler, AutoencoderNetwork network, Device device)
+        : base("ae", device, scaler, parameters.Clip, parameters.ExplainTop)
+    {
+        _parameters = parameters;
+        _network = network;
+        _network.eval();
+    }
+
+    public static IDetectorKind Kind { get; } = new KindImpl();
+
+    protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
+    {
+        int f = FeatureSchema.Count;
+        using (var scope = NewDisposeScope())
+        using (inference_mode())
+        {
+            var x = TensorTransfer.ToTensor(scaled.AsSpan(0, count * f), [count, f], Device);
+            TensorTransfer.CopyTo((_network.call(x) - x).square(), contributions);
+        }
+        var scores = new double[count];
+        for (int r = 0; r < count; r++)
+        {
+            double sum = 0;
+            for (int j = 0; j < f; j++) sum += contributions[r * f + j];
+            scores[r] = sum / f;
+        }
+        return scores;
+    }
+
+    protected override void WriteSections(ModelFileWriter writer)
+    {
+        writer.AddJson("hyperparameters", _parameters);
+        writer.Add("scaler", Scaler.WriteTo);
+        writer.Add("weights", w => _network.save(w));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _network.Dispose();
+    }
+
+    private sealed class KindImpl : IDetectorKind
+    {
+        public string Name => "ae";
+
+        public string Description => "autoencoder over the feature vector (reconstruction error)";
+
+        public AnomalyDetector Train(TrainingContext context)
+        {
+            var p = context.Options.Models.Autoencoder;
+            if (p.Hidden < 1 || p.Bottleneck < 1 || p.BatchSize < 1) throw new ArgumentException("streamdetect.models.ae: hidden, bottleneck and batch-size must be >= 1");
+            var features = context.Features(p.MaxSamples);
+            var scaler = FeatureScaler.Fit(features);
+            var train = scaler.Transform(features.Values, features.Rows, p.Clip);
+            var validationFeatures = context.Features(Math.Max(1, p.MaxSamples / 4), validation: true);
+            var validation = scaler.Transform(validationFeatures.Values, validationFeatures.Rows, p.Clip);
+
+            var network = TorchSeeding.Build(context.Options.Seed, () => new AutoencoderNetwork(FeatureSchema.Count, p.Hidden, p.Bottleneck));
+            network.to(context.Device);
+            FeatureNetworkTraining.Fit(Name, network, x => (network.call(x) - x).square().mean(),
+                train, features.Rows, validation, validationFeatures.Rows,
+                context.Epochs(p.Epochs), p.BatchSize, p.LearningRate, p.Patience, context);
+            return new AutoencoderDetector(p with { Epochs = context.Epochs(p.Epochs) }, scaler, network, context.Device);
+        }
+
+        public AnomalyDetector Load(ModelFileReader file, Device device)
+        {
+            var p = file.ReadJson<AutoencoderHyperParameters>("hyperparameters");
+            var network = new AutoencoderNetwork(FeatureSchema.Count, p.Hidden, p.Bottleneck);
+            TorchWeights.Load(network, file, "weights");
+            network.to(device);
+            var detector = new AutoencoderDetector(p, file.Read("scaler", FeatureScaler.ReadFrom), network, device);
+            detector.ReadCalibration(file);
+            return detector;
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using StreamDetect.Models.Features;
+using StreamDetect.Models.Training;
+
+namespace StreamDetect.Models.Scaling;
+
+/// <summary>
+/// Robust per-feature scaling fitted on normal training features: (x - median) / scale, where scale is
+/// the largest of IQR/1.349, the standard deviation of the values winsorized at the 0.5% and 99.5%
+/// quantiles, and a floor. The winsorized deviation keeps mostly-constant features (zero on almost every
+/// event, e.g. a failed-payment streak) from getting a near-zero scale; the floor covers constant ones.
+/// </summary>
+public sealed class FeatureScaler
+{
+    private readonly float[] _center;
+    private readonly float[] _scale;
+
+    private FeatureScaler(float[] center, float[] scale)
+    {
+        _center = center;
+        _scale = scale;
+    }
+
+    public int Count => _center.Length;
+
+    public ReadOnlySpan<float> Center => _center;
+
+    public ReadOnlySpan<float> Scale => _scale;
+
+    public static FeatureScaler Fit(FeatureMatrix data, float scaleFloor = 0.05f, int maxRows = 50_000)
+    {
+        if (data.Rows == 0) throw new ArgumentException("cannot fit a scaler on no rows", nameof(data));
+        int columns = FeatureMatrix.Columns;
+        int step = Math.Max(1, data.Rows / maxRows);
+        int rows = (data.Rows + step - 1) / step;
+        var center = new float[columns];
+        var scale = new float[columns];
+        Parallel.For(0, columns, j =>
+        {
+            var column = new float[rows];
+            for (int r = 0; r < rows; r++) column[r] = data.Values[(long)r * step * columns + j];
+            Array.Sort(column);
+            float median = Quantile(column, 0.5), q25 = Quantile(column, 0.25), q75 = Quantile(column, 0.75);
+            float lo = Quantile(column, 0.005), hi = Quantile(column, 0.995);
+            double sum = 0, sumSq = 0;
+            foreach (float v in column)
+            {
+                double w = Math.Clamp(v, lo, hi);
+                sum += w;
+                sumSq += w * w;
+            }
+            double mean = sum / rows;
+            double std = Math.Sqrt(Math.Max(0, sumSq / rows - mean * mean));
+            center[j] = median;
+            scale[j] = (float)Math.Max(Math.Max((q75 - q25) / 1.349, std), scaleFloor);
+        });
+        return new FeatureScaler(center, scale);
+    }
+
+    private static float Quantile(float[] sorted, double p)
+    {
+        double position = p * (sorted.Length - 1);
+        int k = (int)position;
+        if (k >= sorted.Length - 1) return sorted[^1];
+        return (float)(sorted[k] + (position - k) * (sorted[k + 1] - sorted[k]));
+    }
+
+    /// <summary>Scales one vector into <paramref name="destination"/>, clipping to ±<paramref name="clip"/> (non-finite values become 0).</summary>
+    public void Transform(ReadOnlySpan<float> features, Span<float> destination, float clip)
+    {
+        for (int j = 0; j < _center.Length; j++)
+        {
+            float z = (features[j] - _center[j]) / _scale[j];
+            destination[j] = float.IsNaN(z) ? 0 : Math.Clamp(z, -clip, clip);
+        }
+    }
+
+    /// <summary>Scales many rows (row-major) into a new array.</summary>
+    public float[] Transform(ReadOnlySpan<float> rows, int count, float clip)
+    {
+        var result = new float[count * _center.Length];
+        for (int r = 0; r < count; r++)
+            Transform(rows.Slice(r * _center.Length, _center.Length), result.AsSpan(r * _center.Length, _center.Length), clip);
+        return result;
+    }
+
+    /// <summary>Scales the batch's feature vectors (row-major, one row per input).</summary>
+    public float[] Transform(IReadOnlyList<Detection.ScoringInput> batch, float clip)
+    {
+        var result = new float[batch.Count * _center.Length];
+        for (int r = 0; r < batch.Count; r++)
+            Transform(batch[r].Features, result.AsSpan(r * _center.Length, _center.Length), clip);
+        return result;
+    }
+
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(_center.Length);
+        foreach (float v in _center) writer.Write(v);
+        foreach (float v in _scale) writer.Write(v);
+    }
+
+    public static FeatureScaler ReadFrom(BinaryReader reader)
+    {
+        int count = reader.ReadInt32();
+        if (count != FeatureSchema.Count)
+            throw new InvalidDataException($"scaler has {count} features, the feature schema has {FeatureSchema.Count}");
+        var center = new float[count];
+        var scale = new float[count];
+        for (int j = 0; j < count; j++) center[j] = reader.ReadSingle();
+        for (int j = 0; j < count; j++)
+        {
+            scale[j] = reader.ReadSingle();
+            if (!(scale[j] > 0)) throw new InvalidDataException($"scale of feature {j} is not positive");
+        }
+        return new FeatureScaler(center, scale);
+    }
+}

@@ -1,0 +1,46 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace StreamDetect.Models.Sequence;
+
+/// <summary>
+/// A pre-norm Transformer encoder block with causal self-attention: position t attends to positions
+/// ≤ t only, so padding after a sequence's end never changes its earlier outputs.
+/// </summary>
+public sealed class CausalSelfAttentionBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly LayerNorm attentionNorm;
+    private readonly Linear queryKeyValue;
+    private readonly Linear projection;
+    private readonly LayerNorm feedForwardNorm;
+    private readonly Linear expand;
+    private readonly Linear contract;
+    private readonly int _heads;
+    private readonly int _width;
+
+    public CausalSelfAttentionBlock(int width, int heads, int feedForward) : base(nameof(CausalSelfAttentionBlock))
+    {
+        if (width % heads != 0) throw new ArgumentException($"width {width} is not a multiple of {heads} heads");
+        _width = width;
+        _heads = heads;
+        attentionNorm = nn.LayerNorm(width);
+        queryKeyValue = nn.Linear(width, 3 * width);
+        projection = nn.Linear(width, width);
+        feedForwardNorm = nn.LayerNorm(width);
+        expand = nn.Linear(width, feedForward);
+        contract = nn.Linear(feedForward, width);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], t = x.shape[1];
+        var qkv = queryKeyValue.call(attentionNorm.call(x)).reshape(b, t, 3, _heads, _width / _heads).permute(2, 0, 3, 1, 4);
+        var attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true)
+            .transpose(1, 2).reshape(b, t, _width);
+        var h = x + projection.call(attended);
+        var result = h + contract.call(nn.functional.gelu(expand.call(feedForwardNorm.call(h))));
+        return result.MoveToOuterDisposeScope();
+    }
+}

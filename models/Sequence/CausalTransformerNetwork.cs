@@ -1,0 +1,53 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace StreamDetect.Models.Sequence;
+
+/// <summary>
+/// Causal Transformer next-event network over a window: a learned begin token, then the window's events
+/// (four field embeddings concatenated, plus a learned position embedding); the output at position j
+/// (which has seen the begin token and events 0..j-1) predicts event j's type and time-gap bucket.
+/// </summary>
+public sealed class CausalTransformerNetwork : nn.Module<Tensor, (Tensor TypeLogits, Tensor GapLogits)>
+{
+    private readonly Embedding embedding;
+    private readonly Embedding positions;
+    private readonly Parameter begin;
+    private readonly ModuleList<CausalSelfAttentionBlock> blocks;
+    private readonly LayerNorm finalNorm;
+    private readonly Linear typeHead;
+    private readonly Linear gapHead;
+    private readonly int _width;
+
+    public CausalTransformerNetwork(int embeddingRows, int fieldEmbedding, int heads, int layers, int feedForward, int maxPositions, int types, int gapBuckets)
+        : base(nameof(CausalTransformerNetwork))
+    {
+        _width = 4 * fieldEmbedding;
+        MaxPositions = maxPositions;
+        embedding = nn.Embedding(embeddingRows, fieldEmbedding);
+        positions = nn.Embedding(maxPositions + 1, _width);
+        begin = nn.Parameter(torch.randn(1, 1, _width) * 0.02f);
+        blocks = nn.ModuleList(Enumerable.Range(0, layers).Select(_ => new CausalSelfAttentionBlock(_width, heads, feedForward)).ToArray());
+        finalNorm = nn.LayerNorm(_width);
+        typeHead = nn.Linear(_width, types);
+        gapHead = nn.Linear(_width, gapBuckets);
+        RegisterComponents();
+    }
+
+    public int MaxPositions { get; }
+
+    /// <summary>Logits [B, T, V] and [B, T, G] predicting each event of inputs [B, T, 4] from the ones before it.</summary>
+    public override (Tensor TypeLogits, Tensor GapLogits) forward(Tensor inputs)
+    {
+        using var scope = NewDisposeScope();
+        long b = inputs.shape[0], t = inputs.shape[1];
+        if (t > MaxPositions) throw new ArgumentException($"sequence of {t} events is longer than the {MaxPositions} positions of this network");
+        var events = embedding.call(inputs).reshape(b, t, _width);
+        var x = torch.cat([begin.expand(b, 1, _width), events], 1);
+        x = x + positions.call(torch.arange(t + 1, device: inputs.device)).unsqueeze(0);
+        foreach (var block in blocks) x = block.call(x);
+        var top = finalNorm.call(x.narrow(1, 0, t));
+        return scope.MoveToOuter(typeHead.call(top), gapHead.call(top));
+    }
+}

@@ -1,0 +1,85 @@
+namespace StreamDetect.Models.Sequence;
+
+/// <summary>Hyper-parameters of the LSTM/GRU next-event detector (HOCON <c>streamdetect.models.lstm</c> / <c>.gru</c>).</summary>
+public sealed record RecurrentHyperParameters
+{
+    public RecurrentCell Cell { get; init; } = RecurrentCell.Lstm;
+
+    /// <summary>Embedding width of each of the four token fields (the cell's input is four times this).</summary>
+    public int FieldEmbedding { get; init; } = 16;
+
+    public int Hidden { get; init; } = 64;
+
+    public int Layers { get; init; } = 1;
+
+    /// <summary>An event whose type is outside the model's top-k predictions is flagged in explanations.</summary>
+    public int TopK { get; init; } = 3;
+
+    /// <summary>The user's score is the mean of this many largest surprises among the last <see cref="SurpriseWindow"/> events.</summary>
+    public int AggregateTop { get; init; } = 3;
+
+    /// <summary>How many recent surprises the per-user state keeps.</summary>
+    public int SurpriseWindow { get; init; } = 32;
+
+    /// <summary>Weight of the time-gap surprise added to the type surprise (0 = type only).</summary>
+    public double GapWeight { get; init; } = 0.5;
+
+    /// <summary>Least surprise (nats) of a type never seen in training (&lt;unk&gt;).</summary>
+    public double UnknownSurprise { get; init; } = 15;
+
+    /// <summary>When a state is rebuilt from a window that does not start at the user's first event, the surprises
+    /// of this many oldest entries (which lack context) are left out of the score.</summary>
+    public int WarmupSkip { get; init; } = 4;
+
+    public int Epochs { get; init; } = 6;
+
+    public double LearningRate { get; init; } = 0.003;
+
+    /// <summary>Chunks per training batch.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Longest training chunk, in events.</summary>
+    public int ChunkLength { get; init; } = 64;
+
+    /// <summary>Context-only events at the start of every chunk after a user's first.</summary>
+    public int BurnIn { get; init; } = 16;
+
+    /// <summary>Training events per epoch (chunks are sampled anew each epoch): bounds training time.</summary>
+    public long MaxTrainEvents { get; init; } = 400_000;
+
+    /// <summary>Validation events used for the validation loss.</summary>
+    public long MaxValidationEvents { get; init; } = 100_000;
+
+    /// <summary>Epochs without validation improvement before stopping.</summary>
+    public int Patience { get; init; } = 2;
+
+    /// <summary>Types seen fewer times in training are &lt;unk&gt;.</summary>
+    public int MinTypeCount { get; init; } = 1;
+
+    /// <summary>Amount buckets learned from training amounts.</summary>
+    public int AmountBuckets { get; init; } = 8;
+
+    /// <summary>Unexpected events listed in an explanation.</summary>
+    public int ExplainTop { get; init; } = 3;
+
+    public void Validate(string prefix)
+    {
+        Check(FieldEmbedding >= 1, "field-embedding", ">= 1");
+        Check(Hidden >= 1, "hidden", ">= 1");
+        Check(Layers is >= 1 and <= 8, "layers", "in 1..8");
+        Check(TopK >= 1, "top-k", ">= 1");
+        Check(AggregateTop >= 1 && AggregateTop <= SurpriseWindow, "aggregate-top", "in 1..surprise-window");
+        Check(SurpriseWindow >= 1, "surprise-window", ">= 1");
+        Check(GapWeight >= 0, "gap-weight", ">= 0");
+        Check(Epochs >= 1, "epochs", ">= 1");
+        Check(LearningRate > 0, "learning-rate", "> 0");
+        Check(BatchSize >= 1, "batch-size", ">= 1");
+        Check(ChunkLength >= 2 && BurnIn >= 1 && BurnIn < ChunkLength, "burn-in", "in 1..chunk-length-1");
+        Check(MaxTrainEvents >= 1 && MaxValidationEvents >= 1, "max-train-events", ">= 1");
+        Check(AmountBuckets >= 2, "amount-buckets", ">= 2");
+        void Check(bool ok, string key, string rule)
+        {
+            if (!ok) throw new ArgumentException($"{prefix}.{key} must be {rule}");
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using StreamDetect.Models.Detection;
+using StreamDetect.Models.Features;
+
+namespace StreamDetect.Models.Sequence;
+
+/// <summary>
+/// The per-event surprises a next-event detector keeps for a user: the last N, newest last, NaN where an
+/// event was not scored (context-only). The user's score is the mean of the largest few, which holds a
+/// burst of unexpected events for N events and lets one rare-but-normal event count only a fraction.
+/// </summary>
+internal static class SurpriseRing
+{
+    /// <summary>Shifts the ring left by one and puts <paramref name="surprise"/> last.</summary>
+    public static void Push(Span<float> ring, float surprise)
+    {
+        ring[1..].CopyTo(ring);
+        ring[^1] = surprise;
+    }
+
+    /// <summary>Mean of the <paramref name="top"/> largest finite values (0 when there are none).</summary>
+    public static double TopMean(ReadOnlySpan<float> ring, int top)
+    {
+        Span<float> best = stackalloc float[top];
+        int count = 0;
+        foreach (float v in ring)
+        {
+            if (float.IsNaN(v)) continue;
+            if (count < top)
+            {
+                best[count++] = v;
+                continue;
+            }
+            int min = 0;
+            for (int k = 1; k < top; k++) if (best[k] < best[min]) min = k;
+            if (v > best[min]) best[min] = v;
+        }
+        if (count == 0) return 0;
+        double sum = 0;
+        for (int k = 0; k < count; k++) sum += best[k];
+        return sum / count;
+    }
+
+    /// <summary>Writes the ring positions of the largest finite values into <paramref name="best"/>, largest first
+    /// (newer first on ties); returns how many were written.</summary>
+    public static int TopPositions(ReadOnlySpan<float> ring, Span<int> best)
+    {
+        int top = best.Length, count = 0;
+        for (int q = ring.Length - 1; q >= 0 && top > 0; q--)
+        {
+            float v = ring[q];
+            if (float.IsNaN(v)) continue;
+            int at = count < top ? count++ : top;
+            if (at == top)
+            {
+                if (v <= ring[best[top - 1]]) continue;
+                at = top - 1;
+            }
+            while (at > 0 && ring[best[at - 1]] < v)
+            {
+                best[at] = best[at - 1];
+                at--;
+            }
+            best[at] = q;
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// The explanation's events: the most surprising ones still in the window (ring position q is the
+    /// event R-1-q places before the newest). <paramref name="details"/> gives top-k information for events
+    /// scored in this batch, by window index.
+    /// </summary>
+    public static IReadOnlyList<UnexpectedEvent> Explain(ReadOnlySpan<float> ring, int top, WindowEntry[] window,
+        Func<int, (bool? OutsideTopK, IReadOnlyList<ExpectedEvent> Expected)> details)
+    {
+        var result = new List<UnexpectedEvent>(top);
+        Span<int> best = stackalloc int[top];
+        int count = TopPositions(ring, best);
+        foreach (int q in best[..count])
+        {
+            int windowIndex = window.Length - ring.Length + q;
+            if (windowIndex < 0) continue;
+            var entry = window[windowIndex];
+            var (outside, expected) = details(windowIndex);
+            result.Add(new UnexpectedEvent(windowIndex, entry.TimestampMs, entry.Type, ring[q], outside, expected));
+            if (result.Count == top) break;
+        }
+        return result;
+    }
+}

@@ -1,0 +1,64 @@
+namespace StreamDetect.Models.Sequence;
+
+/// <summary>Hyper-parameters of the causal Transformer next-event detector (HOCON <c>streamdetect.models.transformer</c>).</summary>
+public sealed record TransformerHyperParameters
+{
+    /// <summary>Embedding width of each token field; the model width is four times this.</summary>
+    public int FieldEmbedding { get; init; } = 16;
+
+    public int Heads { get; init; } = 4;
+
+    public int Layers { get; init; } = 2;
+
+    public int FeedForward { get; init; } = 128;
+
+    /// <summary>Longest window scored (older entries are dropped); also the training chunk length.</summary>
+    public int MaxPositions { get; init; } = 32;
+
+    public int TopK { get; init; } = 3;
+
+    public int AggregateTop { get; init; } = 3;
+
+    public double GapWeight { get; init; } = 0.5;
+
+    public double UnknownSurprise { get; init; } = 15;
+
+    /// <summary>Oldest entries of a window that does not start at the user's first event left out of the score.</summary>
+    public int WarmupSkip { get; init; } = 4;
+
+    public int Epochs { get; init; } = 6;
+
+    public double LearningRate { get; init; } = 0.002;
+
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Context-only events at the start of every training chunk after a user's first.</summary>
+    public int BurnIn { get; init; } = 8;
+
+    public long MaxTrainEvents { get; init; } = 300_000;
+
+    public long MaxValidationEvents { get; init; } = 50_000;
+
+    public int Patience { get; init; } = 2;
+
+    public int MinTypeCount { get; init; } = 1;
+
+    public int AmountBuckets { get; init; } = 8;
+
+    public int ExplainTop { get; init; } = 3;
+
+    public void Validate(string prefix)
+    {
+        Check(FieldEmbedding >= 1 && 4 * FieldEmbedding % Heads == 0, "heads", "a divisor of 4 * field-embedding");
+        Check(Layers >= 1, "layers", ">= 1");
+        Check(FeedForward >= 1, "feed-forward", ">= 1");
+        Check(MaxPositions >= 2, "max-positions", ">= 2");
+        Check(BurnIn >= 1 && BurnIn < MaxPositions, "burn-in", "in 1..max-positions-1");
+        Check(AggregateTop >= 1, "aggregate-top", ">= 1");
+        Check(Epochs >= 1 && LearningRate > 0 && BatchSize >= 1, "epochs", ">= 1 (and learning-rate > 0, batch-size >= 1)");
+        void Check(bool ok, string key, string rule)
+        {
+            if (!ok) throw new ArgumentException($"{prefix}.{key} must be {rule}");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using StreamDetect.Models.Features;
+
+namespace StreamDetect.Models.Vocabulary;
+
+/// <summary>
+/// Turns window entries into <see cref="EventToken"/>s: the type through the learned
+/// <see cref="EventVocabulary"/>, the gap to the previous entry through <see cref="TimeGapBuckets"/>,
+/// the amount through the learned <see cref="AmountBuckets"/>, and the <see cref="ItemRelation"/> to
+/// the previous entry. A token depends only on its entry and the one before it in the same window,
+/// so training (which replays users through <see cref="UserBehaviorState"/>) and streaming agree.
+/// </summary>
+public sealed class EventTokenizer
+{
+    /// <summary>Fields per token (type, gap, amount, item).</summary>
+    public const int Fields = 4;
+
+    public EventTokenizer(EventVocabulary vocabulary, AmountBuckets amounts)
+    {
+        Vocabulary = vocabulary;
+        Amounts = amounts;
+    }
+
+    public EventVocabulary Vocabulary { get; }
+
+    public AmountBuckets Amounts { get; }
+
+    /// <summary>Sizes of the four fields' value ranges, in field order.</summary>
+    public int[] FieldSizes => [Vocabulary.Count, TimeGapBuckets.Count, Amounts.Count, ItemRelation.Count];
+
+    /// <summary>Learns the vocabulary and amount buckets from training windows' entries.</summary>
+    public static EventTokenizer Learn(IEnumerable<IReadOnlyList<WindowEntry>> sequences, int minTypeCount = 1, int amountBuckets = 8)
+    {
+        var types = new List<string>();
+        var amounts = new List<float>();
+        foreach (var sequence in sequences)
+        {
+            foreach (var entry in sequence)
+            {
+                types.Add(entry.Type);
+                if (entry.HasAmount) amounts.Add(entry.Amount);
+            }
+        }
+        return new EventTokenizer(EventVocabulary.Learn(types, minTypeCount), AmountBuckets.Learn(amounts, amountBuckets));
+    }
+
+    /// <summary>Tokenizes entry <paramref name="index"/> of a window.</summary>
+    /// <param name="window">Entries oldest first.</param>
+    /// <param name="index">The entry to tokenize.</param>
+    /// <param name="startsAtUserStart">Whether <c>window[0]</c> is the user's first event ever (otherwise its
+    /// predecessor is unknown).</param>
+    public EventToken Tokenize(ReadOnlySpan<WindowEntry> window, int index, bool startsAtUserStart)
+    {
+        var entry = window[index];
+        int type = Vocabulary.TokenOf(entry.Type);
+        int amount = Amounts.Of(entry.Amount);
+        if (index == 0)
+        {
+            int gap = startsAtUserStart ? TimeGapBuckets.FirstEvent : TimeGapBuckets.UnknownPrevious;
+            return new EventToken(type, gap, amount, entry.ItemHash == 0 ? ItemRelation.NoItem : ItemRelation.NoPrevious);
+        }
+        var previous = window[index - 1];
+        int item = entry.ItemHash == 0 ? ItemRelation.NoItem
+            : entry.ItemHash == previous.ItemHash ? ItemRelation.SameItem
+            : entry.CategoryHash != 0 && entry.CategoryHash == previous.CategoryHash ? ItemRelation.SameCategory
+            : ItemRelation.Different;
+        return new EventToken(type, TimeGapBuckets.Of(entry.TimestampMs - previous.TimestampMs), amount, item);
+    }
+
+    /// <summary>Writes token fields as offsets into one shared embedding table (see <see cref="FieldOffsets"/>).</summary>
+    public void WriteOffsetFields(in EventToken token, Span<long> destination)
+    {
+        var offsets = FieldOffsets;
+        destination[0] = token.Type;
+        destination[1] = offsets[1] + token.Gap;
+        destination[2] = offsets[2] + token.Amount;
+        destination[3] = offsets[3] + token.Item;
+    }
+
+    /// <summary>Where each field's values start in one embedding table holding all four fields.</summary>
+    public int[] FieldOffsets => _offsets ??= ComputeOffsets();
+
+    /// <summary>Rows of the shared embedding table.</summary>
+    public int EmbeddingRows => FieldSizes.Sum();
+
+    private int[]? _offsets;
+
+    private int[] ComputeOffsets()
+    {
+        var sizes = FieldSizes;
+        return [0, sizes[0], sizes[0] + sizes[1], sizes[0] + sizes[1] + sizes[2]];
+    }
+
+    public void WriteTo(BinaryWriter writer)
+    {
+        Vocabulary.WriteTo(writer);
+        Amounts.WriteTo(writer);
+    }
+
+    public static EventTokenizer ReadFrom(BinaryReader reader) =>
+        new(EventVocabulary.ReadFrom(reader), AmountBuckets.ReadFrom(reader));
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using StreamDetect.Models.Dataset;
+using StreamDetect.Models.Detection;
+using StreamDetect.Models.Tests.Support;
+using TorchSharp;
+
+namespace StreamDetect.Models.Tests.Benchmarks;
+
+/// <summary>
+/// Throughput in the streaming shape (batch of 1024 users, one new event each, states kept from the
+/// previous batch), printed through the test output. A smoke measurement in the normal run; set
+/// SD_BENCH_SECONDS (e.g. 5) and run in Release for figures worth quoting.
+/// </summary>
+public sealed class ScoringThroughputTests(TrainedDetectors trained, ITestOutputHelper output)
+{
+    private static double Seconds => double.TryParse(Environment.GetEnvironmentVariable("SD_BENCH_SECONDS"), out double s) ? s : 0.5;
+
+    public static TheoryData<string> Models => new() { "lstm", "gru", "transformer", "ae", "zscore", "iforest", "knn", "ensemble" };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Streaming_batches_of_1024_users(string model)
+    {
+        var detector = trained.Get(model);
+        var (inputs, rebuild) = Batch(detector, 1024);
+        double incremental = Measure(detector, inputs);
+        double rebuilt = Measure(detector, rebuild);
+        output.WriteLine($"{model}: {incremental:F0} events/s with kept state, {rebuilt:F0} events/s rebuilding every state from the window " +
+            $"(batch {inputs.Length}, torch threads {torch.get_num_threads()}, {(Debugger.IsAttached ? "debugger" : Build)} build, load {Load()})");
+        Assert.True(incremental > 100, $"{model}: {incremental:F0} events/s");
+    }
+
+    /// <summary>A batch of distinct users one event after a state was kept (and the same without state).</summary>
+    internal static (ScoringInput[] Fresh, ScoringInput[] Rebuild) Batch(IAnomalyDetector detector, int size)
+    {
+        var users = new List<(BehaviorSample Previous, BehaviorSample Next)>();
+        foreach (var user in TrainedUsers())
+        {
+            var samples = user.Replay(32).TakeLast(2).ToArray();
+            if (samples.Length == 2) users.Add((samples[0], samples[1]));
+        }
+        while (users.Count < size) users.AddRange(users.Take(size - users.Count).ToArray());
+        users = users.Take(size).ToList();
+        var kept = detector.ScoreBatch(users.Select(u => u.Previous.ToScoringInput(null)).ToArray());
+        var fresh = users.Select((u, i) => u.Next.ToScoringInput(kept[i].NewState)).ToArray();
+        var rebuild = users.Select(u => u.Next.ToScoringInput(null)).ToArray();
+        return (fresh, rebuild);
+
+        IEnumerable<UserSequence> TrainedUsers() => DatasetBuilder.Build(SyntheticTraffic.Shoppers(800, 0, 3, 21)).Users;
+    }
+
+    internal static double Measure(IAnomalyDetector detector, ScoringInput[] inputs)
+    {
+        detector.ScoreBatch(inputs);
+        var clock = Stopwatch.StartNew();
+        long events = 0;
+        do
+        {
+            detector.ScoreBatch(inputs);
+            events += inputs.Length;
+        }
+        while (clock.Elapsed.TotalSeconds < Seconds);
+        return events / clock.Elapsed.TotalSeconds;
+    }
+
+    private static string Build =>
+#if DEBUG
+        "Debug";
+#else
+        "Release";
+#endif
+
+    private static string Load() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
+}

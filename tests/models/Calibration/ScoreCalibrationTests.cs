@@ -1,0 +1,45 @@
+using StreamDetect.Models.Calibration;
+
+namespace StreamDetect.Models.Tests.Calibration;
+
+public sealed class ScoreCalibrationTests
+{
+    [Fact]
+    public void Calibrated_scores_are_minus_log10_of_the_normal_tail_and_keep_rising_beyond_the_sample()
+    {
+        var random = new Random(1);
+        var normal = Enumerable.Range(0, 100_000).Select(_ => random.NextDouble() * 10).ToArray();
+        var calibration = ScoreCalibration.Fit(normal);
+
+        Assert.Equal(0, calibration.Map(-1), 3);
+        Assert.Equal(-Math.Log10(0.5), calibration.Map(5), 1);
+        Assert.Equal(2, calibration.Map(9.9), 1);
+        double last = double.NegativeInfinity;
+        foreach (double raw in Enumerable.Range(0, 200).Select(i => i * 0.1))
+        {
+            double score = calibration.Map(raw);
+            Assert.True(score >= last, $"not monotone at {raw}");
+            last = score;
+        }
+        Assert.True(calibration.Map(20) > calibration.Map(11) + 1, "scores beyond the sample must keep rising");
+        Assert.Equal(0.01, calibration.Survival(calibration.RawAtSurvival(0.01)), 4);
+    }
+
+    [Fact]
+    public void The_alert_threshold_for_a_longer_period_is_higher()
+    {
+        var random = new Random(2);
+        var threshold = AlertThreshold.Fit(Enumerable.Range(0, 20_000).Select(_ => -Math.Log10(random.NextDouble())));
+        double oneDay = threshold.For(0.01, 1), fourDays = threshold.For(0.01, 4);
+        Assert.Equal(2, oneDay, 1);
+        Assert.True(fourDays > oneDay);
+        Assert.Equal(-Math.Log10(1 - Math.Pow(0.99, 0.25)), fourDays, 1);
+    }
+
+    [Fact]
+    public void Identity_calibration_passes_raw_scores_through()
+    {
+        Assert.True(ScoreCalibration.Identity.IsIdentity);
+        Assert.Equal(12.5, ScoreCalibration.Identity.Map(12.5));
+    }
+}

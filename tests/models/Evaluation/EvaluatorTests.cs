@@ -1,0 +1,27 @@
+using StreamDetect.Models.Evaluation;
+using StreamDetect.Models.Tests.Support;
+
+namespace StreamDetect.Models.Tests.Evaluation;
+
+public sealed class EvaluatorTests(TrainedDetectors trained)
+{
+    [Fact]
+    public void Metrics_are_reported_per_scenario_with_all_normal_users_as_negatives()
+    {
+        var truth = new TruthTable(trained.Data.Users.ToDictionary(u => u.UserId,
+            u => !u.UserId.StartsWith("a-", StringComparison.Ordinal) ? "normal" : int.Parse(u.UserId[2..]) % 2 == 0 ? "scraper" : "card_testing"));
+        long from = SyntheticTraffic.T0 + 2 * 86_400_000L;
+        var result = Evaluator.Evaluate(trained.Get("zscore"), trained.Data, truth, new EvaluationOptions(from), TestContext.Current.CancellationToken);
+        var report = result.Report;
+
+        Assert.Equal(["card_testing", "scraper"], report.Scenarios.Select(s => s.Scenario));
+        Assert.All(report.Scenarios, s => Assert.Equal(
+            result.Users.Count(u => u.Scenario == "normal" || u.Scenario == s.Scenario), s.Users.Positives + s.Users.Negatives));
+        Assert.Equal(report.Overall.Users.Positives, report.Scenarios.Sum(s => s.Users.Positives));
+        Assert.Equal(2, report.PeriodDays);
+        Assert.All(result.Users, u => Assert.Equal(report.Threshold, u.Threshold));
+        // Only events from the evaluated period are scored; users without such events are left out.
+        Assert.True(report.EventsScored < trained.Data.EventCount);
+        Assert.True(report.Overall.Events.Positives > 0);
+    }
+}

@@ -1,0 +1,128 @@
+using StreamDetect.Models.Detection;
+using StreamDetect.Models.Features;
+using StreamDetect.Models.Persistence;
+using StreamDetect.Models.Tests.Support;
+using TorchSharp;
+
+namespace StreamDetect.Models.Tests.Persistence;
+
+/// <summary>Model files round-trip exactly and refuse corrupt or incompatible content with a clear error.</summary>
+public sealed class ModelFileTests(TrainedDetectors trained) : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("sd-models-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    public static TheoryData<string> Models => new() { "lstm", "gru", "transformer", "ae", "gan", "knn", "zscore", "iforest", "ensemble" };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Save_then_load_then_score_gives_identical_scores_states_and_version(string model)
+    {
+        var detector = trained.Get(model);
+        string path = Path.Combine(_directory, model + ".sdm");
+        detector.Save(path);
+        using var loaded = DetectorFile.Load(path, torch.CPU);
+
+        Assert.Equal(detector.Name, loaded.Name);
+        Assert.Equal(detector.Version, loaded.Version);
+        Assert.Equal(detector.Threshold.For(0.005, 4), loaded.Threshold.For(0.005, 4));
+        var inputs = trained.Data.Users.Take(64).Select(u => u.Replay(32).Last().ToScoringInput(null, 2)).ToArray();
+        var before = detector.ScoreBatch(inputs);
+        var after = loaded.ScoreBatch(inputs);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            Assert.Equal(before[i].Score, after[i].Score);
+            Assert.Equal(before[i].NewState?.Values, after[i].NewState?.Values);
+            Assert.Equal(before[i].NewState?.ModelKey, after[i].NewState?.ModelKey);
+        }
+    }
+
+    [Fact]
+    public void A_truncated_file_is_refused_naming_the_file_and_the_problem()
+    {
+        string path = Saved("zscore");
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        var error = Assert.Throws<ModelFileException>(() => DetectorFile.Load(path, torch.CPU));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("truncated", error.Message);
+    }
+
+    [Fact]
+    public void A_file_with_the_wrong_magic_is_refused()
+    {
+        string path = Path.Combine(_directory, "not-a-model.sdm");
+        File.WriteAllText(path, "{\"this\": \"is json\"}");
+        var error = Assert.Throws<ModelFileException>(() => DetectorFile.Load(path, torch.CPU));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("not a StreamDetect model file", error.Message);
+    }
+
+    [Fact]
+    public void A_file_of_another_format_version_is_refused()
+    {
+        string path = Saved("zscore");
+        var bytes = File.ReadAllBytes(path);
+        BitConverter.TryWriteBytes(bytes.AsSpan(8, 2), (ushort)(ModelFileFormat.Version + 1));
+        File.WriteAllBytes(path, bytes);
+        var error = Assert.Throws<ModelFileException>(() => DetectorFile.Load(path, torch.CPU));
+        Assert.Contains($"format version {ModelFileFormat.Version + 1}", error.Message);
+    }
+
+    [Fact]
+    public void A_flipped_byte_is_caught_by_the_checksum()
+    {
+        string path = Saved("lstm");
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x40;
+        File.WriteAllBytes(path, bytes);
+        var error = Assert.Throws<ModelFileException>(() => DetectorFile.Load(path, torch.CPU));
+        Assert.Contains("checksum", error.Message);
+    }
+
+    [Fact]
+    public void A_model_of_another_feature_schema_or_an_unknown_detector_is_refused()
+    {
+        var schema = new ModelFileWriter("zscore", FeatureSchema.Version + 1);
+        string schemaPath = Path.Combine(_directory, "schema.sdm");
+        schema.Save(schemaPath);
+        Assert.Contains("feature schema version", Assert.Throws<ModelFileException>(() => DetectorFile.Load(schemaPath, torch.CPU)).Message);
+
+        var unknown = new ModelFileWriter("quantum-forest", FeatureSchema.Version);
+        string unknownPath = Path.Combine(_directory, "unknown.sdm");
+        unknown.Save(unknownPath);
+        Assert.Contains("'quantum-forest'", Assert.Throws<ModelFileException>(() => DetectorFile.Load(unknownPath, torch.CPU)).Message);
+    }
+
+    [Fact]
+    public void Weights_that_do_not_fit_the_hyper_parameters_are_refused()
+    {
+        var reader = ModelFileReader.Open(Saved("ae"));
+        var writer = new ModelFileWriter("ae", FeatureSchema.Version);
+        foreach (string section in reader.SectionNames)
+        {
+            byte[] bytes = reader.Section(section);
+            if (section == "hyperparameters") bytes = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(bytes).Replace("\"hidden\":64", "\"hidden\":32"));
+            writer.Add(section, bytes);
+        }
+        string path = Path.Combine(_directory, "mismatch.sdm");
+        writer.Save(path);
+        var error = Assert.Throws<ModelFileException>(() => DetectorFile.Load(path, torch.CPU));
+        Assert.Contains("weights", error.Message);
+    }
+
+    [Fact]
+    public void A_missing_file_is_refused_with_its_path()
+    {
+        string path = Path.Combine(_directory, "missing.sdm");
+        Assert.Contains("does not exist", Assert.Throws<ModelFileException>(() => DetectorFile.Load(path, torch.CPU)).Message);
+    }
+
+    private string Saved(string model)
+    {
+        string path = Path.Combine(_directory, $"{model}-{Guid.NewGuid():N}.sdm");
+        trained.Get(model).Save(path);
+        return path;
+    }
+}

@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using StreamDetect.Models.Dataset;
+using StreamDetect.Models.Detection;
+using StreamDetect.Models.Training;
+
+[assembly: AssemblyFixture(typeof(StreamDetect.Models.Tests.Support.TrainedDetectors))]
+
+namespace StreamDetect.Models.Tests.Support;
+
+/// <summary>
+/// Detectors trained once per test run on synthetic shoppers with planted scrapers and card testers
+/// (small epochs: the tests check behaviour, not the last bit of quality).
+/// </summary>
+public sealed class TrainedDetectors : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<IAnomalyDetector>> _detectors = new();
+
+    public TrainedDetectors()
+    {
+        Data = DatasetBuilder.Build(SyntheticTraffic.Shoppers(normalUsers: 500, anomalousUsers: 40, days: 4, seed: 11));
+    }
+
+    /// <summary>The training (and evaluation) data: labelled normal and anomalous users.</summary>
+    public BehaviorDataset Data { get; }
+
+    public static TrainingOptions Options { get; } = new()
+    {
+        Device = "cpu",
+        Models = new ModelHyperParameters
+        {
+            Lstm = new() { Epochs = 3 },
+            Gru = new() { Cell = Models.Sequence.RecurrentCell.Gru, Epochs = 3 },
+            Transformer = new() { Epochs = 2 },
+            Autoencoder = new() { Epochs = 5 },
+            Knn = new() { Reservoir = 1024 },
+            IsolationForest = new() { Trees = 50 },
+            Gan = new() { Hidden = 64, Epochs = 6 },
+        },
+    };
+
+    /// <summary>The detector of a kind, trained on first use (thread-safe).</summary>
+    public IAnomalyDetector Get(string model) =>
+        _detectors.GetOrAdd(model, name => new Lazy<IAnomalyDetector>(() => DetectorTrainer.Train(name, Data, Options))).Value;
+
+    public void Dispose()
+    {
+        foreach (var detector in _detectors.Values.Where(d => d.IsValueCreated)) detector.Value.Dispose();
+    }
+}
