@@ -1,0 +1,19 @@
+using StreamDetect.Models.Detection;
+
+namespace StreamDetect.Stages.Alerts;
+
+/// <summary>
+/// An alert for the security team: who, when, how anomalous, against which threshold, by which model,
+/// and why (the least expected events with what the model expected instead, feature deviations, and a
+/// summary of the user's recent window).
+/// </summary>
+public sealed record Alert(
+    string AlertId,
+    string UserId,
+    long WindowEndMs,
+    double Score,
+    double Threshold,
+    string Model,
+    string Segment,
+    Explanation Explanation,
+    AlertWindow Window);

@@ -1,0 +1,122 @@
+using System.Buffers;
+using System.Text.Json;
+using StreamDetect.Models.Detection;
+using StreamDetect.Stages.Parsing;
+
+namespace StreamDetect.Stages.Alerts;
+
+/// <summary>
+/// An alert as one JSON object (a JSONL line, a Kafka record value with key = userId):
+/// <c>{"alertId","userId","time","score","threshold","model","segment","reason":{...},"window":{...}}</c>.
+/// </summary>
+public static class AlertJson
+{
+    private static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static byte[] ToUtf8(Alert alert, AlertSettings settings)
+    {
+        var buffer = new ArrayBufferWriter<byte>(2048);
+        using (var w = new Utf8JsonWriter(buffer, Options)) Write(w, alert, settings);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static void Write(Utf8JsonWriter w, Alert a, AlertSettings settings)
+    {
+        w.WriteStartObject();
+        w.WriteString("alertId"u8, a.AlertId);
+        w.WriteString("userId"u8, a.UserId);
+        WriteTime(w, "time"u8, a.WindowEndMs);
+        w.WriteNumber("score"u8, Math.Round(a.Score, 4));
+        w.WriteNumber("threshold"u8, Math.Round(a.Threshold, 4));
+        w.WriteString("model"u8, a.Model);
+        w.WriteString("segment"u8, a.Segment);
+        w.WritePropertyName("reason"u8);
+        WriteExplanation(w, a.Explanation, settings, depth: 0);
+        w.WritePropertyName("window"u8);
+        WriteWindow(w, a.Window);
+        w.WriteEndObject();
+    }
+
+    private static void WriteExplanation(Utf8JsonWriter w, Explanation e, AlertSettings settings, int depth)
+    {
+        w.WriteStartObject();
+        w.WriteString("model"u8, e.Model);
+        w.WriteNumber("rawScore"u8, Math.Round(e.RawScore, 4));
+        if (e.UnexpectedEvents.Count > 0)
+        {
+            w.WriteStartArray("leastExpected"u8);
+            foreach (var u in e.UnexpectedEvents.Take(settings.MaxUnexpectedEvents))
+            {
+                w.WriteStartObject();
+                w.WriteString("type"u8, u.Type);
+                WriteTime(w, "time"u8, u.TimestampMs);
+                w.WriteNumber("surprise"u8, Math.Round(u.Surprise, 3));
+                if (u.OutsideTopK is bool outside) w.WriteBoolean("outsideTopK"u8, outside);
+                if (u.Expected.Count > 0)
+                {
+                    w.WriteStartArray("expected"u8);
+                    foreach (var x in u.Expected)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("type"u8, x.Type);
+                        w.WriteNumber("p"u8, Math.Round(x.Probability, 4));
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        if (e.Features.Count > 0)
+        {
+            w.WriteStartArray("features"u8);
+            foreach (var f in e.Features.Take(settings.MaxFeatures))
+            {
+                w.WriteStartObject();
+                w.WriteString("feature"u8, f.Feature);
+                w.WriteNumber("value"u8, Math.Round(f.Value, 4));
+                w.WriteNumber("share"u8, Math.Round(f.Share, 4));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        if (e.Members.Count > 0 && depth == 0)
+        {
+            w.WriteStartArray("members"u8);
+            foreach (var m in e.Members.OrderByDescending(m => m.Score))
+            {
+                w.WriteStartObject();
+                w.WriteString("model"u8, m.Model);
+                w.WriteNumber("score"u8, Math.Round(m.Score, 4));
+                w.WritePropertyName("reason"u8);
+                WriteExplanation(w, m.Explanation, settings, depth + 1);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteWindow(Utf8JsonWriter w, AlertWindow window)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("events"u8, window.Events);
+        w.WriteNumber("userEvents"u8, window.UserEvents);
+        WriteTime(w, "from"u8, window.FromMs);
+        WriteTime(w, "to"u8, window.ToMs);
+        w.WriteStartObject("types"u8);
+        foreach (var (type, count) in window.Types) w.WriteNumber(type, count);
+        w.WriteEndObject();
+        w.WriteStartArray("sequence"u8);
+        foreach (string type in window.Sequence) w.WriteStringValue(type);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteTime(Utf8JsonWriter w, ReadOnlySpan<byte> name, long ms)
+    {
+        Span<byte> time = stackalloc byte[32];
+        w.WriteString(name, time[..UserEventJson.FormatTimestamp(ms, time)]);
+    }
+}

@@ -1,0 +1,34 @@
+using Akka.Configuration;
+using StreamDetect.Stages.Configuration;
+
+namespace StreamDetect.Stages.Alerts;
+
+/// <summary>HOCON block <c>streamdetect.alerts</c>.</summary>
+public sealed record AlertSettings
+{
+    /// <summary>auto: the --alerts file when given, else stdout; file | stdout | kafka | none.</summary>
+    public string Sink { get; init; } = "auto";
+
+    /// <summary>After an alert, the same user is not alerted again for this long (event time).</summary>
+    public TimeSpan Cooldown { get; init; } = TimeSpan.FromHours(6);
+
+    /// <summary>Least expected events listed in an alert.</summary>
+    public int MaxUnexpectedEvents { get; init; } = 5;
+
+    /// <summary>Feature deviations listed in an alert.</summary>
+    public int MaxFeatures { get; init; } = 5;
+
+    public static AlertSettings Default { get; } = new();
+
+    public static AlertSettings Create(Config config)
+    {
+        var r = new SettingsReader(config, "streamdetect.alerts");
+        return new AlertSettings
+        {
+            Sink = r.OneOf("sink", "auto", "file", "stdout", "kafka", "none"),
+            Cooldown = r.Duration("cooldown", allowZero: true),
+            MaxUnexpectedEvents = r.Int("max-unexpected-events", 0, 100),
+            MaxFeatures = r.Int("max-features", 0, 200),
+        };
+    }
+}

@@ -1,0 +1,65 @@
+using Akka.Configuration;
+using StreamDetect.Stages.Configuration;
+
+namespace StreamDetect.Stages.Thresholds;
+
+/// <summary>HOCON block <c>streamdetect.thresholds</c>: when a score becomes an alert.</summary>
+public sealed record ThresholdSettings
+{
+    /// <summary>
+    /// online: start from the model's fitted threshold and, after <see cref="WarmupUserDays"/>, follow the
+    /// live distribution of user-day maximum scores; model: the model's fitted threshold only; fixed: <see cref="Fixed"/>.
+    /// </summary>
+    public string Mode { get; init; } = "online";
+
+    /// <summary>Wanted share of normal users alerted over <see cref="PeriodDays"/>.</summary>
+    public double AlertRate { get; init; } = 0.005;
+
+    /// <summary>The period the alert rate refers to, in days.</summary>
+    public double PeriodDays { get; init; } = 7;
+
+    /// <summary>User-days observed (per segment) before the online quantile replaces the model's threshold.</summary>
+    public int WarmupUserDays { get; init; } = 2000;
+
+    /// <summary>Half-life of the online quantile, in user-days: older days weigh less.</summary>
+    public double HalfLifeUserDays { get; init; } = 50_000;
+
+    /// <summary>Fixed thresholds per segment (mode = fixed), on the calibrated scale.</summary>
+    public IReadOnlyDictionary<string, double> Fixed { get; init; } = new Dictionary<string, double> { ["new"] = 4.0, ["established"] = 4.0 };
+
+    /// <summary>A user is "new" until this many events...</summary>
+    public int NewUserEvents { get; init; } = 20;
+
+    /// <summary>...and this long after the first one (event time).</summary>
+    public TimeSpan NewUserAge { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>How far one feedback label moves a segment's threshold (calibrated units): up for a false alarm, down for a missed anomaly.</summary>
+    public double FeedbackStep { get; init; } = 0.05;
+
+    /// <summary>Feedback can move a threshold at most this far from where calibration puts it.</summary>
+    public double FeedbackMaxShift { get; init; } = 2.0;
+
+    public static ThresholdSettings Default { get; } = new();
+
+    public static ThresholdSettings Create(Config config)
+    {
+        var r = new SettingsReader(config, "streamdetect.thresholds");
+        return new ThresholdSettings
+        {
+            Mode = r.OneOf("mode", "online", "model", "fixed"),
+            AlertRate = r.Double("alert-rate", 1e-6, 0.5),
+            PeriodDays = r.Double("period-days", 0.01, 3650),
+            WarmupUserDays = r.Int("warmup-user-days", 0, int.MaxValue),
+            HalfLifeUserDays = r.Double("half-life-user-days", 0, 1e12),
+            Fixed = new Dictionary<string, double>
+            {
+                ["new"] = r.Double("fixed.new", 0, 100),
+                ["established"] = r.Double("fixed.established", 0, 100),
+            },
+            NewUserEvents = r.Int("segments.new-user-events", 0, int.MaxValue),
+            NewUserAge = r.Duration("segments.new-user-age", allowZero: true),
+            FeedbackStep = r.Double("feedback.step", 0, 10),
+            FeedbackMaxShift = r.Double("feedback.max-shift", 0, 100),
+        };
+    }
+}
