@@ -57,6 +57,9 @@ public sealed class UserPartition : ReceivePersistentActor
         Command<ModelStateUpdate>(OnModelState);
         Command<GetPartitionStats>(_ => Sender.Tell(Stats()));
         Command<GetUserStates>(_ => Sender.Tell(new UserStates(_partition, SerializeUsers())));
+        Command<GetUserWindow>(get => Sender.Tell(_users.TryGetValue(get.UserId, out var user)
+            ? new UserWindow(get.UserId, user.Window.ToArray(), user.EventCount)
+            : new UserWindow(get.UserId, [], 0)));
         Command<SaveSnapshotSuccess>(success =>
         {
             // Rows and older snapshots covered by this snapshot are no longer needed.

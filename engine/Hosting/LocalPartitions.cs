@@ -21,6 +21,7 @@ public sealed class LocalPartitions : ReceiveActor
         Receive<GetPartitionStats>(m => Child(m.Partition).Forward(m));
         Receive<GetUserStates>(m => Child(m.Partition).Forward(m));
         Receive<ModelStateUpdate>(m => Child(m.Partition).Forward(m));
+        Receive<GetUserWindow>(m => Child(m.Partition).Forward(m));
     }
 
     public static Props Props(UserPartitionSettings settings) => Akka.Actor.Props.Create(() => new LocalPartitions(settings));

@@ -25,6 +25,7 @@ public sealed class UserPartitionMessageExtractor(int shards) : IMessageExtracto
     {
         PartitionBatch b => b.Partition,
         ModelStateUpdate m => m.Partition,
+        GetUserWindow w => w.Partition,
         GetPartitionStats s => s.Partition,
         GetUserStates u => u.Partition,
         _ => null,

@@ -24,6 +24,8 @@ public sealed class EngineSerializer : SerializerWithStringManifest
     private const string StatsManifest = "ST1";
     private const string GetUserStatesManifest = "GU1";
     private const string UserStatesManifest = "US1";
+    private const string GetWindowManifest = "GW1";
+    private const string WindowManifest = "UW1";
 
     public EngineSerializer(ExtendedActorSystem system) : base(system)
     {
@@ -42,6 +44,8 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         PartitionStats => StatsManifest,
         GetUserStates => GetUserStatesManifest,
         UserStates => UserStatesManifest,
+        GetUserWindow => GetWindowManifest,
+        UserWindow => WindowManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not serialized by {nameof(EngineSerializer)}"),
     };
 
@@ -86,6 +90,13 @@ public sealed class EngineSerializer : SerializerWithStringManifest
                 case UserStates states:
                     WireCodec.WriteUserStates(w, states);
                     break;
+                case GetUserWindow get:
+                    w.Write(get.Partition);
+                    w.Write(get.UserId);
+                    break;
+                case UserWindow window:
+                    WireCodec.WriteUserWindow(w, window);
+                    break;
                 default:
                     throw new ArgumentException($"{obj.GetType()} is not serialized by {nameof(EngineSerializer)}");
             }
@@ -109,6 +120,8 @@ public sealed class EngineSerializer : SerializerWithStringManifest
             StatsManifest => WireCodec.ReadStats(r),
             GetUserStatesManifest => new GetUserStates(r.ReadInt32()),
             UserStatesManifest => WireCodec.ReadUserStates(r),
+            GetWindowManifest => new GetUserWindow(r.ReadInt32(), r.ReadString()),
+            WindowManifest => WireCodec.ReadUserWindow(r),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' (written by a newer StreamDetect?)"),
         };
     }

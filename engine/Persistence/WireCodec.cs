@@ -59,15 +59,7 @@ public static class WireCodec
     {
         w.Write(q.UserId);
         w.Write(q.Partition);
-        w.Write7BitEncodedInt(q.Window.Length);
-        foreach (var e in q.Window)
-        {
-            w.Write(e.Type);
-            w.Write(e.TimestampMs);
-            w.Write(e.Amount);
-            w.Write(e.ItemHash);
-            w.Write(e.CategoryHash);
-        }
+        WriteEntries(w, q.Window);
         w.Write(q.NewEvents);
         w.Write7BitEncodedInt(q.Features.Length);
         foreach (float f in q.Features) w.Write(f);
@@ -82,9 +74,7 @@ public static class WireCodec
     {
         string user = r.ReadString();
         int partition = r.ReadInt32();
-        var window = new WindowEntry[r.Read7BitEncodedInt()];
-        for (int i = 0; i < window.Length; i++)
-            window[i] = new WindowEntry(Models.Events.EventTypes.Intern(r.ReadString()), r.ReadInt64(), r.ReadSingle(), r.ReadInt32(), r.ReadInt32());
+        var window = ReadEntries(r);
         int newEvents = r.ReadInt32();
         var features = new float[r.Read7BitEncodedInt()];
         for (int i = 0; i < features.Length; i++) features[i] = r.ReadSingle();
@@ -97,6 +87,41 @@ public static class WireCodec
             Label = label < 0 ? null : label,
             ReceivedTicks = ticks,
         };
+    }
+
+    public static void WriteUserWindow(BinaryWriter w, UserWindow window)
+    {
+        w.Write(window.UserId);
+        w.Write(window.EventCount);
+        WriteEntries(w, window.Window);
+    }
+
+    public static UserWindow ReadUserWindow(BinaryReader r)
+    {
+        string user = r.ReadString();
+        long count = r.ReadInt64();
+        return new UserWindow(user, ReadEntries(r), count);
+    }
+
+    private static void WriteEntries(BinaryWriter w, IReadOnlyList<WindowEntry> entries)
+    {
+        w.Write7BitEncodedInt(entries.Count);
+        foreach (var e in entries)
+        {
+            w.Write(e.Type);
+            w.Write(e.TimestampMs);
+            w.Write(e.Amount);
+            w.Write(e.ItemHash);
+            w.Write(e.CategoryHash);
+        }
+    }
+
+    private static WindowEntry[] ReadEntries(BinaryReader r)
+    {
+        var window = new WindowEntry[r.Read7BitEncodedInt()];
+        for (int i = 0; i < window.Length; i++)
+            window[i] = new WindowEntry(Models.Events.EventTypes.Intern(r.ReadString()), r.ReadInt64(), r.ReadSingle(), r.ReadInt32(), r.ReadInt32());
+        return window;
     }
 
     public static void WriteSlot(BinaryWriter w, ModelStateSlot? slot)

@@ -1,0 +1,93 @@
+using StreamDetect.Models.Features;
+using StreamDetect.Stages.Feedback;
+using StreamDetect.Stages.Scoring;
+using StreamDetect.Stages.Thresholds;
+
+namespace StreamDetect.Stages.Alerts;
+
+/// <summary>
+/// Turns scored requests into alerts, request by request in stream order (so the same stream gives the
+/// same alerts however it was batched): the user's segment picks the threshold, the score is observed by
+/// the online threshold, and a score at or above the threshold alerts unless the user is in cooldown.
+/// </summary>
+public sealed class AlertDecider
+{
+    private readonly AlertSettings _settings;
+    private readonly ThresholdSettings _thresholdSettings;
+    private readonly Func<string, double?> _modelThreshold;
+    private readonly Dictionary<string, AlertThresholds> _thresholds = new(StringComparer.Ordinal);
+    private readonly AlertCooldown _cooldown;
+    private readonly Dictionary<string, string> _lastAlertId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Model, string Segment)> _lastSeen = new(StringComparer.Ordinal);
+
+    /// <param name="modelThreshold">The model's own fitted threshold for a model key, or null.</param>
+    public AlertDecider(AlertSettings settings, ThresholdSettings thresholds, Func<string, double?> modelThreshold)
+    {
+        _settings = settings;
+        _thresholdSettings = thresholds;
+        _modelThreshold = modelThreshold;
+        _cooldown = new AlertCooldown(settings.Cooldown);
+    }
+
+    public long Alerts { get; private set; }
+
+    /// <summary>The thresholds in force for a model (one set per model version: a new version starts afresh).</summary>
+    public AlertThresholds ThresholdsFor(string model)
+    {
+        if (!_thresholds.TryGetValue(model, out var thresholds))
+        {
+            thresholds = new AlertThresholds(_thresholdSettings, _modelThreshold(model));
+            _thresholds[model] = thresholds;
+        }
+        return thresholds;
+    }
+
+    public IReadOnlyList<Alert> Decide(ScoredBatch batch)
+    {
+        List<Alert>? alerts = null;
+        var thresholds = ThresholdsFor(batch.Model);
+        for (int i = 0; i < batch.Requests.Count; i++)
+        {
+            var request = batch.Requests[i];
+            var output = batch.Outputs[i];
+            string segment = UserSegment.Of(request.EventCount, request.FirstEventMs, request.LastEventMs, _thresholdSettings);
+            double threshold = thresholds.For(segment);
+            thresholds.Observe(request.UserId, segment, request.LastEventMs, output.Score);
+            _lastSeen[request.UserId] = (batch.Model, segment);
+            if (output.Score < threshold || !_cooldown.TryAlert(request.UserId, request.LastEventMs)) continue;
+
+            string id = AlertIds.For(request.UserId, request.LastEventMs, batch.Model);
+            _lastAlertId[request.UserId] = id;
+            (alerts ??= new List<Alert>()).Add(new Alert(id, request.UserId, request.LastEventMs, output.Score, threshold, batch.Model, segment,
+                output.Explanation, SummarizeWindow(request.Window, request.EventCount)));
+            Alerts++;
+        }
+        return alerts ?? (IReadOnlyList<Alert>)Array.Empty<Alert>();
+    }
+
+    /// <summary>
+    /// Applies an analyst's verdict on a user to the thresholds of the model and segment the user was
+    /// last scored in. Returns false for a user this engine has not scored.
+    /// </summary>
+    public bool Apply(FeedbackLabel label)
+    {
+        if (!_lastSeen.TryGetValue(label.UserId, out var seen)) return false;
+        bool wasAlerted = _lastAlertId.TryGetValue(label.UserId, out string? last) && (label.AlertId is null || label.AlertId == last);
+        ThresholdsFor(seen.Model).Apply(label, seen.Segment, wasAlerted);
+        return true;
+    }
+
+    /// <summary>A window summary from events (oldest first).</summary>
+    public static AlertWindow SummarizeWindow(IReadOnlyList<WindowEntry> window, long userEvents)
+    {
+        var types = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var e in window) types[e.Type] = types.GetValueOrDefault(e.Type) + 1;
+        return new AlertWindow(
+            window.Count,
+            window.Count == 0 ? 0 : window[0].TimestampMs,
+            window.Count == 0 ? 0 : window[^1].TimestampMs,
+            types.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToList(),
+            userEvents,
+            window.Select(e => e.Type).ToList());
+    }
+}

@@ -1,0 +1,8 @@
+using StreamDetect.Models.Detection;
+
+namespace StreamDetect.Stages.Scoring;
+
+/// <summary>One micro-batch after the forward pass: each request with its output, same order.</summary>
+/// <param name="Model">The detector's state key ("name@version") that scored the batch.</param>
+/// <param name="ScoringTime">Time of the forward pass alone.</param>
+public sealed record ScoredBatch(IReadOnlyList<ScoringRequest> Requests, IReadOnlyList<ScoringOutput> Outputs, string Model, TimeSpan ScoringTime);
