@@ -1,16 +1,8 @@
 using System.CommandLine;
 using System.Text;
-using Akka.Configuration;
-using Akka.Streams;
-using Akka.Streams.Dsl;
-using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline;
 using StreamDetect.Stages.DeadLetters;
-using StreamDetect.Stages.Generator;
-using StreamDetect.Stages.Kafka;
-using StreamDetect.Stages.Parsing;
-using StreamDetect.Stages.Sources;
-using StreamDetect.Stages.Validation;
+using StreamDetect.Stages.Alerts;
 
 namespace StreamDetect.Engine.Cli;
 
@@ -72,6 +64,21 @@ public static class RunCommand
         Description = "Kafka topic for rejected records; with --source kafka, dead letters go there and their offsets are committed once written",
     };
 
+    private static readonly Option<string?> Model = new("--model", "-m")
+    {
+        Description = "A trained model file (streamdetect train). Without it, the run trains streamdetect.run.model on the first streamdetect.run.train-days of its traffic",
+    };
+
+    private static readonly Option<string?> Device = new("--device")
+    {
+        Description = "Where the model runs: cpu, cuda or auto (cuda when available); default streamdetect.models.device",
+    };
+
+    private static readonly Option<string?> Alerts = new("--alerts")
+    {
+        Description = "JSON Lines file for alerts (created or truncated). Default: alerts go to stdout and the report to stderr",
+    };
+
     private static readonly Option<double?> StopAfterIdle = new("--stop-after-idle")
     {
         Description = "With --source kafka: finish cleanly (drain, commit, summary) once no record arrived for this many seconds. Default: run until Ctrl-C",
@@ -80,8 +87,8 @@ public static class RunCommand
     public static Command Create()
     {
         var command = new Command("run",
-            "Run the main job: read events (file, generator or Kafka), validate them (bad records to dead letters), route them to the persistent per-user state, and print a summary");
-        foreach (var option in new Option[] { Input, SourceKind, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, StopAfterIdle })
+            "Run the main job: read events (file, generator or Kafka), validate them (bad records to dead letters), keep per-user state (persisted), score users with the model in micro-batches, and emit explained alerts; prints live progress and a final report");
+        foreach (var option in new Option[] { Input, SourceKind, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, StopAfterIdle })
             command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token => ExecuteAsync(parse, token), cancellation));
         return command;
@@ -105,7 +112,12 @@ public static class RunCommand
         }
         if (parse.GetValue(Topic) is string topic) hocon.Append($"streamdetect.kafka.consumer.topics = [{HoconString(topic)}]\n");
         Set("streamdetect.kafka.consumer.group-id", parse.GetValue(Group));
-        Set("streamdetect.kafka.producer.alerts-topic", parse.GetValue(AlertsTopic));
+        if (parse.GetValue(AlertsTopic) is string alertsTopic)
+        {
+            Set("streamdetect.kafka.producer.alerts-topic", alertsTopic);
+            Set("streamdetect.alerts.sink", "kafka");
+        }
+        if (parse.GetValue(Device) is string device) Set("streamdetect.models.device", device);
         if (parse.GetValue(DeadLetterTopic) is string dlq)
         {
             Set("streamdetect.kafka.producer.dead-letters-topic", dlq);
@@ -118,95 +130,43 @@ public static class RunCommand
     {
         var config = CommonOptions.LoadConfig(parse, Overrides(parse));
         var run = RunSettings.Create(config);
-        var validation = ValidationSettings.Create(config);
-        var deadLetterSettings = DeadLetterSettings.Create(config);
+        var alertSettings = AlertSettings.Create(config);
         string? input = parse.GetValue(Input);
         string? deadLetterPath = parse.GetValue(DeadLetters);
         string? summaryPath = parse.GetValue(SummaryJson);
+        string? alertsPath = parse.GetValue(Alerts);
         double? stopAfterIdle = parse.GetValue(StopAfterIdle);
+        string? device = parse.GetValue(Device);
 
         string source = run.Source == "auto" ? (input is null ? "generator" : "file") : run.Source;
         if (source == "file" && input is null) throw new UserInputException("--source file needs --input FILE");
         if (source != "file" && input is not null) throw new UserInputException($"--input is only read with --source file (the source is {source})");
         if (input is not null && input != "-" && !File.Exists(input)) throw new UserInputException($"input file '{input}' does not exist");
+        if (input == "-" && parse.GetValue(Model) is null) throw new UserInputException("reading stdin needs --model (the run cannot train on a stream it reads once)");
         if (stopAfterIdle is double idle && (source != "kafka" || idle <= 0))
             throw new UserInputException("--stop-after-idle takes a positive number of seconds and applies to --source kafka only");
         string deadLetterSink = run.DeadLetterSink == "auto" ? (deadLetterPath is null ? "count" : "file") : run.DeadLetterSink;
         if (deadLetterSink == "file" && deadLetterPath is null) throw new UserInputException("streamdetect.dead-letters.sink = file needs --dead-letters FILE");
         if (deadLetterSink == "kafka" && source != "kafka") throw new UserInputException("dead letters go to Kafka only with --source kafka; use --dead-letters FILE");
+        string alertSink = alertSettings.Sink == "auto" ? (alertsPath is null ? "stdout" : "file") : alertSettings.Sink;
+        if (alertSink == "file" && alertsPath is null) throw new UserInputException("streamdetect.alerts.sink = file needs --alerts FILE");
 
-        EngineHost host;
-        try
+        var request = new RunRequest(config, source, input, deadLetterSink, deadLetterPath, parse.GetValue(Model), alertSink, alertsPath,
+            stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device);
+        var job = new RunJob(request, Console.Error);
+        RunOutcome outcome;
+        using (new ProgressReporter(elapsed => ProgressLine(job, elapsed)))
         {
-            host = await EngineHost.StartAsync(config, cluster: true, cancellation);
+            outcome = await job.RunAsync(cancellation);
         }
-        catch (InvalidOperationException e)
+        using (outcome.Model.Detector)
         {
-            throw new UserInputException(e.Message, e);
-        }
-        await using (host)
-        {
-            var materializer = host.System.Materializer();
-            var progress = new ReadProgress();
-            var parser = new EventParser(validation);
-            Source<IngestedEvent, Task<DeadLetterSummary>> events;
-            IReadOnlyDictionary<string, string>? truth = null;
-            string sourceName;
-            KafkaEventSource? kafka = null;
-            switch (source)
-            {
-                case "generator":
-                {
-                    var generator = new TrafficGenerator(GeneratorSettings.Create(config));
-                    truth = generator.Truth;
-                    sourceName = $"generator ({generator.Settings.Users:N0} users, {generator.Settings.Days} days, seed {generator.Settings.Seed})";
-                    events = EventSources.FromGenerator(generator, progress);
-                    break;
-                }
-                case "kafka":
-                {
-                    var consumer = KafkaConsumerSettings.Create(config);
-                    var producer = deadLetterSink == "kafka" ? KafkaProducerSettings.Create(config) : null;
-                    kafka = new KafkaEventSource(consumer, producer, parser, deadLetterSettings.MaxRawBytes, materializer);
-                    sourceName = $"kafka {string.Join(",", consumer.Topics)} @ {consumer.BootstrapServers} (group {consumer.GroupId})";
-                    events = kafka.Events(progress);
-                    break;
-                }
-                default:
-                {
-                    var fileSettings = FileSourceSettings.Create(config);
-                    var reader = new RecordFileReader(input!, validation.MaxRecordBytes, deadLetterSettings.MaxRawBytes, fileSettings.BufferSize);
-                    var sink = deadLetterSink == "file" ? DeadLetterFileSink.Create(deadLetterPath!, deadLetterSettings) : DeadLetterFileSink.CountOnly();
-                    events = EventSources.FromFile(reader, parser, sink, progress);
-                    sourceName = input!;
-                    if (TruthFile.FindBeside(input!) is { } truthPath) truth = TruthFile.Read(truthPath);
-                    break;
-                }
-            }
-
-            var job = new IngestJob(host);
-            IngestResult result;
-            using (new ProgressReporter(elapsed => ProgressLine(progress, job, elapsed)))
-            {
-                try
-                {
-                    // A Kafka run is stopped by draining (below), never by abandoning the stream mid-flight.
-                    var running = job.RunAsync(events, IngestJob.CountingSink(parse.GetValue(DumpFeatures)), () => progress.Records,
-                        kafka is null ? cancellation : CancellationToken.None, kafka?.Acks());
-                    if (kafka is not null) result = await RunKafkaAsync(kafka, running, stopAfterIdle, cancellation);
-                    else result = await running;
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException && input is not null)
-                {
-                    throw new UserInputException($"cannot read '{input}': {e.Message}", e);
-                }
-                catch (FormatException e) when (input is not null)
-                {
-                    throw new UserInputException($"'{input}': {e.Message}", e);
-                }
-            }
-            var summary = RunSummaryBuilder.Build(sourceName, result, host.Settings, truth);
-            RunSummaryPrinter.Print(summary, Console.Out);
+            var summary = outcome.Summary;
+            // With alerts on stdout the report goes to stderr, so stdout stays one JSON alert per line.
+            var report = alertSink == "stdout" ? Console.Error : Console.Out;
+            RunSummaryPrinter.Print(summary, report);
+            if (summary.EventsValid > 0 && summary.Entities is { EventsPersisted: 0, DuplicatesDropped: > 0 })
+                Console.Error.WriteLine("note: every event was a replay of input already persisted in this data directory, so nothing was scored; use a new --data-dir to process it again");
             if (summary.DeadLetters > 0)
             {
                 string where = deadLetterSink switch
@@ -222,48 +182,17 @@ public static class RunCommand
         return 0;
     }
 
-    /// <summary>
-    /// A Kafka run ends on Ctrl-C, or after --stop-after-idle seconds without a record: the consumer
-    /// stops emitting, the pipeline finishes what is in flight, the last offsets are committed, and the
-    /// consumer leaves its group.
-    /// </summary>
-    private static async Task<IngestResult> RunKafkaAsync(KafkaEventSource kafka, Task<IngestResult> running, double? stopAfterIdle, CancellationToken cancellation)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        var idleWatch = Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                await Task.Delay(200, stop.Token);
-                if (stopAfterIdle is double idle && kafka.IdleMilliseconds >= idle * 1000) return;
-            }
-        }, CancellationToken.None);
-
-        var first = await Task.WhenAny(running, idleWatch);
-        if (first != running)
-        {
-            await kafka.StopAsync();
-            Console.Error.WriteLine(cancellation.IsCancellationRequested ? "stopping: draining and committing" : $"no record for {stopAfterIdle} s: draining and committing");
-        }
-        stop.Cancel();
-        IngestResult result;
-        try
-        {
-            result = await running.WaitAsync(TimeSpan.FromMinutes(2), CancellationToken.None);
-        }
-        finally
-        {
-            await kafka.CompleteAsync();
-        }
-        return result;
-    }
-
     internal static string HoconString(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
-    private static string ProgressLine(ReadProgress progress, IngestJob job, TimeSpan elapsed)
+    private static string ProgressLine(RunJob job, TimeSpan elapsed)
     {
+        if (job.Ingest is not { } ingest) return $"[{elapsed:mm\\:ss}] preparing (training the model)";
+        var progress = job.Progress;
         string fraction = progress.Fraction is double f ? $"{f:P0} read, " : "";
-        double rate = job.Routing.Accepted / Math.Max(elapsed.TotalSeconds, 1e-9);
-        return $"[{elapsed:mm\\:ss}] {fraction}{job.Statistics.Events:N0} events in, {job.Routing.Accepted:N0} persisted ({rate:N0}/s), {job.Routing.Duplicates:N0} replays dropped";
+        double rate = ingest.Routing.Accepted / Math.Max(elapsed.TotalSeconds, 1e-9);
+        string scoring = job.Scoring is { } s
+            ? $", {s.Scored:N0} scored, {s.Alerts:N0} alerts, latency p50 {s.ScoredLatency.Percentile(0.5):N0} ms p99 {s.ScoredLatency.Percentile(0.99):N0} ms"
+            : "";
+        return $"[{elapsed:mm\\:ss}] {fraction}{ingest.Statistics.Events:N0} events in, {ingest.Routing.Accepted:N0} persisted ({rate:N0}/s){scoring}";
     }
 }

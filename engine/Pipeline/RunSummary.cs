@@ -26,6 +26,20 @@ public sealed class RunSummary
     /// <summary>The user partitions: state and persistence figures.</summary>
     public EntitySummary? Entities { get; set; }
 
+    /// <summary>The model and the scoring figures (absent for an ingest-only run).</summary>
+    public ScoringSummary? Scoring { get; set; }
+
+    /// <summary>Alerts emitted.</summary>
+    public long? Alerts { get; set; }
+
+    /// <summary>User-level quality against the labels (evaluated period only), when the events carry labels.</summary>
+    public double? Precision { get; set; }
+    public double? Recall { get; set; }
+    public double? F1 { get; set; }
+
+    /// <summary>Per scenario (truth file or generator): users, detected, precision, recall, f1.</summary>
+    public Dictionary<string, ScenarioQuality>? Scenarios { get; set; }
+
     /// <summary>Users with at least one event labelled 1 (when events carry labels).</summary>
     public int? LabelledAnomalousUsers { get; set; }
 

@@ -48,4 +48,38 @@ public static class RunSummaryBuilder
         }
         return summary;
     }
+
+    /// <summary>Adds the model, scoring throughput, latency and detection quality.</summary>
+    public static void AddScoring(RunSummary summary, ScoringPipeline scoring, TrainedModel model, Models.Detection.IAnomalyDetector detector)
+    {
+        var scorer = scoring.Scorer;
+        double scorerSeconds = scorer.ScoringTime.TotalSeconds;
+        summary.Alerts = scoring.Alerts;
+        summary.Scoring = new ScoringSummary
+        {
+            Model = detector.StateKey,
+            Device = detector.Device.ToString(),
+            ModelFile = model.Path,
+            TrainingS = Math.Round(model.TrainingTime.TotalSeconds, 1),
+            RequestsScored = scorer.Requests,
+            Batches = scorer.Batches,
+            MeanBatch = scorer.Batches == 0 ? 0 : Math.Round((double)scorer.Requests / scorer.Batches, 1),
+            ScorerS = Math.Round(scorerSeconds, 2),
+            ScorerEventsPerS = scorerSeconds <= 0 ? 0 : Math.Round(summary.EventsValid / scorerSeconds),
+            LatencyP50Ms = Math.Round(scoring.ScoredLatency.Percentile(0.5), 1),
+            LatencyP99Ms = Math.Round(scoring.ScoredLatency.Percentile(0.99), 1),
+            AlertLatencyP50Ms = Math.Round(scoring.AlertLatency.Percentile(0.5), 1),
+            AlertLatencyP99Ms = Math.Round(scoring.AlertLatency.Percentile(0.99), 1),
+            EvaluatedFrom = scoring.Report.FromMs == long.MinValue ? null : DateTime.UnixEpoch.AddMilliseconds(scoring.Report.FromMs).ToString("O"),
+        };
+        if (!scoring.Report.HasLabels) return;
+        var quality = scoring.Report.Summarize();
+        summary.Precision = Math.Round(quality.Precision, 4);
+        summary.Recall = Math.Round(quality.Recall, 4);
+        summary.F1 = Math.Round(quality.F1, 4);
+        summary.Scoring.EvaluatedUsers = quality.Users;
+        summary.Scoring.AnomalousUsers = quality.AnomalousUsers;
+        summary.Scoring.NormalAlertRate = Math.Round(quality.NormalAlertRate, 5);
+        if (quality.PerScenario.Count > 0) summary.Scenarios = new Dictionary<string, ScenarioQuality>(quality.PerScenario);
+    }
 }

@@ -18,11 +18,29 @@ public static class RunSummaryPrinter
             o.WriteLine($"persisted           {e.EventsPersisted:N0} events in {e.JournalRows:N0} journal rows ({e.EventsPerRow:N1} events/row), {e.Snapshots} snapshots");
             if (e.DuplicatesDropped > 0) o.WriteLine($"replays dropped     {e.DuplicatesDropped:N0} (already persisted by an earlier run)");
         }
+        if (s.Scoring is { } sc)
+        {
+            o.WriteLine($"model               {sc.Model} on {sc.Device}" + (sc.TrainingS > 0 ? $" (trained in {sc.TrainingS:N1} s)" : "") + (sc.ModelFile is null ? "" : $" {sc.ModelFile}"));
+            o.WriteLine($"scored              {sc.RequestsScored:N0} requests in {sc.Batches:N0} batches (mean {sc.MeanBatch:N0}); scorer busy {sc.ScorerS:N1} s");
+            o.WriteLine($"latency             ingest->scored p50 {sc.LatencyP50Ms:N1} ms, p99 {sc.LatencyP99Ms:N1} ms; ingest->alert p50 {sc.AlertLatencyP50Ms:N1} ms, p99 {sc.AlertLatencyP99Ms:N1} ms");
+            o.WriteLine($"alerts              {s.Alerts:N0}");
+            if (s.Precision is double p)
+            {
+                o.WriteLine($"detection           users from {sc.EvaluatedFrom ?? "the start"}: {sc.EvaluatedUsers:N0} active, {sc.AnomalousUsers:N0} anomalous; " +
+                            $"precision {p:P1}, recall {s.Recall:P1}, F1 {s.F1:P1}; normal users alerted {sc.NormalAlertRate:P2}");
+                if (s.Scenarios is { } quality)
+                {
+                    o.WriteLine($"  {"scenario",-20}{"users",7}{"found",7}{"precision",11}{"recall",9}{"F1",8}");
+                    foreach (var (name, q) in quality)
+                        o.WriteLine($"  {name,-20}{q.Users,7}{q.Detected,7}{q.Precision,11:P1}{q.Recall,9:P1}{q.F1,8:P1}");
+                }
+            }
+        }
         o.WriteLine("events per type");
         foreach (var (type, count) in s.EventTypes) o.WriteLine($"  {type,-18}{count,12:N0}");
         if (s.AnomalousUsersPerScenario is { } scenarios)
         {
-            o.WriteLine("anomalous users per scenario (truth file)");
+            o.WriteLine("anomalous users per scenario (ground truth)");
             foreach (var (scenario, count) in scenarios) o.WriteLine($"  {scenario,-22}{count,8:N0}");
         }
         else if (s.LabelledAnomalousUsers is int labelled)

@@ -16,4 +16,8 @@ public sealed record Alert(
     string Model,
     string Segment,
     Explanation Explanation,
-    AlertWindow Window);
+    AlertWindow Window)
+{
+    /// <summary>When the engine accepted the newest event (Stopwatch ticks): for ingest-to-alert latency; not part of the alert's JSON.</summary>
+    public long ReceivedTicks { get; init; }
+}

@@ -59,7 +59,7 @@ public sealed class AlertDecider
             string id = AlertIds.For(request.UserId, request.LastEventMs, batch.Model);
             _lastAlertId[request.UserId] = id;
             (alerts ??= new List<Alert>()).Add(new Alert(id, request.UserId, request.LastEventMs, output.Score, threshold, batch.Model, segment,
-                output.Explanation, SummarizeWindow(request.Window, request.EventCount)));
+                output.Explanation, SummarizeWindow(request.Window, request.EventCount)) { ReceivedTicks = request.ReceivedTicks });
             Alerts++;
         }
         return alerts ?? (IReadOnlyList<Alert>)Array.Empty<Alert>();

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using Akka.Configuration;
+using StreamDetect.Engine.Cli;
+using StreamDetect.Models.Dataset;
+using StreamDetect.Models.Detection;
+using StreamDetect.Models.Events;
+using StreamDetect.Models.Training;
+
+namespace StreamDetect.Engine.Pipeline;
+
+/// <summary>
+/// Gets the run's model: loads --model, or trains the configured detector (streamdetect.run.model) on
+/// the first streamdetect.run.train-days of the run's own traffic — the same events the engine then
+/// streams, so the evaluation that follows covers only the days after training.
+/// </summary>
+public static class ModelProvider
+{
+    public static IAnomalyDetector Load(string path, string device)
+    {
+        if (!File.Exists(path)) throw new UserInputException($"model file '{path}' does not exist");
+        try
+        {
+            return DetectorFile.Load(path, device);
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or EndOfStreamException or ArgumentException)
+        {
+            throw new UserInputException($"model file '{path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Trains on the events before the end of the training period (events must come in time order or be fully read).</summary>
+    public static TrainedModel Train(Config config, RunSettings run, IEnumerable<UserEvent> events, string? device, string? saveDirectory, TextWriter log)
+    {
+        var options = TrainCommand.ReadOptions(config);
+        if (device is not null) options = options with { Device = device };
+        int window = Entities.UserPartitionSettings.Create(config).WindowSize;
+
+        var clock = Stopwatch.StartNew();
+        var all = DatasetBuilder.Build(events, window);
+        if (all.EventCount == 0) throw new UserInputException("there are no events to train on");
+        long cutMs = all.FirstEventMs + (long)(run.TrainDays * 86_400_000);
+        var training = all.Before(cutMs);
+        log.WriteLine($"[training] {run.Model} on {training.EventCount:N0} events of {training.Users.Count:N0} users (the first {run.TrainDays:g} days)");
+        var detector = DetectorTrainer.Train(run.Model, training, options, new Progress(log));
+        log.WriteLine($"[training] {detector.Name}@{detector.Version} trained in {clock.Elapsed.TotalSeconds:F1} s");
+
+        string? path = null;
+        if (saveDirectory is not null)
+        {
+            Directory.CreateDirectory(saveDirectory);
+            path = Path.Combine(saveDirectory, $"{detector.Name}-{detector.Version}.sdm");
+            detector.Save(path);
+            log.WriteLine($"[training] saved to {path} (reuse with --model)");
+        }
+        return new TrainedModel(detector, cutMs, path, clock.Elapsed);
+    }
+
+    private sealed class Progress(TextWriter log) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => log.WriteLine("[training] " + value);
+    }
+}

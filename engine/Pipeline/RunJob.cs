@@ -1,0 +1,212 @@
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using StreamDetect.Engine.Cli;
+using StreamDetect.Engine.Hosting;
+using StreamDetect.Models.Detection;
+using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.DeadLetters;
+using StreamDetect.Stages.Generator;
+using StreamDetect.Stages.Kafka;
+using StreamDetect.Stages.Parsing;
+using StreamDetect.Stages.Scoring;
+using StreamDetect.Stages.Sources;
+using StreamDetect.Stages.Thresholds;
+using StreamDetect.Stages.Validation;
+
+namespace StreamDetect.Engine.Pipeline;
+
+/// <summary>
+/// The main job end to end: a model (loaded, or trained on the traffic's first days), then the stream
+/// source -> parse/validate -> user partitions (persisted) -> micro-batcher -> scorer -> thresholds ->
+/// alerts, with live progress and a final report.
+/// </summary>
+public sealed class RunJob
+{
+    private readonly RunRequest _request;
+    private readonly TextWriter _log;
+
+    public RunJob(RunRequest request, TextWriter log)
+    {
+        _request = request;
+        _log = log;
+    }
+
+    /// <summary>Set while the stream runs (for progress lines).</summary>
+    public IngestJob? Ingest { get; private set; }
+
+    public ScoringPipeline? Scoring { get; private set; }
+
+    public ReadProgress Progress { get; } = new();
+
+    public async Task<RunOutcome> RunAsync(CancellationToken cancellation)
+    {
+        var config = _request.Config;
+        var run = RunSettings.Create(config);
+        var validation = ValidationSettings.Create(config);
+        var deadLetterSettings = DeadLetterSettings.Create(config);
+        var alertSettings = AlertSettings.Create(config);
+        var thresholdSettings = ThresholdSettings.Create(config);
+        var scorerSettings = ScorerSettings.Create(config);
+        var batcherSettings = MicroBatcherSettings.Create(config);
+        string device = _request.Device ?? new Stages.Configuration.SettingsReader(config, "streamdetect.models").OneOf("device", "auto", "cpu", "cuda");
+        var engineSettings = EngineSettings.Create(config);
+
+        GeneratorSettings? generatorSettings = _request.Source == "generator" ? GeneratorSettings.Create(config) : null;
+        TrainedModel model = AcquireModel(run, generatorSettings, validation, device, engineSettings);
+
+        EngineHost host;
+        try
+        {
+            host = await EngineHost.StartAsync(config, cluster: true, cancellation);
+        }
+        catch (InvalidOperationException e)
+        {
+            model.Detector.Dispose();
+            throw new UserInputException(e.Message, e);
+        }
+
+        await using (host)
+        using (var scorer = new Scorer(model.Detector, scorerSettings))
+        {
+            var materializer = host.System.Materializer();
+            var parser = new EventParser(validation);
+            IReadOnlyDictionary<string, string>? truth = null;
+            string sourceName;
+            KafkaEventSource? kafka = null;
+            Source<IngestedEvent, Task<DeadLetterSummary>> events;
+            switch (_request.Source)
+            {
+                case "generator":
+                {
+                    var generator = new TrafficGenerator(generatorSettings!);
+                    truth = generator.Truth;
+                    sourceName = $"generator ({generatorSettings!.Users:N0} users, {generatorSettings.Days} days, seed {generatorSettings.Seed})";
+                    events = EventSources.FromGenerator(generator, Progress);
+                    break;
+                }
+                case "kafka":
+                {
+                    var consumer = KafkaConsumerSettings.Create(config);
+                    var producer = _request.DeadLetterSink == "kafka" ? KafkaProducerSettings.Create(config) : null;
+                    kafka = new KafkaEventSource(consumer, producer, parser, deadLetterSettings.MaxRawBytes, materializer);
+                    sourceName = $"kafka {string.Join(",", consumer.Topics)} @ {consumer.BootstrapServers} (group {consumer.GroupId})";
+                    events = kafka.Events(Progress);
+                    break;
+                }
+                default:
+                {
+                    string input = _request.Input!;
+                    var reader = new RecordFileReader(input, validation.MaxRecordBytes, deadLetterSettings.MaxRawBytes, FileSourceSettings.Create(config).BufferSize);
+                    var sink = _request.DeadLetterSink == "file" ? DeadLetterFileSink.Create(_request.DeadLetterPath!, deadLetterSettings) : DeadLetterFileSink.CountOnly();
+                    events = EventSources.FromFile(reader, parser, sink, Progress);
+                    sourceName = input;
+                    if (TruthFile.FindBeside(input) is { } truthPath) truth = TruthFile.Read(truthPath);
+                    break;
+                }
+            }
+
+            // Thresholds refer to the evaluated period when the run trained on its own traffic.
+            double? evaluatedDays = generatorSettings is not null && model.TrainedUntilMs is not null ? generatorSettings.Days - run.TrainDays : null;
+            var thresholds = evaluatedDays is double days && days > 0 ? thresholdSettings with { PeriodDays = days } : thresholdSettings;
+            var decider = new AlertDecider(alertSettings, thresholds, key => ModelThreshold(model.Detector, key, thresholds));
+            var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, truth);
+            Scoring = new ScoringPipeline(scorer, decider, host.Partitions, batcherSettings, report) { PartitionCount = engineSettings.Routing.Partitions };
+            Ingest = new IngestJob(host);
+
+            var alertSink = _request.AlertSink switch
+            {
+                "file" => AlertSinks.File(_request.AlertsPath!, alertSettings),
+                "stdout" => AlertSinks.Stdout(alertSettings),
+                "kafka" => AlertSinks.Kafka(KafkaProducerSettings.Create(config), alertSettings),
+                _ => AlertSinks.None(),
+            };
+            Sink<ScoringRequest, Task> downstream = Scoring.Sink(alertSink);
+            if (_request.DumpFeatures is not null)
+                downstream = Flow.Create<ScoringRequest>()
+                    .AlsoToMaterialized(FeatureDumpSink.Create(_request.DumpFeatures), Keep.Right)
+                    .ToMaterialized(downstream, (dump, scoring) => Task.WhenAll(dump, scoring));
+
+            IngestResult result;
+            try
+            {
+                var running = Ingest.RunAsync(events, downstream, () => Progress.Records,
+                    kafka is null ? cancellation : CancellationToken.None, kafka?.Acks());
+                result = kafka is null ? await running : await RunKafkaAsync(kafka, running, cancellation);
+            }
+            catch (Exception e) when (_request.Input is not null && e is IOException or UnauthorizedAccessException)
+            {
+                throw new UserInputException($"cannot read '{_request.Input}': {e.Message}", e);
+            }
+            catch (FormatException e) when (_request.Input is not null)
+            {
+                throw new UserInputException($"'{_request.Input}': {e.Message}", e);
+            }
+
+            var summary = RunSummaryBuilder.Build(sourceName, result, host.Settings, truth);
+            RunSummaryBuilder.AddScoring(summary, Scoring, model, scorer.Detector);
+            return new RunOutcome(summary, model);
+        }
+    }
+
+    private TrainedModel AcquireModel(RunSettings run, GeneratorSettings? generator, ValidationSettings validation, string device, EngineSettings engine)
+    {
+        if (_request.ModelPath is string path)
+        {
+            var detector = ModelProvider.Load(path, device);
+            _log.WriteLine($"model {detector.Name}@{detector.Version} from {path}");
+            return new TrainedModel(detector, null, path, TimeSpan.Zero);
+        }
+        if (_request.Source == "kafka")
+            throw new UserInputException("--source kafka needs a trained model: --model FILE (train one with `streamdetect train`)");
+
+        string? saveTo = run.SaveModel && engine.Store.Kind != "memory" ? Path.Combine(engine.Store.DataDirectory, "models") : null;
+        if (generator is not null)
+        {
+            long cut = new DateTimeOffset(DateTime.SpecifyKind(generator.Start, DateTimeKind.Utc)).ToUnixTimeMilliseconds() + (long)(run.TrainDays * 86_400_000);
+            if (run.TrainDays >= generator.Days)
+                throw new UserInputException($"streamdetect.run.train-days ({run.TrainDays}) leaves nothing of the {generator.Days} generated days to evaluate");
+            var events = new TrafficGenerator(generator).Events().TakeWhile(e => e.TimestampMs < cut);
+            return ModelProvider.Train(_request.Config, run, events, device, saveTo, _log);
+        }
+        var fileEvents = EventFile.Read(_request.Input!, validation);
+        return ModelProvider.Train(_request.Config, run, fileEvents, device, saveTo, _log);
+    }
+
+    private static double? ModelThreshold(IAnomalyDetector detector, string key, ThresholdSettings thresholds) =>
+        key == detector.StateKey && detector.Threshold.IsFitted ? detector.Threshold.For(thresholds.AlertRate, thresholds.PeriodDays) : null;
+
+    /// <summary>
+    /// A Kafka run ends on Ctrl-C, or after --stop-after-idle without a record: the consumer stops
+    /// emitting, the pipeline finishes what is in flight, the last offsets are committed, the consumer
+    /// leaves its group.
+    /// </summary>
+    private async Task<IngestResult> RunKafkaAsync(KafkaEventSource kafka, Task<IngestResult> running, CancellationToken cancellation)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var idle = _request.StopAfterIdle;
+        var idleWatch = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(200, stop.Token);
+                if (idle is TimeSpan limit && kafka.IdleMilliseconds >= limit.TotalMilliseconds) return;
+            }
+        }, CancellationToken.None);
+
+        var first = await Task.WhenAny(running, idleWatch);
+        if (first != running)
+        {
+            await kafka.StopAsync();
+            _log.WriteLine(cancellation.IsCancellationRequested ? "stopping: draining and committing" : $"no record for {idle?.TotalSeconds} s: draining and committing");
+        }
+        stop.Cancel();
+        try
+        {
+            return await running.WaitAsync(TimeSpan.FromMinutes(2), CancellationToken.None);
+        }
+        finally
+        {
+            await kafka.CompleteAsync();
+        }
+    }
+}

@@ -1,0 +1,23 @@
+namespace StreamDetect.Engine.Pipeline;
+
+/// <summary>The scoring part of a run summary.</summary>
+public sealed class ScoringSummary
+{
+    public string Model { get; set; } = "";
+    public string Device { get; set; } = "";
+    public string? ModelFile { get; set; }
+    public double TrainingS { get; set; }
+    public long RequestsScored { get; set; }
+    public long Batches { get; set; }
+    public double MeanBatch { get; set; }
+    public double ScorerS { get; set; }
+    public double ScorerEventsPerS { get; set; }
+    public double LatencyP50Ms { get; set; }
+    public double LatencyP99Ms { get; set; }
+    public double AlertLatencyP50Ms { get; set; }
+    public double AlertLatencyP99Ms { get; set; }
+    public string? EvaluatedFrom { get; set; }
+    public int EvaluatedUsers { get; set; }
+    public int AnomalousUsers { get; set; }
+    public double NormalAlertRate { get; set; }
+}

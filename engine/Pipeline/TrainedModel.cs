@@ -1,0 +1,8 @@
+using StreamDetect.Models.Detection;
+
+namespace StreamDetect.Engine.Pipeline;
+
+/// <summary>The model a run scores with, and where it came from.</summary>
+/// <param name="TrainedUntilMs">End of the training period when the run trained it on its own traffic (evaluation starts there), else null.</param>
+/// <param name="Path">Where the model file is (loaded from, or saved to), if anywhere.</param>
+public sealed record TrainedModel(IAnomalyDetector Detector, long? TrainedUntilMs, string? Path, TimeSpan TrainingTime);
