@@ -14,6 +14,7 @@ public static class StreamDetectCli
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(GenCommand.Create());
         root.Subcommands.Add(StateCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(KafkaMockCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());

@@ -1,0 +1,229 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using StreamDetect.Engine.Hosting;
+using StreamDetect.Engine.Pipeline;
+using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.DeadLetters;
+using StreamDetect.Stages.Generator;
+using StreamDetect.Stages.Parsing;
+using StreamDetect.Stages.Scoring;
+using StreamDetect.Stages.Sources;
+using StreamDetect.Stages.Thresholds;
+
+namespace StreamDetect.Engine.Cli;
+
+/// <summary>
+/// `streamdetect bench`: the engine's own benchmark on generated traffic, in one process:
+/// ingest (validate -> entities -> features, SQLite on) events/s and resident bytes per user;
+/// end to end (ingest -> batcher -> scorer -> alerts) events/s; the scorer alone on the same model and
+/// batch size; ingest-to-scored latency at half of the measured maximum load.
+/// </summary>
+public static class BenchCommand
+{
+    private static readonly Option<int> Users = new("--users") { Description = "Generated users", DefaultValueFactory = _ => 10_000 };
+    private static readonly Option<int> Days = new("--days") { Description = "Generated days (the first --train-days train the model)", DefaultValueFactory = _ => 4 };
+    private static readonly Option<double> TrainDays = new("--train-days") { Description = "Days used to train the model when --model is not given", DefaultValueFactory = _ => 1 };
+    private static readonly Option<string?> Model = new("--model", "-m") { Description = "A trained model file; default: train streamdetect.run.model on the first --train-days" };
+    private static readonly Option<string?> Device = new("--device") { Description = "cpu, cuda or auto (default streamdetect.models.device)" };
+    private static readonly Option<int?> Batch = new("--batch") { Description = "Scorer micro-batch size (streamdetect.scoring.batcher.max-batch)" };
+    private static readonly Option<string?> Json = new("--json") { Description = "Write the results as JSON to this file" };
+    private static readonly Option<bool> IngestOnly = new("--ingest-only") { Description = "Measure only the ingest path (validate -> entities -> features with persistence); no model" };
+    private static readonly Option<string> Store = new("--store") { Description = "sqlite (default, as the product runs) or memory", DefaultValueFactory = _ => "sqlite" };
+    private static readonly Option<bool> Json2Stdout = new("--quiet") { Description = "Print only the JSON result" };
+
+    public static Command Create()
+    {
+        var command = new Command("bench", "Benchmark the engine on generated traffic: ingest events/s and bytes per user, end-to-end events/s, the scorer alone, and latency at half load; writes JSON with --json");
+        foreach (var option in new Option[] { Users, Days, TrainDays, Model, Device, Batch, Json, IngestOnly, Store, Json2Stdout }) command.Options.Add(option);
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token => ExecuteAsync(parse, token), cancellation));
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellation)
+    {
+        int users = parse.GetValue(Users), days = parse.GetValue(Days);
+        double trainDays = parse.GetValue(TrainDays);
+        string store = parse.GetValue(Store) ?? "sqlite";
+        if (users < 1 || days < 1) throw new UserInputException("--users and --days must be positive");
+        if (store is not ("sqlite" or "memory")) throw new UserInputException("--store is sqlite or memory");
+        if (!parse.GetValue(IngestOnly) && parse.GetValue(Model) is null && trainDays >= days)
+            throw new UserInputException("--train-days must be smaller than --days");
+        var log = Console.Error;
+        string scratch = Directory.CreateTempSubdirectory("streamdetect-bench-").FullName;
+        var result = new JsonObject
+        {
+            ["users"] = users,
+            ["days"] = days,
+            ["store"] = store,
+            ["cores"] = Environment.ProcessorCount,
+        };
+        try
+        {
+            string batchSetting = parse.GetValue(Batch) is int batch ? $"streamdetect.scoring.batcher.max-batch = {batch}" : "";
+            string Overrides(string dir, string extra = "") => string.Join('\n',
+                $"streamdetect.store.kind = {store}",
+                $"streamdetect.store.data-dir = {RunCommand.HoconString(dir)}",
+                $"streamdetect.generator.users = {users}",
+                $"streamdetect.generator.days = {days}",
+                $"streamdetect.run.train-days = {trainDays.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+                "streamdetect.run.save-model = off",
+                batchSetting,
+                extra);
+            var baseConfig = CommonOptions.LoadConfig(parse);
+            Akka.Configuration.Config With(string dir) => Akka.Configuration.ConfigurationFactory.ParseString(Overrides(dir)).WithFallback(baseConfig);
+            var generator = GeneratorSettings.Create(With(scratch));
+
+            log.WriteLine($"bench: ingest of {users:N0} users x {days} days, store {store}");
+            var ingest = await IngestAsync(With(Path.Combine(scratch, "ingest")), generator, cancellation);
+            result["ingest"] = ingest;
+            log.WriteLine($"bench: ingest {ingest["events_per_s"]} events/s, {ingest["bytes_per_user"]} bytes per user");
+            if (parse.GetValue(IngestOnly)) return Finish(parse, result);
+
+            // End to end at full speed, with the scoring requests kept to replay through the scorer alone.
+            var config = With(Path.Combine(scratch, "e2e"));
+            var request = new RunRequest(config, "generator", null, "count", null, parse.GetValue(Model), "none", null, null, null, parse.GetValue(Device));
+            var job = new RunJob(request, log);
+            log.WriteLine("bench: end to end at full speed");
+            var outcome = await job.RunAsync(cancellation);
+            using var detector = outcome.Model.Detector;
+            var s = outcome.Summary;
+            var scoring = s.Scoring!;
+            result["model"] = scoring.Model;
+            result["device"] = scoring.Device;
+            result["batch"] = MicroBatcherSettings.Create(config).MaxBatch;
+            result["training_s"] = scoring.TrainingS;
+            result["events"] = s.EventsValid;
+            result["end_to_end_events_per_s"] = s.EventsPerS;
+            result["requests_scored"] = scoring.RequestsScored;
+            result["mean_batch"] = scoring.MeanBatch;
+            result["latency_at_full_load_p50_ms"] = scoring.LatencyP50Ms;
+            result["latency_at_full_load_p99_ms"] = scoring.LatencyP99Ms;
+            log.WriteLine($"bench: end to end {s.EventsPerS:N0} events/s");
+
+            // The scorer alone, same model and batch size: the requests of a replay of the same traffic.
+            var (scorerRate, scorerRequests) = await ScorerAloneAsync(config, generator, detector, cancellation);
+            result["scorer_alone_events_per_s"] = Math.Round(scorerRate);
+            result["scorer_alone_requests"] = scorerRequests;
+            result["end_to_end_over_scorer_alone"] = Math.Round(s.EventsPerS / Math.Max(1, scorerRate), 3);
+            log.WriteLine($"bench: scorer alone {scorerRate:N0} events/s");
+
+            // Latency at half of the measured maximum load.
+            double halfLoad = Math.Max(1000, s.EventsPerS / 2);
+            log.WriteLine($"bench: latency at half load ({halfLoad:N0} events/s)");
+            var latency = await LatencyAtRateAsync(With(Path.Combine(scratch, "half")), generator, detector, halfLoad, cancellation);
+            result["half_load_events_per_s"] = Math.Round(halfLoad);
+            result["latency_p50_ms"] = latency.P50;
+            result["latency_p99_ms"] = latency.P99;
+            log.WriteLine($"bench: latency p50 {latency.P50} ms, p99 {latency.P99} ms");
+            return Finish(parse, result);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+            catch (IOException)
+            {
+                // a store file may still be open in a pooled connection
+            }
+        }
+    }
+
+    private static int Finish(ParseResult parse, JsonObject result)
+    {
+        string json = result.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        if (parse.GetValue(Json) is string path) File.WriteAllText(path, json + "\n");
+        Console.Out.WriteLine(json);
+        return 0;
+    }
+
+    /// <summary>Ingest only: events/s through validate -> entities -> features with persistence, and memory per user.</summary>
+    private static async Task<JsonObject> IngestAsync(Akka.Configuration.Config config, GeneratorSettings generator, CancellationToken cancellation)
+    {
+        // Generate first, so the measurement is the engine's, not the generator's.
+        var events = new TrafficGenerator(generator).Events().ToList();
+        long epoch = Environment.TickCount64;
+        long seq = 0;
+        var ingested = events.Select(e => new IngestedEvent(e, new SourcePosition("bench", 0, ++seq, epoch))).ToList();
+        await using var host = await EngineHost.StartAsync(config, cluster: true, cancellation);
+        long before = HeapAfterCollect();
+        var job = new IngestJob(host);
+        var source = Source.From(ingested).MapMaterializedValue(_ => Task.FromResult(DeadLetterSummary.Empty));
+        var result = await job.RunAsync(source, IngestJob.CountingSink(null), () => ingested.Count, cancellation);
+        ingested = null!;
+        events = null!;
+        long after = HeapAfterCollect();
+        int usersInState = result.Partitions.Sum(p => p.Users);
+        return new JsonObject
+        {
+            ["events"] = result.Statistics.Events,
+            ["elapsed_s"] = Math.Round(result.Elapsed.TotalSeconds, 2),
+            ["events_per_s"] = Math.Round(result.Statistics.Events / result.Elapsed.TotalSeconds),
+            ["journal_rows"] = result.Routing.Rows,
+            ["events_per_row"] = Math.Round((double)result.Routing.Accepted / Math.Max(1, result.Routing.Rows), 1),
+            ["users_in_state"] = usersInState,
+            ["bytes_per_user"] = usersInState == 0 ? 0 : (after - before) / usersInState,
+        };
+    }
+
+    private static long HeapAfterCollect()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    /// <summary>Replays the traffic through the entities (memory store) to get its scoring requests, then times the scorer on them alone.</summary>
+    private static async Task<(double EventsPerSecond, long Requests)> ScorerAloneAsync(Akka.Configuration.Config config, GeneratorSettings generator,
+        Models.Detection.IAnomalyDetector detector, CancellationToken cancellation)
+    {
+        var memory = Akka.Configuration.ConfigurationFactory.ParseString("streamdetect.store.kind = memory").WithFallback(config);
+        var requests = new List<ScoringRequest>();
+        await using (var host = await EngineHost.StartAsync(memory, cluster: true, cancellation))
+        {
+            var job = new IngestJob(host);
+            var progress = new ReadProgress();
+            await job.RunAsync(EventSources.FromGenerator(new TrafficGenerator(generator), progress),
+                Sink.ForEach<ScoringRequest>(requests.Add).MapMaterializedValue(t => (Task)t), () => progress.Records, cancellation);
+        }
+        // Replay in stream order with the batch size of the run; states are handed on as the entities would.
+        var batchSize = MicroBatcherSettings.Create(config).MaxBatch;
+        using var scorer = new Scorer(detector, ScorerSettings.Create(config));
+        long events = 0;
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < requests.Count; i += batchSize)
+        {
+            var batch = requests.GetRange(i, Math.Min(batchSize, requests.Count - i));
+            await scorer.ScoreAsync(batch);
+            foreach (var r in batch) events += r.NewEvents;
+        }
+        return (events / scorer.ScoringTime.TotalSeconds, requests.Count);
+    }
+
+    /// <summary>End to end with the source throttled to a fixed rate: the latency a request sees when the engine is not saturated.</summary>
+    private static async Task<(double P50, double P99)> LatencyAtRateAsync(Akka.Configuration.Config config, GeneratorSettings generator,
+        Models.Detection.IAnomalyDetector detector, double eventsPerSecond, CancellationToken cancellation)
+    {
+        await using var host = await EngineHost.StartAsync(config, cluster: true, cancellation);
+        using var scorer = new Scorer(detector, ScorerSettings.Create(config));
+        var thresholds = ThresholdSettings.Create(config);
+        var decider = new AlertDecider(AlertSettings.Create(config), thresholds, _ => null);
+        var scoring = new ScoringPipeline(scorer, decider, host.Partitions, MicroBatcherSettings.Create(config), new DetectionReport(long.MinValue, null))
+        {
+            PartitionCount = host.Settings.Routing.Partitions,
+        };
+        var job = new IngestJob(host);
+        var progress = new ReadProgress();
+        int perTick = Math.Max(1, (int)(eventsPerSecond / 100));
+        var source = EventSources.FromGenerator(new TrafficGenerator(generator), progress)
+            .Throttle(perTick, TimeSpan.FromMilliseconds(10), perTick, ThrottleMode.Shaping);
+        await job.RunAsync(source, scoring.Sink(AlertSinks.None()), () => progress.Records, cancellation);
+        return (Math.Round(scoring.ScoredLatency.Percentile(0.5), 1), Math.Round(scoring.ScoredLatency.Percentile(0.99), 1));
+    }
+}
