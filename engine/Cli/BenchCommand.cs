@@ -89,7 +89,7 @@ public static class BenchCommand
             var job = new RunJob(request, log);
             log.WriteLine("bench: end to end at full speed");
             var outcome = await job.RunAsync(cancellation);
-            using var detector = outcome.Model.Detector;
+            using var detector = outcome.Model!.Detector;
             var s = outcome.Summary;
             var scoring = s.Scoring!;
             result["model"] = scoring.Model;

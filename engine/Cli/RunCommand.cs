@@ -79,6 +79,11 @@ public static class RunCommand
         Description = "JSON Lines file for alerts (created or truncated). Default: alerts go to stdout and the report to stderr",
     };
 
+    private static readonly Option<bool> IngestOnly = new("--ingest-only")
+    {
+        Description = "Only validate events and keep the persisted per-user state (no model, no scoring, no alerts)",
+    };
+
     private static readonly Option<double?> StopAfterIdle = new("--stop-after-idle")
     {
         Description = "With --source kafka: finish cleanly (drain, commit, summary) once no record arrived for this many seconds. Default: run until Ctrl-C",
@@ -88,7 +93,7 @@ public static class RunCommand
     {
         var command = new Command("run",
             "Run the main job: read events (file, generator or Kafka), validate them (bad records to dead letters), keep per-user state (persisted), score users with the model in micro-batches, and emit explained alerts; prints live progress and a final report");
-        foreach (var option in new Option[] { Input, SourceKind, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, StopAfterIdle })
+        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, StopAfterIdle })
             command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token => ExecuteAsync(parse, token), cancellation));
         return command;
@@ -142,7 +147,9 @@ public static class RunCommand
         if (source == "file" && input is null) throw new UserInputException("--source file needs --input FILE");
         if (source != "file" && input is not null) throw new UserInputException($"--input is only read with --source file (the source is {source})");
         if (input is not null && input != "-" && !File.Exists(input)) throw new UserInputException($"input file '{input}' does not exist");
-        if (input == "-" && parse.GetValue(Model) is null) throw new UserInputException("reading stdin needs --model (the run cannot train on a stream it reads once)");
+        bool ingestOnly = parse.GetValue(IngestOnly);
+        if (ingestOnly && parse.GetValue(Model) is not null) throw new UserInputException("--ingest-only runs no model; drop --model");
+        if (input == "-" && parse.GetValue(Model) is null && !ingestOnly) throw new UserInputException("reading stdin needs --model (the run cannot train on a stream it reads once)");
         if (stopAfterIdle is double idle && (source != "kafka" || idle <= 0))
             throw new UserInputException("--stop-after-idle takes a positive number of seconds and applies to --source kafka only");
         string deadLetterSink = run.DeadLetterSink == "auto" ? (deadLetterPath is null ? "count" : "file") : run.DeadLetterSink;
@@ -152,18 +159,18 @@ public static class RunCommand
         if (alertSink == "file" && alertsPath is null) throw new UserInputException("streamdetect.alerts.sink = file needs --alerts FILE");
 
         var request = new RunRequest(config, source, input, deadLetterSink, deadLetterPath, parse.GetValue(Model), alertSink, alertsPath,
-            stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device);
+            stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly);
         var job = new RunJob(request, Console.Error);
         RunOutcome outcome;
         using (new ProgressReporter(elapsed => ProgressLine(job, elapsed)))
         {
             outcome = await job.RunAsync(cancellation);
         }
-        using (outcome.Model.Detector)
+        using (outcome.Model?.Detector)
         {
             var summary = outcome.Summary;
             // With alerts on stdout the report goes to stderr, so stdout stays one JSON alert per line.
-            var report = alertSink == "stdout" ? Console.Error : Console.Out;
+            var report = alertSink == "stdout" && !ingestOnly ? Console.Error : Console.Out;
             RunSummaryPrinter.Print(summary, report);
             if (summary.EventsValid > 0 && summary.Entities is { EventsPersisted: 0, DuplicatesDropped: > 0 })
                 Console.Error.WriteLine("note: every event was a replay of input already persisted in this data directory, so nothing was scored; use a new --data-dir to process it again");

@@ -37,6 +37,10 @@ public sealed class UserPartition : ReceivePersistentActor
     private SourceMarks _marks = new();
     private long _eventsApplied;
     private long _sinceSnapshot;
+    // A snapshot is due: new batches wait (stashed) until the writes in flight are done, so the snapshot
+    // is taken at a sequence number that covers exactly the events in it.
+    private bool _snapshotDue;
+    private int _writesInFlight;
     private long _rowsWritten, _eventsPersisted, _duplicates;
     private int _snapshots;
     private long _recoveryMs;
@@ -84,6 +88,11 @@ public sealed class UserPartition : ReceivePersistentActor
 
     private void OnBatch(PartitionBatch batch)
     {
+        if (_snapshotDue)
+        {
+            Stash.Stash();
+            return;
+        }
         var fresh = new List<PersistedEvent>(batch.Events.Count);
         var receivedTicks = new List<long>(batch.Events.Count);
         int duplicates = 0;
@@ -110,18 +119,24 @@ public sealed class UserPartition : ReceivePersistentActor
         // PersistAsync: later batches of this partition are not stashed while this one is written, so
         // each partition keeps several writes in flight and the journal groups them into larger
         // transactions. Handlers still run in order, and the reply is sent only after the write.
+        _writesInFlight++;
         PersistAsync(new EventsPersisted(fresh), persisted =>
         {
+            _writesInFlight--;
             _rowsWritten++;
             _eventsPersisted += persisted.Events.Count;
             var requests = new List<ScoringRequest>();
             int newUsers = Apply(persisted, requests, receivedTicks);
-            bool snapshot = _sinceSnapshot >= _settings.SnapshotEvery;
+            if (_sinceSnapshot >= _settings.SnapshotEvery) _snapshotDue = true;
+            bool snapshot = _snapshotDue && _writesInFlight == 0;
             if (snapshot)
             {
-                SaveSnapshot(new PartitionSnapshot(_eventsApplied, _marks.ToDictionary(), _users));
+                // Nothing is in flight: LastSequenceNr is this row, and the state holds exactly the rows up to it.
+                SaveSnapshot(PartitionSnapshot.Capture(_eventsApplied, _marks.ToDictionary(), _users));
                 _sinceSnapshot = 0;
                 _snapshots++;
+                _snapshotDue = false;
+                Stash.UnstashAll();
             }
             sender.Tell(new PartitionReply(_partition, requests, persisted.Events.Count, duplicates, newUsers, snapshot));
         });
@@ -223,7 +238,7 @@ public sealed class UserPartition : ReceivePersistentActor
     private void Restore(PartitionSnapshot snapshot)
     {
         _users.Clear();
-        foreach (var (user, state) in snapshot.Users) _users[user] = state;
+        foreach (var (user, state) in snapshot.Users()) _users[user] = state;
         _marks = new SourceMarks(snapshot.SourceMarks);
         _acceptedMarks = new SourceMarks(snapshot.SourceMarks);
         _eventsApplied = snapshot.EventsApplied;

@@ -128,7 +128,7 @@ public sealed class EngineSerializer : SerializerWithStringManifest
 
     private static void WriteSnapshot(BinaryWriter w, PartitionSnapshot s)
     {
-        w.Write((byte)1);
+        w.Write((byte)2);
         w.Write(s.EventsApplied);
         w.Write7BitEncodedInt(s.SourceMarks.Count);
         foreach (var (stream, mark) in s.SourceMarks)
@@ -138,29 +138,19 @@ public sealed class EngineSerializer : SerializerWithStringManifest
             w.Write(stream.Epoch);
             w.Write(mark);
         }
-        w.Write7BitEncodedInt(s.Users.Count);
-        foreach (var (user, state) in s.Users)
-        {
-            w.Write(user);
-            state.WriteTo(w);
-        }
+        w.Write(s.EncodedUsers.Length);
+        w.Write(s.EncodedUsers);
     }
 
     private static PartitionSnapshot ReadSnapshot(BinaryReader r)
     {
         byte version = r.ReadByte();
-        if (version != 1) throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {version} is not supported");
+        if (version != 2) throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {version} is not supported (this build reads 2)");
         long applied = r.ReadInt64();
         int markCount = r.Read7BitEncodedInt();
         var marks = new Dictionary<SourceStream, long>(markCount);
         for (int i = 0; i < markCount; i++) marks[new SourceStream(r.ReadString(), r.ReadInt32(), r.ReadInt64())] = r.ReadInt64();
-        int userCount = r.Read7BitEncodedInt();
-        var users = new Dictionary<string, UserBehaviorState>(userCount, StringComparer.Ordinal);
-        for (int i = 0; i < userCount; i++)
-        {
-            string user = r.ReadString();
-            users[user] = UserBehaviorState.ReadFrom(r);
-        }
-        return new PartitionSnapshot(applied, marks, users);
+        int length = r.ReadInt32();
+        return new PartitionSnapshot(applied, marks, r.ReadBytes(length));
     }
 }

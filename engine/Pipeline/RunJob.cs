@@ -52,7 +52,7 @@ public sealed class RunJob
         var engineSettings = EngineSettings.Create(config);
 
         GeneratorSettings? generatorSettings = _request.Source == "generator" ? GeneratorSettings.Create(config) : null;
-        TrainedModel model = AcquireModel(run, generatorSettings, validation, device, engineSettings);
+        TrainedModel? model = _request.IngestOnly ? null : AcquireModel(run, generatorSettings, validation, device, engineSettings);
 
         EngineHost host;
         try
@@ -61,12 +61,12 @@ public sealed class RunJob
         }
         catch (InvalidOperationException e)
         {
-            model.Detector.Dispose();
+            model?.Detector.Dispose();
             throw new UserInputException(e.Message, e);
         }
 
         await using (host)
-        using (var scorer = new Scorer(model.Detector, scorerSettings))
+        using (var scorer = model is null ? null : new Scorer(model.Detector, scorerSettings))
         {
             var materializer = host.System.Materializer();
             var parser = new EventParser(validation);
@@ -105,22 +105,29 @@ public sealed class RunJob
                 }
             }
 
-            // Thresholds refer to the evaluated period when the run trained on its own traffic.
-            double? evaluatedDays = generatorSettings is not null && model.TrainedUntilMs is not null ? generatorSettings.Days - run.TrainDays : null;
-            var thresholds = evaluatedDays is double days && days > 0 ? thresholdSettings with { PeriodDays = days } : thresholdSettings;
-            var decider = new AlertDecider(alertSettings, thresholds, key => ModelThreshold(model.Detector, key, thresholds));
-            var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, truth);
-            Scoring = new ScoringPipeline(scorer, decider, host.Partitions, batcherSettings, report) { PartitionCount = engineSettings.Routing.Partitions };
             Ingest = new IngestJob(host);
-
-            var alertSink = _request.AlertSink switch
+            Sink<ScoringRequest, Task> downstream;
+            if (model is null || scorer is null)
             {
-                "file" => AlertSinks.File(_request.AlertsPath!, alertSettings),
-                "stdout" => AlertSinks.Stdout(alertSettings),
-                "kafka" => AlertSinks.Kafka(KafkaProducerSettings.Create(config), alertSettings),
-                _ => AlertSinks.None(),
-            };
-            Sink<ScoringRequest, Task> downstream = Scoring.Sink(alertSink);
+                downstream = IngestJob.CountingSink(null);
+            }
+            else
+            {
+                // Thresholds refer to the evaluated period when the run trained on its own traffic.
+                double? evaluatedDays = generatorSettings is not null && model.TrainedUntilMs is not null ? generatorSettings.Days - run.TrainDays : null;
+                var thresholds = evaluatedDays is double days && days > 0 ? thresholdSettings with { PeriodDays = days } : thresholdSettings;
+                var decider = new AlertDecider(alertSettings, thresholds, key => ModelThreshold(model.Detector, key, thresholds));
+                var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, truth);
+                Scoring = new ScoringPipeline(scorer, decider, host.Partitions, batcherSettings, report) { PartitionCount = engineSettings.Routing.Partitions };
+                var alertSink = _request.AlertSink switch
+                {
+                    "file" => AlertSinks.File(_request.AlertsPath!, alertSettings),
+                    "stdout" => AlertSinks.Stdout(alertSettings),
+                    "kafka" => AlertSinks.Kafka(KafkaProducerSettings.Create(config), alertSettings),
+                    _ => AlertSinks.None(),
+                };
+                downstream = Scoring.Sink(alertSink);
+            }
             if (_request.DumpFeatures is not null)
                 downstream = Flow.Create<ScoringRequest>()
                     .AlsoToMaterialized(FeatureDumpSink.Create(_request.DumpFeatures), Keep.Right)
@@ -143,7 +150,7 @@ public sealed class RunJob
             }
 
             var summary = RunSummaryBuilder.Build(sourceName, result, host.Settings, truth);
-            RunSummaryBuilder.AddScoring(summary, Scoring, model, scorer.Detector);
+            if (Scoring is not null && model is not null) RunSummaryBuilder.AddScoring(summary, Scoring, model, Scoring.Scorer.Detector);
             return new RunOutcome(summary, model);
         }
     }
@@ -157,7 +164,7 @@ public sealed class RunJob
             return new TrainedModel(detector, null, path, TimeSpan.Zero);
         }
         if (_request.Source == "kafka")
-            throw new UserInputException("--source kafka needs a trained model: --model FILE (train one with `streamdetect train`)");
+            throw new UserInputException("--source kafka needs a trained model: --model FILE (train one with `streamdetect train`), or --ingest-only");
 
         string? saveTo = run.SaveModel && engine.Store.Kind != "memory" ? Path.Combine(engine.Store.DataDirectory, "models") : null;
         if (generator is not null)

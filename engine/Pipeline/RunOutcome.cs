@@ -1,4 +1,4 @@
 namespace StreamDetect.Engine.Pipeline;
 
 /// <summary>What a run reports.</summary>
-public sealed record RunOutcome(RunSummary Summary, TrainedModel Model);
+public sealed record RunOutcome(RunSummary Summary, TrainedModel? Model);

@@ -12,6 +12,7 @@ namespace StreamDetect.Engine.Pipeline;
 /// <param name="StopAfterIdle">Kafka: finish once no record arrived for this long.</param>
 /// <param name="DumpFeatures">Also write every scoring request's features to this file.</param>
 /// <param name="Device">cpu, cuda or auto (overrides streamdetect.models.device).</param>
+/// <param name="IngestOnly">Validate and persist the per-user state only: no model, no scoring, no alerts.</param>
 public sealed record RunRequest(
     Config Config,
     string Source,
@@ -23,4 +24,5 @@ public sealed record RunRequest(
     string? AlertsPath,
     TimeSpan? StopAfterIdle,
     string? DumpFeatures,
-    string? Device);
+    string? Device,
+    bool IngestOnly = false);

@@ -46,15 +46,16 @@ public sealed class EngineSerializerTests : IDisposable
             state.Apply(e.Event);
         }
         var marks = new Dictionary<SourceStream, long> { [new("a.jsonl", 0, 5)] = 1234, [new("kafka:t", 3, 0)] = 99 };
-        var snapshot = new PartitionSnapshot(777, marks, users);
+        var snapshot = PartitionSnapshot.Capture(777, marks, users);
         var serializer = Serializer;
 
         var back = (PartitionSnapshot)serializer.FromBinary(serializer.ToBinary(snapshot), serializer.Manifest(snapshot));
 
         Assert.Equal(777, back.EventsApplied);
         Assert.Equal(marks, back.SourceMarks);
-        Assert.Equal(users.Keys.Order(), back.Users.Keys.Order());
-        foreach (var (user, state) in users) Assert.Equal(state.Features(), back.Users[user].Features());
+        var backUsers = back.Users();
+        Assert.Equal(users.Keys.Order(), backUsers.Keys.Order());
+        foreach (var (user, state) in users) Assert.Equal(state.Features(), backUsers[user].Features());
     }
 
     [Fact]

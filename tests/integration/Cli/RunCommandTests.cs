@@ -84,7 +84,7 @@ public sealed class RunCommandTests
         }
 
         var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout,
-            "run", "--input", input, "--dead-letters", dir.File("dead.jsonl"), "--summary-json", dir.File("summary.json"), "--data-dir", dir.File("data"));
+            "run", "--ingest-only", "--input", input, "--dead-letters", dir.File("dead.jsonl"), "--summary-json", dir.File("summary.json"), "--data-dir", dir.File("data"));
 
         Assert.True(code == 0, stderr);
         using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(dir.File("summary.json"), TestContext.Current.CancellationToken));
@@ -115,20 +115,36 @@ public sealed class RunCommandTests
     }
 
     [Fact]
-    public async Task The_default_run_on_generated_traffic_prints_counts_per_type_and_anomalous_users_per_scenario()
+    public async Task The_default_run_trains_streams_and_reports_alerts_and_quality_per_scenario()
     {
         using var dir = new TempDirectory();
-        await File.WriteAllTextAsync(dir.File("small.conf"), "streamdetect.generator { users = 400, days = 2 }\n", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(dir.File("small.conf"), "streamdetect.generator { users = 400, days = 3 }\nstreamdetect.run.train-days = 1\n", TestContext.Current.CancellationToken);
 
-        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "run", "--config", dir.File("small.conf"));
+        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "run", "--config", dir.File("small.conf"), "--summary-json", dir.File("summary.json"));
 
         Assert.True(code == 0, stderr);
-        Assert.Contains("generator (400 users, 2 days, seed 7)", stdout);
-        Assert.Contains("events per type", stdout);
-        Assert.Contains("anomalous users per scenario", stdout);
+        // Alerts go to stdout, one JSON object per line; the report goes to stderr.
+        foreach (string line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            using var alert = JsonDocument.Parse(line);
+            Assert.StartsWith("al-", alert.RootElement.GetProperty("alertId").GetString());
+        }
+        Assert.Contains("generator (400 users, 3 days, seed 7)", stderr);
+        Assert.Contains("[training]", stderr);
+        Assert.Contains("events per type", stderr);
+        Assert.Contains("anomalous users per scenario", stderr);
+        Assert.Contains("precision", stderr);
         foreach (string scenario in new[] { "scraper_bot", "card_testing", "account_takeover", "order_brushing", "review_spam", "coupon_abuse", "implausible_order" })
-            Assert.Contains(scenario, stdout);
+            Assert.Contains(scenario, stderr);
         Assert.True(File.Exists(Path.Combine(dir.Path, "data", "streamdetect.db")), "the embedded store is ./data by default");
+        Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "data", "models"), "*.sdm"));
+
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(dir.File("summary.json"), TestContext.Current.CancellationToken));
+        var root = summary.RootElement;
+        Assert.True(root.GetProperty("alerts").GetInt64() >= 0);
+        Assert.InRange(root.GetProperty("precision").GetDouble(), 0, 1);
+        Assert.InRange(root.GetProperty("recall").GetDouble(), 0, 1);
+        Assert.True(root.GetProperty("scoring").GetProperty("requests_scored").GetInt64() > 0);
     }
 
     [Theory]

@@ -87,7 +87,7 @@ public sealed class RecoveryTests(ITestOutputHelper output)
     public async Task After_an_abrupt_stop_a_restart_on_the_same_SQLite_store_matches_an_uninterrupted_run()
     {
         using var dir = new TempDirectory();
-        string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 400);
+        string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 1500);
         var clean = SqliteConfig(dir.File("clean"));
         var crashed = SqliteConfig(dir.File("crashed"));
 
@@ -109,7 +109,7 @@ public sealed class RecoveryTests(ITestOutputHelper output)
         string? connection = Environment.GetEnvironmentVariable("STREAMDETECT_PG");
         Assert.SkipWhen(string.IsNullOrEmpty(connection), "STREAMDETECT_PG is not set (.ci/run starts PostgreSQL and sets it)");
         using var dir = new TempDirectory();
-        string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 400);
+        string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 1500);
         string suffix = Guid.NewGuid().ToString("N")[..10];
         string cleanSchema = $"sd_it_clean_{suffix}", crashedSchema = $"sd_it_crashed_{suffix}";
         try
@@ -143,10 +143,10 @@ public sealed class RecoveryTests(ITestOutputHelper output)
         string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 3000);
         string clean = dir.File("clean"), crashed = dir.File("crashed");
 
-        var (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "run", "--input", input, "--data-dir", clean);
+        var (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "run", "--ingest-only", "--input", input, "--data-dir", clean);
         Assert.True(code == 0, stderr);
 
-        using (var process = EngineProcess.Start(dir.Path, "run", "--input", input, "--data-dir", crashed))
+        using (var process = EngineProcess.Start(dir.Path, "run", "--ingest-only", "--input", input, "--data-dir", crashed))
         {
             // Kill once some batches are persisted (journal rows exist) but long before the end.
             string db = Path.Combine(crashed, "streamdetect.db");
@@ -159,7 +159,7 @@ public sealed class RecoveryTests(ITestOutputHelper output)
             process.KillHard();
         }
 
-        (code, string rerunOut, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "run", "--input", input, "--data-dir", crashed);
+        (code, string rerunOut, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "run", "--ingest-only", "--input", input, "--data-dir", crashed);
         Assert.True(code == 0, stderr);
         Assert.Contains("replays dropped", rerunOut);
 
