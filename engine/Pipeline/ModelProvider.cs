@@ -28,8 +28,11 @@ public static class ModelProvider
         }
     }
 
-    /// <summary>Trains on the events before the end of the training period (events must come in time order or be fully read).</summary>
-    public static TrainedModel Train(Config config, RunSettings run, IEnumerable<UserEvent> events, string? device, string? saveDirectory, TextWriter log)
+    /// <summary>
+    /// Trains on the events before the end of the training period: <paramref name="cutMs"/>, or else
+    /// train-days after midnight (UTC) of the first event's day.
+    /// </summary>
+    public static TrainedModel Train(Config config, RunSettings run, IEnumerable<UserEvent> events, long? cutMs, string? device, string? saveDirectory, TextWriter log)
     {
         var options = TrainCommand.ReadOptions(config);
         if (device is not null) options = options with { Device = device };
@@ -38,8 +41,8 @@ public static class ModelProvider
         var clock = Stopwatch.StartNew();
         var all = DatasetBuilder.Build(events, window);
         if (all.EventCount == 0) throw new UserInputException("there are no events to train on");
-        long cutMs = all.FirstEventMs + (long)(run.TrainDays * 86_400_000);
-        var training = all.Before(cutMs);
+        long cut = cutMs ?? (all.FirstEventMs - ((all.FirstEventMs % 86_400_000) + 86_400_000) % 86_400_000 + (long)(run.TrainDays * 86_400_000));
+        var training = all.Before(cut);
         log.WriteLine($"[training] {run.Model} on {training.EventCount:N0} events of {training.Users.Count:N0} users (the first {run.TrainDays:g} days)");
         var detector = DetectorTrainer.Train(run.Model, training, options, new Progress(log));
         log.WriteLine($"[training] {detector.Name}@{detector.Version} trained in {clock.Elapsed.TotalSeconds:F1} s");
@@ -52,7 +55,7 @@ public static class ModelProvider
             detector.Save(path);
             log.WriteLine($"[training] saved to {path} (reuse with --model)");
         }
-        return new TrainedModel(detector, cutMs, path, clock.Elapsed);
+        return new TrainedModel(detector, cut, path, clock.Elapsed);
     }
 
     private sealed class Progress(TextWriter log) : IProgress<TrainingProgress>

@@ -173,10 +173,10 @@ public sealed class RunJob
             if (run.TrainDays >= generator.Days)
                 throw new UserInputException($"streamdetect.run.train-days ({run.TrainDays}) leaves nothing of the {generator.Days} generated days to evaluate");
             var events = new TrafficGenerator(generator).Events().TakeWhile(e => e.TimestampMs < cut);
-            return ModelProvider.Train(_request.Config, run, events, device, saveTo, _log);
+            return ModelProvider.Train(_request.Config, run, events, cut, device, saveTo, _log);
         }
         var fileEvents = EventFile.Read(_request.Input!, validation);
-        return ModelProvider.Train(_request.Config, run, fileEvents, device, saveTo, _log);
+        return ModelProvider.Train(_request.Config, run, fileEvents, null, device, saveTo, _log);
     }
 
     private static double? ModelThreshold(IAnomalyDetector detector, string key, ThresholdSettings thresholds) =>
