@@ -1,0 +1,255 @@
+using System.Text;
+using System.Text.Json;
+using Akka.Configuration;
+using Microsoft.Data.Sqlite;
+using StreamDetect.Engine.Configuration;
+using StreamDetect.Engine.Entities;
+using StreamDetect.Engine.Hosting;
+using StreamDetect.Engine.Pipeline;
+using StreamDetect.Integration.Tests.Support;
+using StreamDetect.Models.Dataset;
+using StreamDetect.Models.Training;
+using StreamDetect.Stages.Generator;
+using StreamDetect.Stages.Parsing;
+using StreamDetect.Stages.Sources;
+using StreamDetect.Stages.Validation;
+
+namespace StreamDetect.Integration.Tests.Kafka;
+
+/// <summary>
+/// The engine on Kafka: `run --source kafka` consuming from librdkafka's mock cluster, persisting,
+/// committing after persistence, alerting to a topic; crash between persistence and commit; two
+/// engines of one group and a rebalance.
+/// </summary>
+[Collection(KafkaCollection.Name)]
+public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+
+    /// <summary>A quick z-score model trained on generated traffic, saved to a file.</summary>
+    private static string TrainModel(string directory)
+    {
+        var events = new TrafficGenerator(GeneratorSettings.Default with { Users = 300, Days = 2, Seed = 4 }).Events();
+        using var detector = DetectorTrainer.Train("zscore", DatasetBuilder.Build(events), new TrainingOptions { Device = "cpu" });
+        string path = Path.Combine(directory, "zscore.sdm");
+        detector.Save(path);
+        return path;
+    }
+
+    /// <summary>HOCON for an engine on the mock cluster; fixed thresholds at 0 make every scored user alert once (cooldown).</summary>
+    private string EngineHocon(string dataDir, string topic, string group, string alerts, string dlq, string commit = "max-batch = 100, max-interval = 100ms") => $$"""
+        streamdetect {
+          store.data-dir = "{{dataDir}}"
+          routing.max-wait = 5ms
+          thresholds { mode = fixed, fixed { new = 0, established = 0 } }
+          alerts.cooldown = 365d
+          kafka {
+            bootstrap-servers = "{{kafka.Bootstrap}}"
+            consumer {
+              topics = ["{{topic}}"]
+              group-id = "{{group}}"
+              revoke-drain-timeout = 2s
+              commit { {{commit}} }
+              properties {
+                "session.timeout.ms" = "3000"
+                "heartbeat.interval.ms" = "300"
+                "partition.assignment.strategy" = "cooperative-sticky"
+              }
+            }
+            producer { alerts-topic = "{{alerts}}", dead-letters-topic = "{{dlq}}", properties { "linger.ms" = "1" } }
+          }
+        }
+        """;
+
+    private static int DistinctUsers(int count) => Math.Min(count, 37); // KafkaMockFixture.Event: users u-0..u-36
+
+    [Fact]
+    public async Task The_engine_persists_every_event_commits_after_persistence_and_alerts_to_the_alert_topic()
+    {
+        using var dir = new TempDirectory();
+        string topic = kafka.NewTopic("engine-events", 4), alerts = kafka.NewTopic("engine-alerts", 2), dlq = kafka.NewTopic("engine-dlq", 1);
+        string group = kafka.NewGroup("engine");
+        kafka.ProduceEvents(topic, 0, 2000);
+        kafka.ProduceRaw(topic, [(Encoding.UTF8.GetBytes("{not json"), "1"), (Encoding.UTF8.GetBytes("{\"userId\":\"u-1\"}"), "1")]);
+        string model = TrainModel(dir.Path);
+
+        var config = EngineConfig.Load(null, EngineHocon(dir.File("data"), topic, group, alerts, dlq));
+        var request = new RunRequest(config, "kafka", null, "kafka", null, model, "kafka", null, TimeSpan.FromSeconds(3), null, "cpu");
+        var outcome = await new RunJob(request, TextWriter.Null).RunAsync(TestContext.Current.CancellationToken).WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        outcome.Model?.Detector.Dispose();
+
+        var summary = outcome.Summary;
+        Assert.Equal(2000, summary.EventsValid);
+        Assert.Equal(2, summary.DeadLetters);
+        Assert.Equal(2000, summary.Entities!.EventsPersisted);
+        Assert.Equal(kafka.EndOffsets(topic, 4), kafka.Committed(group, topic, 4));
+
+        var alertRecords = kafka.ReadAll(alerts, 2, expected: DistinctUsers(2000));
+        Assert.Equal(summary.Alerts, alertRecords.Count);
+        foreach (var record in alertRecords)
+        {
+            using var json = JsonDocument.Parse(record.Message.Value);
+            Assert.Equal(record.Message.Key, json.RootElement.GetProperty("userId").GetString());
+        }
+        Assert.Equal(2, kafka.ReadAll(dlq, 1, expected: 2).Count);
+        Assert.Equal(2000, await PersistedEventsAsync(config));
+    }
+
+    [Fact]
+    public async Task Killed_after_persistence_but_before_commit_a_restart_neither_double_counts_nor_duplicates_alerts()
+    {
+        using var dir = new TempDirectory();
+        string topic = kafka.NewTopic("crash-events", 4), alerts = kafka.NewTopic("crash-alerts", 2), dlq = kafka.NewTopic("crash-dlq", 1);
+        string group = kafka.NewGroup("crash");
+        kafka.ProduceEvents(topic, 0, 3000);
+        string model = TrainModel(dir.Path);
+        string data = dir.File("data");
+        // Commits are held back (1 h, a million offsets) so the kill lands after persistence and before any commit.
+        await File.WriteAllTextAsync(dir.File("first.conf"), EngineHocon(data, topic, group, alerts, dlq, commit: "max-batch = 1000000, max-interval = 1h"), TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(dir.File("second.conf"), EngineHocon(data, topic, group, alerts, dlq), TestContext.Current.CancellationToken);
+        string[] run = ["run", "--source", "kafka", "--model", model, "--device", "cpu", "--alerts-topic", alerts];
+
+        using (var first = EngineProcess.Start(dir.Path, [.. run, "--config", dir.File("first.conf")]))
+        {
+            string db = Path.Combine(data, "streamdetect.db");
+            var deadline = DateTime.UtcNow + Timeout;
+            while (JournalEvents(db) < 3000)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the first engine did not persist the events: " + first.Stderr);
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+            await Task.Delay(1000, TestContext.Current.CancellationToken); // let its alerts reach the topic
+            first.KillHard();
+        }
+        Assert.All(kafka.Committed(group, topic, 4).Values, offset => Assert.True(offset < 0, "nothing should have been committed"));
+        int alertsBefore = kafka.ReadAll(alerts, 2, expected: DistinctUsers(3000)).Count;
+
+        var (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, [.. run, "--config", dir.File("second.conf"), "--stop-after-idle", "3", "--summary-json", dir.File("second.json")]);
+        Assert.True(code == 0, stderr);
+
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(dir.File("second.json"), TestContext.Current.CancellationToken));
+        var entities = summary.RootElement.GetProperty("entities");
+        Assert.Equal(3000, entities.GetProperty("duplicates_dropped").GetInt64());
+        Assert.Equal(0, entities.GetProperty("events_persisted").GetInt64());
+        Assert.Equal(kafka.EndOffsets(topic, 4), kafka.Committed(group, topic, 4));
+
+        var alertIds = kafka.ReadAll(alerts, 2, expected: alertsBefore, timeout: TimeSpan.FromSeconds(5))
+            .Select(r => JsonDocument.Parse(r.Message.Value).RootElement.GetProperty("alertId").GetString()).ToList();
+        output.WriteLine($"{alertIds.Count} alerts after the restart, {alertsBefore} before it");
+        Assert.Equal(alertIds.Count, alertIds.Distinct().Count());
+        Assert.Equal(alertsBefore, alertIds.Count);
+
+        var config = EngineConfig.Load(null, $"streamdetect.store.data-dir = \"{data}\"");
+        Assert.Equal(3000, await PersistedEventsAsync(config));
+    }
+
+    [Fact]
+    public async Task Two_engines_in_one_group_split_the_partitions_and_a_rebalance_loses_nothing()
+    {
+        using var dir = new TempDirectory();
+        string topic = kafka.NewTopic("group-events", 6);
+        string group = kafka.NewGroup("pair");
+        int seedPort = FreePort(), otherPort = FreePort();
+        Config NodeConfig(int port) => EngineConfig.Load(null, EngineHocon(dir.File("data"), topic, group, "unused-alerts", "unused-dlq") + $$"""
+
+            streamdetect.store.kind = memory
+            akka.remote.dot-netty.tcp.port = {{port}}
+            akka.cluster.seed-nodes = ["akka.tcp://streamdetect@127.0.0.1:{{seedPort}}"]
+            """);
+        var seedConfig = NodeConfig(seedPort);
+        var hosts = await Task.WhenAll(
+            EngineHost.StartAsync(seedConfig, cluster: true, TestContext.Current.CancellationToken),
+            EngineHost.StartAsync(NodeConfig(otherPort), cluster: true, TestContext.Current.CancellationToken));
+        await using var a = hosts[0];
+        await using var b = hosts[1];
+
+        kafka.ProduceEvents(topic, 0, 2000);
+        var streamA = StartConsumer(a, seedConfig);
+        var streamB = StartConsumer(b, seedConfig);
+        await WaitUntil(() => streamA.Job.Routing.Accepted + streamB.Job.Routing.Accepted >= 2000);
+        long aBefore = streamA.Job.Statistics.Events, bBefore = streamB.Job.Statistics.Events;
+        output.WriteLine($"split: engine A {aBefore}, engine B {bBefore}");
+        Assert.True(aBefore > 0 && bBefore > 0, "both engines should have partitions of the group");
+
+        // Engine A leaves the group (its partitions move to B) while more events arrive.
+        var leaving = Task.Run(async () =>
+        {
+            await streamA.Kafka.StopAsync();
+            await streamA.Run;
+            await streamA.Kafka.CompleteAsync();
+        }, TestContext.Current.CancellationToken);
+        kafka.ProduceEvents(topic, 2000, 2000);
+        await leaving.WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        await WaitUntil(() => streamB.Job.Routing.Accepted + streamA.Job.Routing.Accepted >= 4000);
+        await streamB.Kafka.StopAsync();
+        await streamB.Run.WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        await streamB.Kafka.CompleteAsync();
+
+        // The user partitions are shared by the cluster: every event is in them exactly once.
+        var stats = await a.PartitionStatsAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(4000, stats.Sum(s => s.EventsApplied));
+        Assert.Equal(kafka.EndOffsets(topic, 6), kafka.Committed(group, topic, 6));
+        output.WriteLine($"after the rebalance: engine A {streamA.Job.Statistics.Events}, engine B {streamB.Job.Statistics.Events}, replays dropped {stats.Sum(s => s.Duplicates)}");
+    }
+
+    private sealed record Consumer(IngestJob Job, KafkaEventSource Kafka, Task<IngestResult> Run);
+
+    private static Consumer StartConsumer(EngineHost host, Config config)
+    {
+        var kafkaSource = new KafkaEventSource(Stages.Kafka.KafkaConsumerSettings.Create(config), null, new EventParser(ValidationSettings.Default), 4096,
+            Akka.Streams.ActorMaterializer.Create(host.System));
+        var job = new IngestJob(host);
+        var progress = new ReadProgress();
+        var run = job.RunAsync(kafkaSource.Events(progress), IngestJob.CountingSink(null), () => progress.Records, CancellationToken.None, kafkaSource.Acks());
+        return new Consumer(job, kafkaSource, run);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<long> PersistedEventsAsync(Config config)
+    {
+        await using var host = await EngineHost.StartAsync(config, cluster: false, TestContext.Current.CancellationToken);
+        var stats = await host.PartitionStatsAsync(TimeSpan.FromSeconds(60));
+        return stats.Sum(s => s.EventsApplied);
+    }
+
+    /// <summary>Events in the SQLite journal, counted by decoding each row (one row holds a batch) with the engine's codec; 0 while the file is not there yet or is locked.</summary>
+    private static long JournalEvents(string db)
+    {
+        if (!File.Exists(db)) return 0;
+        try
+        {
+            using var connection = new SqliteConnection($"Data Source={db};Mode=ReadOnly");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT message FROM journal WHERE deleted = 0";
+            long events = 0;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                using var payload = new BinaryReader(new MemoryStream((byte[])reader[0]));
+                events += Engine.Persistence.EventCodec.ReadBatch(payload).Count;
+            }
+            return events;
+        }
+        catch (SqliteException)
+        {
+            return 0;
+        }
+    }
+}
