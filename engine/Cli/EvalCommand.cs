@@ -56,6 +56,7 @@ public static class EvalCommand
             var defaults = TrainCommand.ReadOptions(config);
             string deviceName = parse.GetValue(device) ?? defaults.Device;
             TrainCommand.ResolveDevice(deviceName, "--device");
+            TrainCommand.ApplyThreads(defaults);
             double rate = TrainCommand.NumberOption(parse.GetValue(alertRate), "--alert-rate") ?? defaults.AlertRate;
             double? fixedThreshold = TrainCommand.NumberOption(parse.GetValue(threshold), "--threshold");
             double? skip = TrainCommand.NumberOption(parse.GetValue(skipDays), "--skip-days");
@@ -72,6 +73,7 @@ public static class EvalCommand
             }
             using (detector)
             {
+                if (detector is AnomalyDetector concrete) concrete.ExplainFrom = defaults.ExplainFrom;
                 TruthTable table;
                 try
                 {

@@ -71,6 +71,7 @@ public static class TrainCommand
                 ExcludeLabelledUsers = !parse.GetValue(includeLabelled) && options.ExcludeLabelledUsers,
             };
             ResolveDevice(options.Device, "--device");
+            ApplyThreads(options);
             int windowSize = WindowSize(config);
 
             var clock = Stopwatch.StartNew();
@@ -97,6 +98,7 @@ public static class TrainCommand
             }
             using (detector)
             {
+                if (detector is AnomalyDetector concrete) concrete.ExplainFrom = options.ExplainFrom;
                 detector.Save(outPath);
                 Console.WriteLine($"trained {detector.Name}@{detector.Version} in {clock.Elapsed.TotalSeconds:F1}s; " +
                     $"threshold {detector.Threshold.For(options.AlertRate):F3} at alert rate {options.AlertRate} per day; saved to {outPath}");
@@ -118,10 +120,14 @@ public static class TrainCommand
             ValidationFraction = r.Double("validation-fraction", 0.01, 0.9),
             ExcludeLabelledUsers = r.Bool("exclude-labelled-users"),
             ScoringBatchSize = r.Int("scoring-batch-size", 1, 1 << 20),
+            TorchThreads = r.Int("torch-threads", 0, 1024),
+            ExplainFrom = r.Double("explain-from", 0, 1000),
             AlertRate = r.Double("alert-rate", 1e-6, 0.5),
             Calibration = new CalibrationOptions(
                 r.Nested("calibration").Int("points", 2, 1 << 20),
-                r.Nested("calibration").Double("tail-fraction", 1e-4, 0.5)),
+                r.Nested("calibration").Double("tail-fraction", 1e-4, 0.5),
+                r.Nested("calibration").OneOf("basis", "user-day", "event") == "event" ? CalibrationBasis.Event : CalibrationBasis.UserDay,
+                r.Nested("calibration").Double("warm-up-days", 0, 365)),
         };
         var models = defaults.Models;
         return options with
@@ -144,6 +150,11 @@ public static class TrainCommand
     /// <summary>The per-user window of the streaming entities (<c>streamdetect.entities.window-size</c>): offline
     /// replay keeps the same window, so training and evaluation see what serving sees.</summary>
     internal static int WindowSize(Config config) => new SettingsReader(config, "streamdetect.entities").Int("window-size", 2, 4096);
+
+    internal static void ApplyThreads(TrainingOptions options)
+    {
+        if (options.TorchThreads > 0) TorchSharp.torch.set_num_threads(options.TorchThreads);
+    }
 
     internal static void ResolveDevice(string device, string option)
     {
