@@ -19,6 +19,11 @@ public sealed record RecurrentHyperParameters
     /// (1: the largest; a single impossible step, e.g. a coupon straight after login, is the whole signal of some abuse).</summary>
     public int AggregateTop { get; init; } = 1;
 
+    /// <summary>Only surprises of events at most this many hours older than the user's newest event count in the
+    /// score (0 = all kept ones): an alert is about what the user does now, and a score falls back to normal
+    /// once an episode is over instead of holding for the next 32 events, however many days they take.</summary>
+    public double SurpriseHorizonHours { get; init; } = 6;
+
     /// <summary>How many recent surprises the per-user state keeps.</summary>
     public int SurpriseWindow { get; init; } = 32;
 

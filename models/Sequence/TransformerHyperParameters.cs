@@ -19,6 +19,9 @@ public sealed record TransformerHyperParameters
 
     public int AggregateTop { get; init; } = 3;
 
+    /// <summary>Only surprises of events at most this many hours older than the newest count in the score (0 = the whole window).</summary>
+    public double SurpriseHorizonHours { get; init; } = 6;
+
     public double GapWeight { get; init; } = 0.5;
 
     public double UnknownSurprise { get; init; } = 15;
