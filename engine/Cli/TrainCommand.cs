@@ -25,17 +25,18 @@ public static class TrainCommand
 
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Event file to train on (JSON Lines or CSV, time-ordered)" };
+        var data = new Option<string>("--data") { HelpName = "FILE", Description = "Event file to train on (JSON Lines or CSV, time-ordered)" };
         var model = new Option<string>("--model")
         {
+            HelpName = "NAME",
             Description = $"Model to train: {string.Join("|", DetectorRegistry.Default.Names)}",
         };
-        var output = new Option<string>("--out") { Description = "Where to write the model file" };
-        var device = new Option<string?>("--device") { Description = "cpu, cuda or auto (cuda when available); default streamdetect.models.device" };
-        var epochs = new Option<string?>("--epochs") { Description = "Epochs for every neural model (overrides each model's default)" };
-        var seed = new Option<string?>("--seed") { Description = "Random seed (same data + seed = same model on CPU); default streamdetect.models.seed" };
-        var until = new Option<string?>("--train-until") { Description = "Train on events before this ISO 8601 time (UTC if no offset)" };
-        var days = new Option<string?>("--train-days") { Description = "Train on the first D days (counted from midnight UTC of the first event's day)" };
+        var output = new Option<string>("--out") { HelpName = "MODEL", Description = "Where to write the model file" };
+        var device = new Option<string?>("--device") { HelpName = "cpu|cuda|auto", Description = "cpu, cuda or auto (cuda when available); default streamdetect.models.device" };
+        var epochs = new Option<string?>("--epochs") { HelpName = "N", Description = "Epochs for every neural model (overrides each model's default)" };
+        var seed = new Option<string?>("--seed") { HelpName = "S", Description = "Random seed (same data + seed = same model on CPU); default streamdetect.models.seed" };
+        var until = new Option<string?>("--train-until") { HelpName = "ISO8601", Description = "Train on events before this ISO 8601 time (UTC if no offset)" };
+        var days = new Option<string?>("--train-days") { HelpName = "D", Description = "Train on the first D days (counted from midnight UTC of the first event's day)" };
         var includeLabelled = new Option<bool>("--include-labelled")
         {
             Description = "Train on every user; by default users with an event labelled anomalous are left out (labels never reach a model)",
