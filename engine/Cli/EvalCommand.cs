@@ -20,16 +20,16 @@ public static class EvalCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Labelled event file (JSON Lines or CSV with labels); scenarios from FILE.truth.json beside it" };
-        var model = new Option<string>("--model") { Description = "Model file written by `streamdetect train`" };
-        var from = new Option<string?>("--from") { Description = "Evaluate events from this ISO 8601 time on (earlier events only warm up the users' state)" };
-        var skipDays = new Option<string?>("--skip-days") { Description = "Evaluate from D days after midnight UTC of the first event's day (earlier events only warm up)" };
-        var json = new Option<string?>("--json") { Description = "Also write the metrics as JSON to this file" };
-        var scores = new Option<string?>("--scores") { Description = "Write one JSON line per user: {\"userId\",\"score\",\"threshold\",\"label\"}" };
-        var truth = new Option<string?>("--truth") { Description = "Truth file (JSON object userId -> scenario or \"normal\"); default: DATA.truth.json (or DATA without extension + .truth.json) when it exists" };
-        var device = new Option<string?>("--device") { Description = "cpu, cuda or auto (cuda when available); default streamdetect.models.device" };
-        var alertRate = new Option<string?>("--alert-rate") { Description = "Wanted alert rate on normal users over the period (picks the model's threshold); default streamdetect.models.alert-rate" };
-        var threshold = new Option<string?>("--threshold") { Description = "Use this fixed threshold (calibrated score) instead of the model's fitted one" };
+        var data = new Option<string>("--data") { HelpName = "FILE", Description = "Labelled event file (JSON Lines or CSV with labels); scenarios from FILE.truth.json beside it" };
+        var model = new Option<string>("--model") { HelpName = "MODEL", Description = "Model file written by `streamdetect train`" };
+        var from = new Option<string?>("--from") { HelpName = "ISO8601", Description = "Evaluate events from this ISO 8601 time on (earlier events only warm up the users' state)" };
+        var skipDays = new Option<string?>("--skip-days") { HelpName = "D", Description = "Evaluate from D days after midnight UTC of the first event's day (earlier events only warm up)" };
+        var json = new Option<string?>("--json") { HelpName = "FILE", Description = "Also write the metrics as JSON to this file" };
+        var scores = new Option<string?>("--scores") { HelpName = "FILE", Description = "Write one JSON line per user: {\"userId\",\"score\",\"threshold\",\"label\"}" };
+        var truth = new Option<string?>("--truth") { HelpName = "FILE", Description = "Truth file (JSON object userId -> scenario or \"normal\"); default: DATA.truth.json (or DATA without extension + .truth.json) when it exists" };
+        var device = new Option<string?>("--device") { HelpName = "cpu|cuda|auto", Description = "cpu, cuda or auto (cuda when available); default streamdetect.models.device" };
+        var alertRate = new Option<string?>("--alert-rate") { HelpName = "R", Description = "Wanted alert rate on normal users over the period (picks the model's threshold); default streamdetect.models.alert-rate" };
+        var threshold = new Option<string?>("--threshold") { HelpName = "T", Description = "Use this fixed threshold (calibrated score) instead of the model's fitted one" };
 
         var command = new Command("eval", "Evaluate a trained model on a labelled event file: PR-AUC, ROC-AUC, precision/recall/F1 per scenario")
         {
@@ -56,6 +56,7 @@ public static class EvalCommand
             var defaults = TrainCommand.ReadOptions(config);
             string deviceName = parse.GetValue(device) ?? defaults.Device;
             TrainCommand.ResolveDevice(deviceName, "--device");
+            TrainCommand.ApplyThreads(defaults);
             double rate = TrainCommand.NumberOption(parse.GetValue(alertRate), "--alert-rate") ?? defaults.AlertRate;
             double? fixedThreshold = TrainCommand.NumberOption(parse.GetValue(threshold), "--threshold");
             double? skip = TrainCommand.NumberOption(parse.GetValue(skipDays), "--skip-days");
@@ -72,6 +73,7 @@ public static class EvalCommand
             }
             using (detector)
             {
+                if (detector is AnomalyDetector concrete) concrete.ExplainFrom = defaults.ExplainFrom;
                 TruthTable table;
                 try
                 {

@@ -25,17 +25,18 @@ public static class TrainCommand
 
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Event file to train on (JSON Lines or CSV, time-ordered)" };
+        var data = new Option<string>("--data") { HelpName = "FILE", Description = "Event file to train on (JSON Lines or CSV, time-ordered)" };
         var model = new Option<string>("--model")
         {
+            HelpName = "NAME",
             Description = $"Model to train: {string.Join("|", DetectorRegistry.Default.Names)}",
         };
-        var output = new Option<string>("--out") { Description = "Where to write the model file" };
-        var device = new Option<string?>("--device") { Description = "cpu, cuda or auto (cuda when available); default streamdetect.models.device" };
-        var epochs = new Option<string?>("--epochs") { Description = "Epochs for every neural model (overrides each model's default)" };
-        var seed = new Option<string?>("--seed") { Description = "Random seed (same data + seed = same model on CPU); default streamdetect.models.seed" };
-        var until = new Option<string?>("--train-until") { Description = "Train on events before this ISO 8601 time (UTC if no offset)" };
-        var days = new Option<string?>("--train-days") { Description = "Train on the first D days (counted from midnight UTC of the first event's day)" };
+        var output = new Option<string>("--out") { HelpName = "MODEL", Description = "Where to write the model file" };
+        var device = new Option<string?>("--device") { HelpName = "cpu|cuda|auto", Description = "cpu, cuda or auto (cuda when available); default streamdetect.models.device" };
+        var epochs = new Option<string?>("--epochs") { HelpName = "N", Description = "Epochs for every neural model (overrides each model's default)" };
+        var seed = new Option<string?>("--seed") { HelpName = "S", Description = "Random seed (same data + seed = same model on CPU); default streamdetect.models.seed" };
+        var until = new Option<string?>("--train-until") { HelpName = "ISO8601", Description = "Train on events before this ISO 8601 time (UTC if no offset)" };
+        var days = new Option<string?>("--train-days") { HelpName = "D", Description = "Train on the first D days (counted from midnight UTC of the first event's day)" };
         var includeLabelled = new Option<bool>("--include-labelled")
         {
             Description = "Train on every user; by default users with an event labelled anomalous are left out (labels never reach a model)",
@@ -71,6 +72,7 @@ public static class TrainCommand
                 ExcludeLabelledUsers = !parse.GetValue(includeLabelled) && options.ExcludeLabelledUsers,
             };
             ResolveDevice(options.Device, "--device");
+            ApplyThreads(options);
             int windowSize = WindowSize(config);
 
             var clock = Stopwatch.StartNew();
@@ -97,6 +99,7 @@ public static class TrainCommand
             }
             using (detector)
             {
+                if (detector is AnomalyDetector concrete) concrete.ExplainFrom = options.ExplainFrom;
                 detector.Save(outPath);
                 Console.WriteLine($"trained {detector.Name}@{detector.Version} in {clock.Elapsed.TotalSeconds:F1}s; " +
                     $"threshold {detector.Threshold.For(options.AlertRate):F3} at alert rate {options.AlertRate} per day; saved to {outPath}");
@@ -118,10 +121,14 @@ public static class TrainCommand
             ValidationFraction = r.Double("validation-fraction", 0.01, 0.9),
             ExcludeLabelledUsers = r.Bool("exclude-labelled-users"),
             ScoringBatchSize = r.Int("scoring-batch-size", 1, 1 << 20),
+            TorchThreads = r.Int("torch-threads", 0, 1024),
+            ExplainFrom = r.Double("explain-from", 0, 1000),
             AlertRate = r.Double("alert-rate", 1e-6, 0.5),
             Calibration = new CalibrationOptions(
                 r.Nested("calibration").Int("points", 2, 1 << 20),
-                r.Nested("calibration").Double("tail-fraction", 1e-4, 0.5)),
+                r.Nested("calibration").Double("tail-fraction", 1e-4, 0.5),
+                r.Nested("calibration").OneOf("basis", "user-day", "event") == "event" ? CalibrationBasis.Event : CalibrationBasis.UserDay,
+                r.Nested("calibration").Double("warm-up-days", 0, 365)),
         };
         var models = defaults.Models;
         return options with
@@ -144,6 +151,11 @@ public static class TrainCommand
     /// <summary>The per-user window of the streaming entities (<c>streamdetect.entities.window-size</c>): offline
     /// replay keeps the same window, so training and evaluation see what serving sees.</summary>
     internal static int WindowSize(Config config) => new SettingsReader(config, "streamdetect.entities").Int("window-size", 2, 4096);
+
+    internal static void ApplyThreads(TrainingOptions options)
+    {
+        if (options.TorchThreads > 0) TorchSharp.torch.set_num_threads(options.TorchThreads);
+    }
 
     internal static void ResolveDevice(string device, string option)
     {

@@ -42,6 +42,7 @@ public sealed class GanDetector : FeatureDetector
         int f = FeatureSchema.Count;
         float[] scores;
         using (var scope = NewDisposeScope())
+        using (inference_mode(false)) // the saliency needs autograd even when the caller scores under inference mode
         using (enable_grad())
         {
             var x = TensorTransfer.ToTensor(scaled.AsSpan(0, count * f), [count, f], Device).requires_grad_(true);
@@ -151,11 +152,22 @@ public sealed class GanDetector : FeatureDetector
             return new GanDetector(p with { Epochs = epochs }, scaler, generator, critic, device);
         }
 
-        /// <summary>Normal rows plus Gaussian noise of a random scale per row (up to NoiseScale), clipped like inputs.</summary>
+        /// <summary>
+        /// Normal rows pushed off the manifold, clipped like inputs: half get Gaussian noise of a random scale
+        /// (up to NoiseScale) on every feature, half a large shift (2 to 3 x NoiseScale, either sign) on a few
+        /// features each (each feature with probability 3/F): abuse moves a few behaviours a lot, and a critic
+        /// that only learned "noisy everywhere = fake" would call such rows normal.
+        /// </summary>
         private static Tensor OffManifold(Tensor rows, GanHyperParameters p, torch.Generator draws)
         {
-            var scale = (rand([rows.shape[0], 1], generator: draws) * (p.NoiseScale - 0.25) + 0.25).to(rows.device);
-            return (rows + randn(rows.shape, generator: draws).to(rows.device) * scale).clamp(-p.Clip, p.Clip);
+            long n = rows.shape[0], f = rows.shape[1];
+            var scale = (rand([n, 1], generator: draws) * (p.NoiseScale - 0.25) + 0.25).to(rows.device);
+            var dense = rows + randn(rows.shape, generator: draws).to(rows.device) * scale;
+            var picked = (rand(rows.shape, generator: draws) < 3.0 / f).to(ScalarType.Float32).to(rows.device);
+            var shift = ((rand(rows.shape, generator: draws) * p.NoiseScale + 2 * p.NoiseScale) * (randint(0, 2, rows.shape, generator: draws) * 2 - 1)).to(rows.device);
+            var sparse = rows + picked * shift;
+            var half = (rand([n, 1], generator: draws) < 0.5).to(rows.device);
+            return torch.where(half, dense, sparse).clamp(-p.Clip, p.Clip);
         }
 
         public AnomalyDetector Load(ModelFileReader file, Device device)

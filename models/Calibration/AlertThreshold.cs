@@ -5,7 +5,8 @@ namespace StreamDetect.Models.Calibration;
 /// the highest calibrated score of each normal validation user on each day it was active (never on
 /// test data). For a period of D days and an alert rate r per user, the per-day rate is
 /// 1 - (1 - r)^(1/D) (days treated as independent, which errs towards fewer alerts), and the threshold
-/// is that upper quantile of the daily maxima (extrapolated by an exponential tail beyond the sample).
+/// is that upper quantile of the daily maxima (exact within the sample, extrapolated by an exponential
+/// tail beyond it).
 /// </summary>
 public sealed class AlertThreshold
 {

@@ -2,86 +2,89 @@ namespace StreamDetect.Models.Calibration;
 
 /// <summary>
 /// Maps a detector's raw score to a scale shared by all detectors: -log10 of the probability that a
-/// normal event scores at least as high. Fitted on the raw scores of normal validation events (never on
-/// test data): an empirical distribution kept as quantile points, with an exponential tail fitted to
-/// its top <c>tailFraction</c> so that scores beyond anything seen in validation keep rising instead of
-/// saturating (peaks-over-threshold with an exponential excess model). 3 means "1 normal event in
-/// 1000 scores this high"; scores of different detectors can be compared, maxed or averaged.
+/// normal sample (a normal user-day's highest score, or a normal event: see
+/// <see cref="Detection.CalibrationBasis"/>) scores at least as high. Fitted on normal validation data,
+/// never on test data. The body of the distribution is kept as quantile points, its top
+/// <c>tailFraction</c> exactly (the largest sample values), and beyond the largest value an exponential
+/// tail fitted to the excesses of that top share takes over (peaks over threshold), so scores beyond
+/// anything seen in validation keep rising instead of saturating. 3 means "1 normal sample in 1000".
 /// </summary>
 public sealed class ScoreCalibration
 {
     private const double MinSurvival = 1e-300;
 
-    private readonly double[] _quantiles; // values at cumulative probabilities k / (Count - 1)
-    private readonly double _tailStart;   // raw score where the exponential tail takes over
-    private readonly double _tailMass;    // P(X >= tailStart)
-    private readonly double _tailScale;   // mean excess above tailStart
+    private readonly double[] _quantiles; // body: values at cumulative probabilities k / (Count - 1) * (1 - tail share)
+    private readonly double[] _tail;      // the largest sample values, ascending
+    private readonly double _tailScale;   // mean excess of the tail values over the tail's threshold
     private readonly long _sampleSize;
 
-    private ScoreCalibration(double[] quantiles, double tailStart, double tailMass, double tailScale, long sampleSize)
+    private ScoreCalibration(double[] quantiles, double[] tail, double tailScale, long sampleSize)
     {
         _quantiles = quantiles;
-        _tailStart = tailStart;
-        _tailMass = tailMass;
+        _tail = tail;
         _tailScale = tailScale;
         _sampleSize = sampleSize;
     }
 
     /// <summary>No calibration: <see cref="Map"/> returns the raw score (used while a detector is being fitted).</summary>
-    public static ScoreCalibration Identity { get; } = new([], 0, 0, 0, 0);
+    public static ScoreCalibration Identity { get; } = new([], [], 0, 0);
 
     public bool IsIdentity => _quantiles.Length == 0;
 
     /// <summary>How many normal scores the calibration was fitted on.</summary>
     public long SampleSize => _sampleSize;
 
-    /// <summary>Fits the calibration to raw scores of normal events.</summary>
-    /// <param name="normalScores">Raw scores of normal validation events (NaN ignored).</param>
-    /// <param name="points">Quantile points kept.</param>
-    /// <param name="tailFraction">Top share of the sample modelled by the exponential tail.</param>
-    public static ScoreCalibration Fit(IEnumerable<double> normalScores, int points = 1024, double tailFraction = 0.01)
+    private double TailShare => (double)_tail.Length / _sampleSize;
+
+    /// <summary>Fits the calibration to raw scores of normal samples.</summary>
+    /// <param name="normalScores">Raw scores of normal validation samples (NaN ignored).</param>
+    /// <param name="points">Quantile points kept for the body.</param>
+    /// <param name="tailFraction">Top share of the sample kept exactly and used to fit the extrapolation (at least 20 values, at most 4096).</param>
+    public static ScoreCalibration Fit(IEnumerable<double> normalScores, int points = 1024, double tailFraction = 0.02)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(points, 2);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tailFraction);
         var sorted = normalScores.Where(double.IsFinite).ToArray();
-        if (sorted.Length < 2) throw new ArgumentException($"calibration needs at least 2 finite normal scores, got {sorted.Length}", nameof(normalScores));
+        if (sorted.Length < 4) throw new ArgumentException($"calibration needs at least 4 finite normal scores, got {sorted.Length}", nameof(normalScores));
         Array.Sort(sorted);
         int n = sorted.Length;
-        int count = Math.Min(points, n);
-        var quantiles = new double[count];
-        for (int k = 0; k < count; k++) quantiles[k] = Quantile(sorted, (double)k / (count - 1));
-
-        // Exponential tail above the (1 - tailFraction) quantile, at least 5 points in it when possible.
-        int tailCount = Math.Clamp((int)Math.Ceiling(n * tailFraction), Math.Min(5, n - 1), n - 1);
-        double tailStart = sorted[n - tailCount - 1];
+        int tailCount = Math.Clamp((int)Math.Ceiling(n * tailFraction), Math.Min(20, n / 2), Math.Min(4096, n / 2));
+        var tail = sorted[(n - tailCount)..];
+        double threshold = sorted[n - tailCount - 1];
         double excess = 0;
-        for (int i = n - tailCount; i < n; i++) excess += sorted[i] - tailStart;
-        double scale = excess / tailCount;
+        foreach (double v in tail) excess += v - threshold;
         double spread = sorted[^1] - sorted[0];
-        scale = Math.Max(scale, Math.Max(1e-9, 1e-6 * Math.Max(Math.Abs(tailStart), spread)));
-        double mass = (double)tailCount / (n + 1);
-        return new ScoreCalibration(quantiles, tailStart, mass, scale, n);
+        double scale = Math.Max(excess / tailCount, Math.Max(1e-9, 1e-6 * Math.Max(Math.Abs(threshold), spread)));
+
+        int count = Math.Min(points, n - tailCount);
+        var quantiles = new double[count];
+        double bodyShare = (double)(n - tailCount) / n;
+        for (int k = 0; k < count; k++) quantiles[k] = Quantile(sorted, (double)k / (count - 1) * bodyShare);
+        return new ScoreCalibration(quantiles, tail, scale, n);
     }
 
-    /// <summary>The probability that a normal event scores at least <paramref name="raw"/>.</summary>
+    /// <summary>The probability that a normal sample scores at least <paramref name="raw"/>.</summary>
     public double Survival(double raw)
     {
         if (IsIdentity) throw new InvalidOperationException("an identity calibration has no distribution");
         if (double.IsNaN(raw)) return 1;
-        if (raw > _tailStart) return Math.Max(MinSurvival, _tailMass * Math.Exp(-(raw - _tailStart) / _tailScale));
-        // Lower bound on the quantile points: the smallest cumulative probability whose value reaches raw.
-        int lo = 0, hi = _quantiles.Length;
-        while (lo < hi)
+        double n = _sampleSize;
+        if (raw > _tail[^1]) return Math.Max(MinSurvival, Math.Exp(-(raw - _tail[^1]) / _tailScale) / n);
+        if (raw >= _tail[0])
         {
-            int mid = (lo + hi) >> 1;
-            if (_quantiles[mid] < raw) lo = mid + 1; else hi = mid;
+            // Piecewise linear through (tail[j], (T - j) / n): the share of the sample at or above tail[j].
+            int j = LowerBound(_tail, raw);
+            if (_tail[j] == raw || j == 0) return (_tail.Length - j) / n;
+            double fraction = (raw - _tail[j - 1]) / (_tail[j] - _tail[j - 1]);
+            return (_tail.Length - (j - 1) - fraction) / n;
         }
+        int lo = LowerBound(_quantiles, raw);
         if (lo == 0) return 1;
-        double step = 1.0 / (_quantiles.Length - 1);
-        double below = _quantiles[lo - 1], above = lo < _quantiles.Length ? _quantiles[lo] : below;
-        double fraction = above > below ? (raw - below) / (above - below) : 0;
-        double cdf = (lo - 1 + fraction) * step;
-        return Math.Max(_tailMass, 1 - cdf);
+        if (lo >= _quantiles.Length) return TailShare + 1 / n;
+        double step = (1 - TailShare) / (_quantiles.Length - 1);
+        double below = _quantiles[lo - 1], above = _quantiles[lo];
+        double f = above > below ? (raw - below) / (above - below) : 0;
+        return Math.Max(TailShare, 1 - (lo - 1 + f) * step);
     }
 
     /// <summary>The calibrated score of a raw score (the raw score itself for <see cref="Identity"/>).</summary>
@@ -97,12 +100,30 @@ public sealed class ScoreCalibration
     {
         if (IsIdentity) throw new InvalidOperationException("an identity calibration has no distribution");
         survival = Math.Clamp(survival, MinSurvival, 1);
-        if (survival < _tailMass) return _tailStart - _tailScale * Math.Log(survival / _tailMass);
-        double cdf = 1 - survival;
-        double position = cdf * (_quantiles.Length - 1);
-        int k = Math.Clamp((int)Math.Floor(position), 0, _quantiles.Length - 1);
+        double n = _sampleSize;
+        if (survival < 1 / n) return _tail[^1] - _tailScale * Math.Log(survival * n);
+        if (survival <= TailShare)
+        {
+            double position = _tail.Length - survival * n; // index into the ascending tail
+            int j = Math.Clamp((int)Math.Floor(position), 0, _tail.Length - 1);
+            if (j >= _tail.Length - 1) return _tail[^1];
+            return _tail[j] + (position - j) * (_tail[j + 1] - _tail[j]);
+        }
+        double p = (1 - survival) / (1 - TailShare) * (_quantiles.Length - 1);
+        int k = Math.Clamp((int)Math.Floor(p), 0, _quantiles.Length - 1);
         if (k >= _quantiles.Length - 1) return _quantiles[^1];
-        return _quantiles[k] + (position - k) * (_quantiles[k + 1] - _quantiles[k]);
+        return _quantiles[k] + (p - k) * (_quantiles[k + 1] - _quantiles[k]);
+    }
+
+    private static int LowerBound(double[] sorted, double value)
+    {
+        int lo = 0, hi = sorted.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >> 1;
+            if (sorted[mid] < value) lo = mid + 1; else hi = mid;
+        }
+        return lo;
     }
 
     private static double Quantile(double[] sorted, double p)
@@ -117,8 +138,8 @@ public sealed class ScoreCalibration
     {
         writer.Write(_quantiles.Length);
         foreach (double q in _quantiles) writer.Write(q);
-        writer.Write(_tailStart);
-        writer.Write(_tailMass);
+        writer.Write(_tail.Length);
+        foreach (double t in _tail) writer.Write(t);
         writer.Write(_tailScale);
         writer.Write(_sampleSize);
     }
@@ -126,19 +147,22 @@ public sealed class ScoreCalibration
     public static ScoreCalibration ReadFrom(BinaryReader reader)
     {
         int count = reader.ReadInt32();
-        if (count == 0)
-        {
-            reader.ReadDouble(); reader.ReadDouble(); reader.ReadDouble(); reader.ReadInt64();
-            return Identity;
-        }
-        if (count < 2 || count > 1 << 20) throw new InvalidDataException($"calibration with {count} quantile points is not valid");
+        if (count < 0 || count > 1 << 20) throw new InvalidDataException($"calibration with {count} quantile points is not valid");
         var quantiles = new double[count];
         for (int k = 0; k < count; k++) quantiles[k] = reader.ReadDouble();
+        int tailCount = reader.ReadInt32();
+        if (tailCount < 0 || tailCount > 1 << 20) throw new InvalidDataException($"calibration with {tailCount} tail values is not valid");
+        var tail = new double[tailCount];
+        for (int k = 0; k < tailCount; k++) tail[k] = reader.ReadDouble();
+        double scale = reader.ReadDouble();
+        long size = reader.ReadInt64();
+        if (count == 0) return Identity;
+        if (count < 2 || tailCount < 1 || size < count + tailCount - 1) throw new InvalidDataException("calibration sizes are not consistent");
         for (int k = 1; k < count; k++)
             if (!(quantiles[k] >= quantiles[k - 1])) throw new InvalidDataException("calibration quantiles are not sorted");
-        double start = reader.ReadDouble(), mass = reader.ReadDouble(), scale = reader.ReadDouble();
-        long size = reader.ReadInt64();
-        if (!(scale > 0) || !(mass > 0 && mass <= 1)) throw new InvalidDataException("calibration tail is not valid");
-        return new ScoreCalibration(quantiles, start, mass, scale, size);
+        for (int k = 1; k < tailCount; k++)
+            if (!(tail[k] >= tail[k - 1])) throw new InvalidDataException("calibration tail is not sorted");
+        if (!(scale > 0)) throw new InvalidDataException("calibration tail scale is not positive");
+        return new ScoreCalibration(quantiles, tail, scale, size);
     }
 }

@@ -72,7 +72,7 @@ public abstract class AnomalyDetector : IAnomalyDetector
     /// The ensemble overrides this to calibrate its members first.</summary>
     internal virtual void FitCalibration(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options)
     {
-        var calibration = ScoreCalibration.Fit(samples.Select(s => s.RawScore), options.Points, options.TailFraction);
+        var calibration = CalibrationSample.Fit(samples, options);
         var maxima = CalibrationSample.UserDayMaxima(samples, calibration.Map);
         SetCalibration(calibration, AlertThreshold.Fit(maxima));
     }

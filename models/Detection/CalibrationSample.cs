@@ -3,6 +3,12 @@ namespace StreamDetect.Models.Detection;
 /// <summary>One scored validation event: who, which day, the raw score (and the members' raw scores for an ensemble).</summary>
 internal readonly record struct CalibrationSample(int User, long Day, double RawScore, double[]? MemberRawScores)
 {
+    /// <summary>A calibration of the samples' raw scores on the basis the options ask for.</summary>
+    public static Calibration.ScoreCalibration Fit(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options) =>
+        Calibration.ScoreCalibration.Fit(
+            options.Basis == CalibrationBasis.UserDay ? UserDayMaxima(samples, s => s.RawScore) : samples.Select(s => s.RawScore),
+            options.Points, options.TailFraction);
+
     /// <summary>The highest calibrated score of each (user, day).</summary>
     public static IEnumerable<double> UserDayMaxima(IReadOnlyList<CalibrationSample> samples, Func<double, double> calibrate) =>
         UserDayMaxima(samples, s => calibrate(s.RawScore));

@@ -6,8 +6,9 @@ namespace StreamDetect.Models.Detection;
 /// The verdict on one <see cref="ScoringInput"/>.
 /// </summary>
 /// <param name="Score">Calibrated anomaly score, higher = more anomalous: -log10 of the share of normal
-/// validation events that scored at least as high (3 = 1 in 1000), extrapolated beyond the largest.
-/// Comparable across detectors. The uncalibrated score is in <see cref="Explanation.RawScore"/>.</param>
+/// validation user-days whose highest score reached this one (3 = 1 normal user-day in 1000; see
+/// <see cref="CalibrationBasis"/>), extrapolated beyond the largest. Comparable across detectors. The
+/// uncalibrated score is in <see cref="Explanation.RawScore"/>.</param>
 /// <param name="NewState">The detector's new per-user state (store it and pass it back next time), or
 /// null for stateless detectors.</param>
 /// <param name="Explanation">Why: least expected events or feature contributions.</param>

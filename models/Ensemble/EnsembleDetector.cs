@@ -168,7 +168,7 @@ public sealed class EnsembleDetector : AnomalyDetector
             for (int m = 0; m < _members.Length; m++) calibrated[m] = _members[m].Calibration.Map(s.MemberRawScores![m]);
             return s with { RawScore = Combine(calibrated) };
         }).ToArray();
-        var calibration = ScoreCalibration.Fit(combined.Select(s => s.RawScore), options.Points, options.TailFraction);
+        var calibration = CalibrationSample.Fit(combined, options);
         SetCalibration(calibration, AlertThreshold.Fit(CalibrationSample.UserDayMaxima(combined, calibration.Map)));
     }
 

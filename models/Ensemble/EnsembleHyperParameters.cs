@@ -4,7 +4,7 @@ namespace StreamDetect.Models.Ensemble;
 public sealed record EnsembleHyperParameters
 {
     /// <summary>Member detectors by registry name.</summary>
-    public IReadOnlyList<string> Members { get; init; } = ["lstm", "ae", "zscore", "iforest"];
+    public IReadOnlyList<string> Members { get; init; } = ["gru", "zscore", "ae"];
 
     public EnsembleCombination Combine { get; init; } = EnsembleCombination.Max;
 

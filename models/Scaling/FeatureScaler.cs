@@ -6,8 +6,10 @@ namespace StreamDetect.Models.Scaling;
 /// <summary>
 /// Robust per-feature scaling fitted on normal training features: (x - median) / scale, where scale is
 /// the largest of IQR/1.349, the standard deviation of the values winsorized at the 0.5% and 99.5%
-/// quantiles, and a floor. The winsorized deviation keeps mostly-constant features (zero on almost every
-/// event, e.g. a failed-payment streak) from getting a near-zero scale; the floor covers constant ones.
+/// quantiles, the 0.1%..99.9% range / 6.18 (what a normal distribution's would be), and a floor. The
+/// last two keep mostly-constant features (zero on almost every event, e.g. a review in the last
+/// minute) from getting a near-zero scale, which would make every rare-but-normal event extreme.
+/// <see cref="CumulativeFeatures"/> get an infinite scale: they always scale to 0.
 /// </summary>
 public sealed class FeatureScaler
 {
@@ -41,6 +43,7 @@ public sealed class FeatureScaler
             Array.Sort(column);
             float median = Quantile(column, 0.5), q25 = Quantile(column, 0.25), q75 = Quantile(column, 0.75);
             float lo = Quantile(column, 0.005), hi = Quantile(column, 0.995);
+            float tailRange = Quantile(column, 0.999) - Quantile(column, 0.001);
             double sum = 0, sumSq = 0;
             foreach (float v in column)
             {
@@ -51,7 +54,12 @@ public sealed class FeatureScaler
             double mean = sum / rows;
             double std = Math.Sqrt(Math.Max(0, sumSq / rows - mean * mean));
             center[j] = median;
-            scale[j] = (float)Math.Max(Math.Max((q75 - q25) / 1.349, std), scaleFloor);
+            if (CumulativeFeatures.Mask[j])
+            {
+                scale[j] = float.PositiveInfinity;
+                return;
+            }
+            scale[j] = (float)Math.Max(Math.Max((q75 - q25) / 1.349, std), Math.Max(tailRange / 6.18, scaleFloor));
         });
         return new FeatureScaler(center, scale);
     }
@@ -70,7 +78,7 @@ public sealed class FeatureScaler
         for (int j = 0; j < _center.Length; j++)
         {
             float z = (features[j] - _center[j]) / _scale[j];
-            destination[j] = float.IsNaN(z) ? 0 : Math.Clamp(z, -clip, clip);
+            destination[j] = float.IsFinite(z) ? Math.Clamp(z, -clip, clip) : 0;
         }
     }
 

@@ -15,14 +15,22 @@ public sealed record RecurrentHyperParameters
     /// <summary>An event whose type is outside the model's top-k predictions is flagged in explanations.</summary>
     public int TopK { get; init; } = 3;
 
-    /// <summary>The user's score is the mean of this many largest surprises among the last <see cref="SurpriseWindow"/> events.</summary>
-    public int AggregateTop { get; init; } = 3;
+    /// <summary>The user's score is the mean of this many largest surprises among the last <see cref="SurpriseWindow"/> events
+    /// (1: the largest; a single impossible step, e.g. a coupon straight after login, is the whole signal of some abuse).</summary>
+    public int AggregateTop { get; init; } = 1;
+
+    /// <summary>Only surprises of events at most this many hours older than the user's newest event count in the
+    /// score (0 = all kept ones): an alert is about what the user does now, and a score falls back to normal
+    /// once an episode is over instead of holding for the next 32 events, however many days they take.</summary>
+    public double SurpriseHorizonHours { get; init; } = 6;
 
     /// <summary>How many recent surprises the per-user state keeps.</summary>
     public int SurpriseWindow { get; init; } = 32;
 
-    /// <summary>Weight of the time-gap surprise added to the type surprise (0 = type only).</summary>
-    public double GapWeight { get; init; } = 0.5;
+    /// <summary>Weight of the time-gap surprise added to the type surprise (0 = type only; gaps still shape the
+    /// type prediction as inputs). Measured on the generator: a gap term mostly added noise to normal users'
+    /// highest surprises, while the timing anomalies it would catch are caught by the feature models.</summary>
+    public double GapWeight { get; init; } = 0;
 
     /// <summary>Least surprise (nats) of a type never seen in training (&lt;unk&gt;).</summary>
     public double UnknownSurprise { get; init; } = 15;

@@ -54,6 +54,8 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
 
     private int StateSize => _network.Layers * _network.Hidden;
 
+    private long HorizonMs => (long)(_parameters.SurpriseHorizonHours * 3_600_000);
+
     /// <summary>Floats in a per-user state: recurrent state(s) and the surprise ring.</summary>
     public int StateLength => StateSize * (_network.HasCellState ? 2 : 1) + _parameters.SurpriseWindow;
 
@@ -185,7 +187,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                 bool counted = fresh[i] || windowIndex >= newFrom || input.WindowStartsAtUserStart || windowIndex >= _parameters.WarmupSkip;
                 SurpriseRing.Push(ring, counted ? EventSurprise(-typeLog[at * types + typeTargets[at]], -gapLog[at * gaps + gapTargets[at]], typeTargets[at]) : float.NaN);
             }
-            double score = SurpriseRing.TopMean(ring, _parameters.AggregateTop);
+            double score = SurpriseRing.TopMean(ring, _parameters.AggregateTop, input.Window, HorizonMs);
 
             // Explanation: the most surprising events still in the window; top-k details for those scored now.
             int count = Explains(score) ? SurpriseRing.TopPositions(ring, top) : 0;
@@ -302,7 +304,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             predicted[j] = _tokenizer.Vocabulary.NameOf(best);
             surprises[j] = EventSurprise(-typeLog[j * types + targets[j].Type], -gapLog[j * gaps + targets[j].Gap], targets[j].Type);
             SurpriseRing.Push(ring, surprises[j]);
-            scores[j] = SurpriseRing.TopMean(ring, _parameters.AggregateTop);
+            scores[j] = SurpriseRing.TopMean(ring, _parameters.AggregateTop, window.AsSpan(Math.Max(0, j + 1 - ring.Length), Math.Min(j + 1, ring.Length)), HorizonMs);
         }
         return (surprises, scores, predicted);
     }

@@ -17,6 +17,24 @@ internal static class SurpriseRing
         ring[^1] = surprise;
     }
 
+    /// <summary>
+    /// Mean of the <paramref name="top"/> largest surprises of events no older than <paramref name="horizonMs"/>
+    /// before the newest entry of <paramref name="window"/> (ring position q is the event R-1-q places before the
+    /// newest; positions older than the window count as too old). 0 when there are none.
+    /// </summary>
+    public static double TopMean(ReadOnlySpan<float> ring, int top, ReadOnlySpan<WindowEntry> window, long horizonMs)
+    {
+        if (horizonMs <= 0) return TopMean(ring, top);
+        Span<float> recent = stackalloc float[ring.Length];
+        long newest = window[^1].TimestampMs;
+        for (int q = 0; q < ring.Length; q++)
+        {
+            int windowIndex = window.Length - ring.Length + q;
+            recent[q] = windowIndex >= 0 && newest - window[windowIndex].TimestampMs <= horizonMs ? ring[q] : float.NaN;
+        }
+        return TopMean(recent, top);
+    }
+
     /// <summary>Mean of the <paramref name="top"/> largest finite values (0 when there are none).</summary>
     public static double TopMean(ReadOnlySpan<float> ring, int top)
     {

@@ -17,9 +17,14 @@ public sealed record TransformerHyperParameters
 
     public int TopK { get; init; } = 3;
 
-    public int AggregateTop { get; init; } = 3;
+    /// <summary>The score is the mean of this many largest surprises in the window (1: the largest, as for the LSTM/GRU).</summary>
+    public int AggregateTop { get; init; } = 1;
 
-    public double GapWeight { get; init; } = 0.5;
+    /// <summary>Only surprises of events at most this many hours older than the newest count in the score (0 = the whole window).</summary>
+    public double SurpriseHorizonHours { get; init; } = 6;
+
+    /// <summary>Weight of the time-gap surprise (0 = type only, as for the LSTM/GRU).</summary>
+    public double GapWeight { get; init; } = 0;
 
     public double UnknownSurprise { get; init; } = 15;
 

@@ -98,7 +98,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
                 double type = types[at] == EventVocabulary.UnknownToken ? Math.Max(typeSurprise[at], _parameters.UnknownSurprise) : typeSurprise[at];
                 ring[offset[i] + j] = counted ? (float)(type + _parameters.GapWeight * gapSurprise[at]) : float.NaN;
             }
-            double score = SurpriseRing.TopMean(ring, _parameters.AggregateTop);
+            double score = SurpriseRing.TopMean(ring, _parameters.AggregateTop, input.Window, (long)(_parameters.SurpriseHorizonHours * 3_600_000));
             int row = i;
             var explanation = SurpriseRing.Explain(ring, Explains(score) ? _parameters.ExplainTop : 0, input.Window, windowIndex =>
             {

@@ -35,7 +35,7 @@ public static class DetectorTrainer
         try
         {
             Calibrate(detector, validation, options, cancellation);
-            Report(progress, clock, $"calibrated on {validation.EventCount} validation events; version {detector.Version}");
+            Report(progress, clock, $"calibrated on the validation users' events after a warm-up of {options.Calibration.WarmUpDays} day(s); version {detector.Version}");
             return detector;
         }
         catch
@@ -49,7 +49,9 @@ public static class DetectorTrainer
     internal static void Calibrate(AnomalyDetector detector, BehaviorDataset validation, TrainingOptions options, CancellationToken cancellation = default)
     {
         var samples = new List<CalibrationSample>((int)Math.Min(int.MaxValue, validation.EventCount));
-        StreamingReplay.Run(validation, detector, new ReplayOptions(options.ScoringBatchSize), score =>
+        double periodMs = validation.LastEventMs - validation.FirstEventMs;
+        long from = validation.FirstEventMs + (long)Math.Min(options.Calibration.WarmUpDays * 86_400_000, periodMs / 3);
+        StreamingReplay.Run(validation, detector, new ReplayOptions(options.ScoringBatchSize, from), score =>
         {
             var members = score.Output.Explanation.Members;
             double[]? memberRaw = members.Count == 0 ? null : members.Select(m => m.Explanation.RawScore).ToArray();

@@ -15,7 +15,7 @@ public sealed record TrainingOptions
     public int? Epochs { get; init; }
 
     /// <summary>Share of users held out for early stopping, calibration and thresholds.</summary>
-    public double ValidationFraction { get; init; } = 0.2;
+    public double ValidationFraction { get; init; } = 0.5;
 
     /// <summary>Leave out users with any event labelled anomalous (labels only filter; they never reach a model).</summary>
     public bool ExcludeLabelledUsers { get; init; } = true;
@@ -25,6 +25,12 @@ public sealed record TrainingOptions
 
     /// <summary>Wanted alert rate on normal users (per user over a period); picks the threshold in reports and eval.</summary>
     public double AlertRate { get; init; } = 0.005;
+
+    /// <summary>torch intra-op threads (0 = torch's default). Process-wide: applied by the CLI, not by the trainer.</summary>
+    public int TorchThreads { get; init; } = 1;
+
+    /// <summary>Calibrated score from which outputs carry detailed explanations (see <see cref="Detection.AnomalyDetector.ExplainFrom"/>).</summary>
+    public double ExplainFrom { get; init; } = 2.0;
 
     public CalibrationOptions Calibration { get; init; } = new();
 

@@ -13,7 +13,8 @@ public sealed class ScoreCalibrationTests
 
         Assert.Equal(0, calibration.Map(-1), 3);
         Assert.Equal(-Math.Log10(0.5), calibration.Map(5), 1);
-        Assert.Equal(2, calibration.Map(9.9), 1);
+        Assert.Equal(3, calibration.Map(9.99), 1);
+        Assert.Equal(calibration.Survival(9.99), normal.Count(v => v >= 9.99) / 100_000.0, 4);
         double last = double.NegativeInfinity;
         foreach (double raw in Enumerable.Range(0, 200).Select(i => i * 0.1))
         {

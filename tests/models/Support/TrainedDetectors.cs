@@ -30,10 +30,11 @@ public sealed class TrainedDetectors : IDisposable
         {
             Lstm = new() { Epochs = 3 },
             Gru = new() { Cell = Models.Sequence.RecurrentCell.Gru, Epochs = 3 },
+            Ensemble = new() { Members = ["gru", "knn", "zscore", "ae"] }, // knn too: every member kind gets exercised
             Transformer = new() { Epochs = 2 },
             Autoencoder = new() { Epochs = 5 },
             Knn = new() { Reservoir = 1024 },
-            IsolationForest = new() { Trees = 50 },
+            IsolationForest = new(),
             Gan = new() { Hidden = 64, Epochs = 6 },
         },
     };

@@ -1,0 +1,87 @@
+using System.Globalization;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using StreamDetect.Models.Dataset;
+using StreamDetect.Models.Detection;
+using StreamDetect.Models.Training;
+using StreamDetect.Stages.Generator;
+using TorchSharp;
+
+namespace StreamDetect.Benchmarks.Models;
+
+/// <summary>
+/// Scoring in the streaming shape: one batch of 1024 users, one new event each. "kept state": every user's
+/// detector state comes from the batch before (one recurrent step per event); "rebuilt state": no state,
+/// so recurrent models rebuild it from the 32-event window (what re-running windows costs); the
+/// Transformer always reads the whole window. Models are trained in the setup on generated traffic
+/// (3000 users, 3 days; short epochs: the cost of scoring does not depend on how well a model learned).
+/// Goals on the 2-core reference machine: LSTM >= 200k events/s, default ensemble >= 150k events/s.
+/// </summary>
+[Config(typeof(EventsPerSecondConfig))]
+public class StreamingScoringBenchmark
+{
+    private const int BatchSize = 1024;
+
+    private IAnomalyDetector? _detector;
+    private ScoringInput[] _kept = [];
+    private ScoringInput[] _rebuilt = [];
+
+    [Params("lstm", "gru", "transformer", "ensemble")]
+    public string Model { get; set; } = "lstm";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        torch.set_num_threads(1); // the HOCON default (streamdetect.models.torch-threads)
+        var settings = GeneratorSettings.Default with { Users = 3000, Days = 3, Seed = 7 };
+        var data = DatasetBuilder.Build(new TrafficGenerator(settings).Events());
+        var options = new TrainingOptions { Device = "cpu", Epochs = 1 };
+        _detector = DetectorTrainer.Train(Model, data, options);
+
+        var pairs = data.Users.Where(u => u.Count >= 40).Take(BatchSize).Select(u => u.Replay(32).TakeLast(2).ToArray()).ToList();
+        while (pairs.Count < BatchSize) pairs.AddRange(pairs.Take(BatchSize - pairs.Count).ToArray());
+        var before = _detector.ScoreBatch(pairs.Select(p => p[0].ToScoringInput(null)).ToArray());
+        _kept = pairs.Select((p, i) => p[1].ToScoringInput(before[i].NewState)).ToArray();
+        _rebuilt = pairs.Select(p => p[1].ToScoringInput(null)).ToArray();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _detector?.Dispose();
+
+    [Benchmark(Description = "kept state")]
+    public int KeptState() => _detector!.ScoreBatch(_kept).Length;
+
+    [Benchmark(Description = "rebuilt state")]
+    public int RebuiltState() => _detector!.ScoreBatch(_rebuilt).Length;
+
+    private sealed class EventsPerSecondConfig : ManualConfig
+    {
+        public EventsPerSecondConfig() => AddColumn(new EventsPerSecondColumn());
+    }
+
+    /// <summary>Events per second: the batch size over the mean time of one batch.</summary>
+    private sealed class EventsPerSecondColumn : IColumn
+    {
+        public string Id => nameof(EventsPerSecondColumn);
+        public string ColumnName => "events/s";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Custom;
+        public int PriorityInCategory => 0;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Dimensionless;
+        public string Legend => "Events scored per second (batch of 1024 users, one new event each)";
+        public bool IsAvailable(Summary summary) => true;
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            var report = summary[benchmarkCase];
+            if (report?.ResultStatistics is not { } statistics) return "-";
+            return (BatchSize / (statistics.Mean / 1e9)).ToString("N0", CultureInfo.InvariantCulture);
+        }
+    }
+}
