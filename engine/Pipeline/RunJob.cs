@@ -54,6 +54,22 @@ public sealed class RunJob
         GeneratorSettings? generatorSettings = _request.Source == "generator" ? GeneratorSettings.Create(config) : null;
         TrainedModel? model = _request.IngestOnly ? null : AcquireModel(run, generatorSettings, validation, device, engineSettings);
 
+        if (run.FreshState == "on" || (run.FreshState == "auto" && _request.Source == "generator" && engineSettings.Store.Kind == "sqlite"))
+        {
+            long removed;
+            try
+            {
+                removed = Persistence.StoreReset.Reset(engineSettings.Store);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                model?.Detector.Dispose();
+                throw new UserInputException(e.Message, e);
+            }
+            if (removed > 0)
+                _log.WriteLine($"fresh state: removed the per-user state of an earlier run in {engineSettings.Store.DataDirectory} ({removed / 1048576.0:F1} MiB; streamdetect.run.fresh-state = {run.FreshState}, set off to resume from it)");
+        }
+
         EngineHost host;
         try
         {
@@ -116,7 +132,7 @@ public sealed class RunJob
                 // Thresholds refer to the evaluated period when the run trained on its own traffic.
                 double? evaluatedDays = generatorSettings is not null && model.TrainedUntilMs is not null ? generatorSettings.Days - run.TrainDays : null;
                 var thresholds = evaluatedDays is double days && days > 0 ? thresholdSettings with { PeriodDays = days } : thresholdSettings;
-                var decider = new AlertDecider(alertSettings, thresholds, key => ModelThreshold(model.Detector, key, thresholds));
+                var decider = new AlertDecider(alertSettings, thresholds, key => FittedThresholds(model.Detector, key, thresholds));
                 var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, truth);
                 Scoring = new ScoringPipeline(scorer, decider, host.Partitions, batcherSettings, report) { PartitionCount = engineSettings.Routing.Partitions };
                 var alertSink = _request.AlertSink switch
@@ -179,8 +195,10 @@ public sealed class RunJob
         return ModelProvider.Train(_request.Config, run, fileEvents, null, device, saveTo, _log);
     }
 
-    private static double? ModelThreshold(IAnomalyDetector detector, string key, ThresholdSettings thresholds) =>
-        key == detector.StateKey && detector.Threshold.IsFitted ? detector.Threshold.For(thresholds.AlertRate, thresholds.PeriodDays) : null;
+    private static ModelThreshold? FittedThresholds(IAnomalyDetector detector, string key, ThresholdSettings thresholds) =>
+        key == detector.StateKey && detector.Threshold.IsFitted
+            ? new ModelThreshold(detector.Threshold.For(thresholds.AlertRate, thresholds.PeriodDays), detector.Threshold.For(thresholds.ReferenceRate))
+            : null;
 
     /// <summary>
     /// A Kafka run ends on Ctrl-C, or after --stop-after-idle without a record: the consumer stops

@@ -7,7 +7,13 @@ namespace StreamDetect.Engine.Pipeline;
 /// What `run` wires together (HOCON <c>streamdetect.source</c>, <c>streamdetect.dead-letters.sink</c>)
 /// and how it gets a model when none is given (<c>streamdetect.run</c>).
 /// </summary>
-public sealed record RunSettings(string Source, string DeadLetterSink, string Model, double TrainDays, bool SaveModel)
+/// <param name="FreshState">
+/// auto | on | off (<c>streamdetect.run.fresh-state</c>): whether the run first removes the per-user state
+/// an earlier run left in the SQLite data directory. auto: only for the built-in generator, whose
+/// traffic is the same on every run, so that re-running the demo processes it again instead of
+/// dropping every event as a replay; a file or Kafka run always resumes from its persisted state.
+/// </param>
+public sealed record RunSettings(string Source, string DeadLetterSink, string Model, double TrainDays, bool SaveModel, string FreshState)
 {
     public static RunSettings Create(Config config)
     {
@@ -19,6 +25,7 @@ public sealed record RunSettings(string Source, string DeadLetterSink, string Mo
             deadLetters.OneOf("sink", "auto", "file", "kafka", "count"),
             run.String("model"),
             run.Double("train-days", 0.01, 3650),
-            run.Bool("save-model"));
+            run.Bool("save-model"),
+            run.OneOf("fresh-state", "auto", "on", "off"));
     }
 }

@@ -70,7 +70,7 @@ public static class RunSummaryBuilder
             LatencyP99Ms = Math.Round(scoring.ScoredLatency.Percentile(0.99), 1),
             AlertLatencyP50Ms = Math.Round(scoring.AlertLatency.Percentile(0.5), 1),
             AlertLatencyP99Ms = Math.Round(scoring.AlertLatency.Percentile(0.99), 1),
-            EvaluatedFrom = scoring.Report.FromMs == long.MinValue ? null : DateTime.UnixEpoch.AddMilliseconds(scoring.Report.FromMs).ToString("O"),
+            EvaluatedFrom = scoring.Report.FromMs == long.MinValue ? null : DateTime.UnixEpoch.AddMilliseconds(scoring.Report.FromMs).ToString("yyyy-MM-dd'T'HH:mm:ss.FFF'Z'", System.Globalization.CultureInfo.InvariantCulture),
         };
         if (!scoring.Report.HasLabels) return;
         var quality = scoring.Report.Summarize();

@@ -14,14 +14,14 @@ public sealed class AlertDecider
 {
     private readonly AlertSettings _settings;
     private readonly ThresholdSettings _thresholdSettings;
-    private readonly Func<string, double?> _modelThreshold;
+    private readonly Func<string, ModelThreshold?> _modelThreshold;
     private readonly Dictionary<string, AlertThresholds> _thresholds = new(StringComparer.Ordinal);
     private readonly AlertCooldown _cooldown;
     private readonly Dictionary<string, string> _lastAlertId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Model, string Segment)> _lastSeen = new(StringComparer.Ordinal);
 
-    /// <param name="modelThreshold">The model's own fitted threshold for a model key, or null.</param>
-    public AlertDecider(AlertSettings settings, ThresholdSettings thresholds, Func<string, double?> modelThreshold)
+    /// <param name="modelThreshold">The model's own fitted thresholds for a model key, or null.</param>
+    public AlertDecider(AlertSettings settings, ThresholdSettings thresholds, Func<string, ModelThreshold?> modelThreshold)
     {
         _settings = settings;
         _thresholdSettings = thresholds;

@@ -4,10 +4,13 @@ namespace StreamDetect.Stages.Thresholds;
 
 /// <summary>
 /// The alert thresholds of one model, per user segment. Starts from the model's own threshold (fitted
-/// on normal validation users) or fixed values; in online mode, learns the live distribution of each
-/// user's maximum score per day (event time) and, after a warm-up, alerts at the quantile that gives
-/// the wanted alert rate — the same statistic the model was calibrated on, so the two agree when the
-/// traffic looks like the training data. Feedback labels nudge a segment's threshold. Decisions are
+/// on normal validation users) or fixed values. In online mode it learns the live distribution of each
+/// user's maximum score per day (event time) and, after a warm-up, corrects for drift: the live quantile
+/// at the reference rate (20% of user-days) minus the model's own value there moves the threshold. The
+/// wanted alert rate itself (well under 0.1% of user-days) is never read off live traffic: anomalous
+/// users are a few percent of it, so that far out the live quantile measures the anomalies, not the
+/// normal users, and would lift the threshold over them. A model without a fitted threshold falls back
+/// to the live quantile at the wanted rate. Feedback labels nudge a segment's threshold. Decisions are
 /// made request by request in stream order, so they do not depend on how requests were batched.
 /// </summary>
 public sealed class AlertThresholds
@@ -16,20 +19,24 @@ public sealed class AlertThresholds
     private readonly Dictionary<string, Segment> _segments = new(StringComparer.Ordinal);
     private readonly double _perDayRate;
 
-    /// <param name="modelThreshold">The model's fitted threshold for the wanted alert rate and period, or null when it has none.</param>
-    public AlertThresholds(ThresholdSettings settings, double? modelThreshold)
+    /// <param name="model">The model's fitted thresholds (wanted alert rate and period; reference rate), or null when it has none.</param>
+    public AlertThresholds(ThresholdSettings settings, ModelThreshold? model)
     {
         _settings = settings;
         _perDayRate = -double.ExpM1(double.LogP1(-settings.AlertRate) / Math.Max(1, settings.PeriodDays));
         foreach (string segment in new[] { UserSegment.New, UserSegment.Established })
         {
-            double initial = settings.Mode == "fixed" || modelThreshold is null ? settings.Fixed[segment] : modelThreshold.Value;
-            _segments[segment] = new Segment(initial, new ScoreHistogram(halfLife: settings.HalfLifeUserDays));
+            bool fromModel = settings.Mode != "fixed" && model is not null;
+            double initial = fromModel ? model!.Alert : settings.Fixed[segment];
+            _segments[segment] = new Segment(initial, fromModel ? model!.Reference : null, new ScoreHistogram(halfLife: settings.HalfLifeUserDays));
         }
     }
 
     /// <summary>The threshold now in force for a segment.</summary>
     public double For(string segment) => _segments[segment].Current(_settings, _perDayRate);
+
+    /// <summary>How far live traffic has moved a segment's threshold from where it started (0 before the warm-up and outside online mode).</summary>
+    public double DriftOf(string segment) => For(segment) - _segments[segment].Initial - _segments[segment].Shift;
 
     /// <summary>Whether the segment's threshold comes from live traffic yet.</summary>
     public bool IsOnline(string segment) =>
@@ -78,9 +85,12 @@ public sealed class AlertThresholds
         }
     }
 
-    private sealed class Segment(double initial, ScoreHistogram days)
+    private sealed class Segment(double initial, double? reference, ScoreHistogram days)
     {
         public double Initial { get; } = initial;
+
+        /// <summary>The model's user-day quantile at the reference rate, or null (then the live quantile at the wanted rate is used).</summary>
+        public double? Reference { get; } = reference;
         public ScoreHistogram Days { get; } = days;
         public Dictionary<string, (long Day, double Max)> OpenDays { get; } = new(StringComparer.Ordinal);
         public double Shift { get; set; }
@@ -94,7 +104,9 @@ public sealed class AlertThresholds
             // The quantile moves slowly: recompute it every 256 user-days, not on every request.
             if (_quantileAt < 0 || Days.Added - _quantileAt >= 256)
             {
-                _quantile = Days.UpperQuantile(perDayRate);
+                _quantile = Reference is double reference
+                    ? Initial + Days.UpperQuantile(settings.ReferenceRate) - reference
+                    : Days.UpperQuantile(perDayRate);
                 _quantileAt = Days.Added;
             }
             return _quantile + Shift;

@@ -7,8 +7,9 @@ namespace StreamDetect.Stages.Thresholds;
 public sealed record ThresholdSettings
 {
     /// <summary>
-    /// online: start from the model's fitted threshold and, after <see cref="WarmupUserDays"/>, follow the
-    /// live distribution of user-day maximum scores; model: the model's fitted threshold only; fixed: <see cref="Fixed"/>.
+    /// online: start from the model's fitted threshold and, after <see cref="WarmupUserDays"/>, move it by the
+    /// drift of the live user-day maximum scores measured at <see cref="ReferenceRate"/>; model: the model's
+    /// fitted threshold only; fixed: <see cref="Fixed"/>.
     /// </summary>
     public string Mode { get; init; } = "online";
 
@@ -20,6 +21,12 @@ public sealed record ThresholdSettings
 
     /// <summary>User-days observed (per segment) before the online quantile replaces the model's threshold.</summary>
     public int WarmupUserDays { get; init; } = 2000;
+
+    /// <summary>
+    /// The share of user-days at which online mode compares live scores with the model's calibration. Far
+    /// more common than anomalies (a few percent of users), so they cannot drag the threshold up with them.
+    /// </summary>
+    public double ReferenceRate { get; init; } = 0.2;
 
     /// <summary>Half-life of the online quantile, in user-days: older days weigh less.</summary>
     public double HalfLifeUserDays { get; init; } = 50_000;
@@ -50,6 +57,7 @@ public sealed record ThresholdSettings
             AlertRate = r.Double("alert-rate", 1e-6, 0.5),
             PeriodDays = r.Double("period-days", 0.01, 3650),
             WarmupUserDays = r.Int("warmup-user-days", 0, int.MaxValue),
+            ReferenceRate = r.Double("reference-rate", 0.001, 0.5),
             HalfLifeUserDays = r.Double("half-life-user-days", 0, 1e12),
             Fixed = new Dictionary<string, double>
             {

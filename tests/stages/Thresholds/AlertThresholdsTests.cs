@@ -1,0 +1,99 @@
+using StreamDetect.Stages.Feedback;
+using StreamDetect.Stages.Thresholds;
+
+namespace StreamDetect.Stages.Tests.Thresholds;
+
+public sealed class AlertThresholdsTests
+{
+    private const long Day = 86_400_000L;
+
+    // A calibrated model: a normal user-day's maximum score s has P(S > s) = 10^-s, so the model's
+    // user-day quantile at share r is -log10(r).
+    private static readonly ThresholdSettings Online = ThresholdSettings.Default with { WarmupUserDays = 2000, PeriodDays = 1, AlertRate = 0.001 };
+    private static readonly ModelThreshold Calibrated = new(Alert: 3.0, Reference: -Math.Log10(Online.ReferenceRate));
+
+    /// <summary>Feeds user-days: normal users' daily maxima from the calibrated distribution plus <paramref name="drift"/>, and a share of anomalous users with very high scores.</summary>
+    private static void Feed(AlertThresholds thresholds, int users, int days, double anomalousShare, double drift, int seed = 1)
+    {
+        var random = new Random(seed);
+        for (int day = 0; day < days; day++)
+            for (int u = 0; u < users; u++)
+            {
+                bool anomalous = u < users * anomalousShare;
+                double score = anomalous ? 6 + random.NextDouble() * 4 : -Math.Log10(1 - random.NextDouble()) + drift;
+                thresholds.Observe($"u-{u}", UserSegment.Established, day * Day + 3_600_000, score);
+            }
+    }
+
+    [Fact]
+    public void Before_the_warm_up_the_model_threshold_is_in_force()
+    {
+        var thresholds = new AlertThresholds(Online, Calibrated);
+        Feed(thresholds, users: 500, days: 3, anomalousShare: 0, drift: 2.0);
+        Assert.False(thresholds.IsOnline(UserSegment.Established));
+        Assert.Equal(3.0, thresholds.For(UserSegment.Established));
+        Assert.Equal(3.0, thresholds.For(UserSegment.New));
+    }
+
+    [Fact]
+    public void Anomalous_users_among_live_traffic_do_not_drag_the_online_threshold_up()
+    {
+        // 2% of users are anomalous every day: far more than the wanted 0.1% alert rate, so the live
+        // quantile at the wanted rate sits among the anomalies (score >= 6).
+        var thresholds = new AlertThresholds(Online, Calibrated);
+        Feed(thresholds, users: 5000, days: 5, anomalousShare: 0.02, drift: 0);
+        Assert.True(thresholds.IsOnline(UserSegment.Established));
+        Assert.InRange(thresholds.For(UserSegment.Established), 2.85, 3.15);
+    }
+
+    [Fact]
+    public void When_live_scores_drift_the_online_threshold_follows_them()
+    {
+        var thresholds = new AlertThresholds(Online, Calibrated);
+        Feed(thresholds, users: 5000, days: 5, anomalousShare: 0.01, drift: 0.8);
+        Assert.InRange(thresholds.DriftOf(UserSegment.Established), 0.65, 0.95);
+        Assert.InRange(thresholds.For(UserSegment.Established), 3.65, 3.95);
+        Assert.Equal(0, thresholds.DriftOf(UserSegment.New)); // the other segment saw nothing
+    }
+
+    [Fact]
+    public void Without_a_model_reference_online_mode_reads_the_wanted_rate_off_live_traffic()
+    {
+        var thresholds = new AlertThresholds(Online, new ModelThreshold(3.0, Reference: null));
+        Feed(thresholds, users: 5000, days: 6, anomalousShare: 0, drift: 0);
+        // Per-day rate 0.001: the calibrated quantile is 3; sampling noise at 30k user-days is about +-0.1.
+        Assert.InRange(thresholds.For(UserSegment.Established), 2.8, 3.2);
+    }
+
+    [Fact]
+    public void Fixed_and_model_modes_ignore_live_traffic()
+    {
+        var fixedMode = new AlertThresholds(Online with { Mode = "fixed" }, Calibrated);
+        var modelMode = new AlertThresholds(Online with { Mode = "model" }, Calibrated);
+        Feed(fixedMode, users: 5000, days: 2, anomalousShare: 0, drift: 1);
+        Feed(modelMode, users: 5000, days: 2, anomalousShare: 0, drift: 1);
+        Assert.Equal(4.0, fixedMode.For(UserSegment.Established));
+        Assert.Equal(3.0, modelMode.For(UserSegment.Established));
+        Assert.False(modelMode.IsOnline(UserSegment.Established));
+    }
+
+    [Fact]
+    public void Feedback_moves_a_segment_threshold_by_steps_and_never_beyond_max_shift()
+    {
+        var settings = Online with { Mode = "model", FeedbackStep = 0.5, FeedbackMaxShift = 1.0 };
+        var thresholds = new AlertThresholds(settings, Calibrated);
+        var falseAlarm = new FeedbackLabel("u-1", 0, null);
+        for (int i = 0; i < 5; i++) thresholds.Apply(falseAlarm, UserSegment.Established, wasAlerted: true);
+        Assert.Equal(4.0, thresholds.For(UserSegment.Established));
+        Assert.Equal(3.0, thresholds.For(UserSegment.New));
+
+        var missed = new FeedbackLabel("u-2", 1, null);
+        for (int i = 0; i < 6; i++) thresholds.Apply(missed, UserSegment.Established, wasAlerted: false);
+        Assert.Equal(2.0, thresholds.For(UserSegment.Established));
+
+        // A confirmed alert or a normal user left alone says nothing new.
+        thresholds.Apply(missed, UserSegment.Established, wasAlerted: true);
+        thresholds.Apply(falseAlarm, UserSegment.Established, wasAlerted: false);
+        Assert.Equal(2.0, thresholds.For(UserSegment.Established));
+    }
+}
