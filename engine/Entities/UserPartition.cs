@@ -217,9 +217,11 @@ public sealed class UserPartition : ReceivePersistentActor
     }
 
     /// <summary>
-    /// The events a scoring request carries: only the new ones when the user's model state has folded
-    /// everything before them (a recurrent model needs nothing else), otherwise the whole window so
-    /// the model can rebuild its state (first events, after a restart, after a model change).
+    /// The events a scoring request carries: when the user's model state has folded everything before
+    /// the new events, only the new ones and the one event before them (the first new event's time gap
+    /// and item relation are read against it, exactly as in training and in a rebuilt state); otherwise
+    /// the whole window so the model can rebuild its state (first events, after a restart, after a
+    /// model change).
     /// </summary>
     private WindowEntry[] RequestWindow(UserBehaviorState state, int newEvents)
     {
@@ -227,9 +229,10 @@ public sealed class UserPartition : ReceivePersistentActor
             && state.ModelState is { } slot
             && slot.EventsFolded == state.EventCount - newEvents;
         if (!stateIsCurrent) return state.Window.ToArray();
-        var entries = new WindowEntry[newEvents];
-        int offset = state.Window.Count - newEvents;
-        for (int i = 0; i < newEvents; i++) entries[i] = state.Window[offset + i];
+        int count = Math.Min(state.Window.Count, newEvents + 1);
+        var entries = new WindowEntry[count];
+        int offset = state.Window.Count - count;
+        for (int i = 0; i < count; i++) entries[i] = state.Window[offset + i];
         return entries;
     }
 

@@ -62,21 +62,33 @@ public sealed class Scorer : IDisposable
         return old;
     });
 
+    /// <summary>
+    /// One forward pass per batch. A user with several requests in one batch (events of consecutive
+    /// routing batches) has them scored in order, in rounds: round k holds every user's k-th request and
+    /// starts from the states round k-1 produced, so the scores and alerts are those of max-batch 1.
+    /// </summary>
     private ScoredBatch Score(IReadOnlyList<ScoringRequest> batch)
     {
         var detector = _detector;
-        var inputs = new ScoringInput[batch.Count];
-        for (int i = 0; i < inputs.Length; i++)
+        var outputs = new ScoringOutput[batch.Count];
+        var rounds = Rounds(batch);
+        long elapsed = 0;
+        foreach (var round in rounds)
         {
-            var r = batch[i];
-            inputs[i] = new ScoringInput(r.UserId, r.Window, r.NewEvents, r.Features, CurrentState(r, detector.StateKey), r.EventCount);
-        }
-        long start = Stopwatch.GetTimestamp();
-        var outputs = detector.ScoreBatch(inputs);
-        long elapsed = Stopwatch.GetTimestamp() - start;
-        for (int i = 0; i < outputs.Length; i++)
-        {
-            if (outputs[i].NewState is { } state) _recentStates[batch[i].UserId] = state;
+            var inputs = new ScoringInput[round.Count];
+            for (int j = 0; j < inputs.Length; j++)
+            {
+                var r = batch[round[j]];
+                inputs[j] = new ScoringInput(r.UserId, r.Window, r.NewEvents, r.Features, CurrentState(r, detector.StateKey), r.EventCount);
+            }
+            long start = Stopwatch.GetTimestamp();
+            var scored = detector.ScoreBatch(inputs);
+            elapsed += Stopwatch.GetTimestamp() - start;
+            for (int j = 0; j < scored.Length; j++)
+            {
+                outputs[round[j]] = scored[j];
+                if (scored[j].NewState is { } state) _recentStates[batch[round[j]].UserId] = state;
+            }
         }
         if (++_batchesSinceRotation >= _settings.StateCacheBatches)
         {
@@ -88,6 +100,22 @@ public sealed class Scorer : IDisposable
         Interlocked.Add(ref _requests, batch.Count);
         Interlocked.Add(ref _scoringTicks, elapsed);
         return new ScoredBatch(batch, outputs, detector.StateKey, TimeSpan.FromTicks(elapsed * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+    }
+
+    /// <summary>Request indices by round: a user's k-th request of the batch goes to round k (almost always one round).</summary>
+    private static List<List<int>> Rounds(IReadOnlyList<ScoringRequest> batch)
+    {
+        var first = new List<int>(batch.Count);
+        var rounds = new List<List<int>> { first };
+        var seen = new Dictionary<string, int>(batch.Count, StringComparer.Ordinal);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            ref int count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(seen, batch[i].UserId, out _);
+            if (count == rounds.Count) rounds.Add([]);
+            rounds[count].Add(i);
+            count++;
+        }
+        return rounds;
     }
 
     /// <summary>The model state that has folded exactly the events before this request's new ones, if any.</summary>

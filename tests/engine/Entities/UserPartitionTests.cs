@@ -115,7 +115,7 @@ public sealed class UserPartitionTests : TestKit
     }
 
     [Fact]
-    public void A_current_model_state_is_handed_back_with_only_the_new_events_and_a_stale_one_is_ignored()
+    public void A_current_model_state_is_handed_back_with_only_the_new_events_and_their_predecessor_and_a_stale_one_is_ignored()
     {
         var partition = Partition(5);
         partition.Tell(new PartitionBatch(5, [Event("a", 1), Event("a", 2), Event("a", 3)]));
@@ -131,7 +131,9 @@ public sealed class UserPartitionTests : TestKit
         Assert.Equal("lstm@1", second.State!.ModelKey);
         Assert.Equal([0.5f], second.State.Values);
         Assert.Equal(1, second.NewEvents);
-        Assert.Single(second.Window); // the state covers everything before: only the new event travels
+        // the state covers everything before: only the new event travels, with the event before it (its gap and item relation)
+        Assert.Equal(2, second.Window.Length);
+        Assert.Equal([T0 + 3000, T0 + 4000], second.Window.Select(e => e.TimestampMs));
         Assert.Equal(4, second.EventCount);
 
         // a state that has not seen the latest events is not current: the whole window travels again
