@@ -100,11 +100,12 @@ public sealed class KafkaConsumerSourceTests(KafkaMockFixture kafka, ITestOutput
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"both consumers should get partitions (a {a.Positions.Count}, b {b.Positions.Count})");
             await Task.Delay(20, TestContext.Current.CancellationToken);
         }
-        // Each partition is read by one consumer at a time: so far the two saw disjoint partitions.
+        // Both consumers have read records (the loop above). Their histories may share a partition: the consumer that joined
+        // first may have read all of them before the second joined and took some over (with cooperative-sticky
+        // an incremental rebalance). That no partition has two owners at once is the next test's subject.
         var partitionsA = a.Positions.Select(p => p.Partition).ToHashSet();
         var partitionsB = b.Positions.Select(p => p.Partition).ToHashSet();
-        output.WriteLine($"before the rebalance: a read {string.Join(",", partitionsA)}, b read {string.Join(",", partitionsB)}");
-        Assert.Empty(partitionsA.Intersect(partitionsB));
+        output.WriteLine($"before b leaves: a read {string.Join(",", partitionsA)}, b read {string.Join(",", partitionsB)}");
 
         await b.DrainAsync(); // b leaves mid-stream; its partitions move to a
         kafka.ProduceEvents(topic, 400, 100);
