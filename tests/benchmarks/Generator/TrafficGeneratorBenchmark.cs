@@ -4,6 +4,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using StreamDetect.Benchmarks.Support;
 using StreamDetect.Stages.Generator;
 
 namespace StreamDetect.Benchmarks.Generator;
@@ -53,40 +54,20 @@ public class TrafficGeneratorBenchmark
 
     private sealed class EventsPerSecondConfig : ManualConfig
     {
-        public EventsPerSecondConfig() => AddColumn(new EventsPerSecondColumn());
-    }
+        private static readonly Dictionary<int, long> EventsByUsers = [];
 
-    private sealed class EventsPerSecondColumn : IColumn
-    {
-        private readonly Dictionary<int, long> _eventsByUsers = [];
+        public EventsPerSecondConfig() =>
+            AddColumn(new EventsPerSecondColumn("Events generated per second (events of one run / mean time of a run)", EventsPerRun));
 
-        public string Id => "EventsPerSecond";
-        public string ColumnName => "events/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Events generated per second (events of one run / mean time of a run)";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is not { } stats) return "-";
-            return (EventsPerRun(benchmarkCase) / (stats.Mean / 1e9)).ToString("N0", CultureInfo.InvariantCulture);
-        }
-
-        private long EventsPerRun(BenchmarkCase benchmarkCase)
+        private static double EventsPerRun(BenchmarkCase benchmarkCase)
         {
             int users = (int)benchmarkCase.Parameters["Users"];
-            if (!_eventsByUsers.TryGetValue(users, out long events))
+            lock (EventsByUsers)
             {
-                _eventsByUsers[users] = events = new TrafficGenerator(Settings(users)).Events().LongCount();
+                if (!EventsByUsers.TryGetValue(users, out long events))
+                    EventsByUsers[users] = events = new TrafficGenerator(Settings(users)).Events().LongCount();
+                return events;
             }
-            return events;
         }
     }
 }

@@ -4,6 +4,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using StreamDetect.Benchmarks.Support;
 using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Training;
@@ -59,29 +60,7 @@ public class StreamingScoringBenchmark
 
     private sealed class EventsPerSecondConfig : ManualConfig
     {
-        public EventsPerSecondConfig() => AddColumn(new EventsPerSecondColumn());
-    }
-
-    /// <summary>Events per second: the batch size over the mean time of one batch.</summary>
-    private sealed class EventsPerSecondColumn : IColumn
-    {
-        public string Id => nameof(EventsPerSecondColumn);
-        public string ColumnName => "events/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Events scored per second (batch of 1024 users, one new event each)";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is not { } statistics) return "-";
-            return (BatchSize / (statistics.Mean / 1e9)).ToString("N0", CultureInfo.InvariantCulture);
-        }
+        public EventsPerSecondConfig() =>
+            AddColumn(new EventsPerSecondColumn("Events scored per second (batch of 1024 users, one new event each)", _ => BatchSize));
     }
 }
