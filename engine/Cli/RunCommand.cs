@@ -86,7 +86,7 @@ public static class RunCommand
 
     private static readonly Option<double?> StopAfterIdle = new("--stop-after-idle")
     {
-        Description = "With --source kafka: finish cleanly (drain, commit, summary) once no record arrived for this many seconds. Default: run until Ctrl-C",
+        Description = "With --source kafka: finish cleanly (drain, commit, summary) once no record arrived or finished for this many seconds (a backpressured run is busy, not idle). Default: run until Ctrl-C",
     };
 
     public static Command Create()

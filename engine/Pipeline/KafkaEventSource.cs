@@ -24,7 +24,7 @@ public sealed class KafkaEventSource
     private readonly Sink<CommittableOffset, NotUsed> _committer;
     private readonly UniqueKillSwitch _committerSwitch;
     private readonly TaskCompletionSource<IKafkaControl> _control = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _lastRecordTicks = Environment.TickCount64;
+    private long _lastActivityTicks = Environment.TickCount64;
 
     /// <param name="deadLetterProducer">Where dead letters go; null counts them only (their offsets are still committed).</param>
     public KafkaEventSource(KafkaConsumerSettings consumer, KafkaProducerSettings? deadLetterProducer, EventParser parser, int maxRawBytes, IMaterializer materializer)
@@ -39,7 +39,15 @@ public sealed class KafkaEventSource
             .ViaMaterialized(KillSwitches.Single<CommittableOffset>(), Keep.Both)
             .ToMaterialized(KafkaCommitter.Sink(consumer.Commit), Keep.Both)
             .Run(materializer);
-        _committer = hub;
+        // Every offset that reaches the committer is a record done: progress, even when no new record
+        // arrives because the pipeline is backpressuring the consumer.
+        _committer = Flow.Create<CommittableOffset>()
+            .Select(offset =>
+            {
+                Interlocked.Exchange(ref _lastActivityTicks, Environment.TickCount64);
+                return offset;
+            })
+            .To(hub);
         _committerSwitch = killSwitch;
         Committed = committed;
     }
@@ -50,8 +58,11 @@ public sealed class KafkaEventSource
     /// <summary>The consumer's control, once the source is materialized.</summary>
     public Task<IKafkaControl> Control => _control.Task;
 
-    /// <summary>Milliseconds since the last record arrived (for --stop-after-idle).</summary>
-    public long IdleMilliseconds => Environment.TickCount64 - Interlocked.Read(ref _lastRecordTicks);
+    /// <summary>
+    /// Milliseconds since a record last arrived or was done (persisted or dead-lettered), for
+    /// --stop-after-idle: a run whose consumer is held back by a slow pipeline is busy, not idle.
+    /// </summary>
+    public long IdleMilliseconds => Environment.TickCount64 - Interlocked.Read(ref _lastActivityTicks);
 
     /// <summary>The valid events; the materialized task completes with the dead letters' counts.</summary>
     public Source<IngestedEvent, Task<DeadLetterSummary>> Events(ReadProgress progress)
@@ -71,7 +82,7 @@ public sealed class KafkaEventSource
             })
             .Select(record =>
             {
-                Interlocked.Exchange(ref _lastRecordTicks, Environment.TickCount64);
+                Interlocked.Exchange(ref _lastActivityTicks, Environment.TickCount64);
                 progress.AddRecord();
                 progress.AddBytes(record.Raw.Length);
                 return (Parsed: _decoder.Decode(record.Record), record.Offset);
