@@ -10,7 +10,7 @@ public sealed record UserPartitionSettings
     public int WindowSize { get; init; } = 32;
 
     /// <summary>A partition snapshots its whole state after this many new events (then drops older journal rows).</summary>
-    public int SnapshotEvery { get; init; } = 10_000;
+    public int SnapshotEvery { get; init; } = 50_000;
 
     /// <summary>
     /// auto: a scoring request carries only the new events when the user's model state is current,
