@@ -75,6 +75,7 @@ public sealed class Scorer : IDisposable
         long elapsed = 0;
         foreach (var round in rounds)
         {
+            if (round.Count == 0) continue;
             var inputs = new ScoringInput[round.Count];
             for (int j = 0; j < inputs.Length; j++)
             {
