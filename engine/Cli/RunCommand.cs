@@ -59,6 +59,11 @@ public static class RunCommand
         Description = "Kafka topic for alerts (streamdetect.kafka.producer.alerts-topic)",
     };
 
+    private static readonly Option<string?> FeedbackTopic = new("--feedback-topic")
+    {
+        Description = "With --source kafka: read analysts' feedback labels ({\"userId\",\"label\":0|1,\"alertId\"?}) from this topic; they move the thresholds (streamdetect.kafka.feedback)",
+    };
+
     private static readonly Option<string?> DeadLetterTopic = new("--dead-letter-topic")
     {
         Description = "Kafka topic for rejected records; with --source kafka, dead letters go there and their offsets are committed once written",
@@ -93,7 +98,7 @@ public static class RunCommand
     {
         var command = new Command("run",
             "Run the main job: read events (file, generator or Kafka), validate them (bad records to dead letters), keep per-user state (persisted), score users with the model in micro-batches, and emit explained alerts; prints live progress and a final report");
-        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, StopAfterIdle })
+        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, FeedbackTopic, StopAfterIdle })
             command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token => ExecuteAsync(parse, token), cancellation));
         return command;
@@ -121,6 +126,11 @@ public static class RunCommand
         {
             Set("streamdetect.kafka.producer.alerts-topic", alertsTopic);
             Set("streamdetect.alerts.sink", "kafka");
+        }
+        if (parse.GetValue(FeedbackTopic) is string feedbackTopic)
+        {
+            hocon.Append($"streamdetect.kafka.feedback.topics = [{HoconString(feedbackTopic)}]\n");
+            Set("streamdetect.kafka.feedback.enabled", "on");
         }
         if (parse.GetValue(Device) is string device) Set("streamdetect.models.device", device);
         if (parse.GetValue(DeadLetterTopic) is string dlq)

@@ -149,6 +149,16 @@ public sealed class RunJob
                     .AlsoToMaterialized(FeatureDumpSink.Create(_request.DumpFeatures), Keep.Right)
                     .ToMaterialized(downstream, (dump, scoring) => Task.WhenAll(dump, scoring));
 
+            // Analysts' verdicts from the feedback topic move the thresholds while the run goes on.
+            IKafkaControl? feedback = null;
+            if (kafka is not null && Scoring is not null && new Stages.Configuration.SettingsReader(config, KafkaConsumerSettings.FeedbackPath).Bool("enabled"))
+            {
+                var decider = Scoring.Decider;
+                feedback = FeedbackLabelSource.Create(KafkaConsumerSettings.Create(config, KafkaConsumerSettings.FeedbackPath))
+                    .To(Sink.ForEach<Stages.Feedback.FeedbackLabel>(label => decider.Apply(label)))
+                    .Run(materializer);
+            }
+
             IngestResult result;
             try
             {
@@ -164,6 +174,12 @@ public sealed class RunJob
             {
                 throw new UserInputException($"'{_request.Input}': {e.Message}", e);
             }
+            finally
+            {
+                if (feedback is not null) await feedback.Shutdown();
+            }
+            if (feedback is not null)
+                _log.WriteLine($"feedback: {Scoring!.Decider.FeedbackApplied:N0} labels applied to thresholds, {Scoring.Decider.FeedbackIgnored:N0} about users not scored here");
 
             var summary = RunSummaryBuilder.Build(sourceName, result, host.Settings, truth);
             if (Scoring is not null && model is not null) RunSummaryBuilder.AddScoring(summary, Scoring, model, Scoring.Scorer.Detector);

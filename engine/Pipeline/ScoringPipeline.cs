@@ -43,6 +43,9 @@ public sealed class ScoringPipeline
 
     public Scorer Scorer => _scorer;
 
+    /// <summary>Thresholds and alert decisions (feedback labels go here).</summary>
+    public AlertDecider Decider => _decider;
+
     private long _scored, _alerts;
 
     /// <summary>The sink the ingest job feeds with scoring requests; completes when the alert sink is done.</summary>

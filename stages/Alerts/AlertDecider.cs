@@ -29,7 +29,15 @@ public sealed class AlertDecider
         _cooldown = new AlertCooldown(settings.Cooldown);
     }
 
+    private readonly object _gate = new();
+
     public long Alerts { get; private set; }
+
+    /// <summary>Feedback labels applied to a threshold.</summary>
+    public long FeedbackApplied { get; private set; }
+
+    /// <summary>Feedback labels about users this engine has not scored (ignored).</summary>
+    public long FeedbackIgnored { get; private set; }
 
     /// <summary>The thresholds in force for a model (one set per model version: a new version starts afresh).</summary>
     public AlertThresholds ThresholdsFor(string model)
@@ -42,7 +50,13 @@ public sealed class AlertDecider
         return thresholds;
     }
 
+    /// <summary>Decisions for one scored batch. Thread-safe with <see cref="Apply"/> (feedback arrives on its own stream).</summary>
     public IReadOnlyList<Alert> Decide(ScoredBatch batch)
+    {
+        lock (_gate) return DecideLocked(batch);
+    }
+
+    private IReadOnlyList<Alert> DecideLocked(ScoredBatch batch)
     {
         List<Alert>? alerts = null;
         var thresholds = ThresholdsFor(batch.Model);
@@ -71,10 +85,18 @@ public sealed class AlertDecider
     /// </summary>
     public bool Apply(FeedbackLabel label)
     {
-        if (!_lastSeen.TryGetValue(label.UserId, out var seen)) return false;
-        bool wasAlerted = _lastAlertId.TryGetValue(label.UserId, out string? last) && (label.AlertId is null || label.AlertId == last);
-        ThresholdsFor(seen.Model).Apply(label, seen.Segment, wasAlerted);
-        return true;
+        lock (_gate)
+        {
+            if (!_lastSeen.TryGetValue(label.UserId, out var seen))
+            {
+                FeedbackIgnored++;
+                return false;
+            }
+            bool wasAlerted = _lastAlertId.TryGetValue(label.UserId, out string? last) && (label.AlertId is null || label.AlertId == last);
+            ThresholdsFor(seen.Model).Apply(label, seen.Segment, wasAlerted);
+            FeedbackApplied++;
+            return true;
+        }
     }
 
     /// <summary>A window summary from events (oldest first).</summary>

@@ -96,6 +96,57 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Feedback_labels_from_a_topic_move_the_threshold_of_the_segment_their_users_were_scored_in()
+    {
+        using var dir = new TempDirectory();
+        string topic = kafka.NewTopic("fb-events", 2), alerts = kafka.NewTopic("fb-alerts", 1), dlq = kafka.NewTopic("fb-dlq", 1);
+        string labels = kafka.NewTopic("fb-labels", 1);
+        string group = kafka.NewGroup("fb");
+        kafka.ProduceEvents(topic, 0, 500);
+        string model = TrainModel(dir.Path);
+
+        var config = EngineConfig.Load(null, EngineHocon(dir.File("data"), topic, group, alerts, dlq) + $$"""
+
+            streamdetect.kafka.feedback { enabled = on, topics = ["{{labels}}"], group-id = "{{kafka.NewGroup("fb-labels")}}" }
+            streamdetect.thresholds.feedback { step = 0.05, max-shift = 2.0 }
+            """);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var request = new RunRequest(config, "kafka", null, "kafka", null, model, "kafka", null, TimeSpan.FromMinutes(2), null, "cpu");
+        var job = new RunJob(request, TextWriter.Null);
+        var running = job.RunAsync(stop.Token);
+
+        // Thresholds are 0: every user alerts once (cooldown). An analyst calls ten of those alerts false alarms.
+        var alerted = kafka.ReadAll(alerts, 1, expected: DistinctUsers(500))
+            .Select(r => JsonDocument.Parse(r.Message.Value).RootElement)
+            .Select(a => (User: a.GetProperty("userId").GetString()!, Id: a.GetProperty("alertId").GetString()!, Segment: a.GetProperty("segment").GetString()!))
+            .ToList();
+        string segment = alerted[0].Segment;
+        var falseAlarms = alerted.Where(a => a.Segment == segment).Take(10).ToList();
+        kafka.ProduceRaw(labels, falseAlarms
+            .Select(a => (Encoding.UTF8.GetBytes($$"""{"userId":"{{a.User}}","label":0,"alertId":"{{a.Id}}"}"""), (string?)null))
+            .Append((Encoding.UTF8.GetBytes("""{"userId":"u-never-seen","label":1}"""), null))
+            .Append((Encoding.UTF8.GetBytes("not a label"), null)));
+
+        var deadline = DateTime.UtcNow + Timeout;
+        while (job.Scoring is null || job.Scoring.Decider.FeedbackApplied + job.Scoring.Decider.FeedbackIgnored < falseAlarms.Count + 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the feedback labels were not applied");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+        var decider = job.Scoring.Decider;
+        Assert.Equal(falseAlarms.Count, decider.FeedbackApplied);
+        Assert.Equal(1, decider.FeedbackIgnored);
+        var thresholds = decider.ThresholdsFor(job.Scoring.Scorer.Detector.StateKey);
+        Assert.Equal(falseAlarms.Count * 0.05, thresholds.ShiftOf(segment), 9);
+        Assert.Equal(falseAlarms.Count * 0.05, thresholds.For(segment), 9); // fixed threshold 0, raised by the feedback
+
+        stop.Cancel();
+        var outcome = await running.WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        outcome.Model?.Detector.Dispose();
+        Assert.Equal(500, outcome.Summary.EventsValid);
+    }
+
+    [Fact]
     public async Task Killed_after_persistence_but_before_commit_a_restart_neither_double_counts_nor_duplicates_alerts()
     {
         using var dir = new TempDirectory();
