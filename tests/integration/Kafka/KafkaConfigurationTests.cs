@@ -36,7 +36,7 @@ public sealed class KafkaConfigurationTests
         Assert.Equal("kafka", config.GetString("streamdetect.source"));
         Assert.Equal("kafka", config.GetString("streamdetect.alerts.sink"));
         Assert.Equal("kafka", config.GetString("streamdetect.dead-letters.sink"));
-        Assert.Equal("kafka", config.GetString("streamdetect.feedback.source"));
+        Assert.True(config.GetBoolean("streamdetect.kafka.feedback.enabled"));
         Assert.Equal("4KiB", config.GetString("streamdetect.dead-letters.max-raw-bytes")); // defaults still there
         Assert.Equal("localhost:9092", KafkaConsumerSettings.Create(config).BootstrapServers);
     }
