@@ -59,6 +59,11 @@ public static class RunCommand
         Description = "Kafka topic for alerts (streamdetect.kafka.producer.alerts-topic)",
     };
 
+    private static readonly Option<string?> Feedback = new("--feedback")
+    {
+        Description = "JSON Lines file of analysts' feedback labels ({\"userId\",\"label\":0|1,\"alertId\"?}), followed while the run goes on (lines appended later count too); they move the thresholds (streamdetect.thresholds.feedback)",
+    };
+
     private static readonly Option<string?> FeedbackTopic = new("--feedback-topic")
     {
         Description = "With --source kafka: read analysts' feedback labels ({\"userId\",\"label\":0|1,\"alertId\"?}) from this topic; they move the thresholds (streamdetect.kafka.feedback)",
@@ -98,7 +103,7 @@ public static class RunCommand
     {
         var command = new Command("run",
             "Run the main job: read events (file, generator or Kafka), validate them (bad records to dead letters), keep per-user state (persisted), score users with the model in micro-batches, and emit explained alerts; prints live progress and a final report");
-        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, FeedbackTopic, StopAfterIdle })
+        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle })
             command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token => ExecuteAsync(parse, token), cancellation));
         return command;
@@ -127,6 +132,7 @@ public static class RunCommand
             Set("streamdetect.kafka.producer.alerts-topic", alertsTopic);
             Set("streamdetect.alerts.sink", "kafka");
         }
+        Set("streamdetect.thresholds.feedback.file", parse.GetValue(Feedback));
         if (parse.GetValue(FeedbackTopic) is string feedbackTopic)
         {
             hocon.Append($"streamdetect.kafka.feedback.topics = [{HoconString(feedbackTopic)}]\n");

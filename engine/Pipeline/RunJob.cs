@@ -51,6 +51,9 @@ public sealed class RunJob
         string device = _request.Device ?? new Stages.Configuration.SettingsReader(config, "streamdetect.models").OneOf("device", "auto", "cpu", "cuda");
         var engineSettings = EngineSettings.Create(config);
 
+        if (thresholdSettings.FeedbackFile is { Length: > 0 } feedbackFilePath && !File.Exists(feedbackFilePath))
+            throw new UserInputException($"feedback file '{feedbackFilePath}' does not exist (create it empty to append labels during the run)");
+
         GeneratorSettings? generatorSettings = _request.Source == "generator" ? GeneratorSettings.Create(config) : null;
         TrainedModel? model = _request.IngestOnly ? null : AcquireModel(run, generatorSettings, validation, device, engineSettings);
 
@@ -159,6 +162,26 @@ public sealed class RunJob
                     .Run(materializer);
             }
 
+            using var feedbackFileStop = new CancellationTokenSource();
+            Task? feedbackFile = null;
+            if (Scoring is not null && thresholdSettings.FeedbackFile is { Length: > 0 } feedbackPath)
+            {
+                var follower = new Stages.Feedback.FeedbackFile(feedbackPath, thresholdSettings.FeedbackPollInterval);
+                var decider = Scoring.Decider;
+                feedbackFile = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await foreach (var label in follower.Follow(feedbackFileStop.Token)) decider.Apply(label);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        _log.WriteLine($"feedback file '{feedbackPath}' can no longer be read ({e.Message}); thresholds keep the feedback so far");
+                    }
+                    if (follower.Invalid > 0) _log.WriteLine($"feedback file '{feedbackPath}': {follower.Invalid:N0} invalid lines skipped");
+                }, CancellationToken.None);
+            }
+
             IngestResult result;
             try
             {
@@ -177,8 +200,10 @@ public sealed class RunJob
             finally
             {
                 if (feedback is not null) await feedback.Shutdown();
+                feedbackFileStop.Cancel();
+                if (feedbackFile is not null) await feedbackFile;
             }
-            if (feedback is not null)
+            if (feedback is not null || feedbackFile is not null)
                 _log.WriteLine($"feedback: {Scoring!.Decider.FeedbackApplied:N0} labels applied to thresholds, {Scoring.Decider.FeedbackIgnored:N0} about users not scored here");
 
             var summary = RunSummaryBuilder.Build(sourceName, result, host.Settings, truth);

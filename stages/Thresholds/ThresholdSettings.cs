@@ -46,6 +46,12 @@ public sealed record ThresholdSettings
     /// <summary>Feedback can move a threshold at most this far from where calibration puts it.</summary>
     public double FeedbackMaxShift { get; init; } = 2.0;
 
+    /// <summary>A JSON Lines file of feedback labels followed while a run goes on (<see cref="Feedback.FeedbackFile"/>); empty = none.</summary>
+    public string FeedbackFile { get; init; } = "";
+
+    /// <summary>How often the feedback file is checked for new lines.</summary>
+    public TimeSpan FeedbackPollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
     public static ThresholdSettings Default { get; } = new();
 
     public static ThresholdSettings Create(Config config)
@@ -68,6 +74,8 @@ public sealed record ThresholdSettings
             NewUserAge = r.Duration("segments.new-user-age", allowZero: true),
             FeedbackStep = r.Double("feedback.step", 0, 10),
             FeedbackMaxShift = r.Double("feedback.max-shift", 0, 100),
+            FeedbackFile = r.String("feedback.file", allowEmpty: true),
+            FeedbackPollInterval = r.Duration("feedback.poll-interval"),
         };
     }
 }

@@ -149,6 +149,7 @@ public sealed class RunCommandTests
 
     [Theory]
     [InlineData("run --input no-such-file.jsonl", "input file 'no-such-file.jsonl' does not exist")]
+    [InlineData("run --feedback no-such-labels.jsonl", "feedback file 'no-such-labels.jsonl' does not exist")]
     [InlineData("run --config bad.conf --input in.jsonl", "streamdetect.validation.max-record-bytes")]
     [InlineData("run --config broken.conf", "config file")] // an unclosed brace: refused, not silently ignored
     [InlineData("state dump --data-dir empty --out x.jsonl", "not a StreamDetect data directory")]
