@@ -58,20 +58,7 @@ public sealed class RunJob
         TrainedModel? model = _request.IngestOnly ? null : AcquireModel(run, generatorSettings, validation, device, engineSettings);
 
         if (run.FreshState == "on" || (run.FreshState == "auto" && _request.Source == "generator" && engineSettings.Store.Kind == "sqlite"))
-        {
-            long removed;
-            try
-            {
-                removed = Persistence.StoreReset.Reset(engineSettings.Store);
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
-            {
-                model?.Detector.Dispose();
-                throw new UserInputException(e.Message, e);
-            }
-            if (removed > 0)
-                _log.WriteLine($"fresh state: removed the per-user state of an earlier run in {engineSettings.Store.DataDirectory} ({removed / 1048576.0:F1} MiB; streamdetect.run.fresh-state = {run.FreshState}, set off to resume from it)");
-        }
+            ResetStore(engineSettings.Store, run.FreshState, model);
 
         EngineHost host;
         try
@@ -152,35 +139,8 @@ public sealed class RunJob
                     .AlsoToMaterialized(FeatureDumpSink.Create(_request.DumpFeatures), Keep.Right)
                     .ToMaterialized(downstream, (dump, scoring) => Task.WhenAll(dump, scoring));
 
-            // Analysts' verdicts from the feedback topic move the thresholds while the run goes on.
-            IKafkaControl? feedback = null;
-            if (kafka is not null && Scoring is not null && new Stages.Configuration.SettingsReader(config, KafkaConsumerSettings.FeedbackPath).Bool("enabled"))
-            {
-                var decider = Scoring.Decider;
-                feedback = FeedbackLabelSource.Create(KafkaConsumerSettings.Create(config, KafkaConsumerSettings.FeedbackPath))
-                    .To(Sink.ForEach<Stages.Feedback.FeedbackLabel>(label => decider.Apply(label)))
-                    .Run(materializer);
-            }
-
-            using var feedbackFileStop = new CancellationTokenSource();
-            Task? feedbackFile = null;
-            if (Scoring is not null && thresholdSettings.FeedbackFile is { Length: > 0 } feedbackPath)
-            {
-                var follower = new Stages.Feedback.FeedbackFile(feedbackPath, thresholdSettings.FeedbackPollInterval);
-                var decider = Scoring.Decider;
-                feedbackFile = Task.Run(async () =>
-                {
-                    try
-                    {
-                        await foreach (var label in follower.Follow(feedbackFileStop.Token)) decider.Apply(label);
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        _log.WriteLine($"feedback file '{feedbackPath}' can no longer be read ({e.Message}); thresholds keep the feedback so far");
-                    }
-                    if (follower.Invalid > 0) _log.WriteLine($"feedback file '{feedbackPath}': {follower.Invalid:N0} invalid lines skipped");
-                }, CancellationToken.None);
-            }
+            // Analysts' verdicts (a file, a Kafka topic) move the thresholds while the run goes on.
+            var feedback = Scoring is null ? null : FeedbackInputs.Start(config, thresholdSettings, Scoring.Decider, kafka is not null, materializer, _log);
 
             IngestResult result;
             try
@@ -199,12 +159,8 @@ public sealed class RunJob
             }
             finally
             {
-                if (feedback is not null) await feedback.Shutdown();
-                feedbackFileStop.Cancel();
-                if (feedbackFile is not null) await feedbackFile;
+                if (feedback is not null) await feedback.StopAsync();
             }
-            if (feedback is not null || feedbackFile is not null)
-                _log.WriteLine($"feedback: {Scoring!.Decider.FeedbackApplied:N0} labels applied to thresholds, {Scoring.Decider.FeedbackIgnored:N0} about users not scored here");
 
             var summary = RunSummaryBuilder.Build(sourceName, result, host.Settings, truth);
             if (Scoring is not null && model is not null) RunSummaryBuilder.AddScoring(summary, Scoring, model, Scoring.Scorer.Detector);
@@ -234,6 +190,23 @@ public sealed class RunJob
         }
         var fileEvents = EventFile.Read(_request.Input!, validation);
         return ModelProvider.Train(_request.Config, run, fileEvents, null, device, saveTo, _log);
+    }
+
+    /// <summary>Removes an earlier run's per-user state (streamdetect.run.fresh-state); a store that cannot be reset is a user error.</summary>
+    private void ResetStore(Persistence.StoreSettings store, string freshState, TrainedModel? model)
+    {
+        long removed;
+        try
+        {
+            removed = Persistence.StoreReset.Reset(store);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            model?.Detector.Dispose();
+            throw new UserInputException(e.Message, e);
+        }
+        if (removed > 0)
+            _log.WriteLine($"fresh state: removed the per-user state of an earlier run in {store.DataDirectory} ({removed / 1048576.0:F1} MiB; streamdetect.run.fresh-state = {freshState}, set off to resume from it)");
     }
 
     private static ModelThreshold? FittedThresholds(IAnomalyDetector detector, string key, ThresholdSettings thresholds) =>

@@ -23,6 +23,7 @@ public sealed class Scorer : IDisposable
     private IAnomalyDetector _detector;
     private Dictionary<string, ModelStateSlot> _recentStates = new(StringComparer.Ordinal);
     private Dictionary<string, ModelStateSlot> _olderStates = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _requestsOfUser = new(StringComparer.Ordinal);
     private int _batchesSinceRotation;
     private long _batches, _requests, _scoringTicks;
 
@@ -104,14 +105,14 @@ public sealed class Scorer : IDisposable
     }
 
     /// <summary>Request indices by round: a user's k-th request of the batch goes to round k (almost always one round).</summary>
-    private static List<List<int>> Rounds(IReadOnlyList<ScoringRequest> batch)
+    private List<List<int>> Rounds(IReadOnlyList<ScoringRequest> batch)
     {
         var first = new List<int>(batch.Count);
         var rounds = new List<List<int>> { first };
-        var seen = new Dictionary<string, int>(batch.Count, StringComparer.Ordinal);
+        _requestsOfUser.Clear(); // scorer thread only: reused from batch to batch
         for (int i = 0; i < batch.Count; i++)
         {
-            ref int count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(seen, batch[i].UserId, out _);
+            ref int count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_requestsOfUser, batch[i].UserId, out _);
             if (count == rounds.Count) rounds.Add([]);
             rounds[count].Add(i);
             count++;

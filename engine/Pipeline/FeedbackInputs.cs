@@ -1,0 +1,70 @@
+using Akka.Configuration;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.Configuration;
+using StreamDetect.Stages.Feedback;
+using StreamDetect.Stages.Kafka;
+using StreamDetect.Stages.Thresholds;
+
+namespace StreamDetect.Engine.Pipeline;
+
+/// <summary>
+/// Where analysts' verdicts come from while a run goes on: a JSON Lines file followed like tail -f
+/// (<c>thresholds.feedback.file</c>) and, on a Kafka run, a topic (<c>kafka.feedback</c>). Every label
+/// goes to the alert decider, which moves the thresholds.
+/// </summary>
+internal sealed class FeedbackInputs
+{
+    private readonly AlertDecider _decider;
+    private readonly TextWriter _log;
+    private readonly IKafkaControl? _topic;
+    private readonly CancellationTokenSource _fileStop = new();
+    private readonly Task? _file;
+
+    private FeedbackInputs(AlertDecider decider, TextWriter log, IKafkaControl? topic, string? filePath, TimeSpan pollInterval)
+    {
+        _decider = decider;
+        _log = log;
+        _topic = topic;
+        if (filePath is not null) _file = Task.Run(() => FollowAsync(filePath, pollInterval), CancellationToken.None);
+    }
+
+    /// <summary>Starts the configured inputs; null when none is configured.</summary>
+    public static FeedbackInputs? Start(Config config, ThresholdSettings thresholds, AlertDecider decider, bool kafkaRun, IMaterializer materializer, TextWriter log)
+    {
+        IKafkaControl? topic = null;
+        if (kafkaRun && new SettingsReader(config, KafkaConsumerSettings.FeedbackPath).Bool("enabled"))
+        {
+            topic = FeedbackLabelSource.Create(KafkaConsumerSettings.Create(config, KafkaConsumerSettings.FeedbackPath))
+                .To(Sink.ForEach<FeedbackLabel>(label => decider.Apply(label)))
+                .Run(materializer);
+        }
+        string? file = thresholds.FeedbackFile is { Length: > 0 } path ? path : null;
+        return topic is null && file is null ? null : new FeedbackInputs(decider, log, topic, file, thresholds.FeedbackPollInterval);
+    }
+
+    /// <summary>Stops reading and reports what the labels did.</summary>
+    public async Task StopAsync()
+    {
+        if (_topic is not null) await _topic.Shutdown();
+        _fileStop.Cancel();
+        if (_file is not null) await _file;
+        _fileStop.Dispose();
+        _log.WriteLine($"feedback: {_decider.FeedbackApplied:N0} labels applied to thresholds, {_decider.FeedbackIgnored:N0} about users not scored here");
+    }
+
+    private async Task FollowAsync(string path, TimeSpan pollInterval)
+    {
+        var follower = new FeedbackFile(path, pollInterval);
+        try
+        {
+            await foreach (var label in follower.Follow(_fileStop.Token)) _decider.Apply(label);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.WriteLine($"feedback file '{path}' can no longer be read ({e.Message}); thresholds keep the feedback so far");
+        }
+        if (follower.Invalid > 0) _log.WriteLine($"feedback file '{path}': {follower.Invalid:N0} invalid lines skipped");
+    }
+}
