@@ -279,6 +279,13 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                         break;
                     }
                 }
+                // Stopped (draining): nothing is fetched, but the group is still served each poll timeout
+                // until shutdown or a commit request wakes this thread; without the wait it would spin.
+                if (_stopped && !_shutdownRequested && !_commitRequested)
+                {
+                    _pollWaiting = true;
+                    Monitor.Wait(_gate, _settings.PollTimeout);
+                }
                 _pollWaiting = false;
                 if (_shutdownRequested) return;
                 if (_fatal is not null) throw _fatal;
@@ -313,6 +320,12 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     }
 
     /// <summary>Pauses or resumes fetching for the whole assignment (poll thread).</summary>
+    /// <remarks>
+    /// librdkafka keeps a partition's pause flag when the partition is revoked, and a partition assigned
+    /// again later comes back paused. So after any assignment change the wanted state is applied to the
+    /// whole assignment, resuming included; otherwise a partition paused while the buffer was full, lost
+    /// in a rebalance and regained, would never be fetched again.
+    /// </remarks>
     private void SetPaused(IConsumer<byte[]?, byte[]?> consumer, bool paused)
     {
         bool changed;
@@ -321,7 +334,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             changed = _assignmentChanged;
             _assignmentChanged = false;
         }
-        if (paused == _paused && !(paused && changed)) return;
+        if (paused == _paused && !changed) return;
         var assignment = consumer.Assignment;
         if (assignment.Count > 0)
         {

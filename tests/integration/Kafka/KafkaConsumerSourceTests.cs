@@ -134,6 +134,50 @@ public sealed class KafkaConsumerSourceTests(KafkaMockFixture kafka, ITestOutput
     }
 
     [Fact]
+    public async Task A_consumer_paused_by_a_stalled_downstream_during_a_rebalance_must_fetch_the_partitions_it_gets_back_later()
+    {
+        // librdkafka keeps a partition's pause flag across revocation: a partition paused while its buffer
+        // was full, revoked, and assigned again later must still be resumed, or it is never fetched again.
+        const int partitions = 4;
+        string topic = kafka.NewTopic("paused", partitions);
+        string group = kafka.NewGroup("g");
+        kafka.ProduceEvents(topic, 0, 400);
+        var settings = kafka.ConsumerSettings(group, topic).WithBufferSize(16)
+            .WithRevokeDrainTimeout(TimeSpan.FromMilliseconds(200))
+            .WithProperty("partition.assignment.strategy", "range,roundrobin"); // eager: b's join revokes all of a's
+
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var a = ProcessingPipeline.Start(kafka, settings, hold: hold.Task);
+        var clock = Stopwatch.StartNew();
+        while (a.Started < 8)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "a should receive records");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+        await Task.Delay(settings.PollTimeout * 10, TestContext.Current.CancellationToken); // a's buffer stays full: it pauses
+
+        var b = ProcessingPipeline.Start(kafka, settings);
+        await b.WaitForAsync(20);
+        hold.SetResult(); // a goes on with the partitions the rebalance left it
+        await a.WaitForAsync(20);
+        await b.DrainAsync(); // b's partitions come back to a, which paused them before losing them
+
+        // Done means committed to the end: what b read but could not commit (its last commit may land in the
+        // rebalance its leaving starts) a reads again.
+        var end = kafka.EndOffsets(topic, partitions);
+        clock.Restart();
+        while (!kafka.Committed(group, topic, partitions).OrderBy(p => p.Key).SequenceEqual(end.OrderBy(p => p.Key)))
+        {
+            var unread = AllPositions(topic, end).Except(a.Positions.Union(b.Positions)).Select(p => p.Partition).Distinct();
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30),
+                $"a should read and commit the partitions it got back; committed {string.Join(",", kafka.Committed(group, topic, partitions))}, unread in {string.Join(",", unread)}");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        await a.DrainAsync();
+        Assert.Equal(AllPositions(topic, end), a.Positions.Union(b.Positions).ToHashSet());
+    }
+
+    [Fact]
     public async Task A_rebalance_with_records_in_flight_must_never_let_two_owners_work_on_a_partition_at_once_nor_lose_any()
     {
         const int partitions = 4;

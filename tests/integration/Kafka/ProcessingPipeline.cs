@@ -20,7 +20,12 @@ internal sealed class ProcessingPipeline
     private readonly ConcurrentQueue<ParsedRecord> _processed = new();
     private readonly ConcurrentQueue<(SourcePosition Position, long Ticks)> _timeline = new();
 
+    private int _started;
+
     private ProcessingPipeline() { }
+
+    /// <summary>Records that reached "persisting" (held ones included).</summary>
+    public int Started => Volatile.Read(ref _started);
 
     public IKafkaControl Control { get; private set; } = null!;
 
@@ -37,8 +42,10 @@ internal sealed class ProcessingPipeline
 
     /// <param name="commitIf">Whether a persisted record is reported done (false simulates a crash between persisting and committing).</param>
     /// <param name="delay">Simulated persistence time per record; records complete out of order.</param>
+    /// <param name="hold">When given, "persisting" waits for it: a stalled downstream until it completes.</param>
     public static ProcessingPipeline Start(KafkaMockFixture kafka, KafkaConsumerSettings settings,
-        KafkaProducerSettings? deadLetters = null, Func<ParsedRecord, bool>? commitIf = null, TimeSpan delay = default)
+        KafkaProducerSettings? deadLetters = null, Func<ParsedRecord, bool>? commitIf = null, TimeSpan delay = default,
+        Task? hold = null)
     {
         var pipeline = new ProcessingPipeline();
         var decoder = new KafkaEventDecoder(new EventParser(ValidationSettings.Default), settings);
@@ -47,6 +54,8 @@ internal sealed class ProcessingPipeline
         var persist = Flow.Create<(ParsedRecord Parsed, CommittableOffset Offset)>()
             .SelectAsyncUnordered(8, async x =>
             {
+                Interlocked.Increment(ref pipeline._started);
+                if (hold is not null) await hold;
                 if (delay > TimeSpan.Zero) await Task.Delay(TimeSpan.FromTicks(delay.Ticks * random.Next(1, 3)));
                 pipeline._processed.Enqueue(x.Parsed);
                 pipeline._timeline.Enqueue((x.Parsed.Position, Stopwatch.GetTimestamp()));
