@@ -40,17 +40,20 @@ public sealed class IngestJob
         Sink<object, Task>? acks = null)
     {
         var clock = Stopwatch.StartNew();
+        long firstEvent = 0, lastPersisted = 0;
         var materializer = _host.System.Materializer();
         var ackSink = acks ?? Sink.Ignore<object>().MapMaterializedValue(t => (Task)t);
         var ((deadLetters, acksDone), done) = source
             .Select(e =>
             {
+                if (firstEvent == 0) firstEvent = Stopwatch.GetTimestamp();
                 Statistics.Add(e.Event);
                 return e;
             })
             .Via(EntityRoutingFlow.Create(_host.Partitions, _host.Settings.Routing))
             .Select(reply =>
             {
+                if (reply.Accepted > 0) lastPersisted = Stopwatch.GetTimestamp();
                 Routing.Add(reply);
                 return reply;
             })
@@ -64,7 +67,8 @@ public sealed class IngestJob
         var deadLetterSummary = await deadLetters.WaitAsync(cancellation);
         var elapsed = clock.Elapsed;
         var partitions = await _host.PartitionStatsAsync(TimeSpan.FromSeconds(60));
-        return new IngestResult(recordsIn(), Statistics, deadLetterSummary, Routing, partitions, elapsed);
+        var streaming = firstEvent == 0 || lastPersisted < firstEvent ? TimeSpan.Zero : Stopwatch.GetElapsedTime(firstEvent, lastPersisted);
+        return new IngestResult(recordsIn(), Statistics, deadLetterSummary, Routing, partitions, elapsed) { Streaming = streaming };
     }
 
     /// <summary>A downstream that counts requests and, with a path, writes their feature vectors.</summary>

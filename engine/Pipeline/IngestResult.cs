@@ -10,4 +10,11 @@ public sealed record IngestResult(
     DeadLetterSummary DeadLetters,
     RoutingStatistics Routing,
     IReadOnlyList<PartitionStats> Partitions,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>
+    /// From the first event in to the last persisted: the time the stream itself took, without start-up
+    /// (a Kafka group join) or the wait before a Kafka run decides it is idle. Zero without events.
+    /// </summary>
+    public TimeSpan Streaming { get; init; }
+}

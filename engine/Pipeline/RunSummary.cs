@@ -17,6 +17,12 @@ public sealed class RunSummary
     public int Users { get; set; }
     public double ElapsedS { get; set; }
     public double EventsPerS { get; set; }
+
+    /// <summary>Seconds from the first event in to the last persisted (without start-up and the idle wait of a Kafka run).</summary>
+    public double StreamingS { get; set; }
+
+    /// <summary>Valid events per second of <see cref="StreamingS"/>.</summary>
+    public double StreamingEventsPerS { get; set; }
     public Dictionary<string, long> EventTypes { get; set; } = new();
     public long? LabelledEvents { get; set; }
 

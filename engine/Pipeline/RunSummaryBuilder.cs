@@ -19,6 +19,8 @@ public static class RunSummaryBuilder
             Users = s.Users,
             ElapsedS = Math.Round(result.Elapsed.TotalSeconds, 3),
             EventsPerS = Math.Round(s.Events / Math.Max(result.Elapsed.TotalSeconds, 1e-9)),
+            StreamingS = Math.Round(result.Streaming.TotalSeconds, 3),
+            StreamingEventsPerS = result.Streaming > TimeSpan.Zero ? Math.Round(s.Events / result.Streaming.TotalSeconds) : 0,
             EventTypes = s.PerType.OrderByDescending(p => p.Value).ToDictionary(p => p.Key, p => p.Value),
             Entities = new EntitySummary
             {

@@ -11,6 +11,8 @@ public static class RunSummaryPrinter
         o.WriteLine($"dead letters        {s.DeadLetters:N0}");
         o.WriteLine($"users               {s.Users:N0}");
         o.WriteLine($"elapsed             {s.ElapsedS:N1} s ({s.EventsPerS:N0} events/s)");
+        if (s.StreamingS > 0)
+            o.WriteLine($"streaming           {s.StreamingS:N1} s from the first event in to the last persisted ({s.StreamingEventsPerS:N0} events/s)");
         if (s.Entities is { } e)
         {
             string where = e.DataDir is null ? e.Store : $"{e.Store} in {e.DataDir}";

@@ -83,6 +83,9 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
         Assert.Equal(2, summary.DeadLetters);
         Assert.Equal(2000, summary.Entities!.EventsPersisted);
         Assert.Equal(kafka.EndOffsets(topic, 4), kafka.Committed(group, topic, 4));
+        // The streaming time leaves out the group join and the 3 s idle wait that end the run.
+        Assert.InRange(summary.StreamingS, 1e-6, summary.ElapsedS - 3);
+        Assert.InRange(summary.StreamingEventsPerS, 0.99 * 2000 / summary.StreamingS, 1.01 * 2000 / summary.StreamingS); // StreamingS is rounded
 
         var alertRecords = kafka.ReadAll(alerts, 2, expected: DistinctUsers(2000));
         Assert.Equal(summary.Alerts, alertRecords.Count);
