@@ -150,7 +150,7 @@ public static class BenchCommand
         long epoch = Environment.TickCount64;
         long seq = 0;
         var ingested = events.Select(e => new IngestedEvent(e, new SourcePosition("bench", 0, ++seq, epoch))).ToList();
-        await using var host = await EngineHost.StartAsync(config, cluster: true, cancellation);
+        await using var host = await EngineHost.StartAsync(WithoutScorer(config), cluster: true, cancellation);
         long before = HeapAfterCollect();
         var job = new IngestJob(host);
         var source = Source.From(ingested).MapMaterializedValue(_ => Task.FromResult(DeadLetterSummary.Empty));
@@ -171,6 +171,10 @@ public static class BenchCommand
         };
     }
 
+    /// <summary>For engines whose events no scorer confirms: the partitions do not wait for confirmations.</summary>
+    private static Akka.Configuration.Config WithoutScorer(Akka.Configuration.Config config) =>
+        Akka.Configuration.ConfigurationFactory.ParseString("streamdetect.entities.rescore-after-crash = off").WithFallback(config);
+
     private static long HeapAfterCollect()
     {
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -183,7 +187,7 @@ public static class BenchCommand
     private static async Task<(double EventsPerSecond, long Requests)> ScorerAloneAsync(Akka.Configuration.Config config, GeneratorSettings generator,
         Models.Detection.IAnomalyDetector detector, CancellationToken cancellation)
     {
-        var memory = Akka.Configuration.ConfigurationFactory.ParseString("streamdetect.store.kind = memory").WithFallback(config);
+        var memory = Akka.Configuration.ConfigurationFactory.ParseString("streamdetect.store.kind = memory").WithFallback(WithoutScorer(config));
         var requests = new List<ScoringRequest>();
         await using (var host = await EngineHost.StartAsync(memory, cluster: true, cancellation))
         {

@@ -5,4 +5,13 @@ namespace StreamDetect.Engine.Entities;
 /// in stream order. One journal row holds the whole batch (rows per second, not events, is what the
 /// store can sustain); see README "Persistence".
 /// </summary>
-public sealed record EventsPersisted(IReadOnlyList<PersistedEvent> Events);
+/// <param name="Events">The batch's new events (none in a row that only carries marks).</param>
+/// <param name="AwaitingScoring">
+/// Whether a scorer will confirm these events (a run with a model). Events of a row without it (an
+/// ingest-only run, or a row written before this field existed) count as scored.
+/// </param>
+/// <param name="Scored">Scoring confirmations received since the partition's previous row.</param>
+public sealed record EventsPersisted(IReadOnlyList<PersistedEvent> Events, bool AwaitingScoring = false, IReadOnlyList<ScoredMark>? Scored = null)
+{
+    public IReadOnlyList<ScoredMark> Marks => Scored ?? [];
+}

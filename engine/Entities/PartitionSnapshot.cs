@@ -9,6 +9,12 @@ namespace StreamDetect.Engine.Entities;
 /// </summary>
 public sealed record PartitionSnapshot(long EventsApplied, IReadOnlyDictionary<SourceStream, long> SourceMarks, byte[] EncodedUsers)
 {
+    /// <summary>
+    /// The users whose persisted events are not all confirmed scored, with the event count they are
+    /// scored through (users not listed are scored through their last event).
+    /// </summary>
+    public IReadOnlyDictionary<string, long> ScoredThrough { get; init; } = new Dictionary<string, long>();
+
     /// <summary>Captures the users' states now.</summary>
     public static PartitionSnapshot Capture(long eventsApplied, IReadOnlyDictionary<SourceStream, long> marks, IReadOnlyDictionary<string, UserBehaviorState> users)
     {

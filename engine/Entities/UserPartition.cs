@@ -20,9 +20,19 @@ namespace StreamDetect.Engine.Entities;
 /// </para>
 /// Replayed events (at or below the source mark of their source partition) are dropped, so a source
 /// that re-delivers after a crash never has an event counted twice.
+/// <para>
+/// Scoring is confirmed back (<see cref="ModelStateUpdate.ScoredThrough"/>) and journaled with the next
+/// row, so after a crash the users whose persisted events were never confirmed scored are scored again:
+/// the partition adds their requests to its first answer after recovery.
+/// </para>
 /// </summary>
-public sealed class UserPartition : ReceivePersistentActor
+public sealed class UserPartition : ReceivePersistentActor, IWithTimers
 {
+    private sealed class FlushScoredMarks
+    {
+        public static readonly FlushScoredMarks Instance = new();
+    }
+
     private readonly int _partition;
     private readonly UserPartitionSettings _settings;
     private readonly Dictionary<string, UserBehaviorState> _users = new(StringComparer.Ordinal);
@@ -44,6 +54,12 @@ public sealed class UserPartition : ReceivePersistentActor
     private long _rowsWritten, _eventsPersisted, _duplicates;
     private int _snapshots;
     private long _recoveryMs;
+    // Users whose persisted events are not all confirmed scored -> the event count they are scored through.
+    private readonly Dictionary<string, long> _scoredThrough = new(StringComparer.Ordinal);
+    // Confirmations not journaled yet (they go with the next row).
+    private readonly Dictionary<string, long> _pendingMarks = new(StringComparer.Ordinal);
+    // After recovery: users to score again with the first answer.
+    private HashSet<string>? _rescore;
 
     public UserPartition(int partition, UserPartitionSettings settings)
     {
@@ -55,10 +71,20 @@ public sealed class UserPartition : ReceivePersistentActor
             if (offer.Snapshot is PartitionSnapshot snapshot) Restore(snapshot);
         });
         Recover<EventsPersisted>(persisted => Apply(persisted, requests: null, receivedTicks: null));
-        Recover<RecoveryCompleted>(_ => _recoveryMs = _recovery.ElapsedMilliseconds);
+        Recover<RecoveryCompleted>(_ =>
+        {
+            _recoveryMs = _recovery.ElapsedMilliseconds;
+            if (_settings.RescoreAfterCrash && _scoredThrough.Count > 0)
+            {
+                _rescore = new HashSet<string>(_scoredThrough.Keys, StringComparer.Ordinal);
+                Context.GetLogger().Info("partition {0}: {1} users have events persisted but not confirmed scored; they are scored again with the next batch",
+                    _partition, _rescore.Count);
+            }
+        });
 
         Command<PartitionBatch>(OnBatch);
         Command<ModelStateUpdate>(OnModelState);
+        Command<FlushScoredMarks>(_ => OnFlushScoredMarks());
         Command<GetPartitionStats>(_ => Sender.Tell(Stats()));
         Command<GetUserStates>(_ => Sender.Tell(new UserStates(_partition, SerializeUsers())));
         Command<GetUserWindow>(get => Sender.Tell(_users.TryGetValue(get.UserId, out var user)
@@ -80,6 +106,15 @@ public sealed class UserPartition : ReceivePersistentActor
     }
 
     public override string PersistenceId => PersistenceIdOf(_partition);
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        if (_settings.RescoreAfterCrash)
+            Timers.StartPeriodicTimer("scored-marks", FlushScoredMarks.Instance, _settings.ScoredMarksFlush);
+    }
 
     public static string PersistenceIdOf(int partition) => $"user-partition-{partition}";
 
@@ -112,7 +147,9 @@ public sealed class UserPartition : ReceivePersistentActor
         var sender = Sender;
         if (fresh.Count == 0)
         {
-            sender.Tell(new PartitionReply(_partition, [], 0, duplicates, 0, false));
+            var rescored = new List<ScoringRequest>();
+            AddRescoring(rescored);
+            sender.Tell(new PartitionReply(_partition, rescored, 0, duplicates, 0, false));
             return;
         }
 
@@ -120,19 +157,23 @@ public sealed class UserPartition : ReceivePersistentActor
         // each partition keeps several writes in flight and the journal groups them into larger
         // transactions. Handlers still run in order, and the reply is sent only after the write.
         _writesInFlight++;
-        PersistAsync(new EventsPersisted(fresh), persisted =>
+        PersistAsync(new EventsPersisted(fresh, _settings.RescoreAfterCrash, TakePendingMarks()), persisted =>
         {
             _writesInFlight--;
             _rowsWritten++;
             _eventsPersisted += persisted.Events.Count;
             var requests = new List<ScoringRequest>();
             int newUsers = Apply(persisted, requests, receivedTicks);
+            AddRescoring(requests);
             if (_sinceSnapshot >= _settings.SnapshotEvery) _snapshotDue = true;
             bool snapshot = _snapshotDue && _writesInFlight == 0;
             if (snapshot)
             {
                 // Nothing is in flight: LastSequenceNr is this row, and the state holds exactly the rows up to it.
-                SaveSnapshot(PartitionSnapshot.Capture(_eventsApplied, _marks.ToDictionary(), _users));
+                SaveSnapshot(PartitionSnapshot.Capture(_eventsApplied, _marks.ToDictionary(), _users) with
+                {
+                    ScoredThrough = new Dictionary<string, long>(_scoredThrough, StringComparer.Ordinal),
+                });
                 _sinceSnapshot = 0;
                 _snapshots++;
                 _snapshotDue = false;
@@ -149,10 +190,66 @@ public sealed class UserPartition : ReceivePersistentActor
     private void OnModelState(ModelStateUpdate update)
     {
         if (!_users.TryGetValue(update.UserId, out var state)) return;
+        if (update.ScoredThrough > 0 && update.ScoredThrough <= state.EventCount && _scoredThrough.ContainsKey(update.UserId))
+        {
+            ApplyMark(update.UserId, update.ScoredThrough);
+            _pendingMarks[update.UserId] = Math.Max(_pendingMarks.GetValueOrDefault(update.UserId), update.ScoredThrough);
+        }
+        if (update.Slot is not { } slot) return;
         var current = state.ModelState;
-        if (current is not null && current.ModelKey == update.Slot.ModelKey && current.EventsFolded >= update.Slot.EventsFolded) return;
-        if (update.Slot.EventsFolded > state.EventCount) return; // from a future this entity has not persisted
-        state.ModelState = update.Slot;
+        if (current is not null && current.ModelKey == slot.ModelKey && current.EventsFolded >= slot.EventsFolded) return;
+        if (slot.EventsFolded > state.EventCount) return; // from a future this entity has not persisted
+        state.ModelState = slot;
+    }
+
+    /// <summary>Journals scoring confirmations that found no row to travel with (no batch came for a while).</summary>
+    private void OnFlushScoredMarks()
+    {
+        if (_pendingMarks.Count == 0 || _snapshotDue) return;
+        _writesInFlight++;
+        PersistAsync(new EventsPersisted([], true, TakePendingMarks()), _ =>
+        {
+            _writesInFlight--;
+            _rowsWritten++;
+        });
+    }
+
+    private List<ScoredMark>? TakePendingMarks()
+    {
+        if (_pendingMarks.Count == 0) return null;
+        var marks = _pendingMarks.Select(p => new ScoredMark(p.Key, p.Value)).ToList();
+        _pendingMarks.Clear();
+        return marks;
+    }
+
+    /// <summary>The user's events are scored through <paramref name="through"/>; a user scored through all of them leaves the map.</summary>
+    private void ApplyMark(string userId, long through)
+    {
+        if (!_scoredThrough.TryGetValue(userId, out long current) || through <= current) return;
+        if (_users.TryGetValue(userId, out var state) && through >= state.EventCount) _scoredThrough.Remove(userId);
+        else _scoredThrough[userId] = through;
+    }
+
+    /// <summary>
+    /// After recovery: one request per user whose events were persisted but not confirmed scored, with the
+    /// whole window (the model state may be behind) and the unconfirmed events as new. Once.
+    /// </summary>
+    private void AddRescoring(List<ScoringRequest> requests)
+    {
+        if (_rescore is null) return;
+        foreach (string userId in _rescore)
+        {
+            if (!_users.TryGetValue(userId, out var state) || !_scoredThrough.TryGetValue(userId, out long through)) continue;
+            int newEvents = (int)Math.Min(state.EventCount - through, state.Window.Count);
+            if (newEvents <= 0) continue;
+            var request = new ScoringRequest(userId, _partition, state.Window.ToArray(), newEvents, state.Features(),
+                state.ModelState, state.EventCount, state.FirstEventMs);
+            // A user with new events in this batch already has a request: it grows to cover the unconfirmed ones.
+            int existing = requests.FindIndex(r => r.UserId == userId);
+            if (existing >= 0) requests[existing] = request with { Label = requests[existing].Label, ReceivedTicks = requests[existing].ReceivedTicks };
+            else requests.Add(request);
+        }
+        _rescore = null;
     }
 
     /// <summary>
@@ -175,9 +272,11 @@ public sealed class UserPartition : ReceivePersistentActor
                 _users[e.UserId] = state;
                 newUsers++;
             }
+            if (persisted.AwaitingScoring) _scoredThrough.TryAdd(e.UserId, state.EventCount);
             state.Apply(e);
             if (track) Track(e.UserId, state, e.Label, receivedTicks![i]);
         }
+        foreach (var mark in persisted.Marks) ApplyMark(mark.UserId, mark.ScoredThrough);
         _eventsApplied += persisted.Events.Count;
         _sinceSnapshot += persisted.Events.Count;
 
@@ -246,6 +345,8 @@ public sealed class UserPartition : ReceivePersistentActor
         _acceptedMarks = new SourceMarks(snapshot.SourceMarks);
         _eventsApplied = snapshot.EventsApplied;
         _sinceSnapshot = 0;
+        _scoredThrough.Clear();
+        foreach (var (user, through) in snapshot.ScoredThrough) _scoredThrough[user] = through;
     }
 
     private PartitionStats Stats() =>

@@ -18,6 +18,12 @@ public sealed record UserPartitionSettings
     /// </summary>
     public string RequestWindow { get; init; } = "auto";
 
+    /// <summary>Whether events persisted but not confirmed scored when the engine died are scored again after recovery.</summary>
+    public bool RescoreAfterCrash { get; init; } = true;
+
+    /// <summary>How long scoring confirmations may wait for a journal row before a partition writes one for them alone.</summary>
+    public TimeSpan ScoredMarksFlush { get; init; } = TimeSpan.FromSeconds(1);
+
     public static UserPartitionSettings Default { get; } = new();
 
     public static UserPartitionSettings Create(Config config)
@@ -28,6 +34,8 @@ public sealed record UserPartitionSettings
             WindowSize = r.Int("window-size", 2, 1024),
             SnapshotEvery = r.Int("snapshot-every", 1, int.MaxValue),
             RequestWindow = r.OneOf("request-window", "auto", "full"),
+            RescoreAfterCrash = r.Bool("rescore-after-crash"),
+            ScoredMarksFlush = r.Duration("scored-marks-flush"),
         };
     }
 }

@@ -15,11 +15,13 @@ namespace StreamDetect.Engine.Persistence;
 /// </summary>
 public sealed class EngineSerializer : SerializerWithStringManifest
 {
-    private const string EventsManifest = "E1";
+    private const string EventsV1Manifest = "E1"; // events only (read: rows written before scoring marks)
+    private const string EventsManifest = "E2";
     private const string SnapshotManifest = "S1";
     private const string BatchManifest = "PB1";
     private const string ReplyManifest = "PR1";
-    private const string ModelStateManifest = "MS1";
+    private const string ModelStateV1Manifest = "MS1"; // slot only
+    private const string ModelStateManifest = "MS2";
     private const string GetStatsManifest = "GS1";
     private const string StatsManifest = "ST1";
     private const string GetUserStatesManifest = "GU1";
@@ -62,7 +64,7 @@ public sealed class EngineSerializer : SerializerWithStringManifest
             switch (obj)
             {
                 case EventsPersisted events:
-                    EventCodec.WriteBatch(w, events.Events);
+                    WriteEvents(w, events);
                     break;
                 case PartitionSnapshot snapshot:
                     WriteSnapshot(w, snapshot);
@@ -77,6 +79,7 @@ public sealed class EngineSerializer : SerializerWithStringManifest
                     w.Write(update.Partition);
                     w.Write(update.UserId);
                     WireCodec.WriteSlot(w, update.Slot);
+                    w.Write(update.ScoredThrough);
                     break;
                 case GetPartitionStats get:
                     w.Write(get.Partition);
@@ -111,11 +114,13 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         using var r = new BinaryReader(new MemoryStream(bytes));
         return manifest switch
         {
-            EventsManifest => new EventsPersisted(EventCodec.ReadBatch(r)),
+            EventsManifest => ReadEvents(r),
+            EventsV1Manifest => new EventsPersisted(EventCodec.ReadBatch(r)),
             SnapshotManifest => ReadSnapshot(r),
             BatchManifest => WireCodec.ReadBatch(r),
             ReplyManifest => WireCodec.ReadReply(r),
-            ModelStateManifest => new ModelStateUpdate(r.ReadInt32(), r.ReadString(), WireCodec.ReadSlot(r)!),
+            ModelStateManifest => new ModelStateUpdate(r.ReadInt32(), r.ReadString(), WireCodec.ReadSlot(r)) { ScoredThrough = r.ReadInt64() },
+            ModelStateV1Manifest => new ModelStateUpdate(r.ReadInt32(), r.ReadString(), WireCodec.ReadSlot(r)),
             GetStatsManifest => new GetPartitionStats(r.ReadInt32()),
             StatsManifest => WireCodec.ReadStats(r),
             GetUserStatesManifest => new GetUserStates(r.ReadInt32()),
@@ -126,9 +131,42 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         };
     }
 
+    private static void WriteEvents(BinaryWriter w, EventsPersisted events)
+    {
+        w.Write(events.AwaitingScoring);
+        EventCodec.WriteBatch(w, events.Events);
+        WriteScored(w, events.Marks.Select(m => (m.UserId, m.ScoredThrough)).ToList());
+    }
+
+    private static EventsPersisted ReadEvents(BinaryReader r)
+    {
+        bool awaiting = r.ReadBoolean();
+        var events = EventCodec.ReadBatch(r);
+        var marks = ReadScored(r).Select(m => new ScoredMark(m.Key, m.Value)).ToList();
+        return new EventsPersisted(events, awaiting, marks);
+    }
+
+    private static void WriteScored(BinaryWriter w, IReadOnlyCollection<(string UserId, long ScoredThrough)> marks)
+    {
+        w.Write7BitEncodedInt(marks.Count);
+        foreach (var (user, through) in marks)
+        {
+            w.Write(user);
+            w.Write7BitEncodedInt64(through);
+        }
+    }
+
+    private static List<KeyValuePair<string, long>> ReadScored(BinaryReader r)
+    {
+        int count = r.Read7BitEncodedInt();
+        var marks = new List<KeyValuePair<string, long>>(count);
+        for (int i = 0; i < count; i++) marks.Add(new(r.ReadString(), r.Read7BitEncodedInt64()));
+        return marks;
+    }
+
     private static void WriteSnapshot(BinaryWriter w, PartitionSnapshot s)
     {
-        w.Write((byte)2);
+        w.Write((byte)3);
         w.Write(s.EventsApplied);
         w.Write7BitEncodedInt(s.SourceMarks.Count);
         foreach (var (stream, mark) in s.SourceMarks)
@@ -140,17 +178,21 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         }
         w.Write(s.EncodedUsers.Length);
         w.Write(s.EncodedUsers);
+        WriteScored(w, s.ScoredThrough.Select(p => (p.Key, p.Value)).ToList());
     }
 
     private static PartitionSnapshot ReadSnapshot(BinaryReader r)
     {
         byte version = r.ReadByte();
-        if (version != 2) throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {version} is not supported (this build reads 2)");
+        // 2: before scoring marks (every user counts as scored); 3: with them.
+        if (version is not (2 or 3)) throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {version} is not supported (this build reads 2 and 3)");
         long applied = r.ReadInt64();
         int markCount = r.Read7BitEncodedInt();
         var marks = new Dictionary<SourceStream, long>(markCount);
         for (int i = 0; i < markCount; i++) marks[new SourceStream(r.ReadString(), r.ReadInt32(), r.ReadInt64())] = r.ReadInt64();
         int length = r.ReadInt32();
-        return new PartitionSnapshot(applied, marks, r.ReadBytes(length));
+        byte[] users = r.ReadBytes(length);
+        var scored = version >= 3 ? ReadScored(r).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal) : null;
+        return new PartitionSnapshot(applied, marks, users) { ScoredThrough = scored ?? new Dictionary<string, long>() };
     }
 }

@@ -41,6 +41,9 @@ public sealed class RunJob
     public async Task<RunOutcome> RunAsync(CancellationToken cancellation)
     {
         var config = _request.Config;
+        // Nothing scores in an ingest-only run: its events are not waiting for a scorer's confirmation.
+        if (_request.IngestOnly)
+            config = Akka.Configuration.ConfigurationFactory.ParseString("streamdetect.entities.rescore-after-crash = off").WithFallback(config);
         var run = RunSettings.Create(config);
         var validation = ValidationSettings.Create(config);
         var deadLetterSettings = DeadLetterSettings.Create(config);

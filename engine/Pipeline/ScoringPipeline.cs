@@ -71,7 +71,9 @@ public sealed class ScoringPipeline
         for (int i = 0; i < batch.Requests.Count; i++)
         {
             var request = batch.Requests[i];
-            if (batch.Outputs[i].NewState is { } state) _partitions.Tell(new ModelStateUpdate(request.Partition, request.UserId, state));
+            // The new model state, and the confirmation that the user is scored through this request's
+            // last event (journaled by the entity: after a crash, what was never confirmed is scored again).
+            _partitions.Tell(new ModelStateUpdate(request.Partition, request.UserId, batch.Outputs[i].NewState) { ScoredThrough = request.EventCount });
             Report.Observe(request.UserId, request.LastEventMs, request.Label);
             if (request.ReceivedTicks != 0) ScoredLatency.AddSince(request.ReceivedTicks, now);
         }

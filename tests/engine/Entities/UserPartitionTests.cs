@@ -33,8 +33,102 @@ public sealed class UserPartitionTests : TestKit
     private static IngestedEvent Event(string user, long offset, string type = EventTypes.View, int? label = null) =>
         new(new UserEvent(user, T0 + offset * 1000, type) { Item = $"sku-{offset % 7}", Label = label }, new SourcePosition("file.jsonl", 0, offset, 9));
 
-    private IActorRef Partition(int id, int snapshotEvery = 10_000) =>
-        Sys.ActorOf(UserPartition.Props(id, UserPartitionSettings.Default with { SnapshotEvery = snapshotEvery, WindowSize = 8 }));
+    private IActorRef Partition(int id, int snapshotEvery = 10_000, UserPartitionSettings? settings = null) =>
+        Sys.ActorOf(UserPartition.Props(id, (settings ?? UserPartitionSettings.Default) with { SnapshotEvery = snapshotEvery, WindowSize = 8 }));
+
+    private static ModelStateUpdate Scored(int partition, string user, long through) => new(partition, user, null) { ScoredThrough = through };
+
+    private void Restart(ref IActorRef partition, Func<IActorRef> start)
+    {
+        Watch(partition);
+        partition.Tell(PoisonPill.Instance);
+        ExpectTerminated(partition);
+        partition = start();
+    }
+
+    [Theory]
+    [InlineData(1_000_000)]
+    [InlineData(6)] // a snapshot is taken with the second batch: the confirmations travel in it
+    public void Events_persisted_but_not_confirmed_scored_when_the_entity_stopped_are_scored_again_with_its_first_answer(int snapshotEvery)
+    {
+        int id = 200 + snapshotEvery % 89;
+        var partition = Partition(id, snapshotEvery);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1), Event("b", 2), Event("a", 3), Event("b", 4), Event("c", 5)]));
+        Assert.Equal(["a", "b", "c"], ExpectMsg<PartitionReply>().Requests.Select(r => r.UserId));
+        partition.Tell(Scored(id, "a", 2)); // a: both events scored
+        partition.Tell(Scored(id, "b", 1)); // b: only the first (a request cut short), c: nothing confirmed
+        partition.Tell(new PartitionBatch(id, [Event("d", 6)])); // its row carries the confirmations
+        Assert.Equal("d", Assert.Single(ExpectMsg<PartitionReply>().Requests).UserId);
+
+        Restart(ref partition, () => Partition(id, snapshotEvery));
+        partition.Tell(new PartitionBatch(id, [Event("a", 1)])); // a replay: nothing new, but the answer carries the rescoring
+        var reply = ExpectMsg<PartitionReply>();
+
+        Assert.Equal(1, reply.Duplicates);
+        var rescored = reply.Requests.ToDictionary(r => r.UserId);
+        Assert.Equal(["b", "c", "d"], rescored.Keys.Order());
+        Assert.Equal((1, 2L, 2), (rescored["b"].NewEvents, rescored["b"].EventCount, rescored["b"].Window.Length)); // the whole window
+        Assert.Equal((1, 1L), (rescored["c"].NewEvents, rescored["c"].EventCount));
+        Assert.Equal((1, 1L), (rescored["d"].NewEvents, rescored["d"].EventCount));
+
+        // once: the next answer carries only its own users
+        partition.Tell(new PartitionBatch(id, [Event("e", 7)]));
+        Assert.Equal("e", Assert.Single(ExpectMsg<PartitionReply>().Requests).UserId);
+    }
+
+    [Fact]
+    public void A_user_with_unconfirmed_events_and_new_ones_gets_one_request_covering_both_after_recovery()
+    {
+        const int id = 210;
+        var partition = Partition(id);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1), Event("a", 2), Event("a", 3)]));
+        ExpectMsg<PartitionReply>();
+        partition.Tell(Scored(id, "a", 1));
+        partition.Tell(new PartitionBatch(id, [Event("z", 4)]));
+        ExpectMsg<PartitionReply>();
+
+        Restart(ref partition, () => Partition(id));
+        partition.Tell(new PartitionBatch(id, [Event("a", 5, label: 1)]));
+        var requests = ExpectMsg<PartitionReply>().Requests.Where(r => r.UserId == "a").ToList();
+
+        var a = Assert.Single(requests);
+        Assert.Equal(3, a.NewEvents); // events 2 and 3 (never confirmed) and 5 (new)
+        Assert.Equal(4, a.EventCount);
+        Assert.Equal(1, a.Label); // the new event's label stays
+    }
+
+    [Fact]
+    public void Confirmations_that_no_batch_follows_are_journaled_on_their_own_after_the_flush_interval()
+    {
+        const int id = 211;
+        var settings = UserPartitionSettings.Default with { ScoredMarksFlush = TimeSpan.FromMilliseconds(100) };
+        var partition = Partition(id, settings: settings);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1), Event("b", 2)]));
+        ExpectMsg<PartitionReply>();
+        partition.Tell(Scored(id, "a", 1));
+        partition.Tell(Scored(id, "b", 1));
+        Thread.Sleep(500); // no batch comes: the timer writes a row with the confirmations alone
+
+        Restart(ref partition, () => Partition(id, settings: settings));
+        partition.Tell(new PartitionBatch(id, [Event("a", 1)]));
+        var reply = ExpectMsg<PartitionReply>();
+        Assert.Equal(1, reply.Duplicates);
+        Assert.Empty(reply.Requests);
+    }
+
+    [Fact]
+    public void With_rescoring_off_nothing_is_scored_again_after_recovery()
+    {
+        const int id = 212;
+        var settings = UserPartitionSettings.Default with { RescoreAfterCrash = false };
+        var partition = Partition(id, settings: settings);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1), Event("b", 2)]));
+        ExpectMsg<PartitionReply>();
+
+        Restart(ref partition, () => Partition(id, settings: settings));
+        partition.Tell(new PartitionBatch(id, [Event("a", 1)]));
+        Assert.Empty(ExpectMsg<PartitionReply>().Requests);
+    }
 
     [Fact]
     public void A_batch_is_answered_after_persistence_with_one_request_per_user_in_first_seen_order()

@@ -283,7 +283,9 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
     }
 
     /// <summary>Events in the SQLite journal, counted by decoding each row (one row holds a batch) with the engine's codec; 0 while the file is not there yet or is locked.</summary>
-    private static long JournalEvents(string db)
+    private Engine.Persistence.EngineSerializer JournalCodec => new((Akka.Actor.ExtendedActorSystem)kafka.System);
+
+    private long JournalEvents(string db)
     {
         if (!File.Exists(db)) return 0;
         try
@@ -291,14 +293,11 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
             using var connection = new SqliteConnection($"Data Source={db};Mode=ReadOnly");
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT message FROM journal WHERE deleted = 0";
+            command.CommandText = "SELECT message, manifest FROM journal WHERE deleted = 0";
             long events = 0;
             using var reader = command.ExecuteReader();
             while (reader.Read())
-            {
-                using var payload = new BinaryReader(new MemoryStream((byte[])reader[0]));
-                events += Engine.Persistence.EventCodec.ReadBatch(payload).Count;
-            }
+                events += ((EventsPersisted)JournalCodec.FromBinary((byte[])reader[0], (string)reader[1])).Events.Count;
             return events;
         }
         catch (SqliteException)
