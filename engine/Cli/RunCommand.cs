@@ -86,7 +86,7 @@ public static class RunCommand
 
     private static readonly Option<string?> Alerts = new("--alerts")
     {
-        Description = "JSON Lines file for alerts (created or truncated). Default: alerts go to stdout and the report to stderr",
+        Description = "JSON Lines file for alerts: started anew on a fresh state; on kept state appended to, without the alerts it already holds (a restart after a crash). Default: alerts go to stdout and the report to stderr",
     };
 
     private static readonly Option<bool> IngestOnly = new("--ingest-only")

@@ -28,9 +28,9 @@ namespace StreamDetect.Engine.Entities;
 /// </summary>
 public sealed class UserPartition : ReceivePersistentActor, IWithTimers
 {
-    private sealed class FlushScoredMarks
+    private sealed class ScoredMarksTick
     {
-        public static readonly FlushScoredMarks Instance = new();
+        public static readonly ScoredMarksTick Instance = new();
     }
 
     private readonly int _partition;
@@ -84,7 +84,14 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
 
         Command<PartitionBatch>(OnBatch);
         Command<ModelStateUpdate>(OnModelState);
-        Command<FlushScoredMarks>(_ => OnFlushScoredMarks());
+        Command<ScoredMarksTick>(_ => OnFlushScoredMarks(null));
+        Command<FlushScoredMarks>(_ => OnFlushScoredMarks(Sender));
+        Command<TakeRescoring>(_ =>
+        {
+            var requests = new List<ScoringRequest>();
+            AddRescoring(requests);
+            Sender.Tell(new PartitionReply(_partition, requests, 0, 0, 0, false));
+        });
         Command<GetPartitionStats>(_ => Sender.Tell(Stats()));
         Command<GetUserStates>(_ => Sender.Tell(new UserStates(_partition, SerializeUsers())));
         Command<GetUserWindow>(get => Sender.Tell(_users.TryGetValue(get.UserId, out var user)
@@ -113,7 +120,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     {
         base.PreStart();
         if (_settings.RescoreAfterCrash)
-            Timers.StartPeriodicTimer("scored-marks", FlushScoredMarks.Instance, _settings.ScoredMarksFlush);
+            Timers.StartPeriodicTimer("scored-marks", ScoredMarksTick.Instance, _settings.ScoredMarksFlush);
     }
 
     public static string PersistenceIdOf(int partition) => $"user-partition-{partition}";
@@ -202,15 +209,28 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         state.ModelState = slot;
     }
 
-    /// <summary>Journals scoring confirmations that found no row to travel with (no batch came for a while).</summary>
-    private void OnFlushScoredMarks()
+    /// <summary>
+    /// Journals scoring confirmations that found no row to travel with (no batch came for a while, or
+    /// the run ends); answers <paramref name="replyTo"/> with the stats once they are written.
+    /// </summary>
+    private void OnFlushScoredMarks(IActorRef? replyTo)
     {
-        if (_pendingMarks.Count == 0 || _snapshotDue) return;
+        if (_snapshotDue && replyTo is not null)
+        {
+            Stash.Stash(); // after the snapshot, which holds the confirmations anyway
+            return;
+        }
+        if (_pendingMarks.Count == 0 || _snapshotDue)
+        {
+            replyTo?.Tell(Stats());
+            return;
+        }
         _writesInFlight++;
         PersistAsync(new EventsPersisted([], true, TakePendingMarks()), _ =>
         {
             _writesInFlight--;
             _rowsWritten++;
+            replyTo?.Tell(Stats());
         });
     }
 

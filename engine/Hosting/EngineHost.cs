@@ -6,6 +6,7 @@ using Akka.Configuration;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Engine.Persistence;
 using StreamDetect.Stages.Routing;
+using StreamDetect.Stages.Scoring;
 
 namespace StreamDetect.Engine.Hosting;
 
@@ -76,11 +77,23 @@ public sealed class EngineHost : IAsyncDisposable
     }
 
     /// <summary>Stats of every partition (activates passivated ones).</summary>
-    public async Task<IReadOnlyList<PartitionStats>> PartitionStatsAsync(TimeSpan timeout)
+    /// <param name="flushScoredMarks">Journal the partitions' scoring confirmations first (a run that ended cleanly).</param>
+    public async Task<IReadOnlyList<PartitionStats>> PartitionStatsAsync(TimeSpan timeout, bool flushScoredMarks = false)
     {
         var asks = Enumerable.Range(0, Settings.Routing.Partitions)
-            .Select(p => Partitions.Ask<PartitionStats>(new GetPartitionStats(p), timeout));
+            .Select(p => Partitions.Ask<PartitionStats>(flushScoredMarks ? new FlushScoredMarks(p) : new GetPartitionStats(p), timeout));
         return await Task.WhenAll(asks);
+    }
+
+    /// <summary>
+    /// The scoring requests every partition holds for users whose persisted events were not confirmed
+    /// scored when the engine last died (recovers every partition).
+    /// </summary>
+    public async Task<IReadOnlyList<ScoringRequest>> TakeRescoringAsync(TimeSpan timeout)
+    {
+        var asks = Enumerable.Range(0, Settings.Routing.Partitions)
+            .Select(p => Partitions.Ask<PartitionReply>(new TakeRescoring(p), timeout));
+        return (await Task.WhenAll(asks)).SelectMany(r => r.Requests).ToList();
     }
 
     public async ValueTask DisposeAsync()

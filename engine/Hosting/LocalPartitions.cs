@@ -22,6 +22,8 @@ public sealed class LocalPartitions : ReceiveActor
         Receive<GetUserStates>(m => Child(m.Partition).Forward(m));
         Receive<ModelStateUpdate>(m => Child(m.Partition).Forward(m));
         Receive<GetUserWindow>(m => Child(m.Partition).Forward(m));
+        Receive<TakeRescoring>(m => Child(m.Partition).Forward(m));
+        Receive<FlushScoredMarks>(m => Child(m.Partition).Forward(m));
     }
 
     public static Props Props(UserPartitionSettings settings) => Akka.Actor.Props.Create(() => new LocalPartitions(settings));

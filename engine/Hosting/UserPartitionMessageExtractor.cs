@@ -28,6 +28,8 @@ public sealed class UserPartitionMessageExtractor(int shards) : IMessageExtracto
         GetUserWindow w => w.Partition,
         GetPartitionStats s => s.Partition,
         GetUserStates u => u.Partition,
+        TakeRescoring t => t.Partition,
+        FlushScoredMarks f => f.Partition,
         _ => null,
     };
 }

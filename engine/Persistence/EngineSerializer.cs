@@ -28,6 +28,8 @@ public sealed class EngineSerializer : SerializerWithStringManifest
     private const string UserStatesManifest = "US1";
     private const string GetWindowManifest = "GW1";
     private const string WindowManifest = "UW1";
+    private const string TakeRescoringManifest = "TR1";
+    private const string FlushScoredMarksManifest = "FM1";
 
     public EngineSerializer(ExtendedActorSystem system) : base(system)
     {
@@ -48,6 +50,8 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         UserStates => UserStatesManifest,
         GetUserWindow => GetWindowManifest,
         UserWindow => WindowManifest,
+        TakeRescoring => TakeRescoringManifest,
+        FlushScoredMarks => FlushScoredMarksManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not serialized by {nameof(EngineSerializer)}"),
     };
 
@@ -100,6 +104,12 @@ public sealed class EngineSerializer : SerializerWithStringManifest
                 case UserWindow window:
                     WireCodec.WriteUserWindow(w, window);
                     break;
+                case TakeRescoring take:
+                    w.Write(take.Partition);
+                    break;
+                case FlushScoredMarks flush:
+                    w.Write(flush.Partition);
+                    break;
                 default:
                     throw new ArgumentException($"{obj.GetType()} is not serialized by {nameof(EngineSerializer)}");
             }
@@ -127,6 +137,8 @@ public sealed class EngineSerializer : SerializerWithStringManifest
             UserStatesManifest => WireCodec.ReadUserStates(r),
             GetWindowManifest => new GetUserWindow(r.ReadInt32(), r.ReadString()),
             WindowManifest => WireCodec.ReadUserWindow(r),
+            TakeRescoringManifest => new TakeRescoring(r.ReadInt32()),
+            FlushScoredMarksManifest => new FlushScoredMarks(r.ReadInt32()),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' (written by a newer StreamDetect?)"),
         };
     }

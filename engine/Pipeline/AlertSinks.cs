@@ -9,13 +9,14 @@ namespace StreamDetect.Engine.Pipeline;
 /// <summary>Where alerts go: a JSON Lines file, stdout, a Kafka topic (key = userId), or nowhere.</summary>
 public static class AlertSinks
 {
-    public static Sink<Alert, Task> File(string path, AlertSettings settings)
+    /// <param name="append">Keep what the file holds (a restart on the same state) instead of starting it anew.</param>
+    public static Sink<Alert, Task> File(string path, AlertSettings settings, bool append = false)
     {
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
         return Flow.Create<Alert>()
             .Select(a => ByteString.FromBytes(Line(a, settings)))
-            .ToMaterialized(FileIO.ToFile(new FileInfo(path)), Keep.Right)
+            .ToMaterialized(FileIO.ToFile(new FileInfo(path), append ? FileMode.Append : FileMode.Create), Keep.Right)
             .MapMaterializedValue(t => (Task)t);
     }
 

@@ -32,12 +32,14 @@ public sealed class IngestJob
     /// <summary>Runs the stream to completion and gathers the partitions' figures.</summary>
     /// <param name="recordsIn">Reads how many records the source produced (for the summary).</param>
     /// <param name="acks">Receives the source acknowledgements of persisted events (e.g. Kafka offsets to commit), or null.</param>
+    /// <param name="rescoring">Requests that go downstream before any other (users scored again after a crash), or null.</param>
     public async Task<IngestResult> RunAsync(
         Source<IngestedEvent, Task<DeadLetterSummary>> source,
         Sink<ScoringRequest, Task> downstream,
         Func<long> recordsIn,
         CancellationToken cancellation,
-        Sink<object, Task>? acks = null)
+        Sink<object, Task>? acks = null,
+        Source<ScoringRequest, NotUsed>? rescoring = null)
     {
         var clock = Stopwatch.StartNew();
         long firstEvent = 0, lastPersisted = 0;
@@ -59,6 +61,7 @@ public sealed class IngestJob
             })
             .AlsoToMaterialized(Flow.Create<PartitionReply>().SelectMany(reply => reply.Acks).ToMaterialized(ackSink, Keep.Right), Keep.Both)
             .SelectMany(reply => reply.Requests)
+            .Via(Flow.Create<ScoringRequest>().Prepend(rescoring ?? Source.Empty<ScoringRequest>()))
             .ToMaterialized(downstream, Keep.Both)
             .Run(materializer);
 
@@ -66,7 +69,8 @@ public sealed class IngestJob
         await acksDone.WaitAsync(cancellation);
         var deadLetterSummary = await deadLetters.WaitAsync(cancellation);
         var elapsed = clock.Elapsed;
-        var partitions = await _host.PartitionStatsAsync(TimeSpan.FromSeconds(60));
+        // Everything was scored: the confirmations are journaled so a later run does not score it again.
+        var partitions = await _host.PartitionStatsAsync(TimeSpan.FromSeconds(60), flushScoredMarks: true);
         var streaming = firstEvent == 0 || lastPersisted < firstEvent ? TimeSpan.Zero : Stopwatch.GetElapsedTime(firstEvent, lastPersisted);
         return new IngestResult(recordsIn(), Statistics, deadLetterSummary, Routing, partitions, elapsed) { Streaming = streaming };
     }

@@ -60,8 +60,8 @@ public sealed class RunJob
         GeneratorSettings? generatorSettings = _request.Source == "generator" ? GeneratorSettings.Create(config) : null;
         TrainedModel? model = _request.IngestOnly ? null : AcquireModel(run, generatorSettings, validation, device, engineSettings);
 
-        if (run.FreshState == "on" || (run.FreshState == "auto" && _request.Source == "generator" && engineSettings.Store.Kind == "sqlite"))
-            ResetStore(engineSettings.Store, run.FreshState, model);
+        bool freshState = run.FreshState == "on" || (run.FreshState == "auto" && _request.Source == "generator" && engineSettings.Store.Kind == "sqlite");
+        if (freshState) ResetStore(engineSettings.Store, run.FreshState, model);
 
         EngineHost host;
         try
@@ -127,10 +127,18 @@ public sealed class RunJob
                 var thresholds = evaluatedDays is double days && days > 0 ? thresholdSettings with { PeriodDays = days } : thresholdSettings;
                 var decider = new AlertDecider(alertSettings, thresholds, key => FittedThresholds(model.Detector, key, thresholds));
                 var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, truth);
-                Scoring = new ScoringPipeline(scorer, decider, host.Partitions, batcherSettings, report) { PartitionCount = engineSettings.Routing.Partitions };
+                // A run on kept state may follow a crash: what the alert output holds already is not written again.
+                bool keptState = !freshState && engineSettings.Store.Kind != "memory";
+                var emitted = keptState ? ReadEmittedAlerts(config, alertSettings) : EmittedAlerts.None;
+                decider.Remember(emitted.Alerts);
+                Scoring = new ScoringPipeline(scorer, decider, host.Partitions, batcherSettings, report)
+                {
+                    PartitionCount = engineSettings.Routing.Partitions,
+                    Emitted = emitted,
+                };
                 var alertSink = _request.AlertSink switch
                 {
-                    "file" => AlertSinks.File(_request.AlertsPath!, alertSettings),
+                    "file" => AlertSinks.File(_request.AlertsPath!, alertSettings, append: keptState),
                     "stdout" => AlertSinks.Stdout(alertSettings),
                     "kafka" => AlertSinks.Kafka(KafkaProducerSettings.Create(config), alertSettings),
                     _ => AlertSinks.None(),
@@ -148,8 +156,12 @@ public sealed class RunJob
             IngestResult result;
             try
             {
+                // Users whose persisted events were never confirmed scored (the engine died) are scored first.
+                var rescoring = Scoring is not null && engineSettings.Entities.RescoreAfterCrash
+                    ? Source.FromTask(host.TakeRescoringAsync(TimeSpan.FromSeconds(120))).SelectMany(requests => requests)
+                    : null;
                 var running = Ingest.RunAsync(events, downstream, () => Progress.Records,
-                    kafka is null ? cancellation : CancellationToken.None, kafka?.Acks());
+                    kafka is null ? cancellation : CancellationToken.None, kafka?.Acks(), rescoring);
                 result = kafka is null ? await running : await RunKafkaAsync(kafka, running, cancellation);
             }
             catch (Exception e) when (_request.Input is not null && e is IOException or UnauthorizedAccessException)
@@ -196,6 +208,35 @@ public sealed class RunJob
     }
 
     /// <summary>Removes an earlier run's per-user state (streamdetect.run.fresh-state); a store that cannot be reset is a user error.</summary>
+    /// <summary>The alert ids the run's alert output (file or topic) holds already.</summary>
+    private EmittedAlerts ReadEmittedAlerts(Akka.Configuration.Config config, AlertSettings alerts)
+    {
+        if (alerts.ReadBack == 0) return EmittedAlerts.None;
+        EmittedAlerts emitted;
+        switch (_request.AlertSink)
+        {
+            case "file":
+                emitted = EmittedAlerts.FromFile(_request.AlertsPath!);
+                break;
+            case "kafka":
+                var producer = KafkaProducerSettings.Create(config);
+                try
+                {
+                    emitted = EmittedAlerts.FromKafka(producer, alerts.ReadBack, TimeSpan.FromSeconds(30));
+                }
+                catch (Confluent.Kafka.KafkaException e)
+                {
+                    throw new UserInputException($"could not read back the alert topic '{producer.AlertsTopic}' at {producer.BootstrapServers}: {e.Error.Reason} " +
+                                                 "(streamdetect.alerts.read-back = 0 skips it)", e);
+                }
+                break;
+            default:
+                return EmittedAlerts.None;
+        }
+        if (emitted.Known > 0) _log.WriteLine($"alerts already in the output: {emitted.Known:N0} (re-emitted ones are dropped)");
+        return emitted;
+    }
+
     private void ResetStore(Persistence.StoreSettings store, string freshState, TrainedModel? model)
     {
         long removed;

@@ -38,6 +38,9 @@ public sealed class RunSummary
     /// <summary>Alerts emitted.</summary>
     public long? Alerts { get; set; }
 
+    /// <summary>Alerts of this run not written because the output held them already (re-scored after a crash).</summary>
+    public long? AlertsAlreadyEmitted { get; set; }
+
     /// <summary>User-level quality against the labels (evaluated period only), when the events carry labels.</summary>
     public double? Precision { get; set; }
     public double? Recall { get; set; }

@@ -57,6 +57,7 @@ public static class RunSummaryBuilder
         var scorer = scoring.Scorer;
         double scorerSeconds = scorer.ScoringTime.TotalSeconds;
         summary.Alerts = scoring.Alerts;
+        summary.AlertsAlreadyEmitted = scoring.Emitted.Suppressed;
         summary.Scoring = new ScoringSummary
         {
             Model = detector.StateKey,

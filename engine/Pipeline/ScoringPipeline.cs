@@ -31,6 +31,9 @@ public sealed class ScoringPipeline
 
     public DetectionReport Report { get; }
 
+    /// <summary>Alerts the output held before the run (scored again after a crash): not written twice.</summary>
+    public EmittedAlerts Emitted { get; init; } = EmittedAlerts.None;
+
     /// <summary>Ingest (entity accepted the event) to scored, per request.</summary>
     public LatencyHistogram ScoredLatency { get; } = new();
 
@@ -59,6 +62,11 @@ public sealed class ScoringPipeline
             .Select(alert =>
             {
                 Report.Alerted(alert.UserId, alert.WindowEndMs);
+                return alert;
+            })
+            .Where(Emitted.IsNew)
+            .Select(alert =>
+            {
                 Interlocked.Increment(ref _alerts);
                 return alert;
             })

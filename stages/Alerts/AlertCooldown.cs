@@ -18,6 +18,12 @@ public sealed class AlertCooldown(TimeSpan cooldown)
         return true;
     }
 
+    /// <summary>Records an alert made before (read back after a restart): the user's cooldown runs from it.</summary>
+    public void Remember(string userId, long eventMs)
+    {
+        if (!_lastAlertMs.TryGetValue(userId, out long last) || eventMs > last) _lastAlertMs[userId] = eventMs;
+    }
+
     private void Forget(long nowMs)
     {
         foreach (var (user, last) in _lastAlertMs.ToList())

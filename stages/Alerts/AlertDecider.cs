@@ -80,6 +80,22 @@ public sealed class AlertDecider
     }
 
     /// <summary>
+    /// Alerts this engine made before a restart (read back from its output): their users are in cooldown
+    /// from their time, and feedback naming their ids applies.
+    /// </summary>
+    public void Remember(IEnumerable<EmittedAlert> alerts)
+    {
+        lock (_gate)
+        {
+            foreach (var alert in alerts.OrderBy(a => a.TimeMs))
+            {
+                _cooldown.Remember(alert.UserId, alert.TimeMs);
+                _lastAlertId[alert.UserId] = alert.AlertId;
+            }
+        }
+    }
+
+    /// <summary>
     /// Applies an analyst's verdict on a user to the thresholds of the model and segment the user was
     /// last scored in. Returns false for a user this engine has not scored.
     /// </summary>

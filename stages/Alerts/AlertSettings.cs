@@ -18,6 +18,12 @@ public sealed record AlertSettings
     /// <summary>Feature deviations listed in an alert.</summary>
     public int MaxFeatures { get; init; } = 5;
 
+    /// <summary>
+    /// On a run over kept state: alerts read back per Kafka partition of the alert topic (the whole file
+    /// for a file output), whose ids are not written again. 0: nothing is read back.
+    /// </summary>
+    public int ReadBack { get; init; } = 10_000;
+
     public static AlertSettings Default { get; } = new();
 
     public static AlertSettings Create(Config config)
@@ -29,6 +35,7 @@ public sealed record AlertSettings
             Cooldown = r.Duration("cooldown", allowZero: true),
             MaxUnexpectedEvents = r.Int("max-unexpected-events", 0, 100),
             MaxFeatures = r.Int("max-features", 0, 200),
+            ReadBack = r.Int("read-back", 0, 10_000_000),
         };
     }
 }

@@ -77,6 +77,26 @@ public sealed class UserPartitionTests : TestKit
     }
 
     [Fact]
+    public void A_run_starting_takes_the_rescoring_once_even_when_no_batch_comes()
+    {
+        const int id = 213;
+        var partition = Partition(id);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1), Event("b", 2)]));
+        ExpectMsg<PartitionReply>();
+        partition.Tell(Scored(id, "a", 1));
+        partition.Tell(new PartitionBatch(id, [Event("c", 3)]));
+        ExpectMsg<PartitionReply>();
+
+        Restart(ref partition, () => Partition(id));
+        partition.Tell(new TakeRescoring(id));
+        Assert.Equal(["b", "c"], ExpectMsg<PartitionReply>().Requests.Select(r => r.UserId).Order());
+        partition.Tell(new TakeRescoring(id));
+        Assert.Empty(ExpectMsg<PartitionReply>().Requests);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1)]));
+        Assert.Empty(ExpectMsg<PartitionReply>().Requests);
+    }
+
+    [Fact]
     public void A_user_with_unconfirmed_events_and_new_ones_gets_one_request_covering_both_after_recovery()
     {
         const int id = 210;
