@@ -77,12 +77,13 @@ public static class RunSummaryBuilder
         };
         if (!scoring.Report.HasLabels) return;
         var quality = scoring.Report.Summarize();
-        summary.Precision = Math.Round(quality.Precision, 4);
-        summary.Recall = Math.Round(quality.Recall, 4);
-        summary.F1 = Math.Round(quality.F1, 4);
+        // Unrounded, like the per-scenario figures: the JSON is for machines (the printed report rounds).
+        summary.Precision = quality.Precision;
+        summary.Recall = quality.Recall;
+        summary.F1 = quality.F1;
         summary.Scoring.EvaluatedUsers = quality.Users;
         summary.Scoring.AnomalousUsers = quality.AnomalousUsers;
-        summary.Scoring.NormalAlertRate = Math.Round(quality.NormalAlertRate, 5);
+        summary.Scoring.NormalAlertRate = quality.NormalAlertRate;
         if (quality.PerScenario.Count > 0) summary.Scenarios = new Dictionary<string, ScenarioQuality>(quality.PerScenario);
     }
 }
