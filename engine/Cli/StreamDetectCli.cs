@@ -5,6 +5,9 @@ namespace StreamDetect.Engine.Cli;
 /// <summary>The `streamdetect` command line: one subcommand per file in this folder.</summary>
 public static class StreamDetectCli
 {
+    /// <summary>How long a command may take to stop cleanly after Ctrl-C or SIGTERM before the process is killed.</summary>
+    public static TimeSpan ShutdownTimeout { get; } = TimeSpan.FromSeconds(60);
+
     public static RootCommand Build()
     {
         var root = new RootCommand(

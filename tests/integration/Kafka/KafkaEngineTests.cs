@@ -151,6 +151,39 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task SIGTERM_stops_a_Kafka_run_cleanly_with_everything_persisted_committed_and_the_report_written()
+    {
+        using var dir = new TempDirectory();
+        string topic = kafka.NewTopic("term-events", 4), alerts = kafka.NewTopic("term-alerts", 2), dlq = kafka.NewTopic("term-dlq", 1);
+        string group = kafka.NewGroup("term");
+        kafka.ProduceEvents(topic, 0, 3000);
+        string model = TrainModel(dir.Path);
+        string data = dir.File("data");
+        // Commits wait (1 h, a million offsets): only the stop itself commits.
+        await File.WriteAllTextAsync(dir.File("engine.conf"), EngineHocon(data, topic, group, alerts, dlq, commit: "max-batch = 1000000, max-interval = 1h"), TestContext.Current.CancellationToken);
+
+        using var engine = EngineProcess.Start(dir.Path, "run", "--source", "kafka", "--model", model, "--device", "cpu", "--alerts-topic", alerts,
+            "--config", dir.File("engine.conf"), "--summary-json", dir.File("summary.json"));
+        var deadline = DateTime.UtcNow + Timeout;
+        while (JournalEvents(Path.Combine(data, "streamdetect.db")) < 3000)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the engine did not persist the events: " + engine.Stderr);
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        Assert.All(kafka.Committed(group, topic, 4).Values, offset => Assert.True(offset < 0, "nothing should be committed before the stop"));
+
+        engine.Terminate();
+        int code = await engine.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 0, $"exit code {code}: {engine.Stderr}");
+        Assert.Contains("stopping: draining and committing", engine.Stderr);
+        Assert.Equal(kafka.EndOffsets(topic, 4), kafka.Committed(group, topic, 4));
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(dir.File("summary.json"), TestContext.Current.CancellationToken));
+        Assert.Equal(3000, summary.RootElement.GetProperty("entities").GetProperty("events_persisted").GetInt64());
+        Assert.Equal(DistinctUsers(3000), kafka.ReadAll(alerts, 2, expected: DistinctUsers(3000)).Count);
+    }
+
+    [Fact]
     public async Task Killed_after_persistence_but_before_scoring_a_restart_scores_the_persisted_events_and_alerts_once()
     {
         using var dir = new TempDirectory();

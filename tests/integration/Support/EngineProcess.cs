@@ -68,6 +68,13 @@ public sealed class EngineProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGTERM, as `docker stop` sends it: the engine should stop cleanly.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit(10_000);
+    }
+
     /// <summary>SIGKILL: no shutdown code runs (the `kill -9` of the recovery tests).</summary>
     public void KillHard()
     {
