@@ -17,21 +17,22 @@ public static class AlertTopicReader
     {
         var ids = new List<EmittedAlert>();
         if (perPartition <= 0) return ids;
-        var config = new ConsumerConfig
-        {
-            BootstrapServers = producer.BootstrapServers,
-            GroupId = "streamdetect-alert-reader", // never joined nor committed: partitions are assigned
-            EnableAutoCommit = false,
-            EnablePartitionEof = true,
-        };
+        var common = new Dictionary<string, string>(StringComparer.Ordinal) { ["bootstrap.servers"] = producer.BootstrapServers };
         // Security settings of the producer (SASL/SSL) apply to this reader too.
         foreach (var (key, value) in producer.Properties)
         {
             if (key.StartsWith("security.", StringComparison.Ordinal) || key.StartsWith("sasl.", StringComparison.Ordinal) || key.StartsWith("ssl.", StringComparison.Ordinal))
-                config.Set(key, value);
+                common[key] = value;
         }
+        // Each client gets its own copy: a Confluent config wraps the dictionary it is given.
+        var config = new ConsumerConfig(new Dictionary<string, string>(common))
+        {
+            GroupId = "streamdetect-alert-reader", // never joined nor committed: partitions are assigned
+            EnableAutoCommit = false,
+            EnablePartitionEof = true,
+        };
 
-        using var admin = new AdminClientBuilder(config).Build();
+        using var admin = new AdminClientBuilder(new AdminClientConfig(new Dictionary<string, string>(common))).Build();
         var metadata = admin.GetMetadata(topic, timeout).Topics.SingleOrDefault(t => t.Topic == topic);
         if (metadata is null || metadata.Error.Code == ErrorCode.UnknownTopicOrPart || metadata.Partitions.Count == 0) return ids;
         if (metadata.Error.IsError) throw new KafkaException(metadata.Error);
