@@ -14,6 +14,7 @@ namespace StreamDetect.Models.Tests.Support;
 public sealed class TrainedDetectors : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<IAnomalyDetector>> _detectors = new();
+    private readonly object _training = new();
 
     public TrainedDetectors()
     {
@@ -40,8 +41,16 @@ public sealed class TrainedDetectors : IDisposable
     };
 
     /// <summary>The detector of a kind, trained on first use (thread-safe).</summary>
+    /// <remarks>
+    /// One training at a time, as the product trains. Once, with several trainings running at once in
+    /// this process, TorchSharp's Adam.step failed inside libtorch (c10::Scalar::toDouble: "Expected
+    /// false to be true", a Scalar that was no longer valid); the cause was not found (closing note).
+    /// </remarks>
     public IAnomalyDetector Get(string model) =>
-        _detectors.GetOrAdd(model, name => new Lazy<IAnomalyDetector>(() => DetectorTrainer.Train(name, Data, Options))).Value;
+        _detectors.GetOrAdd(model, name => new Lazy<IAnomalyDetector>(() =>
+        {
+            lock (_training) return DetectorTrainer.Train(name, Data, Options);
+        })).Value;
 
     public void Dispose()
     {
