@@ -42,9 +42,10 @@ public sealed class TrainedDetectors : IDisposable
 
     /// <summary>The detector of a kind, trained on first use (thread-safe).</summary>
     /// <remarks>
-    /// One training at a time, as the product trains. Once, with several trainings running at once in
-    /// this process, TorchSharp's Adam.step failed inside libtorch (c10::Scalar::toDouble: "Expected
-    /// false to be true", a Scalar that was no longer valid); the cause was not found (closing note).
+    /// One training at a time, as the product trains (fewer allocations racing a training step). Once,
+    /// with several trainings at once, TorchSharp's Adam.step failed inside libtorch (c10::Scalar::toDouble:
+    /// "Expected false to be true"): a TorchSharp defect, a Scalar finalized by the GC during the native
+    /// call; <see cref="Native.TorchSharpScalarLifetimeTests"/> reproduces it on demand.
     /// </remarks>
     public IAnomalyDetector Get(string model) =>
         _detectors.GetOrAdd(model, name => new Lazy<IAnomalyDetector>(() =>
