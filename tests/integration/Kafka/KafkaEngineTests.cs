@@ -199,7 +199,7 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
         await File.WriteAllTextAsync(dir.File("second.conf"), EngineHocon(data, topic, group, alerts, dlq), TestContext.Current.CancellationToken);
         string[] run = ["run", "--source", "kafka", "--model", model, "--device", "cpu", "--alerts-topic", alerts];
 
-        await RunUntilPersistedThenKillAsync(dir.Path, [.. run, "--config", dir.File("first.conf")], data, 3000, TimeSpan.Zero);
+        await RunUntilPersistedThenKillAsync(dir.Path, [.. run, "--config", dir.File("first.conf")], data, 3000);
         Assert.Empty(kafka.ReadAll(alerts, 2, expected: 1, timeout: TimeSpan.FromSeconds(1))); // nothing was scored
 
         var (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, [.. run, "--config", dir.File("second.conf"), "--stop-after-idle", "3", "--summary-json", dir.File("second.json")]);
@@ -232,8 +232,9 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
         await File.WriteAllTextAsync(dir.File("second.conf"), EngineHocon(data, topic, group, alerts, dlq), TestContext.Current.CancellationToken);
         string[] run = ["run", "--source", "kafka", "--model", model, "--device", "cpu", "--alerts-topic", alerts];
 
+        // Killed once every user's alert is on the topic (thresholds 0: each user alerts once).
         await RunUntilPersistedThenKillAsync(dir.Path, [.. run, "--config", dir.File("first.conf")], data, 3000,
-            TimeSpan.FromSeconds(1)); // its alerts reach the topic before the kill
+            beforeKill: () => Assert.Equal(DistinctUsers(3000), kafka.ReadAll(alerts, 2, expected: DistinctUsers(3000), timeout: Timeout).Count));
         Assert.All(kafka.Committed(group, topic, 4).Values, offset => Assert.True(offset < 0, "nothing should have been committed"));
         int alertsBefore = kafka.ReadAll(alerts, 2, expected: DistinctUsers(3000)).Count;
 
@@ -346,8 +347,8 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
     }
 
     /// <summary>Events in the SQLite journal, counted by decoding each row (one row holds a batch) with the engine's codec; 0 while the file is not there yet or is locked.</summary>
-    /// <summary>Starts an engine process, waits until its journal holds <paramref name="events"/> events, lets <paramref name="grace"/> pass, and kills it (-9).</summary>
-    private async Task RunUntilPersistedThenKillAsync(string workDir, string[] args, string dataDir, int events, TimeSpan grace)
+    /// <summary>Starts an engine process, waits until its journal holds <paramref name="events"/> events (and <paramref name="beforeKill"/> returned), and kills it (-9).</summary>
+    private async Task RunUntilPersistedThenKillAsync(string workDir, string[] args, string dataDir, int events, Action? beforeKill = null)
     {
         using var engine = EngineProcess.Start(workDir, args);
         string db = Path.Combine(dataDir, "streamdetect.db");
@@ -357,7 +358,7 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
             Assert.True(DateTime.UtcNow < deadline, "the engine did not persist the events: " + engine.Stderr);
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
-        if (grace > TimeSpan.Zero) await Task.Delay(grace, TestContext.Current.CancellationToken);
+        beforeKill?.Invoke();
         engine.KillHard();
     }
 
