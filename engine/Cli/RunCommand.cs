@@ -96,7 +96,7 @@ public static class RunCommand
 
     private static readonly Option<double?> StopAfterIdle = new("--stop-after-idle")
     {
-        Description = "With --source kafka: finish cleanly (drain, commit, summary) once no record arrived or finished for this many seconds (a backpressured run is busy, not idle). Default: run until Ctrl-C",
+        Description = "With --source kafka: finish cleanly (drain, commit, summary) once no record arrived or finished for this many seconds, counted from the group join (a backpressured run is busy, not idle). Default: run until Ctrl-C",
     };
 
     public static Command Create()

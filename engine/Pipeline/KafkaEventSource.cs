@@ -25,6 +25,8 @@ public sealed class KafkaEventSource
     private readonly UniqueKillSwitch _committerSwitch;
     private readonly TaskCompletionSource<IKafkaControl> _control = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastActivityTicks = Environment.TickCount64;
+    private readonly long _startTicks = Environment.TickCount64;
+    private bool _joined;
 
     /// <param name="deadLetterProducer">Where dead letters go; null counts them only (their offsets are still committed).</param>
     public KafkaEventSource(KafkaConsumerSettings consumer, KafkaProducerSettings? deadLetterProducer, EventParser parser, int maxRawBytes, IMaterializer materializer)
@@ -62,7 +64,26 @@ public sealed class KafkaEventSource
     /// Milliseconds since a record last arrived or was done (persisted or dead-lettered), for
     /// --stop-after-idle: a run whose consumer is held back by a slow pipeline is busy, not idle.
     /// </summary>
-    public long IdleMilliseconds => Environment.TickCount64 - Interlocked.Read(ref _lastActivityTicks);
+    public long IdleMilliseconds
+    {
+        get
+        {
+            // Joining the group is not idleness: after a crash the group waits for the dead member's session
+            // to expire before it assigns anything. The idle time counts from the join (or, should no
+            // assignment ever be reported, from JoinGrace after the start).
+            if (!_joined)
+            {
+                bool joined = _control.Task.IsCompletedSuccessfully && _control.Task.Result.Joined;
+                if (!joined && Environment.TickCount64 - _startTicks < JoinGrace.TotalMilliseconds) return 0;
+                _joined = true;
+                Interlocked.Exchange(ref _lastActivityTicks, Math.Max(Interlocked.Read(ref _lastActivityTicks), Environment.TickCount64));
+            }
+            return Environment.TickCount64 - Interlocked.Read(ref _lastActivityTicks);
+        }
+    }
+
+    /// <summary>Longest a group join is waited for before the idle time starts counting anyway.</summary>
+    public static TimeSpan JoinGrace { get; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The valid events; the materialized task completes with the dead letters' counts.</summary>
     public Source<IngestedEvent, Task<DeadLetterSummary>> Events(ReadProgress progress)

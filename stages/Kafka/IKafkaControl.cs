@@ -22,6 +22,13 @@ public interface IKafkaControl
     Task IsShutdown { get; }
 
     /// <summary>
+    /// Whether the consumer has joined its group: a rebalance gave it its partitions (possibly none).
+    /// Until then no record can arrive, however long the join takes (e.g. while the group waits for the
+    /// session of a member that died to expire).
+    /// </summary>
+    bool Joined { get; }
+
+    /// <summary>
     /// Stops emitting, waits for <paramref name="streamCompletion"/> (which should include the committer's
     /// task, so every processed record has been committed), then shuts the consumer down. A failure of the
     /// stream is rethrown after the consumer is shut down.

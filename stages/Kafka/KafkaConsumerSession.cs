@@ -59,6 +59,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     private bool _commitRequested;
     private bool _paused;
     private bool _assignmentChanged;
+    private bool _joined;
     private DateTime _commitRetryDue = DateTime.MaxValue;
 
     public KafkaConsumerSession(KafkaConsumerSettings settings, bool committable)
@@ -69,6 +70,8 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     }
 
     public Task IsShutdown => _shutdown.Task;
+
+    public bool Joined => Volatile.Read(ref _joined);
 
     /// <summary>Starts the poll thread; the callbacks are the stage's async callbacks.</summary>
     public void Start(ILoggingAdapter log, Action onAvailable, Action onStopped, Action<Exception> onFailed)
@@ -411,6 +414,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             }
             _assignmentChanged = true;
         }
+        Volatile.Write(ref _joined, true);
         _log.Info("Kafka consumer {0} assigned {1}", _settings.GroupId, string.Join(", ", partitions));
     }
 
