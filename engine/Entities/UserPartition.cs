@@ -86,12 +86,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         Command<ModelStateUpdate>(OnModelState);
         Command<ScoredMarksTick>(_ => OnFlushScoredMarks(null));
         Command<FlushScoredMarks>(_ => OnFlushScoredMarks(Sender));
-        Command<TakeRescoring>(_ =>
-        {
-            var requests = new List<ScoringRequest>();
-            AddRescoring(requests);
-            Sender.Tell(new PartitionReply(_partition, requests, 0, 0, 0, false));
-        });
+        Command<TakeRescoring>(_ => Sender.Tell(RescoringReply(duplicates: 0)));
         Command<GetPartitionStats>(_ => Sender.Tell(Stats()));
         Command<GetUserStates>(_ => Sender.Tell(new UserStates(_partition, SerializeUsers())));
         Command<GetUserWindow>(get => Sender.Tell(_users.TryGetValue(get.UserId, out var user)
@@ -154,9 +149,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         var sender = Sender;
         if (fresh.Count == 0)
         {
-            var rescored = new List<ScoringRequest>();
-            AddRescoring(rescored);
-            sender.Tell(new PartitionReply(_partition, rescored, 0, duplicates, 0, false));
+            sender.Tell(RescoringReply(duplicates));
             return;
         }
 
@@ -248,6 +241,14 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         if (!_scoredThrough.TryGetValue(userId, out long current) || through <= current) return;
         if (_users.TryGetValue(userId, out var state) && through >= state.EventCount) _scoredThrough.Remove(userId);
         else _scoredThrough[userId] = through;
+    }
+
+    /// <summary>An answer that persisted nothing: only the rescoring requests still due (usually none).</summary>
+    private PartitionReply RescoringReply(int duplicates)
+    {
+        var requests = new List<ScoringRequest>();
+        AddRescoring(requests);
+        return new PartitionReply(_partition, requests, 0, duplicates, 0, false);
     }
 
     /// <summary>
