@@ -3,6 +3,7 @@ using System.Text.Json;
 using Akka.Actor;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Engine.Hosting;
+using StreamDetect.Stages.Partitions;
 using StreamDetect.Engine.Persistence;
 using StreamDetect.Models.Features;
 using StreamDetect.Stages.Parsing;

@@ -4,53 +4,40 @@ using StreamDetect.Stages.Kafka;
 namespace StreamDetect.Engine.Pipeline;
 
 /// <summary>
-/// The alert ids an output already held when the run started. After a crash the partitions score
-/// again what was never confirmed scored; an alert that had gone out before the crash comes again with
-/// the same id and is dropped here, so the output gets each alert once. Counts what it dropped.
+/// The one case where a run still reads its alert output back: after a crash, the partitions hand out the
+/// alerts they journaled but never saw delivered. Most were never written (the engine died between the
+/// journal and the output) and go out now; some were written but their delivery was not journaled yet
+/// (a window of at most <c>entities.scored-marks-flush</c>). To emit those once, the output is searched
+/// for exactly these ids — the alert file, or the last <c>alerts.read-back</c> records of each partition of
+/// the alert topic — and only when there are any. Cooldowns and idempotence otherwise come from the
+/// partitions' persisted state, never from the output.
 /// </summary>
-public sealed class EmittedAlerts
+public static class EmittedAlerts
 {
-    private readonly HashSet<string> _ids;
-    private long _suppressed;
-
-    private EmittedAlerts(IReadOnlyList<EmittedAlert> alerts)
+    /// <summary>The ids among <paramref name="wanted"/> that the alert file holds (none when it does not exist or is not a regular file).</summary>
+    public static HashSet<string> InFile(string path, IReadOnlyCollection<string> wanted)
     {
-        Alerts = alerts;
-        _ids = alerts.Select(a => a.AlertId).ToHashSet(StringComparer.Ordinal);
-    }
-
-    public static EmittedAlerts None { get; } = new([]);
-
-    /// <summary>The alerts read back (their times restart the users' cooldowns).</summary>
-    public IReadOnlyList<EmittedAlert> Alerts { get; }
-
-    /// <summary>Ids read back from the output.</summary>
-    public int Known => _ids.Count;
-
-    /// <summary>Alerts of this run dropped because the output held them already.</summary>
-    public long Suppressed => Interlocked.Read(ref _suppressed);
-
-    /// <summary>False (and counted) for an alert the output holds already.</summary>
-    public bool IsNew(Alert alert)
-    {
-        if (_ids.Count == 0 || !_ids.Contains(alert.AlertId)) return true;
-        Interlocked.Increment(ref _suppressed);
-        return false;
-    }
-
-    /// <summary>The ids of the alerts in a JSON Lines alert file (none when it does not exist).</summary>
-    public static EmittedAlerts FromFile(string path)
-    {
-        var alerts = new List<EmittedAlert>();
-        if (!File.Exists(path)) return new EmittedAlerts(alerts);
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        if (wanted.Count == 0 || !File.Exists(path)) return found;
+        var ids = wanted.ToHashSet(StringComparer.Ordinal);
+        using (var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+            if (!probe.CanSeek) return found; // a pipe or a device: nothing to read back
         foreach (string line in File.ReadLines(path))
         {
-            if (line.Length > 0 && EmittedAlert.Parse(System.Text.Encoding.UTF8.GetBytes(line)) is { } alert) alerts.Add(alert);
+            if (line.Length > 0 && EmittedAlert.Parse(System.Text.Encoding.UTF8.GetBytes(line)) is { } alert && ids.Contains(alert.AlertId))
+                found.Add(alert.AlertId);
         }
-        return new EmittedAlerts(alerts);
+        return found;
     }
 
-    /// <summary>The ids among the last <paramref name="perPartition"/> records of each partition of the alert topic.</summary>
-    public static EmittedAlerts FromKafka(KafkaProducerSettings producer, int perPartition, TimeSpan timeout) =>
-        new(AlertTopicReader.RecentAlerts(producer, producer.AlertsTopic, perPartition, timeout));
+    /// <summary>The ids among <paramref name="wanted"/> found in the last <paramref name="perPartition"/> records of each partition of the alert topic.</summary>
+    public static HashSet<string> InTopic(KafkaProducerSettings producer, int perPartition, TimeSpan timeout, IReadOnlyCollection<string> wanted)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        if (wanted.Count == 0 || perPartition == 0) return found;
+        var ids = wanted.ToHashSet(StringComparer.Ordinal);
+        foreach (var alert in AlertTopicReader.RecentAlerts(producer, producer.AlertsTopic, perPartition, timeout))
+            if (ids.Contains(alert.AlertId)) found.Add(alert.AlertId);
+        return found;
+    }
 }

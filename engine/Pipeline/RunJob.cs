@@ -1,3 +1,5 @@
+using Akka;
+using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using StreamDetect.Engine.Cli;
@@ -7,6 +9,8 @@ using StreamDetect.Stages.Alerts;
 using StreamDetect.Stages.DeadLetters;
 using StreamDetect.Stages.Generator;
 using StreamDetect.Stages.Kafka;
+using StreamDetect.Stages.Ordering;
+using StreamDetect.Stages.Partitions;
 using StreamDetect.Stages.Parsing;
 using StreamDetect.Stages.Scoring;
 using StreamDetect.Stages.Sources;
@@ -41,6 +45,8 @@ public sealed class RunJob
     public async Task<RunOutcome> RunAsync(CancellationToken cancellation)
     {
         var config = _request.Config;
+        if (_request.IngestOnly && _request.DumpFeatures is not null)
+            throw new UserInputException("--dump-features writes the features of scored events: it cannot be combined with --ingest-only");
         // Nothing scores in an ingest-only run: its events are not waiting for a scorer's confirmation.
         if (_request.IngestOnly)
             config = Akka.Configuration.ConfigurationFactory.ParseString("streamdetect.entities.rescore-after-crash = off").WithFallback(config);
@@ -116,52 +122,54 @@ public sealed class RunJob
 
             Ingest = new IngestJob(host);
             Sink<ScoringRequest, Task> downstream;
+            ScoringContext? context = null;
+            Source<ScoringRequest, NotUsed>? rescoring = null;
             if (model is null || scorer is null)
             {
-                downstream = IngestJob.CountingSink(null);
+                downstream = IngestJob.CountingSink();
             }
             else
             {
                 // Thresholds refer to the evaluated period when the run trained on its own traffic.
                 double? evaluatedDays = generatorSettings is not null && model.TrainedUntilMs is not null ? generatorSettings.Days - run.TrainDays : null;
                 var thresholds = evaluatedDays is double days && days > 0 ? thresholdSettings with { PeriodDays = days } : thresholdSettings;
-                var decider = new AlertDecider(alertSettings, thresholds, key => FittedThresholds(model.Detector, key, thresholds));
                 var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, truth);
-                // A run on kept state may follow a crash: what the alert output holds already is not written again.
-                bool keptState = !freshState && engineSettings.Store.Kind != "memory";
-                var emitted = keptState ? ReadEmittedAlerts(config, alertSettings) : EmittedAlerts.None;
-                decider.Remember(emitted.Alerts);
-                Scoring = new ScoringPipeline(scorer, decider, host.Partitions, batcherSettings, report)
+                Scoring = ScoringPipeline.Create(host, scorer, config, thresholds, key => FittedThresholds(model.Detector, key, thresholds), report);
+                context = Scoring.Context;
+
+                // What the store held before this run: a fresh state starts a fresh alert file; after a crash,
+                // users whose events were never confirmed scored are scored first, and alerts journaled but
+                // never confirmed delivered go out again (unless the output holds them).
+                var before = await host.PartitionStatsAsync(TimeSpan.FromSeconds(120));
+                bool freshStore = freshState || before.Sum(p => p.EventsApplied) == 0;
+                var pending = engineSettings.Entities.RescoreAfterCrash ? await host.TakeRescoringAsync(context.Inbox, TimeSpan.FromSeconds(120)) : [];
+                var rescored = pending.SelectMany(r => r.Requests).ToList();
+                if (rescored.Count > 0)
                 {
-                    PartitionCount = engineSettings.Routing.Partitions,
-                    Emitted = emitted,
-                };
-                var alertSink = _request.AlertSink switch
+                    _log.WriteLine($"after a crash: {rescored.Count:N0} users have events persisted but never confirmed scored; they are scored first");
+                    rescoring = Source.From(rescored);
+                }
+                Redeliver(pending.SelectMany(r => r.UndeliveredAlerts).ToList(), config, alertSettings, context, host, engineSettings.Routing.Partitions);
+
+                var output = _request.AlertSink switch
                 {
-                    "file" => AlertSinks.File(_request.AlertsPath!, alertSettings, append: keptState),
-                    "stdout" => AlertSinks.Stdout(alertSettings),
-                    "kafka" => AlertSinks.Kafka(KafkaProducerSettings.Create(config), alertSettings),
-                    _ => AlertSinks.None(),
+                    "file" => AlertOutputs.File(_request.AlertsPath!, freshStore, _log),
+                    "stdout" => AlertOutputs.Stdout(),
+                    "kafka" => AlertOutputs.Kafka(KafkaProducerSettings.Create(config)),
+                    _ => AlertOutputs.None(),
                 };
-                downstream = Scoring.Sink(alertSink);
+                downstream = Scoring.Sink(output, _request.DumpFeatures is { } dump ? FeatureDumpSink.Create(dump) : null);
             }
-            if (_request.DumpFeatures is not null)
-                downstream = Flow.Create<ScoringRequest>()
-                    .AlsoToMaterialized(FeatureDumpSink.Create(_request.DumpFeatures), Keep.Right)
-                    .ToMaterialized(downstream, (dump, scoring) => Task.WhenAll(dump, scoring));
 
             // Analysts' verdicts (a file, a Kafka topic) move the thresholds while the run goes on.
-            var feedback = Scoring is null ? null : FeedbackInputs.Start(config, thresholdSettings, Scoring.Decider, kafka is not null, materializer, _log);
+            var feedback = Scoring is null ? null : FeedbackInputs.Start(config, thresholdSettings, Scoring.Decider, host.Partitions, engineSettings.Routing.Partitions,
+                kafka is not null, materializer, _log);
 
             IngestResult result;
             try
             {
-                // Users whose persisted events were never confirmed scored (the engine died) are scored first.
-                var rescoring = Scoring is not null && engineSettings.Entities.RescoreAfterCrash
-                    ? Source.FromTask(host.TakeRescoringAsync(TimeSpan.FromSeconds(120))).SelectMany(requests => requests)
-                    : null;
                 var running = Ingest.RunAsync(events, downstream, () => Progress.Records,
-                    kafka is null ? cancellation : CancellationToken.None, kafka?.Acks(), rescoring);
+                    kafka is null ? cancellation : CancellationToken.None, kafka?.Acks(), rescoring, context, scorerSettings.MaxUnsettledEvents);
                 result = kafka is null ? await running : await RunKafkaAsync(kafka, running, cancellation);
             }
             catch (Exception e) when (_request.Input is not null && e is IOException or UnauthorizedAccessException)
@@ -178,7 +186,7 @@ public sealed class RunJob
             }
 
             var summary = RunSummaryBuilder.Build(sourceName, result, host.Settings, truth);
-            if (Scoring is not null && model is not null) RunSummaryBuilder.AddScoring(summary, Scoring, model, Scoring.Scorer.Detector);
+            if (Scoring is not null && model is not null) RunSummaryBuilder.AddScoring(summary, Scoring, model, Scoring.Scorer.Detector, AlreadyInOutput);
             return new RunOutcome(summary, model);
         }
     }
@@ -207,22 +215,25 @@ public sealed class RunJob
         return ModelProvider.Train(_request.Config, run, fileEvents, null, device, saveTo, _log);
     }
 
-    /// <summary>Removes an earlier run's per-user state (streamdetect.run.fresh-state); a store that cannot be reset is a user error.</summary>
-    /// <summary>The alert ids the run's alert output (file or topic) holds already.</summary>
-    private EmittedAlerts ReadEmittedAlerts(Akka.Configuration.Config config, AlertSettings alerts)
+    /// <summary>
+    /// Alerts the partitions journaled before a crash but never saw delivered: those the output already holds
+    /// are confirmed delivered now, the others go out again first.
+    /// </summary>
+    private void Redeliver(List<AlertRecord> undelivered, Akka.Configuration.Config config, AlertSettings alerts, ScoringContext context, EngineHost host, int partitions)
     {
-        if (alerts.ReadBack == 0) return EmittedAlerts.None;
-        EmittedAlerts emitted;
+        if (undelivered.Count == 0) return;
+        var ids = undelivered.Select(a => a.AlertId).ToList();
+        HashSet<string> present;
         switch (_request.AlertSink)
         {
             case "file":
-                emitted = EmittedAlerts.FromFile(_request.AlertsPath!);
+                present = EmittedAlerts.InFile(_request.AlertsPath!, ids);
                 break;
             case "kafka":
                 var producer = KafkaProducerSettings.Create(config);
                 try
                 {
-                    emitted = EmittedAlerts.FromKafka(producer, alerts.ReadBack, TimeSpan.FromSeconds(30));
+                    present = EmittedAlerts.InTopic(producer, alerts.ReadBack, TimeSpan.FromSeconds(30), ids);
                 }
                 catch (Confluent.Kafka.KafkaException e)
                 {
@@ -231,12 +242,20 @@ public sealed class RunJob
                 }
                 break;
             default:
-                return EmittedAlerts.None;
+                present = [];
+                break;
         }
-        if (emitted.Known > 0) _log.WriteLine($"alerts already in the output: {emitted.Known:N0} (re-emitted ones are dropped)");
-        return emitted;
+        foreach (var group in undelivered.Where(a => present.Contains(a.AlertId)).GroupBy(a => Stages.Routing.UserPartitioner.PartitionOf(a.UserId, partitions)))
+            host.Partitions.Tell(new AlertsDelivered(group.Key, group.Select(a => a.AlertId).ToArray()));
+        AlreadyInOutput = present.Count;
+        _log.WriteLine($"after a crash: {undelivered.Count:N0} alerts were journaled but not confirmed delivered; {present.Count:N0} of them are in the output already, the others go out again");
+        context.AddRedeliveries(undelivered.Where(a => !present.Contains(a.AlertId)));
     }
 
+    /// <summary>Alerts from before a crash found in the output already (not written again).</summary>
+    public long AlreadyInOutput { get; private set; }
+
+    /// <summary>Removes an earlier run's per-user state (streamdetect.run.fresh-state); a store that cannot be reset is a user error.</summary>
     private void ResetStore(Persistence.StoreSettings store, string freshState, TrainedModel? model)
     {
         long removed;

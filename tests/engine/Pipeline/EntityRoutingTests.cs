@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using StreamDetect.Engine.Entities;
+using StreamDetect.Stages.Partitions;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Tests.Support;
 using StreamDetect.Models.Features;

@@ -322,7 +322,7 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
             Akka.Streams.ActorMaterializer.Create(host.System));
         var job = new IngestJob(host);
         var progress = new ReadProgress();
-        var run = job.RunAsync(kafkaSource.Events(progress), IngestJob.CountingSink(null), () => progress.Records, CancellationToken.None, kafkaSource.Acks());
+        var run = job.RunAsync(kafkaSource.Events(progress), IngestJob.CountingSink(), () => progress.Records, CancellationToken.None, kafkaSource.Acks());
         return new Consumer(job, kafkaSource, run);
     }
 

@@ -1,4 +1,4 @@
-namespace StreamDetect.Engine.Entities;
+namespace StreamDetect.Stages.Partitions;
 
 /// <summary>What a user partition holds and has done since it started (or recovered).</summary>
 /// <param name="Users">Users with state in this partition.</param>
@@ -8,4 +8,4 @@ namespace StreamDetect.Engine.Entities;
 /// <param name="Duplicates">Replayed events dropped since start.</param>
 /// <param name="Snapshots">Snapshots saved since start.</param>
 /// <param name="RecoveryMs">How long recovery took.</param>
-public sealed record PartitionStats(int Partition, int Users, long EventsApplied, long RowsWritten, long EventsPersisted, long Duplicates, int Snapshots, long RecoveryMs);
+public sealed record PartitionStats(int Partition, int Users, long EventsApplied, long RowsWritten, long EventsPersisted, long Duplicates, int Snapshots, long RecoveryMs) : IPartitionProtocol;

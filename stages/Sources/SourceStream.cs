@@ -1,6 +1,4 @@
-using StreamDetect.Stages.Sources;
-
-namespace StreamDetect.Engine.Entities;
+namespace StreamDetect.Stages.Sources;
 
 /// <summary>One ordered stream of a source: a file (in one epoch), a Kafka topic-partition, the generator.</summary>
 public readonly record struct SourceStream(string Source, int Partition, long Epoch)

@@ -1,9 +1,9 @@
 using StreamDetect.Models.Features;
 
-namespace StreamDetect.Engine.Entities;
+namespace StreamDetect.Stages.Partitions;
 
 /// <summary>Every user's state in one partition (serialized copies, safe to read on any thread).</summary>
-public sealed record UserStates(int Partition, IReadOnlyDictionary<string, byte[]> States)
+public sealed record UserStates(int Partition, IReadOnlyDictionary<string, byte[]> States) : IPartitionProtocol
 {
     public UserBehaviorState Read(string userId)
     {
