@@ -106,7 +106,7 @@ public sealed class EntityRoutingTests(ITestOutputHelper output) : IDisposable
     public async Task With_a_stalled_downstream_in_flight_events_stay_bounded_and_the_source_stops_pulling()
     {
         await using var host = await _engine.StartAsync();
-        var kit = new TestKit(host.System, _output);
+        var kit = new TestKit(host.System, _output); // probes in the engine's own system, which the host terminates
         var settings = host.Settings.Routing with { MaxBatch = 64, Parallelism = 4, MaxWait = TimeSpan.FromMilliseconds(5) };
         var all = TestTraffic.Interleaved(users: 1000, eventsPerUser: 50);
 
