@@ -37,8 +37,7 @@ public sealed class EngineHost : IAsyncDisposable
         if (settings.Store.Kind != "memory")
             DataDirectoryMarker.EnsureCompatible(settings.Store.DataDirectory, settings.Routing.Partitions, settings.Store.Kind);
 
-        var (persistence, setup) = PersistenceConfig.Build(settings.Store);
-        Config full = persistence.WithFallback(config);
+        var (full, setup) = PersistenceConfig.Build(settings.Store, config);
         if (!cluster)
             full = ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(full);
         var bootstrap = BootstrapSetup.Create().WithConfig(full);

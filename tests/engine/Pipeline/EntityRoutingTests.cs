@@ -2,6 +2,8 @@ using Akka;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Akka.Streams.TestKit;
+using Akka.TestKit.Xunit;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Stages.Partitions;
 using StreamDetect.Engine.Hosting;
@@ -14,9 +16,10 @@ using StreamDetect.Stages.Scoring;
 namespace StreamDetect.Engine.Tests.Pipeline;
 
 /// <summary>The path source -> user partitions -> scoring requests, on a real single-node cluster (in-memory journal).</summary>
-public sealed class EntityRoutingTests : IDisposable
+public sealed class EntityRoutingTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TestEngine _engine = new();
+    private readonly ITestOutputHelper _output = output;
 
     public void Dispose() => _engine.Dispose();
 
@@ -104,39 +107,48 @@ public sealed class EntityRoutingTests : IDisposable
     public async Task With_a_stalled_downstream_in_flight_events_stay_bounded_and_the_source_stops_pulling()
     {
         await using var host = await _engine.StartAsync();
+        var kit = new TestKit(host.System, _output); // probes in the engine's own system, which the host terminates
         var settings = host.Settings.Routing with { MaxBatch = 64, Parallelism = 4, MaxWait = TimeSpan.FromMilliseconds(5) };
-        long pulled = 0;
         var all = TestTraffic.Interleaved(users: 1000, eventsPerUser: 50);
-        IEnumerable<IngestedEvent> Counted()
-        {
-            foreach (var e in all)
-            {
-                Interlocked.Increment(ref pulled);
-                yield return e;
-            }
-        }
 
-        // A downstream that takes nothing: the queue sink pulls only when asked, and we never ask.
-        var queue = Source.From(Counted())
+        // A downstream that asks for nothing; the source sends only what the flow asks for.
+        var (upstream, downstream) = TestSource.SourceProbe<IngestedEvent>(kit)
             .Via(EntityRoutingFlow.Create(host.Partitions, settings))
-            .RunWith(Sink.Queue<PartitionReply>(), host.System.Materializer());
+            .ToMaterialized(TestSink.SinkProbe<PartitionReply>(kit), Keep.Both)
+            .Run(host.System.Materializer());
+        var subscription = await upstream.ExpectSubscriptionAsync();
+        await downstream.EnsureSubscriptionAsync();
 
-        await Task.Delay(1500, TestContext.Current.CancellationToken);
-        long first = Interlocked.Read(ref pulled);
-        await Task.Delay(1500, TestContext.Current.CancellationToken);
-        long second = Interlocked.Read(ref pulled);
-
-        // In flight at most: the parts awaiting persistence (parallelism x max-batch), one group being
-        // split, one being formed, the queue sink's buffer (16 replies, each up to max-batch events) and
-        // the default stage buffers.
-        long bound = settings.MaxBatch * (settings.Parallelism + 2L + 16) + 64;
-        Assert.True(second <= bound, $"{second} events pulled from the source, bound {bound}");
-        Assert.Equal(first, second);
-        Assert.True(second < all.Count, "the source should have stopped long before its end");
+        // In flight at most: the parts awaiting persistence or their turn downstream (parallelism x
+        // max-batch), one group being split, one being formed, the input buffer (16) and some slack.
+        long bound = settings.MaxBatch * (settings.Parallelism + 2L) + 64;
+        int sent = 0;
+        long demand = 0;
+        // Feed the flow for as long as it asks for more within a second.
+        while (sent < all.Count)
+        {
+            if (demand == 0)
+            {
+                if (await upstream.Probe.ReceiveOneAsync(TimeSpan.FromSeconds(1)) is not TestPublisher.RequestMore more) break;
+                demand += more.NrOfElements;
+            }
+            subscription.SendNext(all[sent++]);
+            demand--;
+            Assert.True(sent <= bound, $"the flow took {sent} events with nothing taken downstream, bound {bound}");
+        }
+        Assert.True(sent < all.Count, "the source should have stopped long before its end");
 
         // Releasing the downstream lets everything through.
+        downstream.Request(long.MaxValue);
+        while (sent < all.Count)
+        {
+            if (demand == 0) demand += await subscription.ExpectRequestAsync();
+            subscription.SendNext(all[sent++]);
+            demand--;
+        }
+        subscription.SendComplete();
         long accepted = 0;
-        while (await queue.PullAsync() is { HasValue: true } reply) accepted += reply.Value.Accepted;
+        await foreach (var reply in downstream.ToStrictAsync(TimeSpan.FromMinutes(1))) accepted += reply.Accepted;
         Assert.Equal(all.Count, accepted);
     }
 }
