@@ -1,3 +1,4 @@
+using StreamDetect.Engine.Configuration;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;

@@ -1,8 +1,8 @@
+using StreamDetect.Engine.Configuration;
 using Akka;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using StreamDetect.Engine.Cli;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Models.Detection;
 using StreamDetect.Stages.Alerts;

@@ -25,7 +25,9 @@ public sealed class DecisionLedger
     public const long BucketMs = 1000;
 
     private readonly object _gate = new();
-    private readonly SortedDictionary<long, Counts> _buckets = new();
+    private readonly Dictionary<long, Counts> _buckets = new();
+    // The buckets holding undecided (unsettled) events, so "is everything below decided" is the smallest of them.
+    private readonly SortedSet<long> _undecidedBuckets = new(), _unsettledBuckets = new();
     private readonly Dictionary<SourceStream, long> _progress = new();
     private long _frontier = long.MinValue;
     private long _undecided, _unsettled, _admitted;
@@ -92,7 +94,8 @@ public sealed class DecisionLedger
     {
         lock (_gate)
         {
-            BucketLocked(key).Undecided--;
+            var counts = BucketLocked(key);
+            if (--counts.Undecided == 0) _undecidedBuckets.Remove(Bucket(key));
             _undecided--;
         }
     }
@@ -103,7 +106,7 @@ public sealed class DecisionLedger
         lock (_gate)
         {
             var counts = BucketLocked(key);
-            counts.Unsettled--;
+            if (--counts.Unsettled == 0) _unsettledBuckets.Remove(Bucket(key));
             _unsettled--;
             if (counts.Unsettled == 0 && counts.Undecided == 0) RemoveLocked(key);
         }
@@ -115,8 +118,8 @@ public sealed class DecisionLedger
         lock (_gate)
         {
             var counts = BucketLocked(key);
-            counts.Undecided--;
-            counts.Unsettled--;
+            if (--counts.Undecided == 0) _undecidedBuckets.Remove(Bucket(key));
+            if (--counts.Unsettled == 0) _unsettledBuckets.Remove(Bucket(key));
             _undecided--;
             _unsettled--;
             if (counts.Unsettled == 0 && counts.Undecided == 0) RemoveLocked(key);
@@ -126,30 +129,14 @@ public sealed class DecisionLedger
     /// <summary>Whether every admitted event with a key below <paramref name="key"/> is decided (a whole second's bucket counts as below once it starts below).</summary>
     public bool AllDecidedBefore(long key)
     {
-        lock (_gate)
-        {
-            foreach (var (bucket, counts) in _buckets)
-            {
-                if (bucket * BucketMs >= key) break;
-                if (counts.Undecided > 0) return false;
-            }
-            return true;
-        }
+        lock (_gate) return _undecidedBuckets.Count == 0 || _undecidedBuckets.Min * BucketMs >= key;
     }
 
     /// <summary>Whether every admitted event with a key at or below <paramref name="key"/> (to the end of its second) is settled.</summary>
     public bool AllSettledThrough(long key)
     {
         long limit = Bucket(key);
-        lock (_gate)
-        {
-            foreach (var (bucket, counts) in _buckets)
-            {
-                if (bucket > limit) break;
-                if (counts.Unsettled > 0) return false;
-            }
-            return true;
-        }
+        lock (_gate) return _unsettledBuckets.Count == 0 || _unsettledBuckets.Min > limit;
     }
 
     /// <summary>Raises the frontier: events admitted later get at least this key.</summary>
@@ -164,8 +151,8 @@ public sealed class DecisionLedger
     private void AddLocked(long key)
     {
         var counts = BucketLocked(key);
-        counts.Undecided++;
-        counts.Unsettled++;
+        if (counts.Undecided++ == 0) _undecidedBuckets.Add(Bucket(key));
+        if (counts.Unsettled++ == 0) _unsettledBuckets.Add(Bucket(key));
         _undecided++;
         _unsettled++;
         _admitted++;

@@ -109,6 +109,7 @@ public sealed class AlertDeciderTests
             }
         }
         events.Sort((a, b) => a.Time.CompareTo(b.Time));
+        var index = events.Select((e, i) => (e, i)).ToDictionary(x => (x.e.User, x.e.Time), x => x.i);
         var settings = ThresholdSettings.Default with
         {
             WarmupUserDays = 50, HalfLifeUserDays = 400, UpdateInterval = TimeSpan.FromHours(1), Delay = TimeSpan.FromHours(6),
@@ -146,12 +147,12 @@ public sealed class AlertDeciderTests
                 {
                     states[d.Request.UserId] = d.Alert;
                     inFlight.Remove(d.Request.UserId);
-                    foreach (var a in d.Alerts) alerts.Add((events.FindIndex(e => e.User == a.UserId && e.Time == a.TimeMs), a.AlertId, 0));
+                    foreach (var a in d.Alerts) alerts.Add((index[(a.UserId, a.TimeMs)], a.AlertId, 0));
                     pending.Remove(d);
                 }
             }
             var thresholds = decider.ThresholdsFor("zscore@1");
-            return (alerts.OrderBy(a => a.Index).Select(a => a.Id).ToList(), [thresholds.For(UserSegment.Established), thresholds.For(UserSegment.New), thresholds.DriftOf(UserSegment.Established)]);
+            return (alerts.OrderBy(a => a.Index).Select(a => a.Id).ToList(), [thresholds.For(UserSegment.Established), thresholds.For(UserSegment.New), thresholds.DriftOf(UserSegment.New)]);
         }
 
         var one = Run(seed: 1, maxBatch: 1);
