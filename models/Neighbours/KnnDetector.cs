@@ -12,7 +12,8 @@ namespace StreamDetect.Models.Neighbours;
 /// <summary>
 /// k-nearest-neighbour distance of a window's embedding — the robustly scaled feature vector — to a
 /// reservoir of normal training embeddings (uniform sample). Raw score: mean Euclidean distance to the k
-/// nearest; explanation: each feature's share of the squared distance to the nearest one.
+/// nearest (computed exactly per row, so a row scores the same alone or in any batch); explanation: each
+/// feature's share of the squared distance to the nearest one.
 /// </summary>
 public sealed class KnnDetector : FeatureDetector
 {
@@ -34,19 +35,60 @@ public sealed class KnnDetector : FeatureDetector
 
     protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
     {
-        int f = FeatureSchema.Count;
-        int k = Math.Min(_parameters.K, ReservoirRows);
-        float[] distances;
+        int f = FeatureSchema.Count, reservoirRows = ReservoirRows;
+        int k = Math.Min(_parameters.K, reservoirRows);
+        // cdist over a reservoir computes |x|^2 + |r|^2 - 2 x.r with a matrix product: fast, but cancellation costs
+        // ~1e-4 of a distance, and how much depends on the shape of the batch (a row scored alone or among 1000
+        // differs). It only shortlists candidates; their distances are then computed directly, row by row, so a
+        // row's score does not depend on what else is in the batch.
+        int shortlist = Math.Min(reservoirRows, 2 * k + 8);
+        long[] candidates;
         using (var scope = NewDisposeScope())
         using (inference_mode())
         {
             var x = TensorTransfer.ToTensor(scaled.AsSpan(0, count * f), [count, f], Device);
-            var (nearest, index) = cdist(x, _reservoirTensor).topk(k, 1, largest: false);
-            distances = TensorTransfer.ToFloatArray(nearest.mean([1]));
-            var closest = _reservoirTensor.index_select(0, index.select(1, 0));
-            TensorTransfer.CopyTo((x - closest).square(), contributions);
+            var (_, index) = cdist(x, _reservoirTensor).topk(shortlist, 1, largest: false);
+            candidates = TensorTransfer.ToLongArray(index);
         }
-        return distances.Select(d => (double)d).ToArray();
+        var scores = new double[count];
+        var distances = new double[shortlist];
+        var rowsOf = new int[shortlist];
+        for (int r = 0; r < count; r++)
+        {
+            var row = scaled.AsSpan(r * f, f);
+            for (int c = 0; c < shortlist; c++)
+            {
+                int at = (int)candidates[r * shortlist + c];
+                var normal = _reservoir.AsSpan(at * f, f);
+                double sum = 0;
+                for (int j = 0; j < f; j++)
+                {
+                    double d = row[j] - normal[j];
+                    sum += d * d;
+                }
+                distances[c] = sum;
+                rowsOf[c] = at;
+            }
+            // The k nearest by exact distance (ties: the lower reservoir row), nearest first.
+            double total = 0;
+            for (int c = 0; c < k; c++)
+            {
+                int best = c;
+                for (int q = c + 1; q < shortlist; q++)
+                    if (distances[q] < distances[best] || (distances[q] == distances[best] && rowsOf[q] < rowsOf[best])) best = q;
+                (distances[c], distances[best]) = (distances[best], distances[c]);
+                (rowsOf[c], rowsOf[best]) = (rowsOf[best], rowsOf[c]);
+                total += Math.Sqrt(distances[c]);
+            }
+            scores[r] = total / k;
+            var nearest = _reservoir.AsSpan(rowsOf[0] * f, f);
+            for (int j = 0; j < f; j++)
+            {
+                float d = row[j] - nearest[j];
+                contributions[r * f + j] = d * d;
+            }
+        }
+        return scores;
     }
 
     protected override void WriteSections(ModelFileWriter writer)
