@@ -53,12 +53,8 @@ public abstract class AnomalyDetector : IAnomalyDetector
         return Score(batch);
     }
 
-    /// <summary>Scores a validated, non-empty batch.</summary>
+    /// <summary>Scores a validated, non-empty batch: one output per input, one verdict per new event.</summary>
     protected abstract ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch);
-
-    /// <summary>Builds an output from a raw score (calibrated here).</summary>
-    protected ScoringOutput Output(double rawScore, ModelStateSlot? state, Explanation explanation) =>
-        new(Calibration.Map(rawScore), state, explanation);
 
     /// <summary>Sets the fitted calibration and threshold (which changes <see cref="Version"/>).</summary>
     internal void SetCalibration(ScoreCalibration calibration, AlertThreshold threshold)
