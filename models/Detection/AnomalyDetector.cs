@@ -35,14 +35,12 @@ public abstract class AnomalyDetector : IAnomalyDetector
     public AlertThreshold Threshold { get; private set; } = AlertThreshold.None;
 
     /// <summary>
-    /// Outputs whose calibrated score is below this get an empty explanation (no events or features
-    /// listed): explanations are for alerts, and building them for every normal event costs more than
-    /// scoring. 0 explains everything. An ensemble passes its value to its members.
+    /// Events whose calibrated score is below this get a plain explanation (model and raw score, no events
+    /// or features listed, nothing stored: <see cref="ScoringOutput.ExplanationAt"/>): explanations are for
+    /// alerts, and building them for every normal event costs more than scoring. 0 explains everything. An
+    /// ensemble passes its value to its members.
     /// </summary>
     public virtual double ExplainFrom { get; set; } = 2.0;
-
-    /// <summary>Whether an output with this raw score gets a detailed explanation.</summary>
-    protected bool Explains(double rawScore) => Calibration.Map(rawScore) >= ExplainFrom;
 
     public ScoringOutput[] ScoreBatch(IReadOnlyList<ScoringInput> batch)
     {
@@ -53,12 +51,8 @@ public abstract class AnomalyDetector : IAnomalyDetector
         return Score(batch);
     }
 
-    /// <summary>Scores a validated, non-empty batch.</summary>
+    /// <summary>Scores a validated, non-empty batch: one output per input, one verdict per new event.</summary>
     protected abstract ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch);
-
-    /// <summary>Builds an output from a raw score (calibrated here).</summary>
-    protected ScoringOutput Output(double rawScore, ModelStateSlot? state, Explanation explanation) =>
-        new(Calibration.Map(rawScore), state, explanation);
 
     /// <summary>Sets the fitted calibration and threshold (which changes <see cref="Version"/>).</summary>
     internal void SetCalibration(ScoreCalibration calibration, AlertThreshold threshold)

@@ -11,8 +11,10 @@ namespace StreamDetect.Models.Ensemble;
 /// Combines members' calibrated scores (<see cref="EnsembleCombination"/>: max, mean or vote). Each
 /// member is calibrated on the same normal validation replay (so a 3 means "1 normal event in 1000" for
 /// every member), then the combination is calibrated again and the alert threshold fitted.
-/// The ensemble's per-user state packs its stateful members' states: a length per member, then their
-/// values, under the ensemble's own key.
+/// Every new event gets its own combination of the members' verdicts on that event; its explanation lists
+/// every member's (see <see cref="ScoringOutput.ExplanationAt"/>, built on demand from
+/// <see cref="ScoringOutput.Members"/>). The ensemble's per-user state packs its stateful members' states:
+/// a length per member, then their values, under the ensemble's own key.
 /// </summary>
 public sealed class EnsembleDetector : AnomalyDetector
 {
@@ -68,26 +70,26 @@ public sealed class EnsembleDetector : AnomalyDetector
         else
             for (int m = 0; m < members; m++) ScoreMember(m);
 
-        var outputs = new ScoringOutput[n];
-        var scores = new double[members];
+        // Per new event: the members' calibrated scores of that event, combined. The explanation (members'
+        // verdicts, the best members' events and features) is composed on demand by the output.
+        var rowStart = ScoringOutputBuffer.RowOffsets(batch);
+        var buffer = new ScoringOutputBuffer(Name, rowStart[n]);
+        Span<double> scores = members <= 64 ? stackalloc double[members] : new double[members];
         for (int i = 0; i < n; i++)
         {
-            var memberScores = new MemberScore[members];
-            int bestEvents = -1, bestFeatures = -1;
-            for (int m = 0; m < members; m++)
+            for (int e = 0; e < batch[i].NewEvents; e++)
             {
-                var output = memberOutputs[m][i];
-                scores[m] = output.Score;
-                memberScores[m] = new MemberScore(_members[m].Name, output.Score, output.Explanation);
-                if (output.Explanation.UnexpectedEvents.Count > 0 && (bestEvents < 0 || output.Score > scores[bestEvents])) bestEvents = m;
-                if (output.Explanation.Features.Count > 0 && (bestFeatures < 0 || output.Score > scores[bestFeatures])) bestFeatures = m;
+                for (int m = 0; m < members; m++) scores[m] = memberOutputs[m][i].ScoreAt(e);
+                double raw = Combine(scores);
+                buffer.Set(rowStart[i] + e, raw, Calibration.Map(raw));
             }
-            double raw = Combine(scores);
-            var explanation = new Explanation(Name, raw,
-                bestEvents < 0 ? [] : memberOutputs[bestEvents][i].Explanation.UnexpectedEvents,
-                bestFeatures < 0 ? [] : memberOutputs[bestFeatures][i].Explanation.Features,
-                memberScores);
-            outputs[i] = Output(raw, IsStateful ? PackState(key, batch[i].EventCount, memberOutputs, i) : null, explanation);
+        }
+        var outputs = new ScoringOutput[n];
+        for (int i = 0; i < n; i++)
+        {
+            var own = new ScoringOutput[members];
+            for (int m = 0; m < members; m++) own[m] = memberOutputs[m][i];
+            outputs[i] = buffer.Output(rowStart[i], batch[i].NewEvents, IsStateful ? PackState(key, batch[i].EventCount, memberOutputs, i) : null, own);
         }
         return outputs;
     }

@@ -91,12 +91,17 @@ public sealed class FeatureScaler
         return result;
     }
 
-    /// <summary>Scales the batch's feature vectors (row-major, one row per input).</summary>
+    /// <summary>Scales the feature rows of every new event of the batch (row-major: the inputs one after
+    /// another, each input's events oldest first).</summary>
     public float[] Transform(IReadOnlyList<Detection.ScoringInput> batch, float clip)
     {
-        var result = new float[batch.Count * _center.Length];
-        for (int r = 0; r < batch.Count; r++)
-            Transform(batch[r].Features, result.AsSpan(r * _center.Length, _center.Length), clip);
+        int rows = 0;
+        foreach (var input in batch) rows += input.NewEvents;
+        var result = new float[rows * _center.Length];
+        int row = 0;
+        foreach (var input in batch)
+            for (int e = 0; e < input.NewEvents; e++, row++)
+                Transform(input.FeaturesAt(e), result.AsSpan(row * _center.Length, _center.Length), clip);
         return result;
     }
 

@@ -1,4 +1,3 @@
-using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 
 namespace StreamDetect.Models.Sequence;
@@ -81,28 +80,5 @@ internal static class SurpriseRing
             best[at] = q;
         }
         return count;
-    }
-
-    /// <summary>
-    /// The explanation's events: the most surprising ones still in the window (ring position q is the
-    /// event R-1-q places before the newest). <paramref name="details"/> gives top-k information for events
-    /// scored in this batch, by window index.
-    /// </summary>
-    public static IReadOnlyList<UnexpectedEvent> Explain(ReadOnlySpan<float> ring, int top, WindowEntry[] window,
-        Func<int, (bool? OutsideTopK, IReadOnlyList<ExpectedEvent> Expected)> details)
-    {
-        var result = new List<UnexpectedEvent>(top);
-        Span<int> best = stackalloc int[top];
-        int count = TopPositions(ring, best);
-        foreach (int q in best[..count])
-        {
-            int windowIndex = window.Length - ring.Length + q;
-            if (windowIndex < 0) continue;
-            var entry = window[windowIndex];
-            var (outside, expected) = details(windowIndex);
-            result.Add(new UnexpectedEvent(windowIndex, entry.TimestampMs, entry.Type, ring[q], outside, expected));
-            if (result.Count == top) break;
-        }
-        return result;
     }
 }
