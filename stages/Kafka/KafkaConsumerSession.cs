@@ -1,4 +1,3 @@
-using System.Text;
 using Akka.Event;
 using Error = Confluent.Kafka.Error;
 using LogMessage = Confluent.Kafka.LogMessage;
@@ -35,8 +34,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     private readonly Queue<CommittableRecord> _buffer = new();
     private readonly OffsetTracker _tracker = new();
     private readonly Dictionary<TopicPartition, int> _owned = new();
-    private readonly Dictionary<string, string> _sourceNames = new(StringComparer.Ordinal);
-    private readonly (string Version, byte[] Utf8)[] _schemaVersions;
+    private readonly KafkaRecordConverter _converter;
     private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = new(MaxPollBatch);
 
@@ -66,7 +64,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         _settings = settings;
         _committable = committable;
-        _schemaVersions = settings.SchemaVersions.Select(v => (v, Encoding.UTF8.GetBytes(v))).ToArray();
+        _converter = new KafkaRecordConverter(settings.SchemaHeader, settings.SchemaVersions);
     }
 
     public Task IsShutdown => _shutdown.Task;
@@ -356,7 +354,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         foreach (var result in batch)
         {
             if (_owned.TryGetValue(result.TopicPartition, out int epoch))
-                records.Add(ToRecord(result, result.TopicPartition, epoch));
+                records.Add(_converter.Convert(result, this, epoch));
         }
         Action? notify = null;
         lock (_gate)
@@ -370,36 +368,6 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             }
         }
         notify?.Invoke();
-    }
-
-    private CommittableRecord ToRecord(ConsumeResult<byte[]?, byte[]?> result, TopicPartition partition, int epoch)
-    {
-        var message = result.Message;
-        byte[] value = message.Value ?? [];
-        if (!_sourceNames.TryGetValue(result.Topic, out string? source))
-        {
-            source = "kafka:" + result.Topic;
-            _sourceNames[result.Topic] = source;
-        }
-        var position = new SourcePosition(source, partition.Partition.Value, result.Offset.Value);
-        var raw = new RawRecord(value, position, value.Length);
-        string? key = message.Key is null ? null : Encoding.UTF8.GetString(message.Key);
-        string? schema = null;
-        if (message.Headers is not null && message.Headers.TryGetLastBytes(_settings.SchemaHeader, out byte[]? header))
-            schema = SchemaVersion(header);
-        long? timestamp = message.Timestamp.Type == TimestampType.NotAvailable ? null : message.Timestamp.UnixTimestampMs;
-        var record = new KafkaRecord(raw, key, schema, timestamp);
-        return new CommittableRecord(record, new CommittableOffset(this, partition, epoch, position));
-    }
-
-    private string SchemaVersion(byte[]? header)
-    {
-        if (header is null) return "";
-        foreach (var (version, utf8) in _schemaVersions)
-        {
-            if (header.AsSpan().SequenceEqual(utf8)) return version;
-        }
-        return Encoding.UTF8.GetString(header);
     }
 
     private void OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
