@@ -26,7 +26,6 @@ namespace StreamDetect.Stages.Kafka;
 internal sealed class KafkaConsumerSession : IKafkaControl
 {
     private static readonly TimeSpan CommitRetryDelay = TimeSpan.FromSeconds(1);
-    private const int MaxPollBatch = 256;
 
     private readonly KafkaConsumerSettings _settings;
     private readonly bool _committable;
@@ -36,7 +35,6 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     private readonly Dictionary<TopicPartition, int> _owned = new();
     private readonly KafkaRecordConverter _converter;
     private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = new(MaxPollBatch);
 
     private List<TaskCompletionSource> _commitWaiters = [];
     private Action? _onAvailable;
@@ -55,10 +53,12 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     private bool _closing;
     private bool _finished;
     private bool _commitRequested;
-    private bool _paused;
-    private bool _assignmentChanged;
     private bool _joined;
     private DateTime _commitRetryDue = DateTime.MaxValue;
+
+    // Poll thread only (created with the consumer; rebalance callbacks run inside its calls).
+    private KafkaPoller? _poller;
+    private OffsetCommitter? _committer;
 
     public KafkaConsumerSession(KafkaConsumerSettings settings, bool committable)
     {
@@ -233,6 +233,8 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                 .SetErrorHandler(OnError)
                 .SetLogHandler(OnLog)
                 .Build();
+            _poller = new KafkaPoller(consumer, _log, _settings.GroupId);
+            _committer = new OffsetCommitter(consumer, _log, _settings.GroupId);
             consumer.Subscribe(_settings.Topics);
             _log.Info("Kafka consumer started: {0}", _settings);
             PollUntilShutdown(consumer);
@@ -296,57 +298,14 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             }
             if (commit && _committable) CommitNow(consumer);
             else if (commit) CompleteCommitWaiters();
-            SetPaused(consumer, paused: stopped || full);
-
-            // Block for the first record, then take what librdkafka already has (up to the buffer's room)
-            // so the buffer lock and the stage wake-up are paid once per batch, not per record.
-            var batch = _batch;
-            batch.Clear();
-            try
-            {
-                var result = consumer.Consume(stopped || full ? TimeSpan.Zero : _settings.PollTimeout);
-                while (result is not null)
-                {
-                    if (!result.IsPartitionEOF) batch.Add(result);
-                    if (batch.Count >= Math.Min(room, MaxPollBatch)) break;
-                    result = consumer.Consume(TimeSpan.Zero);
-                }
-            }
-            catch (ConsumeException e) when (!e.Error.IsFatal)
-            {
-                _log.Warning("Kafka consume on {0}: {1}", _settings.GroupId, e.Error.Reason);
-            }
+            _poller!.SetPaused(stopped || full);
+            var batch = _poller.Poll(stopped || full ? TimeSpan.Zero : _settings.PollTimeout, room);
             if (batch.Count > 0) Offer(batch);
         }
     }
 
-    /// <summary>Pauses or resumes fetching for the whole assignment (poll thread).</summary>
-    /// <remarks>
-    /// librdkafka keeps a partition's pause flag when the partition is revoked, and a partition assigned
-    /// again later comes back paused. So after any assignment change the wanted state is applied to the
-    /// whole assignment, resuming included; otherwise a partition paused while the buffer was full, lost
-    /// in a rebalance and regained, would never be fetched again.
-    /// </remarks>
-    private void SetPaused(IConsumer<byte[]?, byte[]?> consumer, bool paused)
-    {
-        bool changed;
-        lock (_gate)
-        {
-            changed = _assignmentChanged;
-            _assignmentChanged = false;
-        }
-        if (paused == _paused && !changed) return;
-        var assignment = consumer.Assignment;
-        if (assignment.Count > 0)
-        {
-            if (paused) consumer.Pause(assignment);
-            else consumer.Resume(assignment);
-        }
-        _paused = paused;
-    }
-
     /// <summary>Converts polled records and appends them to the buffer (poll thread).</summary>
-    private void Offer(List<ConsumeResult<byte[]?, byte[]?>> batch)
+    private void Offer(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch)
     {
         // Assignment changes only on this thread (rebalance callbacks run inside Consume), so reading
         // _owned here is safe; writes to it are locked for the stage thread's sake.
@@ -380,8 +339,8 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                 _owned[partition] = epoch;
                 if (_committable) _tracker.Assign(partition, epoch);
             }
-            _assignmentChanged = true;
         }
+        _poller?.AssignmentChanged();
         Volatile.Write(ref _joined, true);
         _log.Info("Kafka consumer {0} assigned {1}", _settings.GroupId, string.Join(", ", partitions));
     }
@@ -431,11 +390,11 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     private void Forget(List<TopicPartition> partitions)
     {
         foreach (var partition in partitions) _owned.Remove(partition);
+        _poller?.AssignmentChanged();
         if (_buffer.Count == 0) return;
         var keep = _buffer.Where(r => _owned.ContainsKey(r.Offset.TopicPartition)).ToArray();
         _buffer.Clear();
         foreach (var record in keep) _buffer.Enqueue(record);
-        _assignmentChanged = true;
     }
 
     private void WaitForDrain(List<TopicPartition> partitions)
@@ -510,26 +469,9 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     /// <summary>Commits synchronously (poll thread); records what succeeded. False when anything failed.</summary>
     private bool TryCommit(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> offsets, string when)
     {
-        try
-        {
-            consumer.Commit(offsets);
-            lock (_gate) _tracker.Committed(offsets);
-            if (_log.IsDebugEnabled) _log.Debug("Kafka consumer {0} committed {1}{2}", _settings.GroupId, string.Join(", ", offsets), when);
-            return true;
-        }
-        catch (TopicPartitionOffsetException e)
-        {
-            var succeeded = e.Results.Where(r => !r.Error.IsError).Select(r => r.TopicPartitionOffset).ToList();
-            lock (_gate) _tracker.Committed(succeeded);
-            _log.Warning("Kafka consumer {0}: commit{1} partly failed: {2}", _settings.GroupId, when,
-                string.Join("; ", e.Results.Where(r => r.Error.IsError).Select(r => $"{r.TopicPartition}: {r.Error.Reason}")));
-            return false;
-        }
-        catch (KafkaException e) when (!e.Error.IsFatal)
-        {
-            _log.Warning("Kafka consumer {0}: commit{1} failed ({2})", _settings.GroupId, when, e.Error.Reason);
-            return false;
-        }
+        bool all = _committer!.TryCommit(offsets, when, out var accepted);
+        lock (_gate) _tracker.Committed(accepted);
+        return all;
     }
 
     private void OnError(IConsumer<byte[]?, byte[]?> consumer, Error error)
