@@ -71,6 +71,14 @@ internal sealed class KafkaConsumerSession : IKafkaControl
 
     public bool Joined => Volatile.Read(ref _joined);
 
+    public IReadOnlyList<TopicPartition> Assignment
+    {
+        get
+        {
+            lock (_gate) return _owned.Keys.ToArray();
+        }
+    }
+
     /// <summary>Starts the poll thread; the callbacks are the stage's async callbacks.</summary>
     public void Start(ILoggingAdapter log, Action onAvailable, Action onStopped, Action<Exception> onFailed)
     {
@@ -501,6 +509,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             _finished = true;
             _stopped = true;
             _buffer.Clear();
+            _owned.Clear();
             waiters = _commitWaiters;
             _commitWaiters = [];
             onStopped = _onStopped;
