@@ -285,9 +285,16 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
         await using var a = hosts[0];
         await using var b = hosts[1];
 
-        kafka.ProduceEvents(topic, 0, 2000);
         var streamA = StartConsumer(a, seedConfig);
         var streamB = StartConsumer(b, seedConfig);
+        // The events go out once the group has split the partitions between the two engines: produced before,
+        // they could all be read by whichever consumer joined first while the other still waited for partitions.
+        var controlA = await streamA.Kafka.Control.WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        var controlB = await streamB.Kafka.Control.WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        await WaitUntil(() => controlA.Assignment.Count > 0 && controlB.Assignment.Count > 0 && controlA.Assignment.Count + controlB.Assignment.Count == 6,
+            () => $"both engines should get partitions of the group (A {controlA.Assignment.Count}, B {controlB.Assignment.Count})");
+        output.WriteLine($"assignment: engine A {string.Join(",", controlA.Assignment.Select(p => p.Partition.Value))}, engine B {string.Join(",", controlB.Assignment.Select(p => p.Partition.Value))}");
+        kafka.ProduceEvents(topic, 0, 2000);
         await WaitUntil(() => streamA.Job.Routing.Accepted + streamB.Job.Routing.Accepted >= 2000);
         long aBefore = streamA.Job.Statistics.Events, bBefore = streamB.Job.Statistics.Events;
         output.WriteLine($"split: engine A {aBefore}, engine B {bBefore}");
@@ -326,12 +333,12 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
         return new Consumer(job, kafkaSource, run);
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
+    private static async Task WaitUntil(Func<bool> condition, Func<string>? failure = null)
     {
         var deadline = DateTime.UtcNow + Timeout;
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            Assert.True(DateTime.UtcNow < deadline, failure?.Invoke() ?? "timed out");
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
     }
