@@ -7,7 +7,8 @@ namespace StreamDetect.Stages.Alerts;
 /// <summary>
 /// Releases settled alerts in their canonical order (order key, user, event): an alert leaves once every
 /// event with an order key at or below its own is settled (<see cref="Ordering.DecisionLedger.AllSettledThrough"/>),
-/// so no alert that sorts before it can still appear. The same input therefore gives the alerts in the same
+/// so no alert that sorts before it can still appear. This stage is where events count as settled: a settled
+/// batch's alerts join the held ones first, then its events are marked settled. The same input therefore gives the alerts in the same
 /// order whatever the timing. Alerts to emit again after a crash go first. Held alerts are retried every
 /// <see cref="RetryInterval"/> and when events are settled; at the end of the stream everything left goes, in order.
 /// </summary>
@@ -56,7 +57,13 @@ public sealed class AlertRelease : GraphStage<FlowShape<SettledBatch, AlertRecor
 
         public void OnPush()
         {
-            foreach (var alert in Grab(_stage.In).Alerts) _held.Add(alert);
+            var batch = Grab(_stage.In);
+            foreach (var alert in batch.Alerts) _held.Add(alert);
+            var ledger = _stage._context.Ledger;
+            foreach (var decided in batch.Requests)
+                foreach (long key in decided.Request.OrderKeys) ledger.Settled(key);
+            _stage._context.WakeLoop();
+            _stage._context.WakeAdmission();
             Release();
             Pull(_stage.In);
         }

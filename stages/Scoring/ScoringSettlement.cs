@@ -10,7 +10,9 @@ namespace StreamDetect.Stages.Scoring;
 /// Settles decided requests with their partitions: one <see cref="SettleScoring"/> ask per partition per
 /// decided list, at most <c>parallelism</c> lists at once. A request's alerts go on only when its partition
 /// has journaled them (a stale request's alerts are dropped: its partition recovered and decides those
-/// events again). Afterwards the requests' events count as settled in the decision ledger.
+/// events again). The requests' events count as settled in the decision ledger once their alerts have
+/// reached the alert release (<see cref="Alerts.AlertRelease"/> marks them), so an alert can never be
+/// released ahead of one that sorts before it.
 /// </summary>
 public static class ScoringSettlement
 {
@@ -36,11 +38,7 @@ public static class ScoringSettlement
             foreach (var ticket in answer.Stale) (stale ??= []).Add(ticket);
         var alerts = new List<AlertRecord>();
         foreach (var d in decided)
-        {
             if (d.Alerts.Count > 0 && stale?.Contains(d.Request.Ticket) != true) alerts.AddRange(d.Alerts);
-            foreach (long key in d.Request.OrderKeys) context.Ledger.Settled(key);
-        }
-        context.WakeAll();
         return new SettledBatch(decided, alerts);
     }
 }
