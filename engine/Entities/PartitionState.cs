@@ -232,23 +232,36 @@ public sealed class PartitionState
         if (user.Tail is not null && !user.Tail.Confirm(through)) user.Tail = null;
     }
 
-    /// <summary>A request for the user's unscored events, unless one is in flight (one at a time per user).</summary>
+    /// <summary>
+    /// A request for the user's oldest unscored events (at most <see cref="UserPartitionSettings.MaxRequestEvents"/>;
+    /// the rest follow once it is settled), unless one is in flight (one at a time per user).
+    /// </summary>
     private ScoringRequest? Issue(string userId, UserRecord user)
     {
         if (user.HasRequestInFlight || user.Tail is not { Count: > 0 } tail) return null;
         var ticket = new RequestTicket(_incarnation, ++_nextTicket);
+        int count = Math.Min(tail.Count, _settings.MaxRequestEvents);
+        long through = tail.FirstEventIndex - 1 + count;
         user.InFlight = ticket;
-        user.IssuedThrough = user.Behavior.EventCount;
+        user.IssuedThrough = through;
         var behavior = user.Behavior;
-        var request = new ScoringRequest(userId, _partition, tail.RequestWindow(), tail.Count, tail.RequestFeatures(), behavior.ModelState,
-            behavior.EventCount, behavior.FirstEventMs, tail.RequestKeys(), user.Alert, ticket)
+        var keys = tail.RequestKeys(count);
+        long[]? admit = null;
+        if (user.AdmitKeys is { Count: > 0 } pending)
         {
-            Labels = tail.RequestLabels(),
+            // Keys to admit travel with the request that carries their events.
+            var carried = new HashSet<long>(keys);
+            admit = pending.Where(carried.Contains).ToArray();
+            pending.RemoveAll(carried.Contains);
+            if (pending.Count == 0) user.AdmitKeys = null;
+        }
+        return new ScoringRequest(userId, _partition, tail.RequestWindow(count), count, tail.RequestFeatures(count), behavior.ModelState,
+            through, behavior.FirstEventMs, keys, user.Alert, ticket)
+        {
+            Labels = tail.RequestLabels(count),
             ReceivedTicks = tail.FirstReceivedTicks,
-            AdmitKeys = user.AdmitKeys is { Count: > 0 } admit ? admit.ToArray() : null,
+            AdmitKeys = admit is { Length: > 0 } ? admit : null,
         };
-        user.AdmitKeys = null;
-        return request;
     }
 
     /// <summary>

@@ -97,24 +97,24 @@ public sealed class ScoringTail
         return _entries.Count > 0;
     }
 
-    /// <summary>The window a request carries: the context, then every unscored event.</summary>
-    public WindowEntry[] RequestWindow()
+    /// <summary>The window a request for the first <paramref name="count"/> unscored events carries: the context, then those events.</summary>
+    public WindowEntry[] RequestWindow(int count)
     {
-        var window = new WindowEntry[_context.Length + _entries.Count];
+        var window = new WindowEntry[_context.Length + count];
         _context.CopyTo(window, 0);
-        _entries.CopyTo(window, _context.Length);
+        _entries.CopyTo(0, window, _context.Length, count);
         return window;
     }
 
-    public float[] RequestFeatures() => Features.ToArray();
+    public float[] RequestFeatures(int count) => Features[..(count * FeatureSchema.Count)].ToArray();
 
-    public long[] RequestKeys() => _keys.ToArray();
+    public long[] RequestKeys(int count) => _keys.GetRange(0, count).ToArray();
 
-    /// <summary>The labels, or null when none of the events is labelled.</summary>
-    public sbyte[]? RequestLabels()
+    /// <summary>The labels of the first <paramref name="count"/> unscored events, or null when none of them is labelled.</summary>
+    public sbyte[]? RequestLabels(int count)
     {
-        foreach (sbyte l in _labels)
-            if (l >= 0) return _labels.ToArray();
+        for (int i = 0; i < count; i++)
+            if (_labels[i] >= 0) return _labels.GetRange(0, count).ToArray();
         return null;
     }
 }

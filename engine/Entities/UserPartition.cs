@@ -68,6 +68,9 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         {
             _recoveryMs = _recovery.ElapsedMilliseconds;
             _state.RecoveryCompleted();
+            // Recovery may have replayed enough rows to make a snapshot due; nothing is in flight now, so take it
+            // before anything waits for it.
+            if (_schedule.CanTake) TakeSnapshot();
             if (_state.RescoringDue)
                 Context.GetLogger().Info("partition {0}: {1} users have events persisted but not confirmed scored, {2} alerts were journaled but not delivered; they are handed to the next stream that asks",
                     _partition, _state.UsersAwaitingScoring, _state.Alerts.Count);

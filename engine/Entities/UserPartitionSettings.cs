@@ -18,6 +18,12 @@ public sealed record UserPartitionSettings
     /// <summary>How long scoring confirmations and alert deliveries may wait for a journal row before a partition writes one for them alone.</summary>
     public TimeSpan ScoredMarksFlush { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// New events one scoring request carries at most; a user with more unscored events gets the rest in the
+    /// next request, once this one is settled. Bounds the size of a request (and of a message between nodes).
+    /// </summary>
+    public int MaxRequestEvents { get; init; } = 256;
+
     public static UserPartitionSettings Default { get; } = new();
 
     public static UserPartitionSettings Create(Config config)
@@ -29,6 +35,7 @@ public sealed record UserPartitionSettings
             SnapshotEvery = r.Int("snapshot-every", 1, int.MaxValue),
             RescoreAfterCrash = r.Bool("rescore-after-crash"),
             ScoredMarksFlush = r.Duration("scored-marks-flush"),
+            MaxRequestEvents = r.Int("max-request-events", 1, 1 << 20),
         };
     }
 }

@@ -121,6 +121,22 @@ public sealed class PartitionStateTests
     }
 
     [Fact]
+    public void A_request_carries_at_most_max_request_events_and_the_rest_follow_its_settlement()
+    {
+        var state = new PartitionState(0, Settings with { MaxRequestEvents = 4 }, incarnation: 7);
+        var first = Assert.Single(Batch(state, Inbox("s"), Enumerable.Range(1, 10).Select(o => Event("a", o)).ToArray()));
+        Assert.Equal((4, 4L), (first.NewEvents, first.EventCount));
+        Assert.Equal([1000L, 2000, 3000, 4000], first.OrderKeys.Select(k => k - T0));
+
+        var (_, _, followUps) = Settle(state, Inbox("s"), Settled(first));
+        var second = Assert.Single(Assert.Single(followUps).Value);
+        Assert.Equal((4, 8L), (second.NewEvents, second.EventCount));
+        Assert.Equal(4, second.FirstNewIndex); // the first request's events are its context now
+        var (_, _, last) = Settle(state, Inbox("s"), Settled(second));
+        Assert.Equal((2, 10L), (Assert.Single(Assert.Single(last).Value).NewEvents, Assert.Single(Assert.Single(last).Value).EventCount));
+    }
+
+    [Fact]
     public void A_settlement_for_a_ticket_the_partition_no_longer_expects_is_stale_and_changes_nothing()
     {
         var state = new PartitionState(0, Settings, incarnation: 7);

@@ -245,6 +245,25 @@ public sealed class UserPartitionTests : TestKit
         Assert.Equal(5, stats.EventsApplied);
     }
 
+    /// <summary>A crash leaves many rows since the last snapshot: recovery alone makes a snapshot due, and it is taken at once.</summary>
+    [Fact]
+    public void A_snapshot_made_due_by_recovery_is_taken_before_the_next_batch_waits_for_it()
+    {
+        const int id = 31;
+        var partition = Partition(id, snapshotEvery: 1_000_000);
+        for (int batch = 0; batch < 4; batch++)
+        {
+            partition.Tell(new PartitionBatch(id, Enumerable.Range(batch * 3 + 1, 3).Select(o => Event($"u{o % 2}", o)).ToList()));
+            ExpectMsg<PartitionReply>();
+        }
+
+        Restart(ref partition, () => Partition(id, snapshotEvery: 5)); // 12 events recovered: due
+        partition.Tell(new PartitionBatch(id, [Event("u9", 13)]));
+        Assert.Equal(1, ExpectMsg<PartitionReply>(TimeSpan.FromSeconds(10)).Accepted);
+        partition.Tell(new GetPartitionStats(id));
+        Assert.Equal(1, ExpectMsg<PartitionStats>().Snapshots);
+    }
+
     [Fact]
     public void Snapshots_are_taken_every_N_events()
     {
