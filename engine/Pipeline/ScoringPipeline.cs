@@ -98,7 +98,9 @@ public sealed class ScoringPipeline
             .Select(AfterSettlement)
             .Via(new AlertRelease(_context))
             .Select(BeforeOutput)
-            .Via(output)
+            // Its own island: an output that blocks (a named pipe nobody reads yet, a slow disk) holds the alerts
+            // back in the release stage, never the scoring loop.
+            .Via(output.Async())
             .ToMaterialized(AlertDeliveries.Create(_partitions, _settings.Partitions, _settings.DeliveryFlush),
                 (dump, delivered) => Task.WhenAll(dump, delivered))
             .Named("scoring");

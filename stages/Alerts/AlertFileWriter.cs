@@ -54,11 +54,12 @@ public sealed class AlertFileWriter : GraphStage<FlowShape<AlertRecord, AlertRec
     {
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
-        if (!File.Exists(path)) return (new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read), 0);
-        var write = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        // Unbuffered: every alert line is one write, so a crash leaves at most one partial line (cut on the next start).
+        if (!File.Exists(path)) return (new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0), 0);
+        var write = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
         if (!write.CanSeek) return (write, 0); // a named pipe or a device: write only
         write.Dispose();
-        var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
         if (fresh)
         {
             file.SetLength(0);
