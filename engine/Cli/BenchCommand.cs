@@ -8,6 +8,8 @@ using Akka.Streams.Dsl;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline;
+using StreamDetect.Engine.Pipeline.Inputs;
+using StreamDetect.Engine.Pipeline.Outputs;
 using StreamDetect.Stages.Alerts;
 using StreamDetect.Stages.DeadLetters;
 using StreamDetect.Stages.Generator;
@@ -87,7 +89,7 @@ public static class BenchCommand
 
             // End to end at full speed, with the scoring requests kept to replay through the scorer alone.
             var config = With(Path.Combine(scratch, "e2e"));
-            var request = new RunRequest(config, "generator", null, "count", null, parse.GetValue(Model), "none", null, null, null, parse.GetValue(Device));
+            var request = new RunRequest(config, EventSourceKind.Generator, null, DeadLetterSinkKind.Count, null, parse.GetValue(Model), AlertSinkKind.None, null, null, null, parse.GetValue(Device));
             var job = new RunJob(request, log);
             log.WriteLine("bench: end to end at full speed");
             var outcome = await job.RunAsync(cancellation);

@@ -6,6 +6,8 @@ using StreamDetect.Engine.Configuration;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline;
+using StreamDetect.Engine.Pipeline.Inputs;
+using StreamDetect.Engine.Pipeline.Outputs;
 using StreamDetect.Integration.Tests.Support;
 using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Training;
@@ -75,7 +77,7 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
         string model = TrainModel(dir.Path);
 
         var config = EngineConfig.Load(null, EngineHocon(dir.File("data"), topic, group, alerts, dlq));
-        var request = new RunRequest(config, "kafka", null, "kafka", null, model, "kafka", null, TimeSpan.FromSeconds(3), null, "cpu");
+        var request = new RunRequest(config, EventSourceKind.Kafka, null, DeadLetterSinkKind.Kafka, null, model, AlertSinkKind.Kafka, null, TimeSpan.FromSeconds(3), null, "cpu");
         var outcome = await new RunJob(request, TextWriter.Null).RunAsync(TestContext.Current.CancellationToken).WaitAsync(Timeout, TestContext.Current.CancellationToken);
         outcome.Model?.Detector.Dispose();
 
@@ -116,7 +118,7 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
             streamdetect.thresholds.feedback { step = 0.05, max-shift = 2.0 }
             """);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var request = new RunRequest(config, "kafka", null, "kafka", null, model, "kafka", null, TimeSpan.FromMinutes(2), null, "cpu");
+        var request = new RunRequest(config, EventSourceKind.Kafka, null, DeadLetterSinkKind.Kafka, null, model, AlertSinkKind.Kafka, null, TimeSpan.FromMinutes(2), null, "cpu");
         var job = new RunJob(request, TextWriter.Null);
         var running = job.RunAsync(stop.Token);
 

@@ -7,6 +7,7 @@ using StreamDetect.Engine.Entities;
 using StreamDetect.Stages.Partitions;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline;
+using StreamDetect.Engine.Pipeline.Inputs;
 using StreamDetect.Integration.Tests.Support;
 using StreamDetect.Stages.DeadLetters;
 using StreamDetect.Stages.Parsing;

@@ -1,5 +1,7 @@
 using StreamDetect.Engine.Configuration;
 using StreamDetect.Engine.Pipeline;
+using StreamDetect.Engine.Pipeline.Inputs;
+using StreamDetect.Engine.Pipeline.Outputs;
 using StreamDetect.Integration.Tests.Scoring;
 using StreamDetect.Integration.Tests.Support;
 
@@ -25,7 +27,7 @@ public sealed class SnapshotStallTests(ITestOutputHelper output)
               routing { max-batch = 256, ask-timeout = 20s }
             }
             """);
-        var request = new RunRequest(config, "file", input, "count", null, model, "none", null, null, null, "cpu");
+        var request = new RunRequest(config, EventSourceKind.File, input, DeadLetterSinkKind.Count, null, model, AlertSinkKind.None, null, null, null, "cpu");
         var outcome = await new RunJob(request, TextWriter.Null).RunAsync(TestContext.Current.CancellationToken)
             .WaitAsync(TimeSpan.FromMinutes(3), TestContext.Current.CancellationToken);
         outcome.Model?.Detector.Dispose();

@@ -1,5 +1,7 @@
 using StreamDetect.Engine.Configuration;
 using StreamDetect.Engine.Pipeline;
+using StreamDetect.Engine.Pipeline.Inputs;
+using StreamDetect.Engine.Pipeline.Outputs;
 using StreamDetect.Integration.Tests.Support;
 
 namespace StreamDetect.Integration.Tests.Scoring;
@@ -58,7 +60,7 @@ public sealed class DeterminismTests(ITestOutputHelper output)
               {{settings}}
             }
             """);
-        var request = new RunRequest(config, "file", input, "count", null, model, "file", alerts, null, null, "cpu");
+        var request = new RunRequest(config, EventSourceKind.File, input, DeadLetterSinkKind.Count, null, model, AlertSinkKind.File, alerts, null, null, "cpu");
         var outcome = await new RunJob(request, TextWriter.Null).RunAsync(TestContext.Current.CancellationToken)
             .WaitAsync(Timeout, TestContext.Current.CancellationToken);
         outcome.Model?.Detector.Dispose();

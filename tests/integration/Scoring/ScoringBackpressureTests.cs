@@ -5,6 +5,7 @@ using Akka.Streams.Dsl;
 using StreamDetect.Engine.Configuration;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline;
+using StreamDetect.Engine.Pipeline.Outputs;
 using StreamDetect.Stages.Alerts;
 using StreamDetect.Stages.DeadLetters;
 using StreamDetect.Stages.Generator;

@@ -6,7 +6,7 @@ using StreamDetect.Stages.Kafka;
 using StreamDetect.Stages.Parsing;
 using StreamDetect.Stages.Sources;
 
-namespace StreamDetect.Engine.Pipeline;
+namespace StreamDetect.Engine.Pipeline.Inputs;
 
 /// <summary>
 /// The run's Kafka input: a committable consumer whose records are decoded and validated; valid

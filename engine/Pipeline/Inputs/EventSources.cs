@@ -6,7 +6,7 @@ using StreamDetect.Stages.DeadLetters;
 using StreamDetect.Stages.Parsing;
 using StreamDetect.Stages.Sources;
 
-namespace StreamDetect.Engine.Pipeline;
+namespace StreamDetect.Engine.Pipeline.Inputs;
 
 /// <summary>The run's event sources, each as valid events plus the dead letters' outcome.</summary>
 public static class EventSources

@@ -1,7 +1,7 @@
 using StreamDetect.Stages.Alerts;
 using StreamDetect.Stages.Kafka;
 
-namespace StreamDetect.Engine.Pipeline;
+namespace StreamDetect.Engine.Pipeline.Outputs;
 
 /// <summary>
 /// The one case where a run still reads its alert output back: after a crash, the partitions hand out the
