@@ -30,7 +30,7 @@ public sealed class DecisionLedger
     private readonly SortedSet<long> _undecidedBuckets = new(), _unsettledBuckets = new();
     private readonly Dictionary<SourceStream, long> _progress = new();
     private long _frontier = long.MinValue;
-    private long _undecided, _unsettled, _admitted;
+    private long _undecided, _unsettled, _admitted, _settled;
     private long _lastBucket = long.MinValue;
     private Counts? _last;
 
@@ -58,6 +58,15 @@ public sealed class DecisionLedger
         get
         {
             lock (_gate) return _undecided;
+        }
+    }
+
+    /// <summary>Events settled or dropped, ever (progress, for a stall warning).</summary>
+    public long SettledTotal
+    {
+        get
+        {
+            lock (_gate) return _settled;
         }
     }
 
@@ -108,6 +117,7 @@ public sealed class DecisionLedger
             var counts = BucketLocked(key);
             if (--counts.Unsettled == 0) _unsettledBuckets.Remove(Bucket(key));
             _unsettled--;
+            _settled++;
             if (counts.Unsettled == 0 && counts.Undecided == 0) RemoveLocked(key);
         }
     }
@@ -122,6 +132,7 @@ public sealed class DecisionLedger
             if (--counts.Unsettled == 0) _unsettledBuckets.Remove(Bucket(key));
             _undecided--;
             _unsettled--;
+            _settled++;
             if (counts.Unsettled == 0 && counts.Undecided == 0) RemoveLocked(key);
         }
     }

@@ -1,3 +1,4 @@
+using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Stage;
 
@@ -30,9 +31,14 @@ public sealed class ScoringLoopEntry : GraphStage<FlowShape<ScoringRequest, Scor
 
     protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this);
 
-    private sealed class Logic : GraphStageLogic, IInHandler, IOutHandler
+    /// <summary>How long nothing may be settled while events wait before the loop warns (a lost message between nodes, a stuck store).</summary>
+    public static TimeSpan StallWarning { get; } = TimeSpan.FromSeconds(30);
+
+    private sealed class Logic : TimerGraphStageLogic, IInHandler, IOutHandler
     {
+        private const string WatchTimer = "watch";
         private readonly ScoringLoopEntry _stage;
+        private long _settledAtLastCheck = -1;
         private ScoringRequest? _waiting; // from the inlet, not pushed yet (a follow-up went first)
         private bool _inletDone;
 
@@ -46,7 +52,18 @@ public sealed class ScoringLoopEntry : GraphStage<FlowShape<ScoringRequest, Scor
         public override void PreStart()
         {
             _stage._context.RegisterLoop(GetAsyncCallback(OnWake));
+            ScheduleRepeatedly(WatchTimer, StallWarning);
             Pull(_stage.In);
+        }
+
+        protected override void OnTimer(object timerKey)
+        {
+            var ledger = _stage._context.Ledger;
+            long settled = ledger.SettledTotal, waiting = ledger.Unsettled;
+            if (waiting > 0 && settled == _settledAtLastCheck)
+                Log.Warning("scoring loop: {0} events admitted and not settled, none settled for {1} s (a partition or the scorer does not answer)",
+                    waiting, StallWarning.TotalSeconds);
+            _settledAtLastCheck = settled;
         }
 
         public void OnPush()
