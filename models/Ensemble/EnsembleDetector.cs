@@ -28,7 +28,7 @@ public sealed class EnsembleDetector : AnomalyDetector
         _members = members;
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<EnsembleHyperParameters> Kind { get; } = new KindImpl();
 
     public IReadOnlyList<IAnomalyDetector> Members => _members;
 
@@ -185,15 +185,17 @@ public sealed class EnsembleDetector : AnomalyDetector
         if (disposing) foreach (var member in _members) member.Dispose();
     }
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<EnsembleHyperParameters>
     {
         public string Name => "ensemble";
 
         public string Description => "calibrated combination (max, mean or vote) of member detectors";
 
+        public EnsembleHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.Ensemble;
+            var p = context.HyperParameters(this);
             if (p.Members.Count == 0) throw new ArgumentException("streamdetect.models.ensemble.members is empty");
             var members = new List<AnomalyDetector>();
             try
