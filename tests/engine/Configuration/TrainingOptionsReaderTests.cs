@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using StreamDetect.Engine.Configuration;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Ensemble;
@@ -9,9 +11,60 @@ using TorchSharp;
 
 namespace StreamDetect.Engine.Tests.Configuration;
 
-/// <summary>Each detector kind's hyper-parameters come from its own HOCON block <c>streamdetect.models.&lt;name&gt;</c>.</summary>
+/// <summary>
+/// Each detector kind's hyper-parameters come from its own HOCON block <c>streamdetect.models.&lt;name&gt;</c>,
+/// and every registered kind ships a block whose keys are exactly its hyper-parameters, each commented.
+/// </summary>
 public sealed class TrainingOptionsReaderTests
 {
+    private const string ModelsBlock = "streamdetect.models";
+
+    public static TheoryData<string> Kinds => [.. DetectorRegistry.Default.Names];
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Every_registered_kind_has_a_block_in_the_embedded_defaults_whose_keys_are_exactly_its_hyper_parameters(string name)
+    {
+        var kind = DetectorRegistry.Default.Get(name);
+        string path = $"{ModelsBlock}.{name}";
+        Assert.True(EngineConfig.Reference.HasPath(path), $"hocon/streamdetect.conf has no block {path}");
+
+        var inHocon = EngineConfig.Reference.GetConfig(path).AsEnumerable().Select(e => e.Key.Trim('"')).ToHashSet();
+        var hyperParameters = TrainingOptionsReader.HyperParameterKeys(kind).ToHashSet();
+        Assert.True(inHocon.SetEquals(hyperParameters),
+            $"{path}: missing from the block: [{string.Join(", ", hyperParameters.Except(inHocon))}]; " +
+            $"not hyper-parameters of '{name}': [{string.Join(", ", inHocon.Except(hyperParameters))}]");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void The_embedded_defaults_of_a_kind_are_its_own_defaults(string name)
+    {
+        var kind = DetectorRegistry.Default.Get(name);
+        var read = TrainingOptionsReader.Read(EngineConfig.Reference).Models.For(kind);
+        Assert.Equal(Json(kind.DefaultHyperParameters), Json(read));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Every_key_of_a_kinds_block_in_the_shipped_file_has_a_comment_above_it(string name)
+    {
+        var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "hocon", "streamdetect.conf"));
+        int models = Array.FindIndex(lines, l => l == "  models {");
+        int open = Array.FindIndex(lines, models + 1, l => l == $"    {name} {{");
+        Assert.True(models >= 0 && open > models, $"no '{name} {{' block inside 'models {{' in hocon/streamdetect.conf");
+        int close = Array.FindIndex(lines, open + 1, l => l == "    }");
+        var keys = 0;
+        for (int i = open + 1; i < close; i++)
+        {
+            var key = Regex.Match(lines[i], @"^\s*([a-z0-9-]+)\s*=");
+            if (!key.Success) continue;
+            keys++;
+            Assert.True(lines[i - 1].TrimStart().StartsWith('#'), $"{ModelsBlock}.{name}.{key.Groups[1].Value} has no comment above it");
+        }
+        Assert.Equal(TrainingOptionsReader.HyperParameterKeys(DetectorRegistry.Default.Get(name)).Count, keys);
+    }
+
     [Fact]
     public void A_kinds_hyper_parameters_are_read_from_its_own_block_only()
     {
@@ -82,6 +135,8 @@ public sealed class TrainingOptionsReaderTests
             TrainingOptionsReader.Read(EngineConfig.Load(overrides: "streamdetect.models.ensemble.combine = median")));
         Assert.Equal("streamdetect.models.ensemble.combine", combine.Key);
     }
+
+    private static string Json(object value) => JsonSerializer.Serialize(value, value.GetType());
 
     private sealed record FakeParameters
     {
