@@ -197,14 +197,21 @@ public sealed class EnsembleDetector : AnomalyDetector
         {
             var p = context.HyperParameters(this);
             if (p.Members.Count == 0) throw new ArgumentException("streamdetect.models.ensemble.members is empty");
+            var kinds = new List<IDetectorKind>(); // all resolved before any member trains
+            foreach (string name in p.Members)
+            {
+                if (!DetectorRegistry.Default.TryGet(name, out var kind))
+                    throw new ArgumentException($"streamdetect.models.ensemble.members: unknown model '{name}' (known: {string.Join(", ", DetectorRegistry.Default.Names)})");
+                if (kind == this) throw new ArgumentException("an ensemble cannot be a member of itself");
+                kinds.Add(kind);
+            }
             var members = new List<AnomalyDetector>();
             try
             {
-                foreach (string name in p.Members)
+                foreach (var kind in kinds)
                 {
-                    if (name == Name) throw new ArgumentException("an ensemble cannot be a member of itself");
-                    context.Report(Name, $"training member '{name}'");
-                    members.Add(DetectorRegistry.Default.Get(name).Train(context));
+                    context.Report(Name, $"training member '{kind.Name}'");
+                    members.Add(kind.Train(context));
                 }
             }
             catch

@@ -1,7 +1,9 @@
 using StreamDetect.Models.Baselines;
 using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
+using StreamDetect.Models.Ensemble;
 using StreamDetect.Models.Sequence;
+using StreamDetect.Models.Tests.Support;
 using StreamDetect.Models.Training;
 using TorchSharp;
 
@@ -68,5 +70,29 @@ public sealed class ModelHyperParametersTests
         Assert.Equal(2, context.HyperParameters(RecurrentNextEventDetector.GruKind).Epochs);
         Assert.Equal(5, context.HyperParameters(RecurrentNextEventDetector.LstmKind).Epochs);
         Assert.Equal(new ZScoreHyperParameters(), context.HyperParameters(RobustZScoreDetector.Kind));
+    }
+
+    [Fact]
+    public void An_ensemble_names_registered_kinds_and_a_wrong_name_is_refused_before_any_member_trains()
+    {
+        var data = DatasetBuilder.Build(SyntheticTraffic.Shoppers(normalUsers: 40, anomalousUsers: 0, days: 1, seed: 2));
+        var options = new TrainingOptions
+        {
+            Device = "cpu",
+            Models = ModelHyperParameters.Defaults.With(EnsembleDetector.Kind, p => p with { Members = ["zscore", "zscor"] }),
+        };
+        var progress = new Messages();
+
+        var error = Assert.Throws<ArgumentException>(() => DetectorTrainer.Train("ensemble", data, options, progress, TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("streamdetect.models.ensemble.members: unknown model 'zscor' (known: lstm, gru,", error.Message);
+        Assert.DoesNotContain(progress.All, m => m.Contains("training member", StringComparison.Ordinal));
+    }
+
+    private sealed class Messages : IProgress<TrainingProgress>
+    {
+        public List<string> All { get; } = [];
+
+        public void Report(TrainingProgress value) => All.Add(value.ToString());
     }
 }
