@@ -22,8 +22,6 @@ namespace StreamDetect.Engine.Cli;
 /// </summary>
 public static class TrainCommand
 {
-    private const string ModelsBlock = "streamdetect.models";
-
     public static Command Create()
     {
         var data = new Option<string>("--data") { HelpName = "FILE", Description = "Event file to train on (JSON Lines or CSV, time-ordered)" };
@@ -43,7 +41,8 @@ public static class TrainCommand
             Description = "Train on every user; by default users with an event labelled anomalous are left out (labels never reach a model)",
         };
 
-        var command = new Command("train", "Train an anomaly detector on an event file and save it as a model file")
+        var command = new Command("train", "Train an anomaly detector on an event file and save it as a model file. Models (hyper-parameters in streamdetect.models.NAME):" +
+            string.Concat(DetectorRegistry.Default.Kinds.Select(k => $"\n  {k.Name,-12} {k.Description}")))
         {
             data, model, output, device, epochs, seed, until, days, includeLabelled,
         };

@@ -10,20 +10,22 @@ using StreamDetect.Stages.Configuration;
 namespace StreamDetect.Engine.Configuration;
 
 /// <summary>
-/// The training options and every model's hyper-parameters from HOCON <c>streamdetect.models</c>: a model's
-/// block is its record's properties as kebab-case keys (FieldEmbedding -> field-embedding); keys absent keep
-/// the record's default, unknown keys are refused with their path.
+/// The training options and every detector kind's hyper-parameters from HOCON <c>streamdetect.models</c>: the
+/// registry's kinds are read each from its own block <c>streamdetect.models.&lt;name&gt;</c>, whose keys are the
+/// properties of the kind's hyper-parameter record in kebab case (FieldEmbedding -> field-embedding); keys
+/// absent keep the kind's default, unknown keys are refused with their path.
 /// </summary>
 public static class TrainingOptionsReader
 {
     private const string ModelsBlock = "streamdetect.models";
 
-    /// <summary>Reads the training options (and every model's hyper-parameters) from <c>streamdetect.models</c>.</summary>
-    public static TrainingOptions Read(Config config)
+    /// <summary>Reads the training options and the hyper-parameters of every kind of <paramref name="registry"/>
+    /// (default: <see cref="DetectorRegistry.Default"/>) from <c>streamdetect.models</c>.</summary>
+    public static TrainingOptions Read(Config config, DetectorRegistry? registry = null)
     {
         var r = new SettingsReader(config, ModelsBlock);
-        var defaults = new TrainingOptions();
-        var options = defaults with
+        var calibration = r.Nested("calibration");
+        return new TrainingOptions
         {
             Device = r.OneOf("device", "auto", "cpu", "cuda"),
             Seed = r.Int("seed"),
@@ -34,27 +36,31 @@ public static class TrainingOptionsReader
             ExplainFrom = r.Double("explain-from", 0, 1000),
             AlertRate = r.Double("alert-rate", 1e-6, 0.5),
             Calibration = new CalibrationOptions(
-                r.Nested("calibration").Int("points", 2, 1 << 20),
-                r.Nested("calibration").Double("tail-fraction", 1e-4, 0.5),
-                r.Nested("calibration").OneOf("basis", "user-day", "event") == "event" ? CalibrationBasis.Event : CalibrationBasis.UserDay,
-                r.Nested("calibration").Double("warm-up-days", 0, 365)),
+                calibration.Int("points", 2, 1 << 20),
+                calibration.Double("tail-fraction", 1e-4, 0.5),
+                OneOf<CalibrationBasis>(calibration, "basis"),
+                calibration.Double("warm-up-days", 0, 365)),
+            Models = ReadModels(config, registry ?? DetectorRegistry.Default),
         };
-        var models = defaults.Models;
-        return options with
-        {
-            Models = models with
-            {
-                Lstm = Block<Models.Sequence.RecurrentHyperParameters>(config, "lstm", models.Lstm) with { Cell = Models.Sequence.RecurrentCell.Lstm },
-                Gru = Block<Models.Sequence.RecurrentHyperParameters>(config, "gru", models.Gru) with { Cell = Models.Sequence.RecurrentCell.Gru },
-                Transformer = Block(config, "transformer", models.Transformer),
-                Autoencoder = Block(config, "ae", models.Autoencoder),
-                Gan = Block(config, "gan", models.Gan),
-                Knn = Block(config, "knn", models.Knn),
-                ZScore = Block(config, "zscore", models.ZScore),
-                IsolationForest = Block(config, "iforest", models.IsolationForest),
-                Ensemble = Block(config, "ensemble", models.Ensemble),
-            },
-        };
+    }
+
+    private static ModelHyperParameters ReadModels(Config config, DetectorRegistry registry)
+    {
+        var models = ModelHyperParameters.Defaults;
+        foreach (var kind in registry.Kinds)
+            models = models.With(kind, HyperParameters(config, kind));
+        return models;
+    }
+
+    /// <summary>The HOCON keys of a kind's block: its hyper-parameter record's properties in kebab case.</summary>
+    public static IReadOnlyList<string> HyperParameterKeys(IDetectorKind kind) =>
+        [.. DefaultsNode(kind).Select(p => p.Key)];
+
+    /// <summary>A fixed choice: the enum's member names in kebab case (UserDay -> user-day), case-insensitive.</summary>
+    private static T OneOf<T>(SettingsReader r, string key) where T : struct, Enum
+    {
+        var byName = Enum.GetValues<T>().ToDictionary(v => JsonNamingPolicy.KebabCaseLower.ConvertName(v.ToString()), StringComparer.Ordinal);
+        return byName[r.OneOf(key, [.. byName.Keys])];
     }
 
     private static readonly JsonSerializerOptions KebabJson = new()
@@ -64,38 +70,39 @@ public static class TrainingOptionsReader
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
+    private static JsonObject DefaultsNode(IDetectorKind kind) =>
+        JsonSerializer.SerializeToNode(kind.DefaultHyperParameters, kind.HyperParameterType, KebabJson)!.AsObject();
+
     /// <summary>
-    /// Reads one model's hyper-parameter block: every property of the record is a kebab-case key
-    /// (FieldEmbedding → field-embedding); keys absent from the HOCON keep the record's default.
+    /// Reads one kind's hyper-parameter block: every property of its record is a kebab-case key
+    /// (FieldEmbedding → field-embedding); keys absent from the HOCON keep the kind's default.
     /// </summary>
-    private static T Block<T>(Config config, string name, T defaults)
+    private static object HyperParameters(Config config, IDetectorKind kind)
     {
-        string path = $"{ModelsBlock}.{name}";
-        var node = JsonSerializer.SerializeToNode(defaults, KebabJson)!.AsObject();
-        if (config.HasPath(path))
+        string path = $"{ModelsBlock}.{kind.Name}";
+        if (!config.HasPath(path)) return kind.DefaultHyperParameters;
+        var node = DefaultsNode(kind);
+        var known = node.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var entry in config.GetConfig(path).AsEnumerable())
         {
-            var known = node.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
-            foreach (var entry in config.GetConfig(path).AsEnumerable())
+            string key = entry.Key.Trim('"');
+            if (!known.Contains(key)) throw new SettingsException($"{path}.{key}", $"is not a setting of '{kind.Name}' (known: {string.Join(", ", known)})");
+        }
+        foreach (var (key, current) in node.ToArray())
+        {
+            string keyPath = $"{path}.{key}";
+            if (!config.HasPath(keyPath)) continue;
+            node[key] = current switch
             {
-                string key = entry.Key.Trim('"');
-                if (!known.Contains(key)) throw new SettingsException($"{path}.{key}", $"is not a setting of '{name}' (known: {string.Join(", ", known)})");
-            }
-            foreach (var (key, current) in node.ToArray())
-            {
-                string keyPath = $"{path}.{key}";
-                if (!config.HasPath(keyPath)) continue;
-                node[key] = current switch
-                {
-                    JsonArray => new JsonArray(ReadList(config, keyPath).Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
-                    JsonValue v when v.GetValueKind() is JsonValueKind.Number => JsonValue.Create(ReadNumber(config, keyPath)),
-                    JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => JsonValue.Create(ReadBool(config, keyPath)),
-                    _ => JsonValue.Create(config.GetString(keyPath)),
-                };
-            }
+                JsonArray => new JsonArray(ReadList(config, keyPath).Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
+                JsonValue v when v.GetValueKind() is JsonValueKind.Number => JsonValue.Create(ReadNumber(config, keyPath)),
+                JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => JsonValue.Create(ReadBool(config, keyPath)),
+                _ => JsonValue.Create(config.GetString(keyPath)),
+            };
         }
         try
         {
-            return node.Deserialize<T>(KebabJson) ?? throw new SettingsException(path, "is empty");
+            return node.Deserialize(kind.HyperParameterType, KebabJson) ?? throw new SettingsException(path, "is empty");
         }
         catch (JsonException e)
         {

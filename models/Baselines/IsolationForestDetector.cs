@@ -24,7 +24,7 @@ public sealed class IsolationForestDetector : FeatureDetector
         _trees = trees;
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<IsolationForestHyperParameters> Kind { get; } = new KindImpl();
 
     protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
     {
@@ -53,15 +53,17 @@ public sealed class IsolationForestDetector : FeatureDetector
         });
     }
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<IsolationForestHyperParameters>
     {
         public string Name => "iforest";
 
         public string Description => "isolation forest over the feature vector";
 
+        public IsolationForestHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.IsolationForest;
+            var p = context.HyperParameters(this);
             if (p.Trees < 1 || p.SampleSize < 2) throw new ArgumentException("streamdetect.models.iforest: trees must be >= 1 and sample-size >= 2");
             var features = context.Features(p.MaxSamples);
             var scaler = FeatureScaler.Fit(features);

@@ -23,7 +23,7 @@ public sealed class RobustZScoreDetector : FeatureDetector
         _parameters = parameters;
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<ZScoreHyperParameters> Kind { get; } = new KindImpl();
 
     protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
     {
@@ -60,15 +60,17 @@ public sealed class RobustZScoreDetector : FeatureDetector
         writer.Add("scaler", Scaler.WriteTo);
     }
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<ZScoreHyperParameters>
     {
         public string Name => "zscore";
 
         public string Description => "robust z-score / IQR baseline over the feature vector";
 
+        public ZScoreHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.ZScore;
+            var p = context.HyperParameters(this);
             var scaler = FeatureScaler.Fit(context.Features(p.MaxSamples));
             context.Report(Name, $"fitted median/IQR scaling of {FeatureSchema.Count} features");
             return new RobustZScoreDetector(p, scaler, context.Device);

@@ -28,7 +28,7 @@ public sealed class EnsembleDetector : AnomalyDetector
         _members = members;
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<EnsembleHyperParameters> Kind { get; } = new KindImpl();
 
     public IReadOnlyList<IAnomalyDetector> Members => _members;
 
@@ -185,24 +185,33 @@ public sealed class EnsembleDetector : AnomalyDetector
         if (disposing) foreach (var member in _members) member.Dispose();
     }
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<EnsembleHyperParameters>
     {
         public string Name => "ensemble";
 
         public string Description => "calibrated combination (max, mean or vote) of member detectors";
 
+        public EnsembleHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.Ensemble;
+            var p = context.HyperParameters(this);
             if (p.Members.Count == 0) throw new ArgumentException("streamdetect.models.ensemble.members is empty");
+            var kinds = new List<IDetectorKind>(); // all resolved before any member trains
+            foreach (string name in p.Members)
+            {
+                if (!DetectorRegistry.Default.TryGet(name, out var kind))
+                    throw new ArgumentException($"streamdetect.models.ensemble.members: unknown model '{name}' (known: {string.Join(", ", DetectorRegistry.Default.Names)})");
+                if (kind == this) throw new ArgumentException("an ensemble cannot be a member of itself");
+                kinds.Add(kind);
+            }
             var members = new List<AnomalyDetector>();
             try
             {
-                foreach (string name in p.Members)
+                foreach (var kind in kinds)
                 {
-                    if (name == Name) throw new ArgumentException("an ensemble cannot be a member of itself");
-                    context.Report(Name, $"training member '{name}'");
-                    members.Add(DetectorRegistry.Default.Get(name).Train(context));
+                    context.Report(Name, $"training member '{kind.Name}'");
+                    members.Add(kind.Train(context));
                 }
             }
             catch

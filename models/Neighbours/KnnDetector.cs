@@ -46,7 +46,7 @@ public sealed class KnnDetector : FeatureDetector
         _rankingTensor = TensorTransfer.ToTensor(ranking, [f + 1, rows], device).DetachFromDisposeScope();
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<KnnHyperParameters> Kind { get; } = new KindImpl();
 
     public int ReservoirRows => _reservoir.Length / FeatureSchema.Count;
 
@@ -172,15 +172,17 @@ public sealed class KnnDetector : FeatureDetector
         if (disposing) _rankingTensor.Dispose();
     }
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<KnnHyperParameters>
     {
         public string Name => "knn";
 
         public string Description => "k-nearest-neighbour distance to a reservoir of normal feature vectors";
 
+        public KnnHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.Knn;
+            var p = context.HyperParameters(this);
             if (p.K < 1 || p.Reservoir < 1) throw new ArgumentException("streamdetect.models.knn: k and reservoir must be >= 1");
             var features = context.Features(p.MaxSamples);
             var scaler = FeatureScaler.Fit(features);

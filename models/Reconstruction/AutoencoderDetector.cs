@@ -26,7 +26,7 @@ public sealed class AutoencoderDetector : FeatureDetector
         _network.eval();
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<AutoencoderHyperParameters> Kind { get; } = new KindImpl();
 
     protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
     {
@@ -59,15 +59,17 @@ public sealed class AutoencoderDetector : FeatureDetector
         if (disposing) _network.Dispose();
     }
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<AutoencoderHyperParameters>
     {
         public string Name => "ae";
 
         public string Description => "autoencoder over the feature vector (reconstruction error)";
 
+        public AutoencoderHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.Autoencoder;
+            var p = context.HyperParameters(this);
             if (p.Hidden < 1 || p.Bottleneck < 1 || p.BatchSize < 1) throw new ArgumentException("streamdetect.models.ae: hidden, bottleneck and batch-size must be >= 1");
             var features = context.Features(p.MaxSamples);
             var scaler = FeatureScaler.Fit(features);

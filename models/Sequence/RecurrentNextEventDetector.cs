@@ -48,9 +48,9 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         _network.eval();
     }
 
-    public static IDetectorKind LstmKind { get; } = new Kind("lstm", RecurrentCell.Lstm);
+    public static IDetectorKind<RecurrentHyperParameters> LstmKind { get; } = new Kind("lstm", RecurrentCell.Lstm);
 
-    public static IDetectorKind GruKind { get; } = new Kind("gru", RecurrentCell.Gru);
+    public static IDetectorKind<RecurrentHyperParameters> GruKind { get; } = new Kind("gru", RecurrentCell.Gru);
 
     public override bool IsStateful => true;
 
@@ -331,15 +331,18 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
     private static RecurrentNextEventNetwork CreateNetwork(RecurrentHyperParameters p, EventTokenizer tokenizer) =>
         new(p.Cell, tokenizer.EmbeddingRows, p.FieldEmbedding, p.Hidden, p.Layers, tokenizer.Vocabulary.Count, TimeGapBuckets.Count);
 
-    private sealed class Kind(string name, RecurrentCell cell) : IDetectorKind
+    private sealed class Kind(string name, RecurrentCell cell) : IDetectorKind<RecurrentHyperParameters>
     {
         public string Name => name;
 
         public string Description => $"{(cell == RecurrentCell.Lstm ? "LSTM" : "GRU")} next-event model, incremental (one recurrent step per event)";
 
+        /// <summary>lstm and gru share the record; each kind's defaults (and training) fix its cell.</summary>
+        public RecurrentHyperParameters DefaultHyperParameters { get; } = new() { Cell = cell };
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = (cell == RecurrentCell.Lstm ? context.Options.Models.Lstm : context.Options.Models.Gru) with { Cell = cell };
+            var p = context.HyperParameters(this) with { Cell = cell };
             p.Validate($"streamdetect.models.{name}");
             var corpus = context.Sequences(p.MinTypeCount, p.AmountBuckets);
             var network = TorchSeeding.Build(context.Options.Seed, () => CreateNetwork(p, corpus.Tokenizer));

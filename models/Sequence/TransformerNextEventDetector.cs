@@ -33,7 +33,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
         _network.eval();
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<TransformerHyperParameters> Kind { get; } = new KindImpl();
 
     protected override ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch)
     {
@@ -159,15 +159,17 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
     private static CausalTransformerNetwork CreateNetwork(TransformerHyperParameters p, EventTokenizer tokenizer) =>
         new(tokenizer.EmbeddingRows, p.FieldEmbedding, p.Heads, p.Layers, p.FeedForward, p.MaxPositions, tokenizer.Vocabulary.Count, TimeGapBuckets.Count);
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<TransformerHyperParameters>
     {
         public string Name => "transformer";
 
         public string Description => "causal Transformer next-event model over the window (full-window scoring)";
 
+        public TransformerHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.Transformer;
+            var p = context.HyperParameters(this);
             p.Validate("streamdetect.models.transformer");
             var corpus = context.Sequences(p.MinTypeCount, p.AmountBuckets);
             var network = TorchSeeding.Build(context.Options.Seed, () => CreateNetwork(p, corpus.Tokenizer));
