@@ -19,6 +19,15 @@ namespace StreamDetect.Engine.Pipeline;
 /// </param>
 public sealed record RunSettings(string Source, string DeadLetterSink, string Model, double TrainDays, bool SaveModel, FreshStateMode FreshState)
 {
+    /// <summary><c>streamdetect.run.model</c>: a detector kind the registry knows.</summary>
+    private static string ModelName(SettingsReader run)
+    {
+        string name = run.String("model");
+        if (!Models.Detection.DetectorRegistry.Default.TryGet(name, out _))
+            throw new SettingsException(run.Key("model"), $"unknown model '{name}' (known: {string.Join(", ", Models.Detection.DetectorRegistry.Default.Names)})");
+        return name;
+    }
+
     public static RunSettings Create(Config config)
     {
         var root = new SettingsReader(config, "streamdetect");
@@ -27,7 +36,7 @@ public sealed record RunSettings(string Source, string DeadLetterSink, string Mo
         return new RunSettings(
             root.OneOf("source", ["auto", .. EventInputs.Names]),
             deadLetters.OneOf("sink", ["auto", .. DeadLetterOutputs.Names]),
-            run.String("model"),
+            ModelName(run),
             run.Double("train-days", 0.01, 3650),
             run.Bool("save-model"),
             run.OneOf("fresh-state", "auto", "on", "off") switch
