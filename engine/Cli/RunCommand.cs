@@ -39,7 +39,7 @@ public static class RunCommand
 
     private static readonly Option<string?> DumpFeatures = new("--dump-features")
     {
-        Description = "Write every scoring request's feature vector as JSON Lines to this file (for inspection)",
+        Description = "Write the feature vector of every scored event as JSON Lines to this file (for inspection; needs scoring, not --ingest-only)",
     };
 
     private static readonly Option<string?> Bootstrap = new("--bootstrap")
@@ -89,7 +89,7 @@ public static class RunCommand
 
     private static readonly Option<string?> Alerts = new("--alerts")
     {
-        Description = "JSON Lines file for alerts: started anew on a fresh state; on kept state appended to, without the alerts it already holds (a restart after a crash). Default: alerts go to stdout and the report to stderr",
+        Description = "JSON Lines file (or named pipe) for alerts, one whole line per write: started anew on a fresh state; on kept state appended to, after cutting a partial last line a crash left (every alert still appears once). Default: alerts go to stdout and the report to stderr",
     };
 
     private static readonly Option<bool> IngestOnly = new("--ingest-only")
