@@ -20,12 +20,14 @@ public sealed class EnsembleDetector : AnomalyDetector
 {
     private readonly EnsembleHyperParameters _parameters;
     private readonly AnomalyDetector[] _members;
+    private readonly bool _stateful;
 
     private EnsembleDetector(EnsembleHyperParameters parameters, AnomalyDetector[] members, torch.Device device)
         : base("ensemble", device)
     {
         _parameters = parameters;
         _members = members;
+        _stateful = members.Any(m => m.IsStateful);
     }
 
     public static IDetectorKind Kind { get; } = new KindImpl();
@@ -34,7 +36,7 @@ public sealed class EnsembleDetector : AnomalyDetector
 
     public EnsembleCombination Combination => _parameters.Combine;
 
-    public override bool IsStateful => _members.Any(m => m.IsStateful);
+    public override bool IsStateful => _stateful;
 
     public override double ExplainFrom
     {
