@@ -1,4 +1,3 @@
-using System.Numerics;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Persistence;
@@ -30,14 +29,11 @@ public sealed class RobustZScoreDetector : FeatureDetector
     {
         int f = FeatureSchema.Count, top = Math.Min(_parameters.Top, f);
         var scores = new double[count];
-        Span<int> best = stackalloc int[top];
-        Span<float> values = stackalloc float[top];
         for (int r = 0; r < count; r++)
         {
-            int filled = Largest(scaled.AsSpan(r * f, f), best, values);
-            double sum = 0;
-            for (int q = 0; q < filled; q++) sum += values[q];
-            scores[r] = sum / filled;
+            var row = scaled.AsSpan(r * f, f);
+            if (!LargestMagnitudes.TrySum(row, top, out double sum)) sum = LargestMagnitudes.SlotSum(row, top);
+            scores[r] = sum / top;
         }
         return scores;
     }
@@ -48,53 +44,10 @@ public sealed class RobustZScoreDetector : FeatureDetector
         int top = Math.Min(_parameters.Top, scaledRow.Length);
         Span<int> best = stackalloc int[top];
         Span<float> values = stackalloc float[top];
-        int filled = Largest(scaledRow, best, values);
+        int filled = LargestMagnitudes.Select(scaledRow, best, values);
         scratch.Clear();
         for (int q = 0; q < filled; q++) scratch[best[q]] = values[q];
         return scratch;
-    }
-
-    /// <summary>
-    /// The features with the largest |z| of a row: their indices in <paramref name="best"/> and their |z| in
-    /// <paramref name="values"/>, in slot order (the order the score sums them in); returns how many. The first
-    /// features fill the slots, then a larger |z| replaces the smallest slot (the first of equal ones): the
-    /// smallest slot is found again only after a replacement, and a vector of features below it is skipped at once.
-    /// </summary>
-    private static int Largest(ReadOnlySpan<float> row, Span<int> best, Span<float> values)
-    {
-        int top = best.Length, filled = Math.Min(top, row.Length);
-        for (int j = 0; j < filled; j++)
-        {
-            best[j] = j;
-            values[j] = Math.Abs(row[j]);
-        }
-        if (filled < top || top == 0) return filled;
-        int min = SmallestSlot(values);
-        float smallest = values[min];
-        int lanes = Vector<float>.Count;
-        for (int j = top; j < row.Length; j++)
-        {
-            if ((j & (lanes - 1)) == 0 && j + lanes <= row.Length
-                && !Vector.GreaterThanAny(Vector.Abs(new Vector<float>(row.Slice(j, lanes))), new Vector<float>(smallest)))
-            {
-                j += lanes - 1;
-                continue;
-            }
-            float z = Math.Abs(row[j]);
-            if (!(z > smallest)) continue;
-            best[min] = j;
-            values[min] = z;
-            min = SmallestSlot(values);
-            smallest = values[min];
-        }
-        return filled;
-    }
-
-    private static int SmallestSlot(ReadOnlySpan<float> values)
-    {
-        int min = 0;
-        for (int q = 1; q < values.Length; q++) if (values[q] < values[min]) min = q;
-        return min;
     }
 
     protected override void WriteSections(ModelFileWriter writer)
