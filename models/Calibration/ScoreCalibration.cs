@@ -115,13 +115,17 @@ public sealed class ScoreCalibration
         return _quantiles[k] + (p - k) * (_quantiles[k + 1] - _quantiles[k]);
     }
 
-    private static int LowerBound(double[] sorted, double value)
+    /// <summary>The first index whose value is not below <paramref name="value"/> (the length when there is none).</summary>
+    internal static int LowerBound(double[] sorted, double value)
     {
-        int lo = 0, hi = sorted.Length;
-        while (lo < hi)
+        // Halving without a branch on the comparison (a mispredicted branch per step cost more than the search).
+        int lo = 0, count = sorted.Length;
+        while (count > 0)
         {
-            int mid = (lo + hi) >> 1;
-            if (sorted[mid] < value) lo = mid + 1; else hi = mid;
+            int half = count >> 1;
+            int below = sorted[lo + half] < value ? 1 : 0;
+            lo += below * (half + 1);
+            count = half + below * (count - 2 * half - 1);
         }
         return lo;
     }
