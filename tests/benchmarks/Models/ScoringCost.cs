@@ -22,7 +22,8 @@ namespace StreamDetect.Benchmarks.Models;
 /// <item>1024x1: one batch of 1024 users, one new event each, state kept, scored again and again.</item>
 /// </list>
 /// <c>--digest</c> prints a hash of every score, raw score, detailed explanation and state instead (same
-/// model and data, same hash: a change that must not change a score is checked with it).
+/// model and data, same hash: a change that must not change a score is checked with it); with <c>--dump FILE</c> also
+/// every event's raw score (and each ensemble member's) to FILE.SHAPE.MODEL, one line per event.
 /// <code>dotnet tests/benchmarks/bin/Release/net10.0/StreamDetect.Benchmarks.dll scoring-cost --data FILE --model M.sdm [--members] [--runs 3] [--shapes replay,engine,1024x1] [--digest] [--explain-from X]</code>
 /// </summary>
 public static class ScoringCost
@@ -37,6 +38,7 @@ public static class ScoringCost
         var shapes = (Option(args, "--shapes") ?? "replay,engine,1024x1").Split(',');
         double? explainFrom = Option(args, "--explain-from") is { } x ? double.Parse(x, CultureInfo.InvariantCulture) : null;
         bool digest = args.Contains("--digest"), members = args.Contains("--members");
+        string? dump = Option(args, "--dump");
         torch.set_num_threads(int.Parse(Option(args, "--torch-threads") ?? "1", CultureInfo.InvariantCulture));
 
         var dataset = DatasetBuilder.Build(EventFile.Read(data), WindowCapacity);
@@ -60,7 +62,7 @@ public static class ScoringCost
             {
                 if (digest)
                 {
-                    Console.WriteLine($"{shape,-7} {d.Name,-9} digest {Digest(d, work, dataset.Users.Count)} ({events} events)");
+                    Console.WriteLine($"{shape,-7} {d.Name,-9} digest {Digest(d, work, dataset.Users.Count, dump is null ? null : $"{dump}.{shape}.{d.Name}")} ({events} events)");
                     continue;
                 }
                 Score(d, work, dataset.Users.Count); // warm-up: tiered JIT, torch allocator
@@ -118,8 +120,9 @@ public static class ScoringCost
             ? [(work[0], 1), (work[1], Repeats)]
             : work.Select(b => (b, 1));
 
-    private static string Digest(IAnomalyDetector detector, Batch[] work, int users)
+    private static string Digest(IAnomalyDetector detector, Batch[] work, int users, string? dump)
     {
+        using var lines = dump is null ? null : new StreamWriter(dump);
         var states = new ModelStateSlot?[users];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var text = new StringBuilder();
@@ -137,6 +140,8 @@ public static class ScoringCost
                 for (int e = 0; e < output.Count; e++)
                 {
                     text.Append(BitConverter.DoubleToInt64Bits(output.ScoreAt(e))).Append(',').Append(BitConverter.DoubleToInt64Bits(output.RawScoreAt(e))).Append(';');
+                    lines?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{inputs[i].UserId} {inputs[i].EventCount - output.Count + e} {output.RawScoreAt(e):R}{string.Concat(output.Members.Select(m => $" {m.Model} {m.RawScoreAt(e):R}"))}"));
                     if (!output.IsExplained(e)) continue;
                     explained++;
                     Append(text, output.ExplanationAt(e));
