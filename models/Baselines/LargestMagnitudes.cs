@@ -78,14 +78,23 @@ internal static class LargestMagnitudes
         if (!Vector256.IsHardwareAccelerated || top < 1 || row.Length > 512) return false;
         int chunks = (row.Length + Lanes - 1) / Lanes;
         Span<float> magnitudes = stackalloc float[chunks * Lanes];
-        for (int j = 0; j < row.Length; j++) magnitudes[j] = Math.Abs(row[j]);
-        magnitudes[row.Length..].Clear(); // zeros: never at or above a positive threshold
+        ref float x = ref MemoryMarshal.GetReference(row);
         ref float a = ref MemoryMarshal.GetReference(magnitudes);
         var max = Vector256<float>.Zero;
         var ordered = Vector256<float>.AllBitsSet;
-        for (int c = 0; c < magnitudes.Length; c += Lanes)
+        int full = row.Length - row.Length % Lanes;
+        for (int c = 0; c < full; c += Lanes)
         {
-            var v = Vector256.LoadUnsafe(ref a, (nuint)c);
+            var v = Vector256.Abs(Vector256.LoadUnsafe(ref x, (nuint)c));
+            v.StoreUnsafe(ref a, (nuint)c);
+            max = Vector256.Max(max, v);
+            ordered &= Vector256.Equals(v, v);
+        }
+        if (full < row.Length)
+        {
+            for (int j = full; j < row.Length; j++) magnitudes[j] = Math.Abs(row[j]);
+            magnitudes[row.Length..].Clear(); // zeros: never at or above a positive threshold
+            var v = Vector256.LoadUnsafe(ref a, (nuint)full);
             max = Vector256.Max(max, v);
             ordered &= Vector256.Equals(v, v);
         }
