@@ -34,12 +34,19 @@ public sealed class IsolationForestDetector : FeatureDetector
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = count >= 256 ? Environment.ProcessorCount : 1 }, r =>
         {
             var row = scaled.AsSpan(r * f, f);
-            var usage = contributions.AsSpan(r * f, f);
             double total = 0;
-            foreach (var tree in _trees) total += tree.PathLength(row, usage);
+            foreach (var tree in _trees) total += tree.PathLength(row);
             scores[r] = Math.Pow(2, -(total / _trees.Length) / normaliser);
         });
         return scores;
+    }
+
+    /// <summary>The explanation's shares: how much each feature's splits isolated the row, tree by tree.</summary>
+    protected override ReadOnlySpan<float> Contributions(ReadOnlySpan<float> scaledRow, ReadOnlySpan<float> scored, Span<float> scratch)
+    {
+        scratch.Clear();
+        foreach (var tree in _trees) tree.PathLength(scaledRow, scratch);
+        return scratch;
     }
 
     protected override void WriteSections(ModelFileWriter writer)

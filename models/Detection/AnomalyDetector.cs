@@ -12,6 +12,7 @@ namespace StreamDetect.Models.Detection;
 public abstract class AnomalyDetector : IAnomalyDetector
 {
     private string? _version;
+    private string? _stateKey;
     private bool _disposed;
 
     protected AnomalyDetector(string name, torch.Device device)
@@ -24,7 +25,8 @@ public abstract class AnomalyDetector : IAnomalyDetector
 
     public string Version => _version ??= ToFile().ContentHash();
 
-    public string StateKey => $"{Name}@{Version}";
+    // Kept: an ensemble asks its stateful members for it once per user of every batch.
+    public string StateKey => _stateKey ??= $"{Name}@{Version}";
 
     public virtual bool IsStateful => false;
 
@@ -60,6 +62,7 @@ public abstract class AnomalyDetector : IAnomalyDetector
         Calibration = calibration;
         Threshold = threshold;
         _version = null;
+        _stateKey = null;
     }
 
     /// <summary>Fits calibration and threshold from the raw scores of a replay over normal validation users.

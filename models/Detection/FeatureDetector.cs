@@ -35,6 +35,7 @@ public abstract class FeatureDetector : AnomalyDetector
         var offsets = ScoringOutputBuffer.RowOffsets(batch);
         int rows = offsets[n];
         // Pooled: a batch of 1024 rows is ~440 KB per buffer, which would land on the large object heap every call.
+        // Neither is cleared: every row of scaled is written, and contributions holds only what ScoreScaled writes.
         var scaled = ArrayPool<float>.Shared.Rent(rows * f);
         var contributions = ArrayPool<float>.Shared.Rent(rows * f);
         try
@@ -42,9 +43,9 @@ public abstract class FeatureDetector : AnomalyDetector
             for (int i = 0; i < n; i++)
                 for (int e = 0; e < batch[i].NewEvents; e++)
                     Scaler.Transform(batch[i].FeaturesAt(e), scaled.AsSpan((offsets[i] + e) * f, f), Clip);
-            Array.Clear(contributions, 0, rows * f);
             var raw = ScoreScaled(scaled, rows, contributions);
             var buffer = new ScoringOutputBuffer(Name, rows);
+            Span<float> scratch = stackalloc float[f];
             for (int i = 0; i < n; i++)
             {
                 for (int e = 0; e < batch[i].NewEvents; e++)
@@ -52,8 +53,10 @@ public abstract class FeatureDetector : AnomalyDetector
                     int row = offsets[i] + e;
                     double score = Calibration.Map(raw[row]);
                     buffer.Set(row, raw[row], score);
-                    if (score >= ExplainFrom)
-                        buffer.Explain(row, Explanation.ForFeatures(Name, raw[row], TopContributions(batch[i].FeaturesAt(e), contributions.AsSpan(row * f, f), ExplainTop)));
+                    if (score < ExplainFrom) continue;
+                    // Contributions only for the rows explained (a few percent of normal traffic at the default ExplainFrom).
+                    var shares = Contributions(scaled.AsSpan(row * f, f), contributions.AsSpan(row * f, f), scratch);
+                    buffer.Explain(row, Explanation.ForFeatures(Name, raw[row], TopContributions(batch[i].FeaturesAt(e), shares, ExplainTop)));
                 }
             }
             var outputs = new ScoringOutput[n];
@@ -68,10 +71,20 @@ public abstract class FeatureDetector : AnomalyDetector
     }
 
     /// <summary>
-    /// Raw scores of the first <paramref name="count"/> scaled rows (row-major; the arrays may be longer);
-    /// writes each feature's non-negative contribution per row into <paramref name="contributions"/> (zeroed).
+    /// Raw scores of the first <paramref name="count"/> scaled rows (row-major; the arrays may be longer).
+    /// A detector whose per-feature contributions come out of the scoring itself (a network's per-feature
+    /// error, a gradient) writes every value of each row's into <paramref name="contributions"/> (which is not
+    /// cleared beforehand); one that can compute them from the row alone leaves it and overrides
+    /// <see cref="Contributions"/>, which is only called for the rows that are explained.
     /// </summary>
     protected abstract double[] ScoreScaled(float[] scaled, int count, float[] contributions);
+
+    /// <summary>
+    /// Each feature's non-negative contribution to an explained row's raw score: by default what
+    /// <see cref="ScoreScaled"/> wrote for the row (<paramref name="scored"/>); a detector that wrote nothing
+    /// computes them from the scaled row into <paramref name="scratch"/> (every value) and returns it.
+    /// </summary>
+    protected virtual ReadOnlySpan<float> Contributions(ReadOnlySpan<float> scaledRow, ReadOnlySpan<float> scored, Span<float> scratch) => scored;
 
     /// <summary>The largest contributions as shares of the row's total, largest first.</summary>
     internal static IReadOnlyList<FeatureContribution> TopContributions(ReadOnlySpan<float> features, ReadOnlySpan<float> contributions, int top)

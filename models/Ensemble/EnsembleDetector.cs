@@ -20,12 +20,14 @@ public sealed class EnsembleDetector : AnomalyDetector
 {
     private readonly EnsembleHyperParameters _parameters;
     private readonly AnomalyDetector[] _members;
+    private readonly bool _stateful;
 
     private EnsembleDetector(EnsembleHyperParameters parameters, AnomalyDetector[] members, torch.Device device)
         : base("ensemble", device)
     {
         _parameters = parameters;
         _members = members;
+        _stateful = members.Any(m => m.IsStateful);
     }
 
     public static IDetectorKind<EnsembleHyperParameters> Kind { get; } = new KindImpl();
@@ -34,7 +36,7 @@ public sealed class EnsembleDetector : AnomalyDetector
 
     public EnsembleCombination Combination => _parameters.Combine;
 
-    public override bool IsStateful => _members.Any(m => m.IsStateful);
+    public override bool IsStateful => _stateful;
 
     public override double ExplainFrom
     {
@@ -66,7 +68,19 @@ public sealed class EnsembleDetector : AnomalyDetector
         // Members are independent: on a multi-core machine the recurrent member's tensor work and the
         // feature members' C# work run side by side.
         if (_parameters.ParallelMembers && members > 1 && Environment.ProcessorCount > 1)
-            Parallel.For(0, members, ScoreMember);
+        {
+            // torch's thread settings are per thread (OpenMP's and MKL's thread counts): a pool thread that never
+            // had them set runs a member's matrix products with as many threads as there are cores, which gives
+            // other bits than the caller's setting, and which member lands on which thread varies from batch to
+            // batch. Each member runs with the caller's setting, wherever it runs.
+            int threads = torch.get_num_threads();
+            int caller = Environment.CurrentManagedThreadId;
+            Parallel.For(0, members, m =>
+            {
+                if (Environment.CurrentManagedThreadId != caller && torch.get_num_threads() != threads) torch.set_num_threads(threads);
+                ScoreMember(m);
+            });
+        }
         else
             for (int m = 0; m < members; m++) ScoreMember(m);
 

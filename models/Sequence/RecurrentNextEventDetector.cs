@@ -129,10 +129,14 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         using (torch.inference_mode())
         {
             var tokensT = TensorTransfer.ToTensor(tokens, [totalSteps, EventTokenizer.Fields], Device);
+            // One lookup for every step of the batch; each run reads its rows.
+            var embedded = _network.Embed(tokensT);
             var hT = TensorTransfer.ToTensor(h, [layers, n, hidden], Device);
             var cT = c is null ? null : TensorTransfer.ToTensor(c, [layers, n, hidden], Device);
             var hParts = new List<Tensor>();
             var cParts = new List<Tensor>();
+            var typeParts = new List<Tensor>();
+            var gapParts = new List<Tensor>();
             // Each run of users with equal step counts is one call of the network from the users' own states
             // (usually a single run of 1 step: one recurrent step per event).
             for (int start = 0; start < n;)
@@ -142,19 +146,22 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                 int m = end - start;
                 var h0 = hT.narrow(1, start, m);
                 var c0 = cT?.narrow(1, start, m);
-                var x = tokensT.narrow(0, stepStart[start], m * length).reshape(m, length, EventTokenizer.Fields);
-                var (output, hN, cN) = _network.call(x, h0, c0);
+                var x = embedded.narrow(0, stepStart[start], m * length).reshape(m, length, embedded.shape[1]);
+                var (output, hN, cN) = _network.Recur(x, h0, c0);
                 hParts.Add(hN);
                 if (cN is not null) cParts.Add(cN);
                 // The prediction for step j comes from the top-layer state before it.
                 var top0 = h0[layers - 1].unsqueeze(1);
                 var before = length == 1 ? top0 : torch.cat([top0, output.narrow(1, 0, length - 1)], 1);
                 var (typeLogits, gapLogits) = _network.Predict(before);
-                // The run's steps are contiguous in the result arrays.
-                TensorTransfer.CopyTo(nn.functional.log_softmax(typeLogits, 2), typeLog.AsSpan(stepStart[start] * types, m * length * types));
-                TensorTransfer.CopyTo(nn.functional.log_softmax(gapLogits, 2), gapLog.AsSpan(stepStart[start] * gaps, m * length * gaps));
+                // The runs' steps are contiguous and in step order: their logits, one after another, are every step's.
+                typeParts.Add(typeLogits.reshape(m * length, types));
+                gapParts.Add(gapLogits.reshape(m * length, gaps));
                 start = end;
             }
+            // log_softmax works row by row: once over all runs' rows gives each row what it gives run by run.
+            TensorTransfer.CopyTo(nn.functional.log_softmax(typeParts.Count == 1 ? typeParts[0] : torch.cat(typeParts, 0), 1), typeLog);
+            TensorTransfer.CopyTo(nn.functional.log_softmax(gapParts.Count == 1 ? gapParts[0] : torch.cat(gapParts, 0), 1), gapLog);
             TensorTransfer.CopyTo(hParts.Count == 1 ? hParts[0] : torch.cat(hParts, 1), finalH);
             if (finalC is not null) TensorTransfer.CopyTo(cParts.Count == 1 ? cParts[0] : torch.cat(cParts, 1), finalC);
         }
