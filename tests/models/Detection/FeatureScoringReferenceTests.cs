@@ -1,3 +1,4 @@
+using StreamDetect.Models.Baselines;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Scaling;
@@ -65,11 +66,11 @@ public sealed class FeatureScoringReferenceTests(TrainedDetectors trained) : IDi
         // Explanations list every feature the score averaged (ExplainTop = all), so they show which features were picked.
         var options = TrainedDetectors.Options with
         {
-            Models = TrainedDetectors.Options.Models with { ZScore = TrainedDetectors.Options.Models.ZScore with { ExplainTop = FeatureSchema.Count } },
+            Models = TrainedDetectors.Options.Models.With(RobustZScoreDetector.Kind, p => p with { ExplainTop = FeatureSchema.Count }),
         };
         using var detector = (FeatureDetector)DetectorTrainer.Train("zscore", trained.Data, options, cancellation: TestContext.Current.CancellationToken);
         detector.ExplainFrom = 0;
-        int top = Math.Min(options.Models.ZScore.Top, FeatureSchema.Count);
+        int top = Math.Min(options.Models.For(RobustZScoreDetector.Kind).Top, FeatureSchema.Count);
         // Real users (whole histories, scrapers and card testers among them, whose |z| saturate at the clip: ties)
         // and rows made of a few values (more ties, exact zeros, values beyond the clip).
         var inputs = trained.Data.Users.Take(60).Select(u => u.StartReplay(trained.Data.WindowCapacity).AdvanceAsInput(u.Count)).ToList();
