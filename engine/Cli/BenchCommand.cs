@@ -1,11 +1,15 @@
+using StreamDetect.Engine.Configuration;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using StreamDetect.Engine.Entities;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline;
+using StreamDetect.Engine.Pipeline.Inputs;
+using StreamDetect.Engine.Pipeline.Outputs;
 using StreamDetect.Stages.Alerts;
 using StreamDetect.Stages.DeadLetters;
 using StreamDetect.Stages.Generator;
@@ -85,7 +89,7 @@ public static class BenchCommand
 
             // End to end at full speed, with the scoring requests kept to replay through the scorer alone.
             var config = With(Path.Combine(scratch, "e2e"));
-            var request = new RunRequest(config, "generator", null, "count", null, parse.GetValue(Model), "none", null, null, null, parse.GetValue(Device));
+            var request = new RunRequest(config, EventSourceKind.Generator, null, DeadLetterSinkKind.Count, null, parse.GetValue(Model), AlertSinkKind.None, null, null, null, parse.GetValue(Device));
             var job = new RunJob(request, log);
             log.WriteLine("bench: end to end at full speed");
             var outcome = await job.RunAsync(cancellation);
@@ -154,7 +158,7 @@ public static class BenchCommand
         long before = HeapAfterCollect();
         var job = new IngestJob(host);
         var source = Source.From(ingested).MapMaterializedValue(_ => Task.FromResult(DeadLetterSummary.Empty));
-        var result = await job.RunAsync(source, IngestJob.CountingSink(null), () => ingested.Count, cancellation);
+        var result = await job.RunAsync(source, IngestJob.CountingSink(), () => ingested.Count, cancellation);
         ingested = null!;
         events = null!;
         long after = HeapAfterCollect();
@@ -183,31 +187,20 @@ public static class BenchCommand
         return GC.GetTotalMemory(forceFullCollection: true);
     }
 
-    /// <summary>Replays the traffic through the entities (memory store) to get its scoring requests, then times the scorer on them alone.</summary>
-    private static async Task<(double EventsPerSecond, long Requests)> ScorerAloneAsync(Akka.Configuration.Config config, GeneratorSettings generator,
+    /// <summary>
+    /// The model alone on the same traffic and batch size: every event scored once as its user's newest, the
+    /// user's state passed along (what the scorer does inside the engine), without the engine around it.
+    /// </summary>
+    private static Task<(double EventsPerSecond, long Requests)> ScorerAloneAsync(Akka.Configuration.Config config, GeneratorSettings generator,
         Models.Detection.IAnomalyDetector detector, CancellationToken cancellation)
     {
-        var memory = Akka.Configuration.ConfigurationFactory.ParseString("streamdetect.store.kind = memory").WithFallback(WithoutScorer(config));
-        var requests = new List<ScoringRequest>();
-        await using (var host = await EngineHost.StartAsync(memory, cluster: true, cancellation))
-        {
-            var job = new IngestJob(host);
-            var progress = new ReadProgress();
-            await job.RunAsync(EventSources.FromGenerator(new TrafficGenerator(generator), progress),
-                Sink.ForEach<ScoringRequest>(requests.Add).MapMaterializedValue(t => (Task)t), () => progress.Records, cancellation);
-        }
-        // Replay in stream order with the batch size of the run; states are handed on as the entities would.
         var batchSize = MicroBatcherSettings.Create(config).MaxBatch;
-        using var scorer = new Scorer(detector, ScorerSettings.Create(config));
+        int window = UserPartitionSettings.Create(config).WindowSize;
+        var dataset = Models.Dataset.DatasetBuilder.Build(new TrafficGenerator(generator).Events(), window);
         long events = 0;
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < requests.Count; i += batchSize)
-        {
-            var batch = requests.GetRange(i, Math.Min(batchSize, requests.Count - i));
-            await scorer.ScoreAsync(batch);
-            foreach (var r in batch) events += r.NewEvents;
-        }
-        return (events / scorer.ScoringTime.TotalSeconds, requests.Count);
+        events = Models.Replay.StreamingReplay.Run(dataset, detector, new Models.Replay.ReplayOptions(batchSize), _ => { }, cancellation);
+        return Task.FromResult((events / clock.Elapsed.TotalSeconds, events));
     }
 
     /// <summary>End to end with the source throttled to a fixed rate: the latency a request sees when the engine is not saturated.</summary>
@@ -216,12 +209,7 @@ public static class BenchCommand
     {
         await using var host = await EngineHost.StartAsync(config, cluster: true, cancellation);
         using var scorer = new Scorer(detector, ScorerSettings.Create(config));
-        var thresholds = ThresholdSettings.Create(config);
-        var decider = new AlertDecider(AlertSettings.Create(config), thresholds, _ => null);
-        var scoring = new ScoringPipeline(scorer, decider, host.Partitions, MicroBatcherSettings.Create(config), new DetectionReport(long.MinValue, null))
-        {
-            PartitionCount = host.Settings.Routing.Partitions,
-        };
+        var scoring = ScoringPipeline.Create(host, scorer, config, ThresholdSettings.Create(config), _ => null, new DetectionReport(long.MinValue, null));
         var job = new IngestJob(host);
         var progress = new ReadProgress();
         int perTick = Math.Max(1, (int)(eventsPerSecond / 100));
@@ -230,7 +218,7 @@ public static class BenchCommand
         var source = EventSources.FromGenerator(new TrafficGenerator(generator), progress)
             .Throttle(perTick, TimeSpan.FromMilliseconds(10), perTick, ThrottleMode.Shaping)
             .Select(e => e with { ReceivedTicks = Stopwatch.GetTimestamp() });
-        await job.RunAsync(source, scoring.Sink(AlertSinks.None()), () => progress.Records, cancellation);
+        await job.RunAsync(source, scoring.Sink(AlertOutputs.None()), () => progress.Records, cancellation, scoring: scoring.Context, maxUnsettled: ScorerSettings.Create(config).MaxUnsettledEvents);
         return (Math.Round(scoring.ScoredLatency.Percentile(0.5), 1), Math.Round(scoring.ScoredLatency.Percentile(0.99), 1));
     }
 }

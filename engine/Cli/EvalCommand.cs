@@ -1,3 +1,4 @@
+using StreamDetect.Engine.Configuration;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -53,7 +54,7 @@ public static class EvalCommand
             }
 
             var config = CommonOptions.LoadConfig(parse);
-            var defaults = TrainCommand.ReadOptions(config);
+            var defaults = TrainingOptionsReader.Read(config);
             string deviceName = parse.GetValue(device) ?? defaults.Device;
             TrainCommand.ResolveDevice(deviceName, "--device");
             TrainCommand.ApplyThreads(defaults);

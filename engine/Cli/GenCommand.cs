@@ -1,3 +1,4 @@
+using StreamDetect.Engine.Configuration;
 using System.CommandLine;
 using System.Globalization;
 using StreamDetect.Stages.Generator;

@@ -1,6 +1,9 @@
+using StreamDetect.Engine.Configuration;
 using System.CommandLine;
 using System.Text;
 using StreamDetect.Engine.Pipeline;
+using StreamDetect.Engine.Pipeline.Inputs;
+using StreamDetect.Engine.Pipeline.Outputs;
 using StreamDetect.Stages.DeadLetters;
 using StreamDetect.Stages.Alerts;
 
@@ -36,7 +39,7 @@ public static class RunCommand
 
     private static readonly Option<string?> DumpFeatures = new("--dump-features")
     {
-        Description = "Write every scoring request's feature vector as JSON Lines to this file (for inspection)",
+        Description = "Write the feature vector of every scored event as JSON Lines to this file (for inspection; needs scoring, not --ingest-only)",
     };
 
     private static readonly Option<string?> Bootstrap = new("--bootstrap")
@@ -86,7 +89,7 @@ public static class RunCommand
 
     private static readonly Option<string?> Alerts = new("--alerts")
     {
-        Description = "JSON Lines file for alerts: started anew on a fresh state; on kept state appended to, without the alerts it already holds (a restart after a crash). Default: alerts go to stdout and the report to stderr",
+        Description = "JSON Lines file (or named pipe) for alerts, one whole line per write: started anew on a fresh state; on kept state appended to, after cutting a partial last line a crash left (every alert still appears once). Default: alerts go to stdout and the report to stderr",
     };
 
     private static readonly Option<bool> IngestOnly = new("--ingest-only")
@@ -159,20 +162,11 @@ public static class RunCommand
         double? stopAfterIdle = parse.GetValue(StopAfterIdle);
         string? device = parse.GetValue(Device);
 
-        string source = run.Source == "auto" ? (input is null ? "generator" : "file") : run.Source;
-        if (source == "file" && input is null) throw new UserInputException("--source file needs --input FILE");
-        if (source != "file" && input is not null) throw new UserInputException($"--input is only read with --source file (the source is {source})");
-        if (input is not null && input != "-" && !File.Exists(input)) throw new UserInputException($"input file '{input}' does not exist");
         bool ingestOnly = parse.GetValue(IngestOnly);
-        if (ingestOnly && parse.GetValue(Model) is not null) throw new UserInputException("--ingest-only runs no model; drop --model");
-        if (input == "-" && parse.GetValue(Model) is null && !ingestOnly) throw new UserInputException("reading stdin needs --model (the run cannot train on a stream it reads once)");
-        if (stopAfterIdle is double idle && (source != "kafka" || idle <= 0))
-            throw new UserInputException("--stop-after-idle takes a positive number of seconds and applies to --source kafka only");
-        string deadLetterSink = run.DeadLetterSink == "auto" ? (deadLetterPath is null ? "count" : "file") : run.DeadLetterSink;
-        if (deadLetterSink == "file" && deadLetterPath is null) throw new UserInputException("streamdetect.dead-letters.sink = file needs --dead-letters FILE");
-        if (deadLetterSink == "kafka" && source != "kafka") throw new UserInputException("dead letters go to Kafka only with --source kafka; use --dead-letters FILE");
-        string alertSink = alertSettings.Sink == "auto" ? (alertsPath is null ? "stdout" : "file") : alertSettings.Sink;
-        if (alertSink == "file" && alertsPath is null) throw new UserInputException("streamdetect.alerts.sink = file needs --alerts FILE");
+        // "auto" is settled here, from the options given; the names map to the registered inputs and outputs.
+        var source = EventInputs.Named(run.Source == "auto" ? (input is null ? "generator" : "file") : run.Source, "streamdetect.source").Kind;
+        var deadLetterSink = DeadLetterOutputs.Named(run.DeadLetterSink == "auto" ? (deadLetterPath is null ? "count" : "file") : run.DeadLetterSink, "streamdetect.dead-letters.sink");
+        var alertSink = AlertOutputs.Named(alertSettings.Sink == "auto" ? (alertsPath is null ? "stdout" : "file") : alertSettings.Sink, "streamdetect.alerts.sink").Kind;
 
         var request = new RunRequest(config, source, input, deadLetterSink, deadLetterPath, parse.GetValue(Model), alertSink, alertsPath,
             stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly);
@@ -186,7 +180,7 @@ public static class RunCommand
         {
             var summary = outcome.Summary;
             // With alerts on stdout the report goes to stderr, so stdout stays one JSON alert per line.
-            var report = alertSink == "stdout" && !ingestOnly ? Console.Error : Console.Out;
+            var report = alertSink == AlertSinkKind.Stdout && !ingestOnly ? Console.Error : Console.Out;
             RunSummaryPrinter.Print(summary, report);
             if (summary.EventsValid > 0 && summary.Entities is { EventsPersisted: 0, DuplicatesDropped: > 0 })
                 Console.Error.WriteLine("note: every event was a replay of input already persisted in this data directory, so nothing was scored; use a new --data-dir to process it again");
@@ -194,8 +188,8 @@ public static class RunCommand
             {
                 string where = deadLetterSink switch
                 {
-                    "file" => $"see {deadLetterPath}",
-                    "kafka" => "see the dead-letter topic",
+                    DeadLetterSinkKind.File => $"see {deadLetterPath}",
+                    DeadLetterSinkKind.Kafka => "see the dead-letter topic",
                     _ => "use --dead-letters FILE to keep them",
                 };
                 Console.Error.WriteLine($"warning: {summary.DeadLetters:N0} records rejected ({new DeadLetterSummary(summary.DeadLetters, summary.DeadLetterReasons).Describe()}); {where}");

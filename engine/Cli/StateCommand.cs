@@ -1,8 +1,10 @@
+using StreamDetect.Engine.Configuration;
 using System.CommandLine;
 using System.Text.Json;
 using Akka.Actor;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Engine.Hosting;
+using StreamDetect.Stages.Partitions;
 using StreamDetect.Engine.Persistence;
 using StreamDetect.Models.Features;
 using StreamDetect.Stages.Parsing;

@@ -1,46 +1,71 @@
+using StreamDetect.Engine.Persistence;
 using StreamDetect.Models.Features;
+using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.Sources;
 
 namespace StreamDetect.Engine.Entities;
 
 /// <summary>
-/// A user partition's whole state: the source marks, the event count, and every user's state — the
-/// users already encoded, because the snapshot store writes asynchronously while the partition keeps
-/// changing its users: encoding at capture time makes the snapshot exactly the state it claims.
+/// A user partition's whole state: the source marks, the event count, every user's record and the alerts
+/// journaled but not yet delivered. The users are encoded at capture time, because the snapshot store
+/// writes asynchronously while the partition keeps changing its users: encoding at capture makes the
+/// snapshot exactly the state it claims.
 /// </summary>
-public sealed record PartitionSnapshot(long EventsApplied, IReadOnlyDictionary<SourceStream, long> SourceMarks, byte[] EncodedUsers)
+/// <param name="Layout">How <paramref name="EncodedUsers"/> is laid out: 4 = user records (<see cref="StateCodec.WriteUser"/>); 2 and 3 = behaviour only (written by earlier versions).</param>
+public sealed record PartitionSnapshot(long EventsApplied, IReadOnlyDictionary<SourceStream, long> SourceMarks, byte[] EncodedUsers, byte Layout = PartitionSnapshot.CurrentLayout)
 {
-    /// <summary>
-    /// The users whose persisted events are not all confirmed scored, with the event count they are
-    /// scored through (users not listed are scored through their last event).
-    /// </summary>
-    public IReadOnlyDictionary<string, long> ScoredThrough { get; init; } = new Dictionary<string, long>();
+    public const byte CurrentLayout = 4;
 
-    /// <summary>Captures the users' states now.</summary>
-    public static PartitionSnapshot Capture(long eventsApplied, IReadOnlyDictionary<SourceStream, long> marks, IReadOnlyDictionary<string, UserBehaviorState> users)
+    /// <summary>Alerts journaled but not yet delivered.</summary>
+    public IReadOnlyList<AlertRecord> Undelivered { get; init; } = [];
+
+    /// <summary>Captures the partition's state now.</summary>
+    public static PartitionSnapshot Capture(PartitionState state)
     {
-        using var buffer = new MemoryStream(users.Count * 1024 + 16);
+        using var buffer = new MemoryStream(state.Users.Count * 1200 + 16);
         using (var w = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            w.Write7BitEncodedInt(users.Count);
-            foreach (var (user, state) in users)
+            w.Write7BitEncodedInt(state.Users.Count);
+            foreach (var (id, user) in state.Users)
             {
-                w.Write(user);
-                state.WriteTo(w);
+                w.Write(id);
+                StateCodec.WriteUser(w, user);
             }
         }
-        return new PartitionSnapshot(eventsApplied, marks, buffer.ToArray());
+        return new PartitionSnapshot(state.EventsApplied, state.Replays.Applied.ToDictionary(), buffer.ToArray())
+        {
+            Undelivered = state.Alerts.Undelivered.ToList(),
+        };
     }
 
-    /// <summary>Decodes the users' states.</summary>
-    public Dictionary<string, UserBehaviorState> Users()
+    /// <summary>Replaces the partition's state with this snapshot's.</summary>
+    public void RestoreInto(PartitionState state, int windowSize)
+    {
+        state.Restore(EventsApplied, SourceMarks, Users(windowSize), Undelivered);
+    }
+
+    /// <summary>Decodes the user records.</summary>
+    public List<KeyValuePair<string, UserRecord>> Users(int windowSize)
     {
         using var r = new BinaryReader(new MemoryStream(EncodedUsers));
         int count = r.Read7BitEncodedInt();
-        var users = new Dictionary<string, UserBehaviorState>(count, StringComparer.Ordinal);
+        var users = new List<KeyValuePair<string, UserRecord>>(count);
         for (int i = 0; i < count; i++)
         {
-            string user = r.ReadString();
-            users[user] = UserBehaviorState.ReadFrom(r);
+            string id = r.ReadString();
+            UserRecord user;
+            if (Layout >= 4)
+            {
+                user = StateCodec.ReadUser(r, windowSize);
+            }
+            else
+            {
+                // Earlier layouts kept behaviour only. Events a layout-3 snapshot lists as not confirmed scored
+                // cannot be scored again exactly (their feature vectors were not kept): they count as scored.
+                var behavior = UserBehaviorState.ReadFrom(r);
+                user = new UserRecord(behavior) { ScoredThrough = behavior.EventCount };
+            }
+            users.Add(new(id, user));
         }
         return users;
     }

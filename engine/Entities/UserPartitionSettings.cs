@@ -12,17 +12,17 @@ public sealed record UserPartitionSettings
     /// <summary>A partition snapshots its whole state after this many new events (then drops older journal rows).</summary>
     public int SnapshotEvery { get; init; } = 50_000;
 
-    /// <summary>
-    /// auto: a scoring request carries only the new events when the user's model state is current,
-    /// else the whole window; full: always the whole window (for window models such as the Transformer).
-    /// </summary>
-    public string RequestWindow { get; init; } = "auto";
-
     /// <summary>Whether events persisted but not confirmed scored when the engine died are scored again after recovery.</summary>
     public bool RescoreAfterCrash { get; init; } = true;
 
-    /// <summary>How long scoring confirmations may wait for a journal row before a partition writes one for them alone.</summary>
+    /// <summary>How long scoring confirmations and alert deliveries may wait for a journal row before a partition writes one for them alone.</summary>
     public TimeSpan ScoredMarksFlush { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// New events one scoring request carries at most; a user with more unscored events gets the rest in the
+    /// next request, once this one is settled. Bounds the size of a request (and of a message between nodes).
+    /// </summary>
+    public int MaxRequestEvents { get; init; } = 256;
 
     public static UserPartitionSettings Default { get; } = new();
 
@@ -33,9 +33,9 @@ public sealed record UserPartitionSettings
         {
             WindowSize = r.Int("window-size", 2, 1024),
             SnapshotEvery = r.Int("snapshot-every", 1, int.MaxValue),
-            RequestWindow = r.OneOf("request-window", "auto", "full"),
             RescoreAfterCrash = r.Bool("rescore-after-crash"),
             ScoredMarksFlush = r.Duration("scored-marks-flush"),
+            MaxRequestEvents = r.Int("max-request-events", 1, 1 << 20),
         };
     }
 }

@@ -5,8 +5,7 @@ using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Engine.Persistence;
-using StreamDetect.Stages.Routing;
-using StreamDetect.Stages.Scoring;
+using StreamDetect.Stages.Partitions;
 
 namespace StreamDetect.Engine.Hosting;
 
@@ -38,8 +37,7 @@ public sealed class EngineHost : IAsyncDisposable
         if (settings.Store.Kind != "memory")
             DataDirectoryMarker.EnsureCompatible(settings.Store.DataDirectory, settings.Routing.Partitions, settings.Store.Kind);
 
-        var (persistence, setup) = PersistenceConfig.Build(settings.Store);
-        Config full = persistence.WithFallback(config);
+        var (full, setup) = PersistenceConfig.Build(settings.Store, config);
         if (!cluster)
             full = ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(full);
         var bootstrap = BootstrapSetup.Create().WithConfig(full);
@@ -86,14 +84,15 @@ public sealed class EngineHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// The scoring requests every partition holds for users whose persisted events were not confirmed
-    /// scored when the engine last died (recovers every partition).
+    /// What every partition holds from before the engine last died (recovers every partition): the scoring
+    /// requests of users whose persisted events were never confirmed scored, and the alerts journaled but
+    /// never confirmed delivered. Follow-ups of those users go to <paramref name="scoringInbox"/>.
     /// </summary>
-    public async Task<IReadOnlyList<ScoringRequest>> TakeRescoringAsync(TimeSpan timeout)
+    public async Task<IReadOnlyList<PartitionReply>> TakeRescoringAsync(IActorRef? scoringInbox, TimeSpan timeout)
     {
         var asks = Enumerable.Range(0, Settings.Routing.Partitions)
-            .Select(p => Partitions.Ask<PartitionReply>(new TakeRescoring(p), timeout));
-        return (await Task.WhenAll(asks)).SelectMany(r => r.Requests).ToList();
+            .Select(p => Partitions.Ask<PartitionReply>(new TakeRescoring(p, scoringInbox), timeout));
+        return await Task.WhenAll(asks);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,14 +1,13 @@
 using Akka.Actor;
 using StreamDetect.Engine.Entities;
-using StreamDetect.Stages.Routing;
-using StreamDetect.Stages.Scoring;
+using StreamDetect.Stages.Partitions;
 
 namespace StreamDetect.Engine.Hosting;
 
 /// <summary>
-/// Routes partition messages to child <see cref="UserPartition"/> actors on this node, created on
-/// first use: the user partitions without a cluster (offline tools such as `state dump`, and tests).
-/// The running engine uses a cluster shard region instead.
+/// Routes partition messages (<see cref="IPartitionMessage"/>) to child <see cref="UserPartition"/> actors
+/// on this node, created on first use: the user partitions without a cluster (offline tools such as
+/// `state dump`, and tests). The running engine uses a cluster shard region instead.
 /// </summary>
 public sealed class LocalPartitions : ReceiveActor
 {
@@ -17,13 +16,7 @@ public sealed class LocalPartitions : ReceiveActor
     public LocalPartitions(UserPartitionSettings settings)
     {
         _settings = settings;
-        Receive<PartitionBatch>(m => Child(m.Partition).Forward(m));
-        Receive<GetPartitionStats>(m => Child(m.Partition).Forward(m));
-        Receive<GetUserStates>(m => Child(m.Partition).Forward(m));
-        Receive<ModelStateUpdate>(m => Child(m.Partition).Forward(m));
-        Receive<GetUserWindow>(m => Child(m.Partition).Forward(m));
-        Receive<TakeRescoring>(m => Child(m.Partition).Forward(m));
-        Receive<FlushScoredMarks>(m => Child(m.Partition).Forward(m));
+        Receive<IPartitionMessage>(m => Child(m.Partition).Forward(m));
     }
 
     public static Props Props(UserPartitionSettings settings) => Akka.Actor.Props.Create(() => new LocalPartitions(settings));

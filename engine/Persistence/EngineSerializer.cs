@@ -1,38 +1,45 @@
 using Akka.Actor;
 using Akka.Serialization;
 using StreamDetect.Engine.Entities;
-using StreamDetect.Models.Features;
-using StreamDetect.Stages.Routing;
-using StreamDetect.Stages.Scoring;
+using StreamDetect.Stages.Partitions;
+using StreamDetect.Stages.Sources;
 
 namespace StreamDetect.Engine.Persistence;
 
 /// <summary>
 /// Akka serializer for everything StreamDetect persists — journal rows (<see cref="EventsPersisted"/>)
-/// and partition snapshots — and for the messages that cross nodes (<see cref="WireCodec"/>).
-/// Explicit binary layouts with versions (never reflection JSON of internal types), so state written
-/// by this version is read by the next. Registered in hocon/streamdetect.conf.
+/// and partition snapshots — and for the partition protocol's messages that cross nodes
+/// (<see cref="IPartitionProtocol"/>, <see cref="WireCodec"/>). Explicit binary layouts with versions
+/// (never reflection JSON of internal types), so state written by this version is read by the next.
+/// Bound in hocon/streamdetect.conf to the journal types and to <see cref="IPartitionProtocol"/> once.
 /// </summary>
 public sealed class EngineSerializer : SerializerWithStringManifest
 {
     private const string EventsV1Manifest = "E1"; // events only (read: rows written before scoring marks)
-    private const string EventsManifest = "E2";
+    private const string EventsV2Manifest = "E2"; // events and scoring marks (read)
+    private const string EventsManifest = "E3";   // events with order keys, marks, alerts, deliveries
     private const string SnapshotManifest = "S1";
-    private const string BatchManifest = "PB1";
-    private const string ReplyManifest = "PR1";
-    private const string ModelStateV1Manifest = "MS1"; // slot only
-    private const string ModelStateManifest = "MS2";
+    private const string BatchManifest = "PB2";
+    private const string ReplyManifest = "PR2";
+    private const string SettleManifest = "SS1";
+    private const string SettledManifest = "SD1";
+    private const string FollowUpsManifest = "FU1";
+    private const string HandedOverManifest = "HO1";
+    private const string DeliveredManifest = "AD1";
+    private const string GetAlertStateManifest = "GA1";
+    private const string AlertStateManifest = "UA1";
     private const string GetStatsManifest = "GS1";
     private const string StatsManifest = "ST1";
     private const string GetUserStatesManifest = "GU1";
     private const string UserStatesManifest = "US1";
-    private const string GetWindowManifest = "GW1";
-    private const string WindowManifest = "UW1";
-    private const string TakeRescoringManifest = "TR1";
+    private const string TakeRescoringManifest = "TR2";
     private const string FlushScoredMarksManifest = "FM1";
+
+    private readonly ExtendedActorSystem _system;
 
     public EngineSerializer(ExtendedActorSystem system) : base(system)
     {
+        _system = system;
     }
 
     public override int Identifier => 742_001;
@@ -43,13 +50,17 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         PartitionSnapshot => SnapshotManifest,
         PartitionBatch => BatchManifest,
         PartitionReply => ReplyManifest,
-        ModelStateUpdate => ModelStateManifest,
+        SettleScoring => SettleManifest,
+        ScoringSettled => SettledManifest,
+        FollowUps => FollowUpsManifest,
+        HandedOver => HandedOverManifest,
+        AlertsDelivered => DeliveredManifest,
+        GetAlertState => GetAlertStateManifest,
+        UserAlertStateReply => AlertStateManifest,
         GetPartitionStats => GetStatsManifest,
         PartitionStats => StatsManifest,
         GetUserStates => GetUserStatesManifest,
         UserStates => UserStatesManifest,
-        GetUserWindow => GetWindowManifest,
-        UserWindow => WindowManifest,
         TakeRescoring => TakeRescoringManifest,
         FlushScoredMarks => FlushScoredMarksManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not serialized by {nameof(EngineSerializer)}"),
@@ -79,11 +90,32 @@ public sealed class EngineSerializer : SerializerWithStringManifest
                 case PartitionReply reply:
                     WireCodec.WriteReply(w, reply);
                     break;
-                case ModelStateUpdate update:
-                    w.Write(update.Partition);
-                    w.Write(update.UserId);
-                    WireCodec.WriteSlot(w, update.Slot);
-                    w.Write(update.ScoredThrough);
+                case SettleScoring settle:
+                    WireCodec.WriteSettle(w, settle);
+                    break;
+                case ScoringSettled settled:
+                    WireCodec.WriteSettled(w, settled);
+                    break;
+                case FollowUps followUps:
+                    w.Write(followUps.Partition);
+                    WireCodec.WriteRequests(w, followUps.Requests);
+                    break;
+                case HandedOver handed:
+                    w.Write(handed.Partition);
+                    StateCodec.WriteLongs(w, handed.Keys.ToArray());
+                    break;
+                case AlertsDelivered delivered:
+                    w.Write(delivered.Partition);
+                    StateCodec.WriteStrings(w, delivered.AlertIds.ToArray());
+                    break;
+                case GetAlertState get:
+                    w.Write(get.Partition);
+                    w.Write(get.UserId);
+                    break;
+                case UserAlertStateReply state:
+                    w.Write(state.UserId);
+                    w.Write(state.Known);
+                    StateCodec.WriteAlertState(w, state.State);
                     break;
                 case GetPartitionStats get:
                     w.Write(get.Partition);
@@ -97,15 +129,9 @@ public sealed class EngineSerializer : SerializerWithStringManifest
                 case UserStates states:
                     WireCodec.WriteUserStates(w, states);
                     break;
-                case GetUserWindow get:
-                    w.Write(get.Partition);
-                    w.Write(get.UserId);
-                    break;
-                case UserWindow window:
-                    WireCodec.WriteUserWindow(w, window);
-                    break;
                 case TakeRescoring take:
                     w.Write(take.Partition);
+                    WireCodec.WriteRef(w, take.ScoringInbox);
                     break;
                 case FlushScoredMarks flush:
                     w.Write(flush.Partition);
@@ -125,19 +151,23 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         return manifest switch
         {
             EventsManifest => ReadEvents(r),
+            EventsV2Manifest => ReadEventsV2(r),
             EventsV1Manifest => new EventsPersisted(EventCodec.ReadBatch(r)),
             SnapshotManifest => ReadSnapshot(r),
-            BatchManifest => WireCodec.ReadBatch(r),
+            BatchManifest => WireCodec.ReadBatch(r, _system),
             ReplyManifest => WireCodec.ReadReply(r),
-            ModelStateManifest => new ModelStateUpdate(r.ReadInt32(), r.ReadString(), WireCodec.ReadSlot(r)) { ScoredThrough = r.ReadInt64() },
-            ModelStateV1Manifest => new ModelStateUpdate(r.ReadInt32(), r.ReadString(), WireCodec.ReadSlot(r)),
+            SettleManifest => WireCodec.ReadSettle(r, _system),
+            SettledManifest => WireCodec.ReadSettled(r),
+            FollowUpsManifest => new FollowUps(r.ReadInt32(), WireCodec.ReadRequests(r)),
+            HandedOverManifest => new HandedOver(r.ReadInt32(), StateCodec.ReadLongs(r)),
+            DeliveredManifest => new AlertsDelivered(r.ReadInt32(), StateCodec.ReadStrings(r)),
+            GetAlertStateManifest => new GetAlertState(r.ReadInt32(), r.ReadString()),
+            AlertStateManifest => new UserAlertStateReply(r.ReadString(), r.ReadBoolean(), StateCodec.ReadAlertState(r)),
             GetStatsManifest => new GetPartitionStats(r.ReadInt32()),
             StatsManifest => WireCodec.ReadStats(r),
             GetUserStatesManifest => new GetUserStates(r.ReadInt32()),
             UserStatesManifest => WireCodec.ReadUserStates(r),
-            GetWindowManifest => new GetUserWindow(r.ReadInt32(), r.ReadString()),
-            WindowManifest => WireCodec.ReadUserWindow(r),
-            TakeRescoringManifest => new TakeRescoring(r.ReadInt32()),
+            TakeRescoringManifest => new TakeRescoring(r.ReadInt32(), WireCodec.ReadRef(r, _system)),
             FlushScoredMarksManifest => new FlushScoredMarks(r.ReadInt32()),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' (written by a newer StreamDetect?)"),
         };
@@ -148,9 +178,17 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         w.Write(events.AwaitingScoring);
         EventCodec.WriteBatch(w, events.Events);
         WriteScored(w, events.Marks.Select(m => (m.UserId, m.ScoredThrough)).ToList());
+        StateCodec.WriteAlerts(w, events.Alerts.ToArray());
+        StateCodec.WriteStrings(w, events.Delivered.ToArray());
     }
 
     private static EventsPersisted ReadEvents(BinaryReader r)
+    {
+        var row = ReadEventsV2(r);
+        return row with { Alerts = StateCodec.ReadAlerts(r), Delivered = StateCodec.ReadStrings(r) };
+    }
+
+    private static EventsPersisted ReadEventsV2(BinaryReader r)
     {
         bool awaiting = r.ReadBoolean();
         var events = EventCodec.ReadBatch(r);
@@ -178,7 +216,7 @@ public sealed class EngineSerializer : SerializerWithStringManifest
 
     private static void WriteSnapshot(BinaryWriter w, PartitionSnapshot s)
     {
-        w.Write((byte)3);
+        w.Write(PartitionSnapshot.CurrentLayout);
         w.Write(s.EventsApplied);
         w.Write7BitEncodedInt(s.SourceMarks.Count);
         foreach (var (stream, mark) in s.SourceMarks)
@@ -190,21 +228,23 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         }
         w.Write(s.EncodedUsers.Length);
         w.Write(s.EncodedUsers);
-        WriteScored(w, s.ScoredThrough.Select(p => (p.Key, p.Value)).ToList());
+        StateCodec.WriteAlerts(w, s.Undelivered.ToArray());
     }
 
     private static PartitionSnapshot ReadSnapshot(BinaryReader r)
     {
-        byte version = r.ReadByte();
-        // 2: before scoring marks (every user counts as scored); 3: with them.
-        if (version is not (2 or 3)) throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {version} is not supported (this build reads 2 and 3)");
+        byte layout = r.ReadByte();
+        // 2: behaviour only; 3: plus scoring marks; 4: user records (behaviour, alert state, unscored events) and undelivered alerts.
+        if (layout is not (2 or 3 or 4))
+            throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {layout} is not supported (this build reads 2, 3 and 4)");
         long applied = r.ReadInt64();
         int markCount = r.Read7BitEncodedInt();
         var marks = new Dictionary<SourceStream, long>(markCount);
         for (int i = 0; i < markCount; i++) marks[new SourceStream(r.ReadString(), r.ReadInt32(), r.ReadInt64())] = r.ReadInt64();
         int length = r.ReadInt32();
         byte[] users = r.ReadBytes(length);
-        var scored = version >= 3 ? ReadScored(r).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal) : null;
-        return new PartitionSnapshot(applied, marks, users) { ScoredThrough = scored ?? new Dictionary<string, long>() };
+        if (layout == 3) ReadScored(r); // the unconfirmed users of an old snapshot: counted as scored (see PartitionSnapshot.Users)
+        var undelivered = layout >= 4 ? StateCodec.ReadAlerts(r) : [];
+        return new PartitionSnapshot(applied, marks, users, layout) { Undelivered = undelivered };
     }
 }

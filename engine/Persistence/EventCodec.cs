@@ -8,10 +8,11 @@ namespace StreamDetect.Engine.Persistence;
 /// Compact, versioned binary layout of events with their source positions (journal rows and the
 /// cluster wire format). Optional fields are flagged in one byte; source names are written once per
 /// batch. Layout changes bump <see cref="Version"/>; readers refuse versions they do not know.
+/// Version 2 adds each event's order key (as the difference from its timestamp, usually 0: one byte).
 /// </summary>
 public static class EventCodec
 {
-    public const byte Version = 1;
+    public const byte Version = 2;
 
     [Flags]
     private enum Present : ushort
@@ -42,13 +43,15 @@ public static class EventCodec
             w.Write7BitEncodedInt(e.Position.Partition);
             w.Write7BitEncodedInt64(e.Position.Offset);
             WriteEvent(w, e.Event);
+            long delta = e.OrderKey == 0 ? 0 : e.OrderKey - e.Event.TimestampMs;
+            w.Write7BitEncodedInt64((delta << 1) ^ (delta >> 63));
         }
     }
 
     public static List<PersistedEvent> ReadBatch(BinaryReader r)
     {
         byte version = r.ReadByte();
-        if (version != Version) throw new InvalidDataException($"event batch layout version {version} is not supported (this build reads {Version})");
+        if (version is not (1 or Version)) throw new InvalidDataException($"event batch layout version {version} is not supported (this build reads 1 and {Version})");
         int sourceCount = r.Read7BitEncodedInt();
         var sources = new (string Source, long Epoch)[sourceCount];
         for (int i = 0; i < sourceCount; i++) sources[i] = (r.ReadString(), r.ReadInt64());
@@ -59,7 +62,15 @@ public static class EventCodec
             int source = r.Read7BitEncodedInt();
             if ((uint)source >= (uint)sourceCount) throw new InvalidDataException("event batch refers to an unknown source");
             var position = new SourcePosition(sources[source].Source, r.Read7BitEncodedInt(), r.Read7BitEncodedInt64(), sources[source].Epoch);
-            events.Add(new PersistedEvent(ReadEvent(r), position));
+            var e = ReadEvent(r);
+            long key = 0;
+            if (version >= 2)
+            {
+                ulong zigzag = (ulong)r.Read7BitEncodedInt64();
+                long delta = (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
+                key = e.TimestampMs + delta;
+            }
+            events.Add(new PersistedEvent(e, position, key));
         }
         return events;
     }

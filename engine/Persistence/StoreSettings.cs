@@ -27,6 +27,15 @@ public sealed record StoreSettings
     /// <summary>linq2db provider name for PostgreSQL.</summary>
     public string PostgresProvider { get; init; } = "PostgreSQL.15";
 
+    /// <summary>
+    /// Akka.Persistence.Sql journal settings of the store kind in use (<c>streamdetect.store.KIND.journal</c>),
+    /// handed to <c>akka.persistence.journal.sql</c> as they are; empty for memory.
+    /// </summary>
+    public Config Journal { get; init; } = Config.Empty;
+
+    /// <summary>The same for the snapshot store (<c>streamdetect.store.KIND.snapshot-store</c>).</summary>
+    public Config SnapshotStore { get; init; } = Config.Empty;
+
     public string SqlitePath => Path.Combine(DataDirectory, SqliteFile);
 
     public static StoreSettings Create(Config config)
@@ -44,8 +53,46 @@ public sealed record StoreSettings
             PostgresProvider = r.String("postgres.provider-name"),
             PostgresSchema = r.String("postgres.schema"),
         };
+        if (settings.Kind != "memory")
+        {
+            settings = settings with
+            {
+                Journal = PluginBlock(r, settings.Kind, "journal"),
+                SnapshotStore = PluginBlock(r, settings.Kind, "snapshot-store"),
+            };
+        }
         if (settings.Kind == "postgres" && string.IsNullOrWhiteSpace(settings.PostgresConnectionString))
             throw new SettingsException(r.Key("postgres.connection-string"), "must be set when streamdetect.store.kind = postgres (e.g. Host=...;Database=...;Username=...;Password=...)");
         return settings;
+    }
+
+    private static readonly string[] Counts = ["parallelism", "buffer-size", "batch-size", "db-round-trip-max-batch-size", "replay-batch-size"];
+
+    private static readonly string[] IsolationLevels = ["read-committed", "read-uncommitted", "repeatable-read", "serializable", "snapshot", "unspecified"];
+
+    /// <summary>
+    /// One plugin block, passed through; the keys the engine sets itself are refused, and the sizes and
+    /// isolation levels are checked here so that a bad one names its key before the plugin starts.
+    /// </summary>
+    private static Config PluginBlock(SettingsReader store, string kind, string name)
+    {
+        var block = store.Nested($"{kind}.{name}");
+        string managedBy = kind == "sqlite"
+            ? $"{store.Key("data-dir")} and {store.Key("sqlite.file")}"
+            : $"{store.Key("postgres.connection-string")}, provider-name and schema";
+        foreach (string managed in new[] { "connection-string", "provider-name", "default.schema-name" })
+        {
+            if (block.Has(managed))
+                throw new SettingsException(block.Key(managed), $"is set by the engine from {managedBy}; remove it here");
+        }
+        foreach (string count in Counts)
+        {
+            if (block.Has(count)) block.Int(count, min: 1);
+        }
+        foreach (string level in new[] { "read-isolation-level", "write-isolation-level" })
+        {
+            if (block.Has(level)) block.OneOf(level, IsolationLevels);
+        }
+        return block.Config;
     }
 }

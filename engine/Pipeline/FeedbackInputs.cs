@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Configuration;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -5,43 +6,67 @@ using StreamDetect.Stages.Alerts;
 using StreamDetect.Stages.Configuration;
 using StreamDetect.Stages.Feedback;
 using StreamDetect.Stages.Kafka;
+using StreamDetect.Stages.Partitions;
+using StreamDetect.Stages.Routing;
 using StreamDetect.Stages.Thresholds;
 
 namespace StreamDetect.Engine.Pipeline;
 
 /// <summary>
 /// Where analysts' verdicts come from while a run goes on: a JSON Lines file followed like tail -f
-/// (<c>thresholds.feedback.file</c>) and, on a Kafka run, a topic (<c>kafka.feedback</c>). Every label
-/// goes to the alert decider, which moves the thresholds.
+/// (<c>thresholds.feedback.file</c>) and, on a Kafka run, a topic (<c>kafka.feedback</c>). For every label
+/// the user's alert state (segment and last alert) is asked of the user's partition, which owns it; then the
+/// alert decider moves the thresholds.
 /// </summary>
 internal sealed class FeedbackInputs
 {
     private readonly AlertDecider _decider;
+    private readonly IActorRef _partitions;
+    private readonly int _partitionCount;
     private readonly TextWriter _log;
     private readonly IKafkaControl? _topic;
     private readonly CancellationTokenSource _fileStop = new();
     private readonly Task? _file;
 
-    private FeedbackInputs(AlertDecider decider, TextWriter log, IKafkaControl? topic, string? filePath, TimeSpan pollInterval)
+    private FeedbackInputs(AlertDecider decider, IActorRef partitions, int partitionCount, TextWriter log, IKafkaControl? topic, string? filePath, TimeSpan pollInterval)
     {
         _decider = decider;
+        _partitions = partitions;
+        _partitionCount = partitionCount;
         _log = log;
         _topic = topic;
         if (filePath is not null) _file = Task.Run(() => FollowAsync(filePath, pollInterval), CancellationToken.None);
     }
 
     /// <summary>Starts the configured inputs; null when none is configured.</summary>
-    public static FeedbackInputs? Start(Config config, ThresholdSettings thresholds, AlertDecider decider, bool kafkaRun, IMaterializer materializer, TextWriter log)
+    public static FeedbackInputs? Start(Config config, ThresholdSettings thresholds, AlertDecider decider, IActorRef partitions, int partitionCount,
+        bool kafkaRun, IMaterializer materializer, TextWriter log)
     {
         IKafkaControl? topic = null;
         if (kafkaRun && new SettingsReader(config, KafkaConsumerSettings.FeedbackPath).Bool("enabled"))
         {
             topic = FeedbackLabelSource.Create(KafkaConsumerSettings.Create(config, KafkaConsumerSettings.FeedbackPath))
-                .To(Sink.ForEach<FeedbackLabel>(label => decider.Apply(label)))
+                .SelectAsync(1, label => ApplyAsync(decider, partitions, partitionCount, label))
+                .To(Sink.Ignore<bool>())
                 .Run(materializer);
         }
         string? file = thresholds.FeedbackFile is { Length: > 0 } path ? path : null;
-        return topic is null && file is null ? null : new FeedbackInputs(decider, log, topic, file, thresholds.FeedbackPollInterval);
+        return topic is null && file is null ? null : new FeedbackInputs(decider, partitions, partitionCount, log, topic, file, thresholds.FeedbackPollInterval);
+    }
+
+    /// <summary>Asks the user's partition for the user's alert state, then applies the label to the thresholds.</summary>
+    private static async Task<bool> ApplyAsync(AlertDecider decider, IActorRef partitions, int partitionCount, FeedbackLabel label)
+    {
+        UserAlertStateReply? state = null;
+        try
+        {
+            state = await partitions.Ask<UserAlertStateReply>(new GetAlertState(UserPartitioner.PartitionOf(label.UserId, partitionCount), label.UserId), TimeSpan.FromSeconds(30));
+        }
+        catch (AskTimeoutException)
+        {
+            // the partition did not answer: the label is counted as about a user not scored here
+        }
+        return decider.Apply(label, state is { Known: true } known ? known.State : null);
     }
 
     /// <summary>Stops reading and reports what the labels did.</summary>
@@ -59,7 +84,7 @@ internal sealed class FeedbackInputs
         var follower = new FeedbackFile(path, pollInterval);
         try
         {
-            await foreach (var label in follower.Follow(_fileStop.Token)) _decider.Apply(label);
+            await foreach (var label in follower.Follow(_fileStop.Token)) await ApplyAsync(_decider, _partitions, _partitionCount, label);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

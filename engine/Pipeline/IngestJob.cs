@@ -2,19 +2,20 @@ using System.Diagnostics;
 using Akka;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using StreamDetect.Engine.Entities;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Stages.DeadLetters;
 using StreamDetect.Stages.Parsing;
+using StreamDetect.Stages.Partitions;
 using StreamDetect.Stages.Routing;
 using StreamDetect.Stages.Scoring;
+using StreamDetect.Stages.Sources;
 
 namespace StreamDetect.Engine.Pipeline;
 
 /// <summary>
-/// source -> parse/validate (dead letters) -> route to user partitions (persisted) -> scoring
-/// requests -> a downstream sink. Until a scorer is attached the downstream only counts (and can dump
-/// feature vectors).
+/// source -> parse/validate (dead letters) -> [order keys] -> route to user partitions (persisted) ->
+/// scoring requests -> a downstream sink. Without a scoring loop (ingest only) the partitions keep no
+/// scoring ledger and the downstream only counts.
 /// </summary>
 public sealed class IngestJob
 {
@@ -33,26 +34,31 @@ public sealed class IngestJob
     /// <param name="recordsIn">Reads how many records the source produced (for the summary).</param>
     /// <param name="acks">Receives the source acknowledgements of persisted events (e.g. Kafka offsets to commit), or null.</param>
     /// <param name="rescoring">Requests that go downstream before any other (users scored again after a crash), or null.</param>
+    /// <param name="scoring">The scoring loop the downstream runs (events get order keys and await scoring), or null.</param>
+    /// <param name="maxUnsettled">With <paramref name="scoring"/>: events admitted and not yet settled, at most (<c>scoring.max-unsettled-events</c>).</param>
     public async Task<IngestResult> RunAsync(
         Source<IngestedEvent, Task<DeadLetterSummary>> source,
         Sink<ScoringRequest, Task> downstream,
         Func<long> recordsIn,
         CancellationToken cancellation,
         Sink<object, Task>? acks = null,
-        Source<ScoringRequest, NotUsed>? rescoring = null)
+        Source<ScoringRequest, NotUsed>? rescoring = null,
+        ScoringContext? scoring = null,
+        long maxUnsettled = 65_536)
     {
         var clock = Stopwatch.StartNew();
         long firstEvent = 0, lastPersisted = 0;
         var materializer = _host.System.Materializer();
         var ackSink = acks ?? Sink.Ignore<object>().MapMaterializedValue(t => (Task)t);
-        var ((deadLetters, acksDone), done) = source
-            .Select(e =>
-            {
-                if (firstEvent == 0) firstEvent = Stopwatch.GetTimestamp();
-                Statistics.Add(e.Event);
-                return e;
-            })
-            .Via(EntityRoutingFlow.Create(_host.Partitions, _host.Settings.Routing))
+        var counted = source.Select(e =>
+        {
+            if (firstEvent == 0) firstEvent = Stopwatch.GetTimestamp();
+            Statistics.Add(e.Event);
+            return e;
+        });
+        if (scoring is not null) counted = counted.Via(new ScoringAdmission(scoring, maxUnsettled));
+        var ((deadLetters, acksDone), done) = counted
+            .Via(EntityRoutingFlow.Create(_host.Partitions, _host.Settings.Routing, scoring))
             .Select(reply =>
             {
                 if (reply.Accepted > 0) lastPersisted = Stopwatch.GetTimestamp();
@@ -69,15 +75,12 @@ public sealed class IngestJob
         await acksDone.WaitAsync(cancellation);
         var deadLetterSummary = await deadLetters.WaitAsync(cancellation);
         var elapsed = clock.Elapsed;
-        // Everything was scored: the confirmations are journaled so a later run does not score it again.
+        // Everything was scored and delivered: the confirmations are journaled so a later run does not redo it.
         var partitions = await _host.PartitionStatsAsync(TimeSpan.FromSeconds(60), flushScoredMarks: true);
         var streaming = firstEvent == 0 || lastPersisted < firstEvent ? TimeSpan.Zero : Stopwatch.GetElapsedTime(firstEvent, lastPersisted);
         return new IngestResult(recordsIn(), Statistics, deadLetterSummary, Routing, partitions, elapsed) { Streaming = streaming };
     }
 
-    /// <summary>A downstream that counts requests and, with a path, writes their feature vectors.</summary>
-    public static Sink<ScoringRequest, Task> CountingSink(string? featureDumpPath) =>
-        featureDumpPath is null
-            ? Sink.Ignore<ScoringRequest>().MapMaterializedValue(t => (Task)t)
-            : FeatureDumpSink.Create(featureDumpPath).MapMaterializedValue(t => (Task)t);
+    /// <summary>A downstream that only counts (ingest only: no request is produced).</summary>
+    public static Sink<ScoringRequest, Task> CountingSink() => Sink.Ignore<ScoringRequest>().MapMaterializedValue(t => (Task)t);
 }

@@ -1,3 +1,4 @@
+using StreamDetect.Stages.Partitions;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Stages.DeadLetters;
 

@@ -1,6 +1,6 @@
+using StreamDetect.Engine.Configuration;
 using System.Diagnostics;
 using Akka.Configuration;
-using StreamDetect.Engine.Cli;
 using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Events;
@@ -34,7 +34,7 @@ public static class ModelProvider
     /// </summary>
     public static TrainedModel Train(Config config, RunSettings run, IEnumerable<UserEvent> events, long? cutMs, string? device, string? saveDirectory, TextWriter log)
     {
-        var options = TrainCommand.ReadOptions(config);
+        var options = TrainingOptionsReader.Read(config);
         if (device is not null) options = options with { Device = device };
         int window = Entities.UserPartitionSettings.Create(config).WindowSize;
 

@@ -1,3 +1,4 @@
+using StreamDetect.Stages.Partitions;
 using StreamDetect.Stages.Routing;
 
 namespace StreamDetect.Engine.Pipeline;

@@ -1,24 +1,26 @@
+using Akka;
+using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using StreamDetect.Engine.Cli;
+using StreamDetect.Engine.Configuration;
 using StreamDetect.Engine.Hosting;
+using StreamDetect.Engine.Pipeline.Inputs;
 using StreamDetect.Models.Detection;
 using StreamDetect.Stages.Alerts;
-using StreamDetect.Stages.DeadLetters;
-using StreamDetect.Stages.Generator;
-using StreamDetect.Stages.Kafka;
 using StreamDetect.Stages.Parsing;
+using StreamDetect.Stages.Partitions;
+using StreamDetect.Stages.Routing;
 using StreamDetect.Stages.Scoring;
 using StreamDetect.Stages.Sources;
 using StreamDetect.Stages.Thresholds;
-using StreamDetect.Stages.Validation;
 
 namespace StreamDetect.Engine.Pipeline;
 
 /// <summary>
-/// The main job end to end: a model (loaded, or trained on the traffic's first days), then the stream
-/// source -> parse/validate -> user partitions (persisted) -> micro-batcher -> scorer -> thresholds ->
-/// alerts, with live progress and a final report.
+/// The main job end to end, in four steps: <b>plan</b> (settings and checks, <see cref="RunPlan"/>),
+/// <b>build</b> (the model, loaded or trained on the input's first days; the engine; the input; the scoring
+/// loop and the alert output; what a crash left to finish), <b>run</b> (the stream to its end, or a Kafka
+/// run until stopped or idle) and <b>report</b> (<see cref="RunSummary"/>).
 /// </summary>
 public sealed class RunJob
 {
@@ -38,207 +40,143 @@ public sealed class RunJob
 
     public ReadProgress Progress { get; } = new();
 
+    /// <summary>Alerts from before a crash found in the output already (not written again).</summary>
+    public long AlreadyInOutput { get; private set; }
+
     public async Task<RunOutcome> RunAsync(CancellationToken cancellation)
     {
-        var config = _request.Config;
-        // Nothing scores in an ingest-only run: its events are not waiting for a scorer's confirmation.
-        if (_request.IngestOnly)
-            config = Akka.Configuration.ConfigurationFactory.ParseString("streamdetect.entities.rescore-after-crash = off").WithFallback(config);
-        var run = RunSettings.Create(config);
-        var validation = ValidationSettings.Create(config);
-        var deadLetterSettings = DeadLetterSettings.Create(config);
-        var alertSettings = AlertSettings.Create(config);
-        var thresholdSettings = ThresholdSettings.Create(config);
-        var scorerSettings = ScorerSettings.Create(config);
-        var batcherSettings = MicroBatcherSettings.Create(config);
-        string device = _request.Device ?? new Stages.Configuration.SettingsReader(config, "streamdetect.models").OneOf("device", "auto", "cpu", "cuda");
-        var engineSettings = EngineSettings.Create(config);
+        var plan = RunPlan.Create(_request);
+        var model = _request.IngestOnly ? null : AcquireModel(plan);
+        if (plan.FreshState) ResetStore(plan, model);
+        var host = await StartEngineAsync(plan, model, cancellation);
+        await using (host)
+        using (var scorer = model is null ? null : new Scorer(model.Detector, plan.Scorer))
+        {
+            var build = await BuildAsync(plan, host, model, scorer);
+            IngestResult result;
+            try
+            {
+                result = await RunStreamAsync(plan, build, cancellation);
+            }
+            finally
+            {
+                if (build.Feedback is not null) await build.Feedback.StopAsync();
+            }
+            return Report(build, result, host, model);
+        }
+    }
 
-        if (thresholdSettings.FeedbackFile is { Length: > 0 } feedbackFilePath && !File.Exists(feedbackFilePath))
-            throw new UserInputException($"feedback file '{feedbackFilePath}' does not exist (create it empty to append labels during the run)");
+    /// <summary>What <see cref="BuildAsync"/> wired: the input, the downstream the routed events feed, the scoring loop and its first requests.</summary>
+    private sealed record RunBuild(
+        OpenedInput Input,
+        Sink<ScoringRequest, Task> Downstream,
+        ScoringContext? Scoring,
+        Source<ScoringRequest, NotUsed>? Rescoring,
+        FeedbackInputs? Feedback);
 
-        GeneratorSettings? generatorSettings = _request.Source == "generator" ? GeneratorSettings.Create(config) : null;
-        TrainedModel? model = _request.IngestOnly ? null : AcquireModel(run, generatorSettings, validation, device, engineSettings);
+    private async Task<RunBuild> BuildAsync(RunPlan plan, EngineHost host, TrainedModel? model, Scorer? scorer)
+    {
+        var input = plan.Input.Open(plan, new InputContext(new EventParser(plan.Validation), Progress, host.System.Materializer()));
+        Ingest = new IngestJob(host);
+        if (model is null || scorer is null) return new RunBuild(input, IngestJob.CountingSink(), null, null, null);
 
-        bool freshState = run.FreshState == "on" || (run.FreshState == "auto" && _request.Source == "generator" && engineSettings.Store.Kind == "sqlite");
-        if (freshState) ResetStore(engineSettings.Store, run.FreshState, model);
+        // Thresholds refer to the evaluated period when the run trained on its own traffic.
+        var thresholds = model.TrainedUntilMs is not null && plan.Input.EvaluatedDays(plan) is double days && days > 0
+            ? plan.Thresholds with { PeriodDays = days }
+            : plan.Thresholds;
+        var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, input.Truth);
+        Scoring = ScoringPipeline.Create(host, scorer, plan.Config, thresholds, key => FittedThresholds(model.Detector, key, thresholds), report);
+        var context = Scoring.Context;
 
-        EngineHost host;
+        // What the store held before this run: a fresh state starts a fresh alert file; after a crash, users
+        // whose events were never confirmed scored are scored first, and alerts journaled but never confirmed
+        // delivered go out again (unless the output holds them).
+        var before = await host.PartitionStatsAsync(TimeSpan.FromSeconds(120));
+        bool freshStore = plan.FreshState || before.Sum(p => p.EventsApplied) == 0;
+        var pending = plan.Engine.Entities.RescoreAfterCrash ? await host.TakeRescoringAsync(context.Inbox, TimeSpan.FromSeconds(120)) : [];
+        var rescored = pending.SelectMany(r => r.Requests).ToList();
+        if (rescored.Count > 0) _log.WriteLine($"after a crash: {rescored.Count:N0} users have events persisted but never confirmed scored; they are scored first");
+        Redeliver(plan, pending.SelectMany(r => r.UndeliveredAlerts).ToList(), context, host);
+
+        var output = plan.AlertOutput.Open(plan, freshStore, _log);
+        var downstream = Scoring.Sink(output, _request.DumpFeatures is { } dump ? FeatureDumpSink.Create(dump) : null);
+        // Analysts' verdicts (a file, a Kafka topic) move the thresholds while the run goes on.
+        var feedback = FeedbackInputs.Start(plan.Config, plan.Thresholds, Scoring.Decider, host.Partitions, plan.Engine.Routing.Partitions,
+            input.Kafka is not null, host.System.Materializer(), _log);
+        return new RunBuild(input, downstream, context, rescored.Count > 0 ? Source.From(rescored) : null, feedback);
+    }
+
+    private async Task<IngestResult> RunStreamAsync(RunPlan plan, RunBuild build, CancellationToken cancellation)
+    {
+        var kafka = build.Input.Kafka;
         try
         {
-            host = await EngineHost.StartAsync(config, cluster: true, cancellation);
+            var running = Ingest!.RunAsync(build.Input.Events, build.Downstream, () => Progress.Records,
+                kafka is null ? cancellation : CancellationToken.None, kafka?.Acks(), build.Rescoring, build.Scoring, plan.Scorer.MaxUnsettledEvents);
+            return kafka is null ? await running : await RunKafkaAsync(kafka, running, cancellation);
+        }
+        catch (Exception e) when (_request.Input is not null && e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"cannot read '{_request.Input}': {e.Message}", e);
+        }
+        catch (FormatException e) when (_request.Input is not null)
+        {
+            throw new UserInputException($"'{_request.Input}': {e.Message}", e);
+        }
+    }
+
+    private RunOutcome Report(RunBuild build, IngestResult result, EngineHost host, TrainedModel? model)
+    {
+        var summary = RunSummaryBuilder.Build(build.Input.Description, result, host.Settings, build.Input.Truth);
+        if (Scoring is not null && model is not null) RunSummaryBuilder.AddScoring(summary, Scoring, model, Scoring.Scorer.Detector, AlreadyInOutput);
+        return new RunOutcome(summary, model);
+    }
+
+    private TrainedModel AcquireModel(RunPlan plan)
+    {
+        if (_request.ModelPath is string path)
+        {
+            var detector = ModelProvider.Load(path, plan.Device);
+            _log.WriteLine($"model {detector.Name}@{detector.Version} from {path}");
+            return new TrainedModel(detector, null, path, TimeSpan.Zero);
+        }
+        var (events, cut) = plan.Input.TrainingEvents(plan);
+        string? saveTo = plan.Run.SaveModel && plan.Engine.Store.Kind != "memory" ? Path.Combine(plan.Engine.Store.DataDirectory, "models") : null;
+        return ModelProvider.Train(plan.Config, plan.Run, events, cut, plan.Device, saveTo, _log);
+    }
+
+    private static async Task<EngineHost> StartEngineAsync(RunPlan plan, TrainedModel? model, CancellationToken cancellation)
+    {
+        try
+        {
+            return await EngineHost.StartAsync(plan.Config, cluster: true, cancellation);
         }
         catch (InvalidOperationException e)
         {
             model?.Detector.Dispose();
             throw new UserInputException(e.Message, e);
         }
-
-        await using (host)
-        using (var scorer = model is null ? null : new Scorer(model.Detector, scorerSettings))
-        {
-            var materializer = host.System.Materializer();
-            var parser = new EventParser(validation);
-            IReadOnlyDictionary<string, string>? truth = null;
-            string sourceName;
-            KafkaEventSource? kafka = null;
-            Source<IngestedEvent, Task<DeadLetterSummary>> events;
-            switch (_request.Source)
-            {
-                case "generator":
-                {
-                    var generator = new TrafficGenerator(generatorSettings!);
-                    truth = generator.Truth;
-                    sourceName = $"generator ({generatorSettings!.Users:N0} users, {generatorSettings.Days} days, seed {generatorSettings.Seed})";
-                    events = EventSources.FromGenerator(generator, Progress);
-                    break;
-                }
-                case "kafka":
-                {
-                    var consumer = KafkaConsumerSettings.Create(config);
-                    var producer = _request.DeadLetterSink == "kafka" ? KafkaProducerSettings.Create(config) : null;
-                    kafka = new KafkaEventSource(consumer, producer, parser, deadLetterSettings.MaxRawBytes, materializer);
-                    sourceName = $"kafka {string.Join(",", consumer.Topics)} @ {consumer.BootstrapServers} (group {consumer.GroupId})";
-                    events = kafka.Events(Progress);
-                    break;
-                }
-                default:
-                {
-                    string input = _request.Input!;
-                    var reader = new RecordFileReader(input, validation.MaxRecordBytes, deadLetterSettings.MaxRawBytes, FileSourceSettings.Create(config).BufferSize);
-                    var sink = _request.DeadLetterSink == "file" ? DeadLetterFileSink.Create(_request.DeadLetterPath!, deadLetterSettings) : DeadLetterFileSink.CountOnly();
-                    events = EventSources.FromFile(reader, parser, sink, Progress);
-                    sourceName = input;
-                    if (TruthFile.FindBeside(input) is { } truthPath) truth = TruthFile.Read(truthPath);
-                    break;
-                }
-            }
-
-            Ingest = new IngestJob(host);
-            Sink<ScoringRequest, Task> downstream;
-            if (model is null || scorer is null)
-            {
-                downstream = IngestJob.CountingSink(null);
-            }
-            else
-            {
-                // Thresholds refer to the evaluated period when the run trained on its own traffic.
-                double? evaluatedDays = generatorSettings is not null && model.TrainedUntilMs is not null ? generatorSettings.Days - run.TrainDays : null;
-                var thresholds = evaluatedDays is double days && days > 0 ? thresholdSettings with { PeriodDays = days } : thresholdSettings;
-                var decider = new AlertDecider(alertSettings, thresholds, key => FittedThresholds(model.Detector, key, thresholds));
-                var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, truth);
-                // A run on kept state may follow a crash: what the alert output holds already is not written again.
-                bool keptState = !freshState && engineSettings.Store.Kind != "memory";
-                var emitted = keptState ? ReadEmittedAlerts(config, alertSettings) : EmittedAlerts.None;
-                decider.Remember(emitted.Alerts);
-                Scoring = new ScoringPipeline(scorer, decider, host.Partitions, batcherSettings, report)
-                {
-                    PartitionCount = engineSettings.Routing.Partitions,
-                    Emitted = emitted,
-                };
-                var alertSink = _request.AlertSink switch
-                {
-                    "file" => AlertSinks.File(_request.AlertsPath!, alertSettings, append: keptState),
-                    "stdout" => AlertSinks.Stdout(alertSettings),
-                    "kafka" => AlertSinks.Kafka(KafkaProducerSettings.Create(config), alertSettings),
-                    _ => AlertSinks.None(),
-                };
-                downstream = Scoring.Sink(alertSink);
-            }
-            if (_request.DumpFeatures is not null)
-                downstream = Flow.Create<ScoringRequest>()
-                    .AlsoToMaterialized(FeatureDumpSink.Create(_request.DumpFeatures), Keep.Right)
-                    .ToMaterialized(downstream, (dump, scoring) => Task.WhenAll(dump, scoring));
-
-            // Analysts' verdicts (a file, a Kafka topic) move the thresholds while the run goes on.
-            var feedback = Scoring is null ? null : FeedbackInputs.Start(config, thresholdSettings, Scoring.Decider, kafka is not null, materializer, _log);
-
-            IngestResult result;
-            try
-            {
-                // Users whose persisted events were never confirmed scored (the engine died) are scored first.
-                var rescoring = Scoring is not null && engineSettings.Entities.RescoreAfterCrash
-                    ? Source.FromTask(host.TakeRescoringAsync(TimeSpan.FromSeconds(120))).SelectMany(requests => requests)
-                    : null;
-                var running = Ingest.RunAsync(events, downstream, () => Progress.Records,
-                    kafka is null ? cancellation : CancellationToken.None, kafka?.Acks(), rescoring);
-                result = kafka is null ? await running : await RunKafkaAsync(kafka, running, cancellation);
-            }
-            catch (Exception e) when (_request.Input is not null && e is IOException or UnauthorizedAccessException)
-            {
-                throw new UserInputException($"cannot read '{_request.Input}': {e.Message}", e);
-            }
-            catch (FormatException e) when (_request.Input is not null)
-            {
-                throw new UserInputException($"'{_request.Input}': {e.Message}", e);
-            }
-            finally
-            {
-                if (feedback is not null) await feedback.StopAsync();
-            }
-
-            var summary = RunSummaryBuilder.Build(sourceName, result, host.Settings, truth);
-            if (Scoring is not null && model is not null) RunSummaryBuilder.AddScoring(summary, Scoring, model, Scoring.Scorer.Detector);
-            return new RunOutcome(summary, model);
-        }
     }
 
-    private TrainedModel AcquireModel(RunSettings run, GeneratorSettings? generator, ValidationSettings validation, string device, EngineSettings engine)
+    /// <summary>
+    /// Alerts the partitions journaled before a crash but never saw delivered: those the output already holds
+    /// are confirmed delivered now, the others go out again first.
+    /// </summary>
+    private void Redeliver(RunPlan plan, List<AlertRecord> undelivered, ScoringContext context, EngineHost host)
     {
-        if (_request.ModelPath is string path)
-        {
-            var detector = ModelProvider.Load(path, device);
-            _log.WriteLine($"model {detector.Name}@{detector.Version} from {path}");
-            return new TrainedModel(detector, null, path, TimeSpan.Zero);
-        }
-        if (_request.Source == "kafka")
-            throw new UserInputException("--source kafka needs a trained model: --model FILE (train one with `streamdetect train`), or --ingest-only");
-
-        string? saveTo = run.SaveModel && engine.Store.Kind != "memory" ? Path.Combine(engine.Store.DataDirectory, "models") : null;
-        if (generator is not null)
-        {
-            long cut = new DateTimeOffset(DateTime.SpecifyKind(generator.Start, DateTimeKind.Utc)).ToUnixTimeMilliseconds() + (long)(run.TrainDays * 86_400_000);
-            if (run.TrainDays >= generator.Days)
-                throw new UserInputException($"streamdetect.run.train-days ({run.TrainDays}) leaves nothing of the {generator.Days} generated days to evaluate");
-            var events = new TrafficGenerator(generator).Events().TakeWhile(e => e.TimestampMs < cut);
-            return ModelProvider.Train(_request.Config, run, events, cut, device, saveTo, _log);
-        }
-        var fileEvents = EventFile.Read(_request.Input!, validation);
-        return ModelProvider.Train(_request.Config, run, fileEvents, null, device, saveTo, _log);
+        if (undelivered.Count == 0) return;
+        var present = plan.AlertOutput.AlreadyWritten(plan, undelivered.Select(a => a.AlertId).ToList());
+        foreach (var group in undelivered.Where(a => present.Contains(a.AlertId)).GroupBy(a => UserPartitioner.PartitionOf(a.UserId, plan.Engine.Routing.Partitions)))
+            host.Partitions.Tell(new AlertsDelivered(group.Key, group.Select(a => a.AlertId).ToArray()));
+        AlreadyInOutput = present.Count;
+        _log.WriteLine($"after a crash: {undelivered.Count:N0} alerts were journaled but not confirmed delivered; {present.Count:N0} of them are in the output already, the others go out again");
+        context.AddRedeliveries(undelivered.Where(a => !present.Contains(a.AlertId)));
     }
 
     /// <summary>Removes an earlier run's per-user state (streamdetect.run.fresh-state); a store that cannot be reset is a user error.</summary>
-    /// <summary>The alert ids the run's alert output (file or topic) holds already.</summary>
-    private EmittedAlerts ReadEmittedAlerts(Akka.Configuration.Config config, AlertSettings alerts)
+    private void ResetStore(RunPlan plan, TrainedModel? model)
     {
-        if (alerts.ReadBack == 0) return EmittedAlerts.None;
-        EmittedAlerts emitted;
-        switch (_request.AlertSink)
-        {
-            case "file":
-                emitted = EmittedAlerts.FromFile(_request.AlertsPath!);
-                break;
-            case "kafka":
-                var producer = KafkaProducerSettings.Create(config);
-                try
-                {
-                    emitted = EmittedAlerts.FromKafka(producer, alerts.ReadBack, TimeSpan.FromSeconds(30));
-                }
-                catch (Confluent.Kafka.KafkaException e)
-                {
-                    throw new UserInputException($"could not read back the alert topic '{producer.AlertsTopic}' at {producer.BootstrapServers}: {e.Error.Reason} " +
-                                                 "(streamdetect.alerts.read-back = 0 skips it)", e);
-                }
-                break;
-            default:
-                return EmittedAlerts.None;
-        }
-        if (emitted.Known > 0) _log.WriteLine($"alerts already in the output: {emitted.Known:N0} (re-emitted ones are dropped)");
-        return emitted;
-    }
-
-    private void ResetStore(Persistence.StoreSettings store, string freshState, TrainedModel? model)
-    {
+        var store = plan.Engine.Store;
         long removed;
         try
         {
@@ -250,7 +188,8 @@ public sealed class RunJob
             throw new UserInputException(e.Message, e);
         }
         if (removed > 0)
-            _log.WriteLine($"fresh state: removed the per-user state of an earlier run in {store.DataDirectory} ({removed / 1048576.0:F1} MiB; streamdetect.run.fresh-state = {freshState}, set off to resume from it)");
+            _log.WriteLine($"fresh state: removed the per-user state of an earlier run in {store.DataDirectory} ({removed / 1048576.0:F1} MiB; " +
+                           $"streamdetect.run.fresh-state = {plan.Run.FreshState.ToString().ToLowerInvariant()}, set off to resume from it)");
     }
 
     private static ModelThreshold? FittedThresholds(IAnomalyDetector detector, string key, ThresholdSettings thresholds) =>

@@ -38,8 +38,11 @@ public sealed class RunSummary
     /// <summary>Alerts emitted.</summary>
     public long? Alerts { get; set; }
 
-    /// <summary>Alerts of this run not written because the output held them already (re-scored after a crash).</summary>
+    /// <summary>Alerts journaled before a crash but not confirmed delivered that the output held already (not written again).</summary>
     public long? AlertsAlreadyEmitted { get; set; }
+
+    /// <summary>Alerts journaled before a crash, never confirmed delivered, and written by this run.</summary>
+    public long? AlertsRedelivered { get; set; }
 
     /// <summary>User-level quality against the labels (evaluated period only), when the events carry labels.</summary>
     public double? Precision { get; set; }

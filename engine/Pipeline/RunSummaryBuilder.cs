@@ -52,12 +52,14 @@ public static class RunSummaryBuilder
     }
 
     /// <summary>Adds the model, scoring throughput, latency and detection quality.</summary>
-    public static void AddScoring(RunSummary summary, ScoringPipeline scoring, TrainedModel model, Models.Detection.IAnomalyDetector detector)
+    /// <param name="alreadyInOutput">Alerts from before a crash found in the output already (not written again).</param>
+    public static void AddScoring(RunSummary summary, ScoringPipeline scoring, TrainedModel model, Models.Detection.IAnomalyDetector detector, long alreadyInOutput = 0)
     {
         var scorer = scoring.Scorer;
         double scorerSeconds = scorer.ScoringTime.TotalSeconds;
         summary.Alerts = scoring.Alerts;
-        summary.AlertsAlreadyEmitted = scoring.Emitted.Suppressed;
+        summary.AlertsAlreadyEmitted = alreadyInOutput;
+        summary.AlertsRedelivered = scoring.Redelivered;
         summary.Scoring = new ScoringSummary
         {
             Model = detector.StateKey,
@@ -65,6 +67,7 @@ public static class RunSummaryBuilder
             ModelFile = model.Path,
             TrainingS = Math.Round(model.TrainingTime.TotalSeconds, 1),
             RequestsScored = scorer.Requests,
+            EventsScored = scorer.Events,
             Batches = scorer.Batches,
             MeanBatch = scorer.Batches == 0 ? 0 : Math.Round((double)scorer.Requests / scorer.Batches, 1),
             ScorerS = Math.Round(scorerSeconds, 2),

@@ -23,9 +23,10 @@ public static class RunSummaryPrinter
         if (s.Scoring is { } sc)
         {
             o.WriteLine($"model               {sc.Model} on {sc.Device}" + (sc.TrainingS > 0 ? $" (trained in {sc.TrainingS:N1} s)" : "") + (sc.ModelFile is null ? "" : $" {sc.ModelFile}"));
-            o.WriteLine($"scored              {sc.RequestsScored:N0} requests in {sc.Batches:N0} batches (mean {sc.MeanBatch:N0}); scorer busy {sc.ScorerS:N1} s");
+            o.WriteLine($"scored              {sc.EventsScored:N0} events in {sc.RequestsScored:N0} requests, {sc.Batches:N0} batches (mean {sc.MeanBatch:N0} requests); scorer busy {sc.ScorerS:N1} s");
             o.WriteLine($"latency             ingest->scored p50 {sc.LatencyP50Ms:N1} ms, p99 {sc.LatencyP99Ms:N1} ms; ingest->alert p50 {sc.AlertLatencyP50Ms:N1} ms, p99 {sc.AlertLatencyP99Ms:N1} ms");
-            o.WriteLine($"alerts              {s.Alerts:N0}" + (s.AlertsAlreadyEmitted > 0 ? $" ({s.AlertsAlreadyEmitted:N0} more were in the output already: not written again)" : ""));
+            o.WriteLine($"alerts              {s.Alerts:N0}" + (s.AlertsRedelivered > 0 ? $" ({s.AlertsRedelivered:N0} of them journaled before a crash and written now)" : "")
+                + (s.AlertsAlreadyEmitted > 0 ? $" ({s.AlertsAlreadyEmitted:N0} more from before a crash were in the output already: not written again)" : ""));
             if (s.Precision is double p)
             {
                 o.WriteLine($"detection           users from {sc.EvaluatedFrom ?? "the start"}: {sc.EvaluatedUsers:N0} active, {sc.AnomalousUsers:N0} anomalous; " +

@@ -2,37 +2,58 @@ using System.Diagnostics;
 using Akka;
 using Akka.Actor;
 using Akka.Streams.Dsl;
-using StreamDetect.Engine.Entities;
+using StreamDetect.Engine.Hosting;
 using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.Ordering;
+using StreamDetect.Stages.Thresholds;
 using StreamDetect.Stages.Scoring;
 
 namespace StreamDetect.Engine.Pipeline;
 
 /// <summary>
-/// The scoring half of the run: scoring requests -> micro-batcher -> scorer (one forward pass per
-/// batch) -> new model states back to the user entities -> thresholds -> alerts (explained with the
-/// user's window) -> alert sink. Counts, latencies and detection quality are gathered on the way.
+/// The scoring half of the run, a loop between the stream and the user partitions:
+/// scoring requests (batch answers and follow-ups) -> micro-batcher -> scorer (one forward pass per batch,
+/// one verdict per event) -> decisions (event by event, thresholds fixed per order-key interval) ->
+/// settlement with the partitions (model and alert state back to their owner, alerts journaled, the
+/// users' next requests issued) -> alerts released in order -> alert output -> deliveries confirmed to
+/// the partitions. Counts, latencies and detection quality are gathered on the way; nothing per user is
+/// kept here beyond what is in flight (the detection report, an evaluation aid, excepted).
 /// </summary>
 public sealed class ScoringPipeline
 {
     private readonly Scorer _scorer;
     private readonly AlertDecider _decider;
     private readonly IActorRef _partitions;
-    private readonly MicroBatcherSettings _batcher;
+    private readonly ScoringContext _context;
+    private readonly ScoringPipelineSettings _settings;
+    private long _scored, _events, _alerts, _redelivered;
 
-    public ScoringPipeline(Scorer scorer, AlertDecider decider, IActorRef partitions, MicroBatcherSettings batcher, DetectionReport report)
+    public ScoringPipeline(Scorer scorer, AlertDecider decider, IActorRef partitions, ScoringContext context, ScoringPipelineSettings settings, DetectionReport report)
     {
         _scorer = scorer;
         _decider = decider;
         _partitions = partitions;
-        _batcher = batcher;
+        _context = context;
+        _settings = settings;
         Report = report;
     }
 
-    public DetectionReport Report { get; }
+    /// <summary>
+    /// The scoring loop of one stream on <paramref name="host"/>: its decision ledger, its scoring inbox (an
+    /// actor the partitions send follow-ups to), the alert decider and the pipeline.
+    /// </summary>
+    public static ScoringPipeline Create(EngineHost host, Scorer scorer, Akka.Configuration.Config config, ThresholdSettings thresholds,
+        Func<string, ModelThreshold?> modelThreshold, DetectionReport report)
+    {
+        var context = new ScoringContext(new DecisionLedger());
+        context.Inbox = host.System.ActorOf(ScoringInbox.Props(context), $"scoring-inbox-{Interlocked.Increment(ref s_inboxes)}");
+        var decider = new AlertDecider(AlertSettings.Create(config), thresholds, modelThreshold, context.Ledger, host.Settings.Entities.WindowSize);
+        return new ScoringPipeline(scorer, decider, host.Partitions, context, ScoringPipelineSettings.Create(config), report);
+    }
 
-    /// <summary>Alerts the output held before the run (scored again after a crash): not written twice.</summary>
-    public EmittedAlerts Emitted { get; init; } = EmittedAlerts.None;
+    private static long s_inboxes;
+
+    public DetectionReport Report { get; }
 
     /// <summary>Ingest (entity accepted the event) to scored, per request.</summary>
     public LatencyHistogram ScoredLatency { get; } = new();
@@ -40,80 +61,83 @@ public sealed class ScoringPipeline
     /// <summary>Ingest to alert emitted, per alert.</summary>
     public LatencyHistogram AlertLatency { get; } = new();
 
+    /// <summary>Requests scored.</summary>
     public long Scored => Interlocked.Read(ref _scored);
 
+    /// <summary>Events scored and decided.</summary>
+    public long EventsDecided => Interlocked.Read(ref _events);
+
+    /// <summary>Alerts written to the output (re-emissions after a crash included).</summary>
     public long Alerts => Interlocked.Read(ref _alerts);
+
+    /// <summary>Alerts journaled before a crash and emitted again in this run.</summary>
+    public long Redelivered => Interlocked.Read(ref _redelivered);
 
     public Scorer Scorer => _scorer;
 
     /// <summary>Thresholds and alert decisions (feedback labels go here).</summary>
     public AlertDecider Decider => _decider;
 
-    private long _scored, _alerts;
+    public ScoringContext Context => _context;
 
-    /// <summary>The sink the ingest job feeds with scoring requests; completes when the alert sink is done.</summary>
-    public Sink<ScoringRequest, Task> Sink(Sink<Alert, Task> alerts) =>
-        Flow.Create<ScoringRequest>()
-            .Via(Flow.FromGraph(new MicroBatcher<ScoringRequest>(_batcher)))
+    /// <summary>The sink the ingest job feeds with scoring requests; completes when every alert is out and confirmed.</summary>
+    /// <param name="output">Writes alerts and passes each on once it is written (file, stdout, topic).</param>
+    /// <param name="featureDump">Also receives every scored request (feature dump), or null.</param>
+    public Sink<ScoringRequest, Task> Sink(Flow<AlertRecord, AlertRecord, NotUsed> output, Sink<ScoringRequest, Task>? featureDump = null)
+    {
+        var requests = Flow.Create<ScoringRequest>().Via(new ScoringLoopEntry(_context));
+        var withDump = featureDump is null
+            ? requests.MapMaterializedValue(_ => Task.CompletedTask)
+            : requests.AlsoToMaterialized(featureDump, Keep.Right);
+        return withDump
+            .Via(Flow.FromGraph(new MicroBatcher<ScoringRequest>(_settings.Batcher)))
             .Via(_scorer.Flow())
             .Select(AfterScoring)
-            .SelectMany(batch => _decider.Decide(batch))
-            .SelectAsync(4, ExplainWithWindow)
-            .Select(alert =>
-            {
-                Report.Alerted(alert.UserId, alert.WindowEndMs);
-                return alert;
-            })
-            .Where(Emitted.IsNew)
-            .Select(alert =>
-            {
-                Interlocked.Increment(ref _alerts);
-                return alert;
-            })
-            .ToMaterialized(alerts, Keep.Right)
+            .Via(new DecisionStage(_decider))
+            .Via(ScoringSettlement.Create(_partitions, _context, _settings.SettleParallelism, _settings.AskTimeout))
+            .Select(AfterSettlement)
+            .Via(new AlertRelease(_context))
+            .Select(BeforeOutput)
+            // Its own island: an output that blocks (a named pipe nobody reads yet, a slow disk) holds the alerts
+            // back in the release stage, never the scoring loop.
+            .Via(output.Async())
+            .ToMaterialized(AlertDeliveries.Create(_partitions, _settings.Partitions, _settings.DeliveryFlush),
+                (dump, delivered) => Task.WhenAll(dump, delivered))
             .Named("scoring");
+    }
 
     private ScoredBatch AfterScoring(ScoredBatch batch)
     {
         long now = Stopwatch.GetTimestamp();
-        for (int i = 0; i < batch.Requests.Count; i++)
-        {
-            var request = batch.Requests[i];
-            // The new model state, and the confirmation that the user is scored through this request's
-            // last event (journaled by the entity: after a crash, what was never confirmed is scored again).
-            _partitions.Tell(new ModelStateUpdate(request.Partition, request.UserId, batch.Outputs[i].NewState) { ScoredThrough = request.EventCount });
-            Report.Observe(request.UserId, request.LastEventMs, request.Label);
+        foreach (var request in batch.Requests)
             if (request.ReceivedTicks != 0) ScoredLatency.AddSince(request.ReceivedTicks, now);
-        }
         Interlocked.Add(ref _scored, batch.Requests.Count);
         return batch;
     }
 
-    /// <summary>
-    /// An alert built from a request that carried only the new events gets the user's whole window
-    /// from its entity (alerts are rare, so this ask costs little), cut at the alert's time.
-    /// </summary>
-    private async Task<Alert> ExplainWithWindow(Alert alert)
+    private SettledBatch AfterSettlement(SettledBatch batch)
     {
-        if (alert.Window.UserEvents > alert.Window.Events && alert.Window.Events < 8)
+        long events = 0;
+        foreach (var decided in batch.Requests)
         {
-            try
+            var r = decided.Request;
+            for (int j = 0; j < r.NewEvents; j++)
             {
-                int partition = Stages.Routing.UserPartitioner.PartitionOf(alert.UserId, PartitionCount);
-                var window = await _partitions.Ask<UserWindow>(new GetUserWindow(partition, alert.UserId), TimeSpan.FromSeconds(5));
-                var upToAlert = window.Window.Where(e => e.TimestampMs <= alert.WindowEndMs).ToList();
-                if (upToAlert.Count > alert.Window.Events)
-                    alert = alert with { Window = AlertDecider.SummarizeWindow(upToAlert, alert.Window.UserEvents) };
+                sbyte label = r.Labels?[j] ?? -1;
+                Report.Observe(r.UserId, r.Window[r.FirstNewIndex + j].TimestampMs, label < 0 ? null : label);
             }
-            catch (AskTimeoutException)
-            {
-                // keep the alert with the events it has
-            }
+            events += r.NewEvents;
         }
-        if (alert.ReceivedTicks != 0) AlertLatency.AddSince(alert.ReceivedTicks, Stopwatch.GetTimestamp());
-        return alert;
+        Interlocked.Add(ref _events, events);
+        return batch;
     }
 
-    /// <summary>The number of user partitions (to address a user's entity).</summary>
-    public int PartitionCount { get; init; } = 64;
+    private AlertRecord BeforeOutput(AlertRecord alert)
+    {
+        Report.Alerted(alert.UserId, alert.TimeMs);
+        if (alert.ReceivedTicks != 0) AlertLatency.AddSince(alert.ReceivedTicks, Stopwatch.GetTimestamp());
+        Interlocked.Increment(ref _alerts);
+        if (alert.Redelivery) Interlocked.Increment(ref _redelivered);
+        return alert;
+    }
 }

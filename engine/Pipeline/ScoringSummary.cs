@@ -8,6 +8,9 @@ public sealed class ScoringSummary
     public string? ModelFile { get; set; }
     public double TrainingS { get; set; }
     public long RequestsScored { get; set; }
+
+    /// <summary>Events scored and decided (a request holds a user's events since its previous one).</summary>
+    public long EventsScored { get; set; }
     public long Batches { get; set; }
     public double MeanBatch { get; set; }
     public double ScorerS { get; set; }

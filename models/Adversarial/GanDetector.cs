@@ -35,7 +35,7 @@ public sealed class GanDetector : FeatureDetector
         foreach (var parameter in _critic.parameters()) parameter.requires_grad = false;
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<GanHyperParameters> Kind { get; } = new KindImpl();
 
     protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
     {
@@ -71,15 +71,17 @@ public sealed class GanDetector : FeatureDetector
         }
     }
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<GanHyperParameters>
     {
         public string Name => "gan";
 
         public string Description => "GAN over the feature vector (critic score)";
 
+        public GanHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.Gan;
+            var p = context.HyperParameters(this);
             if (p.Latent < 1 || p.Hidden < 2 || p.BatchSize < 2 || p.OffManifoldShare is < 0 or > 1)
                 throw new ArgumentException("streamdetect.models.gan: latent >= 1, hidden >= 2, batch-size >= 2, off-manifold-share in [0, 1]");
             int f = FeatureSchema.Count;

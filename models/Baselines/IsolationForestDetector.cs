@@ -24,7 +24,7 @@ public sealed class IsolationForestDetector : FeatureDetector
         _trees = trees;
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<IsolationForestHyperParameters> Kind { get; } = new KindImpl();
 
     protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
     {
@@ -34,12 +34,19 @@ public sealed class IsolationForestDetector : FeatureDetector
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = count >= 256 ? Environment.ProcessorCount : 1 }, r =>
         {
             var row = scaled.AsSpan(r * f, f);
-            var usage = contributions.AsSpan(r * f, f);
             double total = 0;
-            foreach (var tree in _trees) total += tree.PathLength(row, usage);
+            foreach (var tree in _trees) total += tree.PathLength(row);
             scores[r] = Math.Pow(2, -(total / _trees.Length) / normaliser);
         });
         return scores;
+    }
+
+    /// <summary>The explanation's shares: how much each feature's splits isolated the row, tree by tree.</summary>
+    protected override ReadOnlySpan<float> Contributions(ReadOnlySpan<float> scaledRow, ReadOnlySpan<float> scored, Span<float> scratch)
+    {
+        scratch.Clear();
+        foreach (var tree in _trees) tree.PathLength(scaledRow, scratch);
+        return scratch;
     }
 
     protected override void WriteSections(ModelFileWriter writer)
@@ -53,15 +60,17 @@ public sealed class IsolationForestDetector : FeatureDetector
         });
     }
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<IsolationForestHyperParameters>
     {
         public string Name => "iforest";
 
         public string Description => "isolation forest over the feature vector";
 
+        public IsolationForestHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.IsolationForest;
+            var p = context.HyperParameters(this);
             if (p.Trees < 1 || p.SampleSize < 2) throw new ArgumentException("streamdetect.models.iforest: trees must be >= 1 and sample-size >= 2");
             var features = context.Features(p.MaxSamples);
             var scaler = FeatureScaler.Fit(features);

@@ -67,6 +67,18 @@ public sealed class IsolationTree
         }
     }
 
+    /// <summary>Path length of a row (edges to its leaf plus c(leaf size)).</summary>
+    public double PathLength(ReadOnlySpan<float> row)
+    {
+        int node = 0, depth = 0;
+        while (_feature[node] >= 0)
+        {
+            node = row[_feature[node]] < _split[node] ? _left[node] : _right[node];
+            depth++;
+        }
+        return depth + AveragePathLength((int)_split[node]);
+    }
+
     /// <summary>Path length of a row (edges to its leaf plus c(leaf size)); adds 1/path to each split feature's
     /// entry of <paramref name="usage"/> (features that isolate a row quickly weigh more).</summary>
     public double PathLength(ReadOnlySpan<float> row, Span<float> usage)

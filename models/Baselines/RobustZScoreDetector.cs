@@ -23,35 +23,31 @@ public sealed class RobustZScoreDetector : FeatureDetector
         _parameters = parameters;
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<ZScoreHyperParameters> Kind { get; } = new KindImpl();
 
     protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
     {
         int f = FeatureSchema.Count, top = Math.Min(_parameters.Top, f);
         var scores = new double[count];
-        Span<int> best = stackalloc int[top];
         for (int r = 0; r < count; r++)
         {
             var row = scaled.AsSpan(r * f, f);
-            int filled = 0;
-            for (int j = 0; j < f; j++)
-            {
-                float z = Math.Abs(row[j]);
-                if (filled < top) { best[filled++] = j; continue; }
-                int min = 0;
-                for (int q = 1; q < top; q++) if (Math.Abs(row[best[q]]) < Math.Abs(row[best[min]])) min = q;
-                if (z > Math.Abs(row[best[min]])) best[min] = j;
-            }
-            double sum = 0;
-            for (int q = 0; q < filled; q++)
-            {
-                float z = Math.Abs(row[best[q]]);
-                sum += z;
-                contributions[r * f + best[q]] = z;
-            }
-            scores[r] = sum / filled;
+            if (!LargestMagnitudes.TrySum(row, top, out double sum)) sum = LargestMagnitudes.SlotSum(row, top);
+            scores[r] = sum / top;
         }
         return scores;
+    }
+
+    /// <summary>The explanation's shares: the |z| of the features the score averaged, 0 for the others.</summary>
+    protected override ReadOnlySpan<float> Contributions(ReadOnlySpan<float> scaledRow, ReadOnlySpan<float> scored, Span<float> scratch)
+    {
+        int top = Math.Min(_parameters.Top, scaledRow.Length);
+        Span<int> best = stackalloc int[top];
+        Span<float> values = stackalloc float[top];
+        int filled = LargestMagnitudes.Select(scaledRow, best, values);
+        scratch.Clear();
+        for (int q = 0; q < filled; q++) scratch[best[q]] = values[q];
+        return scratch;
     }
 
     protected override void WriteSections(ModelFileWriter writer)
@@ -60,15 +56,17 @@ public sealed class RobustZScoreDetector : FeatureDetector
         writer.Add("scaler", Scaler.WriteTo);
     }
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<ZScoreHyperParameters>
     {
         public string Name => "zscore";
 
         public string Description => "robust z-score / IQR baseline over the feature vector";
 
+        public ZScoreHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.ZScore;
+            var p = context.HyperParameters(this);
             var scaler = FeatureScaler.Fit(context.Features(p.MaxSamples));
             context.Report(Name, $"fitted median/IQR scaling of {FeatureSchema.Count} features");
             return new RobustZScoreDetector(p, scaler, context.Device);

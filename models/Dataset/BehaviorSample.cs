@@ -15,7 +15,8 @@ namespace StreamDetect.Models.Dataset;
 /// <param name="TimestampMs">The event's time.</param>
 public sealed record BehaviorSample(string UserId, int EventIndex, WindowEntry[] Window, float[] Features, long EventCount, long TimestampMs)
 {
-    /// <summary>The sample in the streaming shape, its newest <paramref name="newEvents"/> entries unscored.</summary>
-    public ScoringInput ToScoringInput(ModelStateSlot? state, int newEvents = 1) =>
-        new(UserId, Window, newEvents, Features, state, EventCount);
+    /// <summary>The sample in the streaming shape, its newest entry unscored (several new events at once:
+    /// <see cref="UserReplay.AdvanceAsInput"/>).</summary>
+    public ScoringInput ToScoringInput(ModelStateSlot? state) =>
+        new(UserId, Window, 1, Features, state, EventCount);
 }

@@ -1,3 +1,4 @@
+using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 
 namespace StreamDetect.Models.Dataset;
@@ -38,6 +39,29 @@ public sealed class UserReplay
     {
         _state.Apply(_user.EventAt(Position));
         Position++;
+    }
+
+    /// <summary>
+    /// Applies the next <paramref name="events"/> events and returns them as one scoring input, the way a user
+    /// entity sends several new events at once: the window before them as context, then all of them as new
+    /// events (so the window may be longer than its capacity), a feature row as of each, and
+    /// <see cref="DetectorState"/> as the state.
+    /// </summary>
+    public ScoringInput AdvanceAsInput(int events)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(events, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(events, _user.Count - Position);
+        int context = _state.Window.Count, f = FeatureSchema.Count;
+        var window = new WindowEntry[context + events];
+        _state.Window.CopyTo(window);
+        var features = new float[events * f];
+        for (int e = 0; e < events; e++)
+        {
+            Advance();
+            window[context + e] = _state.Window.Last;
+            _state.WriteFeatures(features.AsSpan(e * f, f));
+        }
+        return new ScoringInput(_user.UserId, window, events, features, DetectorState, _state.EventCount);
     }
 
     /// <summary>Writes the feature vector as of the last applied event.</summary>

@@ -12,6 +12,7 @@ namespace StreamDetect.Models.Detection;
 public abstract class AnomalyDetector : IAnomalyDetector
 {
     private string? _version;
+    private string? _stateKey;
     private bool _disposed;
 
     protected AnomalyDetector(string name, torch.Device device)
@@ -24,7 +25,8 @@ public abstract class AnomalyDetector : IAnomalyDetector
 
     public string Version => _version ??= ToFile().ContentHash();
 
-    public string StateKey => $"{Name}@{Version}";
+    // Kept: an ensemble asks its stateful members for it once per user of every batch.
+    public string StateKey => _stateKey ??= $"{Name}@{Version}";
 
     public virtual bool IsStateful => false;
 
@@ -35,14 +37,12 @@ public abstract class AnomalyDetector : IAnomalyDetector
     public AlertThreshold Threshold { get; private set; } = AlertThreshold.None;
 
     /// <summary>
-    /// Outputs whose calibrated score is below this get an empty explanation (no events or features
-    /// listed): explanations are for alerts, and building them for every normal event costs more than
-    /// scoring. 0 explains everything. An ensemble passes its value to its members.
+    /// Events whose calibrated score is below this get a plain explanation (model and raw score, no events
+    /// or features listed, nothing stored: <see cref="ScoringOutput.ExplanationAt"/>): explanations are for
+    /// alerts, and building them for every normal event costs more than scoring. 0 explains everything. An
+    /// ensemble passes its value to its members.
     /// </summary>
     public virtual double ExplainFrom { get; set; } = 2.0;
-
-    /// <summary>Whether an output with this raw score gets a detailed explanation.</summary>
-    protected bool Explains(double rawScore) => Calibration.Map(rawScore) >= ExplainFrom;
 
     public ScoringOutput[] ScoreBatch(IReadOnlyList<ScoringInput> batch)
     {
@@ -53,12 +53,8 @@ public abstract class AnomalyDetector : IAnomalyDetector
         return Score(batch);
     }
 
-    /// <summary>Scores a validated, non-empty batch.</summary>
+    /// <summary>Scores a validated, non-empty batch: one output per input, one verdict per new event.</summary>
     protected abstract ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch);
-
-    /// <summary>Builds an output from a raw score (calibrated here).</summary>
-    protected ScoringOutput Output(double rawScore, ModelStateSlot? state, Explanation explanation) =>
-        new(Calibration.Map(rawScore), state, explanation);
 
     /// <summary>Sets the fitted calibration and threshold (which changes <see cref="Version"/>).</summary>
     internal void SetCalibration(ScoreCalibration calibration, AlertThreshold threshold)
@@ -66,6 +62,7 @@ public abstract class AnomalyDetector : IAnomalyDetector
         Calibration = calibration;
         Threshold = threshold;
         _version = null;
+        _stateKey = null;
     }
 
     /// <summary>Fits calibration and threshold from the raw scores of a replay over normal validation users.

@@ -7,7 +7,9 @@ namespace StreamDetect.Models.Detection;
 
 /// <summary>
 /// Base of the detectors that judge the feature vector alone (autoencoder, GAN critic, kNN, z-score,
-/// isolation forest): stateless, robustly scaled inputs, explanations as per-feature shares.
+/// isolation forest): stateless, robustly scaled inputs, explanations as per-feature shares. Every new
+/// event's feature row (<see cref="ScoringInput.FeaturesAt"/>) is scored on its own, all rows of a batch
+/// in one pass.
 /// </summary>
 public abstract class FeatureDetector : AnomalyDetector
 {
@@ -29,21 +31,36 @@ public abstract class FeatureDetector : AnomalyDetector
     protected sealed override ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch)
     {
         int n = batch.Count, f = FeatureSchema.Count;
+        // Every new event's feature row is scored: one pass over all rows of all inputs.
+        var offsets = ScoringOutputBuffer.RowOffsets(batch);
+        int rows = offsets[n];
         // Pooled: a batch of 1024 rows is ~440 KB per buffer, which would land on the large object heap every call.
-        var scaled = ArrayPool<float>.Shared.Rent(n * f);
-        var contributions = ArrayPool<float>.Shared.Rent(n * f);
+        // Neither is cleared: every row of scaled is written, and contributions holds only what ScoreScaled writes.
+        var scaled = ArrayPool<float>.Shared.Rent(rows * f);
+        var contributions = ArrayPool<float>.Shared.Rent(rows * f);
         try
         {
-            for (int r = 0; r < n; r++) Scaler.Transform(batch[r].Features, scaled.AsSpan(r * f, f), Clip);
-            Array.Clear(contributions, 0, n * f);
-            var raw = ScoreScaled(scaled, n, contributions);
-            var outputs = new ScoringOutput[n];
-            for (int r = 0; r < n; r++)
+            for (int i = 0; i < n; i++)
+                for (int e = 0; e < batch[i].NewEvents; e++)
+                    Scaler.Transform(batch[i].FeaturesAt(e), scaled.AsSpan((offsets[i] + e) * f, f), Clip);
+            var raw = ScoreScaled(scaled, rows, contributions);
+            var buffer = new ScoringOutputBuffer(Name, rows);
+            Span<float> scratch = stackalloc float[f];
+            for (int i = 0; i < n; i++)
             {
-                double score = Calibration.Map(raw[r]);
-                var features = score >= ExplainFrom ? TopContributions(batch[r].Features, contributions.AsSpan(r * f, f), ExplainTop) : [];
-                outputs[r] = new ScoringOutput(score, null, Explanation.ForFeatures(Name, raw[r], features));
+                for (int e = 0; e < batch[i].NewEvents; e++)
+                {
+                    int row = offsets[i] + e;
+                    double score = Calibration.Map(raw[row]);
+                    buffer.Set(row, raw[row], score);
+                    if (score < ExplainFrom) continue;
+                    // Contributions only for the rows explained (a few percent of normal traffic at the default ExplainFrom).
+                    var shares = Contributions(scaled.AsSpan(row * f, f), contributions.AsSpan(row * f, f), scratch);
+                    buffer.Explain(row, Explanation.ForFeatures(Name, raw[row], TopContributions(batch[i].FeaturesAt(e), shares, ExplainTop)));
+                }
             }
+            var outputs = new ScoringOutput[n];
+            for (int i = 0; i < n; i++) outputs[i] = buffer.Output(offsets[i], batch[i].NewEvents, null);
             return outputs;
         }
         finally
@@ -54,13 +71,23 @@ public abstract class FeatureDetector : AnomalyDetector
     }
 
     /// <summary>
-    /// Raw scores of the first <paramref name="count"/> scaled rows (row-major; the arrays may be longer);
-    /// writes each feature's non-negative contribution per row into <paramref name="contributions"/> (zeroed).
+    /// Raw scores of the first <paramref name="count"/> scaled rows (row-major; the arrays may be longer).
+    /// A detector whose per-feature contributions come out of the scoring itself (a network's per-feature
+    /// error, a gradient) writes every value of each row's into <paramref name="contributions"/> (which is not
+    /// cleared beforehand); one that can compute them from the row alone leaves it and overrides
+    /// <see cref="Contributions"/>, which is only called for the rows that are explained.
     /// </summary>
     protected abstract double[] ScoreScaled(float[] scaled, int count, float[] contributions);
 
+    /// <summary>
+    /// Each feature's non-negative contribution to an explained row's raw score: by default what
+    /// <see cref="ScoreScaled"/> wrote for the row (<paramref name="scored"/>); a detector that wrote nothing
+    /// computes them from the scaled row into <paramref name="scratch"/> (every value) and returns it.
+    /// </summary>
+    protected virtual ReadOnlySpan<float> Contributions(ReadOnlySpan<float> scaledRow, ReadOnlySpan<float> scored, Span<float> scratch) => scored;
+
     /// <summary>The largest contributions as shares of the row's total, largest first.</summary>
-    internal static IReadOnlyList<FeatureContribution> TopContributions(float[] features, ReadOnlySpan<float> contributions, int top)
+    internal static IReadOnlyList<FeatureContribution> TopContributions(ReadOnlySpan<float> features, ReadOnlySpan<float> contributions, int top)
     {
         double total = 0;
         foreach (float c in contributions) total += Math.Max(0, c);

@@ -5,7 +5,7 @@ namespace StreamDetect.Models.Detection;
 
 /// <summary>
 /// A trained anomaly detector. The streaming scorer calls <see cref="ScoreBatch"/> with one micro-batch
-/// at a time (one forward pass per call), stores each output's <see cref="ScoringOutput.NewState"/> in the
+/// at a time (one forward pass per call, over every new event of the batch), stores each output's <see cref="ScoringOutput.NewState"/> in the
 /// user's entity and passes it back next time. Not thread-safe: one batch at a time per instance.
 /// </summary>
 public interface IAnomalyDetector : IDisposable
@@ -31,8 +31,11 @@ public interface IAnomalyDetector : IDisposable
     /// <summary>Alert thresholds on the calibrated scale for a wanted alert rate (fitted on normal validation users).</summary>
     AlertThreshold Threshold { get; }
 
-    /// <summary>Scores a batch of users (one output per input, same order). A missing, foreign or stale state
-    /// is rebuilt from the window.</summary>
+    /// <summary>Scores a batch of users: one output per input, same order, with one verdict per new event
+    /// (<see cref="ScoringOutput.ScoreAt"/>), each equal to what scoring the user's events one at a time with
+    /// the state passed along gives (see <see cref="ScoringInput"/> for the context the window must hold).
+    /// A missing, foreign or stale state is rebuilt from the window. Inputs of one user must come in
+    /// separate calls, in order.</summary>
     ScoringOutput[] ScoreBatch(IReadOnlyList<ScoringInput> batch);
 
     /// <summary>Writes the model file (hyper-parameters, vocabulary, feature schema version, weights, calibration).</summary>

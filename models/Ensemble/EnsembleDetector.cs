@@ -11,28 +11,32 @@ namespace StreamDetect.Models.Ensemble;
 /// Combines members' calibrated scores (<see cref="EnsembleCombination"/>: max, mean or vote). Each
 /// member is calibrated on the same normal validation replay (so a 3 means "1 normal event in 1000" for
 /// every member), then the combination is calibrated again and the alert threshold fitted.
-/// The ensemble's per-user state packs its stateful members' states: a length per member, then their
-/// values, under the ensemble's own key.
+/// Every new event gets its own combination of the members' verdicts on that event; its explanation lists
+/// every member's (see <see cref="ScoringOutput.ExplanationAt"/>, built on demand from
+/// <see cref="ScoringOutput.Members"/>). The ensemble's per-user state packs its stateful members' states:
+/// a length per member, then their values, under the ensemble's own key.
 /// </summary>
 public sealed class EnsembleDetector : AnomalyDetector
 {
     private readonly EnsembleHyperParameters _parameters;
     private readonly AnomalyDetector[] _members;
+    private readonly bool _stateful;
 
     private EnsembleDetector(EnsembleHyperParameters parameters, AnomalyDetector[] members, torch.Device device)
         : base("ensemble", device)
     {
         _parameters = parameters;
         _members = members;
+        _stateful = members.Any(m => m.IsStateful);
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<EnsembleHyperParameters> Kind { get; } = new KindImpl();
 
     public IReadOnlyList<IAnomalyDetector> Members => _members;
 
     public EnsembleCombination Combination => _parameters.Combine;
 
-    public override bool IsStateful => _members.Any(m => m.IsStateful);
+    public override bool IsStateful => _stateful;
 
     public override double ExplainFrom
     {
@@ -64,30 +68,42 @@ public sealed class EnsembleDetector : AnomalyDetector
         // Members are independent: on a multi-core machine the recurrent member's tensor work and the
         // feature members' C# work run side by side.
         if (_parameters.ParallelMembers && members > 1 && Environment.ProcessorCount > 1)
-            Parallel.For(0, members, ScoreMember);
+        {
+            // torch's thread settings are per thread (OpenMP's and MKL's thread counts): a pool thread that never
+            // had them set runs a member's matrix products with as many threads as there are cores, which gives
+            // other bits than the caller's setting, and which member lands on which thread varies from batch to
+            // batch. Each member runs with the caller's setting, wherever it runs.
+            int threads = torch.get_num_threads();
+            int caller = Environment.CurrentManagedThreadId;
+            Parallel.For(0, members, m =>
+            {
+                if (Environment.CurrentManagedThreadId != caller && torch.get_num_threads() != threads) torch.set_num_threads(threads);
+                ScoreMember(m);
+            });
+        }
         else
             for (int m = 0; m < members; m++) ScoreMember(m);
 
-        var outputs = new ScoringOutput[n];
-        var scores = new double[members];
+        // Per new event: the members' calibrated scores of that event, combined. The explanation (members'
+        // verdicts, the best members' events and features) is composed on demand by the output.
+        var rowStart = ScoringOutputBuffer.RowOffsets(batch);
+        var buffer = new ScoringOutputBuffer(Name, rowStart[n]);
+        Span<double> scores = members <= 64 ? stackalloc double[members] : new double[members];
         for (int i = 0; i < n; i++)
         {
-            var memberScores = new MemberScore[members];
-            int bestEvents = -1, bestFeatures = -1;
-            for (int m = 0; m < members; m++)
+            for (int e = 0; e < batch[i].NewEvents; e++)
             {
-                var output = memberOutputs[m][i];
-                scores[m] = output.Score;
-                memberScores[m] = new MemberScore(_members[m].Name, output.Score, output.Explanation);
-                if (output.Explanation.UnexpectedEvents.Count > 0 && (bestEvents < 0 || output.Score > scores[bestEvents])) bestEvents = m;
-                if (output.Explanation.Features.Count > 0 && (bestFeatures < 0 || output.Score > scores[bestFeatures])) bestFeatures = m;
+                for (int m = 0; m < members; m++) scores[m] = memberOutputs[m][i].ScoreAt(e);
+                double raw = Combine(scores);
+                buffer.Set(rowStart[i] + e, raw, Calibration.Map(raw));
             }
-            double raw = Combine(scores);
-            var explanation = new Explanation(Name, raw,
-                bestEvents < 0 ? [] : memberOutputs[bestEvents][i].Explanation.UnexpectedEvents,
-                bestFeatures < 0 ? [] : memberOutputs[bestFeatures][i].Explanation.Features,
-                memberScores);
-            outputs[i] = Output(raw, IsStateful ? PackState(key, batch[i].EventCount, memberOutputs, i) : null, explanation);
+        }
+        var outputs = new ScoringOutput[n];
+        for (int i = 0; i < n; i++)
+        {
+            var own = new ScoringOutput[members];
+            for (int m = 0; m < members; m++) own[m] = memberOutputs[m][i];
+            outputs[i] = buffer.Output(rowStart[i], batch[i].NewEvents, IsStateful ? PackState(key, batch[i].EventCount, memberOutputs, i) : null, own);
         }
         return outputs;
     }
@@ -183,24 +199,33 @@ public sealed class EnsembleDetector : AnomalyDetector
         if (disposing) foreach (var member in _members) member.Dispose();
     }
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<EnsembleHyperParameters>
     {
         public string Name => "ensemble";
 
         public string Description => "calibrated combination (max, mean or vote) of member detectors";
 
+        public EnsembleHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.Ensemble;
+            var p = context.HyperParameters(this);
             if (p.Members.Count == 0) throw new ArgumentException("streamdetect.models.ensemble.members is empty");
+            var kinds = new List<IDetectorKind>(); // all resolved before any member trains
+            foreach (string name in p.Members)
+            {
+                if (!DetectorRegistry.Default.TryGet(name, out var kind))
+                    throw new ArgumentException($"streamdetect.models.ensemble.members: unknown model '{name}' (known: {string.Join(", ", DetectorRegistry.Default.Names)})");
+                if (kind == this) throw new ArgumentException("an ensemble cannot be a member of itself");
+                kinds.Add(kind);
+            }
             var members = new List<AnomalyDetector>();
             try
             {
-                foreach (string name in p.Members)
+                foreach (var kind in kinds)
                 {
-                    if (name == Name) throw new ArgumentException("an ensemble cannot be a member of itself");
-                    context.Report(Name, $"training member '{name}'");
-                    members.Add(DetectorRegistry.Default.Get(name).Train(context));
+                    context.Report(Name, $"training member '{kind.Name}'");
+                    members.Add(kind.Train(context));
                 }
             }
             catch

@@ -26,7 +26,7 @@ public sealed class AutoencoderDetector : FeatureDetector
         _network.eval();
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<AutoencoderHyperParameters> Kind { get; } = new KindImpl();
 
     protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
     {
@@ -35,13 +35,38 @@ public sealed class AutoencoderDetector : FeatureDetector
         using (inference_mode())
         {
             var x = TensorTransfer.ToTensor(scaled.AsSpan(0, count * f), [count, f], Device);
-            TensorTransfer.CopyTo((_network.call(x) - x).square(), contributions);
+            // (reconstruction - x)^2 in place: what (call(x) - x).square() computes (square is x * x), without two
+            // more tensors and without square's implicit Scalar (pow(2): see TorchSharpScalarLifetimeTests).
+            var error = _network.call(x).sub_(x);
+            TensorTransfer.CopyTo(error.mul_(error), contributions);
         }
         var scores = new double[count];
-        for (int r = 0; r < count; r++)
+        int r = 0;
+        // Four rows at a time: each row's sum is still taken feature by feature in order (the same double), but four
+        // independent chains of additions keep the adder busy.
+        for (; r + 4 <= count; r += 4)
+        {
+            var row0 = contributions.AsSpan(r * f, f);
+            var row1 = contributions.AsSpan((r + 1) * f, f);
+            var row2 = contributions.AsSpan((r + 2) * f, f);
+            var row3 = contributions.AsSpan((r + 3) * f, f);
+            double sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
+            for (int j = 0; j < row0.Length; j++)
+            {
+                sum0 += row0[j];
+                sum1 += row1[j];
+                sum2 += row2[j];
+                sum3 += row3[j];
+            }
+            scores[r] = sum0 / f;
+            scores[r + 1] = sum1 / f;
+            scores[r + 2] = sum2 / f;
+            scores[r + 3] = sum3 / f;
+        }
+        for (; r < count; r++)
         {
             double sum = 0;
-            for (int j = 0; j < f; j++) sum += contributions[r * f + j];
+            foreach (float v in contributions.AsSpan(r * f, f)) sum += v;
             scores[r] = sum / f;
         }
         return scores;
@@ -59,15 +84,17 @@ public sealed class AutoencoderDetector : FeatureDetector
         if (disposing) _network.Dispose();
     }
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<AutoencoderHyperParameters>
     {
         public string Name => "ae";
 
         public string Description => "autoencoder over the feature vector (reconstruction error)";
 
+        public AutoencoderHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.Autoencoder;
+            var p = context.HyperParameters(this);
             if (p.Hidden < 1 || p.Bottleneck < 1 || p.BatchSize < 1) throw new ArgumentException("streamdetect.models.ae: hidden, bottleneck and batch-size must be >= 1");
             var features = context.Features(p.MaxSamples);
             var scaler = FeatureScaler.Fit(features);

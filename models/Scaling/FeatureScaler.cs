@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Training;
 
@@ -75,7 +77,29 @@ public sealed class FeatureScaler
     /// <summary>Scales one vector into <paramref name="destination"/>, clipping to ±<paramref name="clip"/> (non-finite values become 0).</summary>
     public void Transform(ReadOnlySpan<float> features, Span<float> destination, float clip)
     {
-        for (int j = 0; j < _center.Length; j++)
+        int count = _center.Length;
+        if (features.Length < count) throw new ArgumentException($"{features.Length} features, the scaler has {count}", nameof(features));
+        if (destination.Length < count) throw new ArgumentException($"{destination.Length} places for {count} features", nameof(destination));
+        if (-clip > clip) throw new ArgumentOutOfRangeException(nameof(clip), clip, "the clip is negative");
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // The same IEEE operations as the scalar loop below, 8 lanes at a time: the same values to the bit.
+            ref float x = ref MemoryMarshal.GetReference(features);
+            ref float center = ref MemoryMarshal.GetArrayDataReference(_center);
+            ref float scale = ref MemoryMarshal.GetArrayDataReference(_scale);
+            ref float result = ref MemoryMarshal.GetReference(destination);
+            var high = Vector256.Create(clip);
+            var low = Vector256.Create(-clip);
+            var infinity = Vector256.Create(float.PositiveInfinity);
+            for (; j <= count - Vector256<float>.Count; j += Vector256<float>.Count)
+            {
+                var z = (Vector256.LoadUnsafe(ref x, (nuint)j) - Vector256.LoadUnsafe(ref center, (nuint)j)) / Vector256.LoadUnsafe(ref scale, (nuint)j);
+                var clamped = Vector256.ConditionalSelect(Vector256.LessThan(z, low), low, Vector256.ConditionalSelect(Vector256.GreaterThan(z, high), high, z));
+                (clamped & Vector256.LessThan(Vector256.Abs(z), infinity)).StoreUnsafe(ref result, (nuint)j);
+            }
+        }
+        for (; j < count; j++)
         {
             float z = (features[j] - _center[j]) / _scale[j];
             destination[j] = float.IsFinite(z) ? Math.Clamp(z, -clip, clip) : 0;
@@ -91,12 +115,17 @@ public sealed class FeatureScaler
         return result;
     }
 
-    /// <summary>Scales the batch's feature vectors (row-major, one row per input).</summary>
+    /// <summary>Scales the feature rows of every new event of the batch (row-major: the inputs one after
+    /// another, each input's events oldest first).</summary>
     public float[] Transform(IReadOnlyList<Detection.ScoringInput> batch, float clip)
     {
-        var result = new float[batch.Count * _center.Length];
-        for (int r = 0; r < batch.Count; r++)
-            Transform(batch[r].Features, result.AsSpan(r * _center.Length, _center.Length), clip);
+        int rows = 0;
+        foreach (var input in batch) rows += input.NewEvents;
+        var result = new float[rows * _center.Length];
+        int row = 0;
+        foreach (var input in batch)
+            for (int e = 0; e < input.NewEvents; e++, row++)
+                Transform(input.FeaturesAt(e), result.AsSpan(row * _center.Length, _center.Length), clip);
         return result;
     }
 

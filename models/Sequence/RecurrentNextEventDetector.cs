@@ -26,6 +26,12 @@ namespace StreamDetect.Models.Sequence;
 /// foreign or stale state (key or event count mismatch) is rebuilt by running the whole window from the
 /// zero state.
 /// </para>
+/// <para>
+/// Every new event gets its own verdict: the score as of that event (the ring right after its surprise,
+/// the horizon measured from its time, as <see cref="ScoreSequence"/> computes it), and, when explained,
+/// the most surprising events still in the window as of that event, with top-k details for the event
+/// itself.
+/// </para>
 /// </summary>
 public sealed class RecurrentNextEventDetector : AnomalyDetector
 {
@@ -42,9 +48,9 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         _network.eval();
     }
 
-    public static IDetectorKind LstmKind { get; } = new Kind("lstm", RecurrentCell.Lstm);
+    public static IDetectorKind<RecurrentHyperParameters> LstmKind { get; } = new Kind("lstm", RecurrentCell.Lstm);
 
-    public static IDetectorKind GruKind { get; } = new Kind("gru", RecurrentCell.Gru);
+    public static IDetectorKind<RecurrentHyperParameters> GruKind { get; } = new Kind("gru", RecurrentCell.Gru);
 
     public override bool IsStateful => true;
 
@@ -74,15 +80,19 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         {
             var input = batch[i];
             fresh[i] = input.State is { } s && s.ModelKey == key && s.EventsFolded == input.EventCount - input.NewEvents && s.Values.Length == StateLength;
-            first[i] = fresh[i] ? input.Window.Length - input.NewEvents : 0;
+            first[i] = fresh[i] ? input.FirstNewIndex : 0;
             steps[i] = input.Window.Length - first[i];
         }
+        // Users by descending step count; user r (in that order) has its steps at [stepStart[r], stepStart[r + 1]):
+        // ragged, so one user with 100 new events does not pad a batch of single steps to 100.
         var order = OrderBySteps(steps);
-        int maxSteps = steps[order[0]];
+        var stepStart = new int[n + 1];
+        for (int r = 0; r < n; r++) stepStart[r + 1] = checked(stepStart[r] + steps[order[r]]);
+        int totalSteps = stepStart[n];
 
-        var tokens = new long[n * maxSteps * EventTokenizer.Fields];
-        var typeTargets = new long[n * maxSteps];
-        var gapTargets = new long[n * maxSteps];
+        var tokens = new long[totalSteps * EventTokenizer.Fields];
+        var typeTargets = new long[totalSteps];
+        var gapTargets = new long[totalSteps];
         var h = new float[layers * n * hidden];
         var c = hasCell ? new float[h.Length] : null;
         for (int r = 0; r < n; r++)
@@ -91,10 +101,11 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             var input = batch[i];
             for (int j = 0; j < steps[i]; j++)
             {
+                int at = stepStart[r] + j;
                 var token = _tokenizer.Tokenize(input.Window, first[i] + j, input.WindowStartsAtUserStart);
-                _tokenizer.WriteOffsetFields(token, tokens.AsSpan((r * maxSteps + j) * EventTokenizer.Fields, EventTokenizer.Fields));
-                typeTargets[r * maxSteps + j] = token.Type;
-                gapTargets[r * maxSteps + j] = token.Gap;
+                _tokenizer.WriteOffsetFields(token, tokens.AsSpan(at * EventTokenizer.Fields, EventTokenizer.Fields));
+                typeTargets[at] = token.Type;
+                gapTargets[at] = token.Gap;
             }
             if (fresh[i])
             {
@@ -109,21 +120,25 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
 
         int k = Math.Min(_parameters.TopK, _tokenizer.Vocabulary.Count);
         int types = _tokenizer.Vocabulary.Count, gaps = TimeGapBuckets.Count;
-        // Log-probabilities of every type and gap bucket for every step, row-major [n, maxSteps, V or G].
-        var typeLog = new float[n * maxSteps * types];
-        var gapLog = new float[n * maxSteps * gaps];
+        // Log-probabilities of every type and gap bucket for every step, in step order.
+        var typeLog = new float[totalSteps * types];
+        var gapLog = new float[totalSteps * gaps];
         var finalH = new float[h.Length];
         var finalC = c is null ? null : new float[c.Length];
         using (var scope = torch.NewDisposeScope())
         using (torch.inference_mode())
         {
-            var tokensT = TensorTransfer.ToTensor(tokens, [n, maxSteps, EventTokenizer.Fields], Device);
+            var tokensT = TensorTransfer.ToTensor(tokens, [totalSteps, EventTokenizer.Fields], Device);
+            // One lookup for every step of the batch; each run reads its rows.
+            var embedded = _network.Embed(tokensT);
             var hT = TensorTransfer.ToTensor(h, [layers, n, hidden], Device);
             var cT = c is null ? null : TensorTransfer.ToTensor(c, [layers, n, hidden], Device);
             var hParts = new List<Tensor>();
             var cParts = new List<Tensor>();
-            // Users are sorted by step count; each run of equal counts is one call of the network from
-            // the users' own states (usually a single run of 1 step: one recurrent step per event).
+            var typeParts = new List<Tensor>();
+            var gapParts = new List<Tensor>();
+            // Each run of users with equal step counts is one call of the network from the users' own states
+            // (usually a single run of 1 step: one recurrent step per event).
             for (int start = 0; start < n;)
             {
                 int length = steps[order[start]], end = start;
@@ -131,39 +146,31 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                 int m = end - start;
                 var h0 = hT.narrow(1, start, m);
                 var c0 = cT?.narrow(1, start, m);
-                var x = tokensT.narrow(0, start, m).narrow(1, 0, length);
-                var (output, hN, cN) = _network.call(x, h0, c0);
+                var x = embedded.narrow(0, stepStart[start], m * length).reshape(m, length, embedded.shape[1]);
+                var (output, hN, cN) = _network.Recur(x, h0, c0);
                 hParts.Add(hN);
                 if (cN is not null) cParts.Add(cN);
                 // The prediction for step j comes from the top-layer state before it.
                 var top0 = h0[layers - 1].unsqueeze(1);
                 var before = length == 1 ? top0 : torch.cat([top0, output.narrow(1, 0, length - 1)], 1);
                 var (typeLogits, gapLogits) = _network.Predict(before);
-                var typeValues = nn.functional.log_softmax(typeLogits, 2);
-                var gapValues = nn.functional.log_softmax(gapLogits, 2);
-                if (length == maxSteps)
-                {
-                    // The group's rows are contiguous in the result arrays.
-                    TensorTransfer.CopyTo(typeValues, typeLog.AsSpan(start * maxSteps * types, m * maxSteps * types));
-                    TensorTransfer.CopyTo(gapValues, gapLog.AsSpan(start * maxSteps * gaps, m * maxSteps * gaps));
-                }
-                else
-                {
-                    var typeArray = TensorTransfer.ToFloatArray(typeValues);
-                    var gapArray = TensorTransfer.ToFloatArray(gapValues);
-                    for (int q = 0; q < m; q++)
-                    {
-                        Array.Copy(typeArray, q * length * types, typeLog, (start + q) * maxSteps * types, length * types);
-                        Array.Copy(gapArray, q * length * gaps, gapLog, (start + q) * maxSteps * gaps, length * gaps);
-                    }
-                }
+                // The runs' steps are contiguous and in step order: their logits, one after another, are every step's.
+                typeParts.Add(typeLogits.reshape(m * length, types));
+                gapParts.Add(gapLogits.reshape(m * length, gaps));
                 start = end;
             }
+            // log_softmax works row by row: once over all runs' rows gives each row what it gives run by run.
+            TensorTransfer.CopyTo(nn.functional.log_softmax(typeParts.Count == 1 ? typeParts[0] : torch.cat(typeParts, 0), 1), typeLog);
+            TensorTransfer.CopyTo(nn.functional.log_softmax(gapParts.Count == 1 ? gapParts[0] : torch.cat(gapParts, 0), 1), gapLog);
             TensorTransfer.CopyTo(hParts.Count == 1 ? hParts[0] : torch.cat(hParts, 1), finalH);
             if (finalC is not null) TensorTransfer.CopyTo(cParts.Count == 1 ? cParts[0] : torch.cat(cParts, 1), finalC);
         }
 
-        var outputs = new ScoringOutput[n];
+        // Per event: push its surprise, then score and explain the event as of itself (ring and horizon as they
+        // were right after it), as one-at-a-time scoring would.
+        var rowStart = ScoringOutputBuffer.RowOffsets(batch);
+        var buffer = new ScoringOutputBuffer(Name, rowStart[n]);
+        var states = new ModelStateSlot[n];
         int ringLength = _parameters.SurpriseWindow;
         Span<int> top = stackalloc int[_parameters.ExplainTop];
         for (int r = 0; r < n; r++)
@@ -180,35 +187,42 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             if (fresh[i]) input.State!.Values.AsSpan(StateLength - ringLength, ringLength).CopyTo(ring);
             else ring.Fill(float.NaN);
 
-            int newFrom = input.Window.Length - input.NewEvents;
+            int newFrom = input.FirstNewIndex;
             for (int j = 0; j < steps[i]; j++)
             {
-                int windowIndex = first[i] + j, at = r * maxSteps + j;
+                int windowIndex = first[i] + j, at = stepStart[r] + j;
                 bool counted = fresh[i] || windowIndex >= newFrom || input.WindowStartsAtUserStart || windowIndex >= _parameters.WarmupSkip;
                 SurpriseRing.Push(ring, counted ? EventSurprise(-typeLog[at * types + typeTargets[at]], -gapLog[at * gaps + gapTargets[at]], typeTargets[at]) : float.NaN);
-            }
-            double score = SurpriseRing.TopMean(ring, _parameters.AggregateTop, input.Window, HorizonMs);
+                if (windowIndex < newFrom) continue;
 
-            // Explanation: the most surprising events still in the window; top-k details for those scored now.
-            int count = Explains(score) ? SurpriseRing.TopPositions(ring, top) : 0;
-            var unexpected = new List<UnexpectedEvent>(count);
-            for (int q = 0; q < count; q++)
-            {
-                int windowIndex = input.Window.Length - ringLength + top[q];
-                if (windowIndex < 0) continue;
-                var entry = input.Window[windowIndex];
-                int j = windowIndex - first[i];
-                bool? outside = null;
-                IReadOnlyList<ExpectedEvent> expected = [];
-                if (windowIndex >= newFrom && j >= 0 && j < steps[i])
+                var asOf = input.Window.AsSpan(0, windowIndex + 1);
+                double raw = SurpriseRing.TopMean(ring, _parameters.AggregateTop, asOf, HorizonMs);
+                double score = Calibration.Map(raw);
+                int row = rowStart[i] + windowIndex - newFrom;
+                buffer.Set(row, raw, score);
+                if (score < ExplainFrom) continue;
+
+                // The most surprising events still in the window as of this event; top-k details for this event
+                // (the others were judged as of themselves, in their own verdicts).
+                int count = SurpriseRing.TopPositions(ring, top);
+                var unexpected = new List<UnexpectedEvent>(count);
+                for (int q = 0; q < count; q++)
                 {
-                    int at = r * maxSteps + j;
-                    (outside, expected) = TopK(typeLog.AsSpan(at * types, types), typeTargets[at], k);
+                    int index = asOf.Length - ringLength + top[q];
+                    if (index < 0) continue;
+                    var entry = asOf[index];
+                    bool? outside = null;
+                    IReadOnlyList<ExpectedEvent> expected = [];
+                    if (index == windowIndex) (outside, expected) = TopK(typeLog.AsSpan(at * types, types), typeTargets[at], k);
+                    unexpected.Add(new UnexpectedEvent(index, entry.TimestampMs, entry.Type, ring[top[q]], outside, expected));
                 }
-                unexpected.Add(new UnexpectedEvent(windowIndex, entry.TimestampMs, entry.Type, ring[top[q]], outside, expected));
+                buffer.Explain(row, Explanation.ForEvents(Name, raw, unexpected));
             }
-            outputs[i] = Output(score, new ModelStateSlot(key, input.EventCount, values), Explanation.ForEvents(Name, score, unexpected));
+            states[i] = new ModelStateSlot(key, input.EventCount, values);
         }
+
+        var outputs = new ScoringOutput[n];
+        for (int i = 0; i < n; i++) outputs[i] = buffer.Output(rowStart[i], batch[i].NewEvents, states[i]);
         return outputs;
     }
 
@@ -324,15 +338,18 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
     private static RecurrentNextEventNetwork CreateNetwork(RecurrentHyperParameters p, EventTokenizer tokenizer) =>
         new(p.Cell, tokenizer.EmbeddingRows, p.FieldEmbedding, p.Hidden, p.Layers, tokenizer.Vocabulary.Count, TimeGapBuckets.Count);
 
-    private sealed class Kind(string name, RecurrentCell cell) : IDetectorKind
+    private sealed class Kind(string name, RecurrentCell cell) : IDetectorKind<RecurrentHyperParameters>
     {
         public string Name => name;
 
         public string Description => $"{(cell == RecurrentCell.Lstm ? "LSTM" : "GRU")} next-event model, incremental (one recurrent step per event)";
 
+        /// <summary>lstm and gru share the record; each kind's defaults (and training) fix its cell.</summary>
+        public RecurrentHyperParameters DefaultHyperParameters { get; } = new() { Cell = cell };
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = (cell == RecurrentCell.Lstm ? context.Options.Models.Lstm : context.Options.Models.Gru) with { Cell = cell };
+            var p = context.HyperParameters(this) with { Cell = cell };
             p.Validate($"streamdetect.models.{name}");
             var corpus = context.Sequences(p.MinTypeCount, p.AmountBuckets);
             var network = TorchSeeding.Build(context.Options.Seed, () => CreateNetwork(p, corpus.Tokenizer));

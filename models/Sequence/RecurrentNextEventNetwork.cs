@@ -53,6 +53,20 @@ public sealed class RecurrentNextEventNetwork : nn.Module<Tensor, Tensor?, Tenso
         long b = inputs.shape[0], t = inputs.shape[1];
         using var embedded = embedding.call(inputs);
         using var x = embedded.reshape(b, t, _inputSize);
+        return Recur(x, h0, c0);
+    }
+
+    /// <summary>The events [S, 4] embedded, [S, 4 x field embedding] (a lookup: the same values however the events are grouped).</summary>
+    public Tensor Embed(Tensor events)
+    {
+        using var embedded = embedding.call(events);
+        return embedded.reshape(events.shape[0], _inputSize);
+    }
+
+    /// <summary>Runs embedded inputs [B, T, 4 x field embedding] (<see cref="Embed"/>) from state (h0, c0) (zeros when null):
+    /// what <see cref="forward"/> does after the lookup.</summary>
+    public (Tensor Output, Tensor Hidden, Tensor? Cell) Recur(Tensor x, Tensor? h0, Tensor? c0)
+    {
         if (rnn is LSTM lstm)
         {
             var state = h0 is null ? ((Tensor, Tensor)?)null : (h0, c0 ?? torch.zeros_like(h0));

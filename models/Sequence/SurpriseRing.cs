@@ -1,4 +1,3 @@
-using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 
 namespace StreamDetect.Models.Sequence;
@@ -25,14 +24,18 @@ internal static class SurpriseRing
     public static double TopMean(ReadOnlySpan<float> ring, int top, ReadOnlySpan<WindowEntry> window, long horizonMs)
     {
         if (horizonMs <= 0) return TopMean(ring, top);
-        Span<float> recent = stackalloc float[ring.Length];
+        // The values TopMean(ring, top) would see with the too-old positions set to NaN, in the same order.
+        Span<float> best = stackalloc float[top];
+        int count = 0;
         long newest = window[^1].TimestampMs;
-        for (int q = 0; q < ring.Length; q++)
+        int offset = window.Length - ring.Length; // window index of ring position q: q + offset
+        for (int q = Math.Max(0, -offset); q < ring.Length; q++)
         {
-            int windowIndex = window.Length - ring.Length + q;
-            recent[q] = windowIndex >= 0 && newest - window[windowIndex].TimestampMs <= horizonMs ? ring[q] : float.NaN;
+            float v = ring[q];
+            if (float.IsNaN(v) || newest - window[q + offset].TimestampMs > horizonMs) continue;
+            Offer(best, ref count, v);
         }
-        return TopMean(recent, top);
+        return Mean(best, count);
     }
 
     /// <summary>Mean of the <paramref name="top"/> largest finite values (0 when there are none).</summary>
@@ -43,15 +46,28 @@ internal static class SurpriseRing
         foreach (float v in ring)
         {
             if (float.IsNaN(v)) continue;
-            if (count < top)
-            {
-                best[count++] = v;
-                continue;
-            }
-            int min = 0;
-            for (int k = 1; k < top; k++) if (best[k] < best[min]) min = k;
-            if (v > best[min]) best[min] = v;
+            Offer(best, ref count, v);
         }
+        return Mean(best, count);
+    }
+
+    /// <summary>Keeps the largest values offered: the first fill the slots, then a larger one replaces the smallest slot.</summary>
+    private static void Offer(Span<float> best, ref int count, float v)
+    {
+        int top = best.Length;
+        if (count < top)
+        {
+            best[count++] = v;
+            return;
+        }
+        int min = 0;
+        for (int k = 1; k < top; k++) if (best[k] < best[min]) min = k;
+        if (v > best[min]) best[min] = v;
+    }
+
+    /// <summary>The mean of the slots in slot order (0 when empty).</summary>
+    private static double Mean(ReadOnlySpan<float> best, int count)
+    {
         if (count == 0) return 0;
         double sum = 0;
         for (int k = 0; k < count; k++) sum += best[k];
@@ -81,28 +97,5 @@ internal static class SurpriseRing
             best[at] = q;
         }
         return count;
-    }
-
-    /// <summary>
-    /// The explanation's events: the most surprising ones still in the window (ring position q is the
-    /// event R-1-q places before the newest). <paramref name="details"/> gives top-k information for events
-    /// scored in this batch, by window index.
-    /// </summary>
-    public static IReadOnlyList<UnexpectedEvent> Explain(ReadOnlySpan<float> ring, int top, WindowEntry[] window,
-        Func<int, (bool? OutsideTopK, IReadOnlyList<ExpectedEvent> Expected)> details)
-    {
-        var result = new List<UnexpectedEvent>(top);
-        Span<int> best = stackalloc int[top];
-        int count = TopPositions(ring, best);
-        foreach (int q in best[..count])
-        {
-            int windowIndex = window.Length - ring.Length + q;
-            if (windowIndex < 0) continue;
-            var entry = window[windowIndex];
-            var (outside, expected) = details(windowIndex);
-            result.Add(new UnexpectedEvent(windowIndex, entry.TimestampMs, entry.Type, ring[q], outside, expected));
-            if (result.Count == top) break;
-        }
-        return result;
     }
 }

@@ -14,8 +14,9 @@ namespace StreamDetect.Models.Sequence;
 /// <see cref="TransformerHyperParameters.MaxPositions"/> events and scores each event's surprise (as the
 /// LSTM does: -ln p(type) + gapWeight * -ln p(gap bucket), &lt;unk&gt; at least UnknownSurprise); the
 /// user's score is the mean of the <see cref="TransformerHyperParameters.AggregateTop"/> largest
-/// surprises in the window. Stateless; costs a window of work per scored user, so it suits batch
-/// re-scoring more than per-event streaming.
+/// surprises in the window. Every new event is judged on its own window as of itself (the last
+/// MaxPositions entries up to it), one row of the batch's single forward pass each. Stateless; costs a
+/// window of work per new event, so it suits batch re-scoring more than per-event streaming.
 /// </summary>
 public sealed class TransformerNextEventDetector : AnomalyDetector
 {
@@ -32,39 +33,50 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
         _network.eval();
     }
 
-    public static IDetectorKind Kind { get; } = new KindImpl();
+    public static IDetectorKind<TransformerHyperParameters> Kind { get; } = new KindImpl();
 
     protected override ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch)
     {
+        // One row per new event: the last MaxPositions entries up to and including that event (its window as
+        // of itself), scored in one pass over all rows of the batch.
         int n = batch.Count, maxT = 0;
-        var offset = new int[n];
-        var length = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            length[i] = Math.Min(batch[i].Window.Length, _parameters.MaxPositions);
-            offset[i] = batch[i].Window.Length - length[i];
-            maxT = Math.Max(maxT, length[i]);
-        }
-        var tokens = new long[n * maxT * EventTokenizer.Fields];
-        var types = new long[n * maxT];
-        var gaps = new long[n * maxT];
+        var rowStart = ScoringOutputBuffer.RowOffsets(batch);
+        int rows = rowStart[n];
+        var rowInput = new int[rows];
+        var offset = new int[rows];
+        var length = new int[rows];
         for (int i = 0; i < n; i++)
         {
             var input = batch[i];
-            var view = input.Window.AsSpan(offset[i], length[i]);
-            bool atStart = input.WindowStartsAtUserStart && offset[i] == 0;
+            for (int e = 0; e < input.NewEvents; e++)
+            {
+                int row = rowStart[i] + e, end = input.FirstNewIndex + e + 1;
+                rowInput[row] = i;
+                length[row] = Math.Min(end, _parameters.MaxPositions);
+                offset[row] = end - length[row];
+                maxT = Math.Max(maxT, length[row]);
+            }
+        }
+        var tokens = new long[rows * maxT * EventTokenizer.Fields];
+        var types = new long[rows * maxT];
+        var gaps = new long[rows * maxT];
+        for (int row = 0; row < rows; row++)
+        {
+            var input = batch[rowInput[row]];
+            var view = input.Window.AsSpan(offset[row], length[row]);
+            bool atStart = input.WindowStartsAtUserStart && offset[row] == 0;
             for (int j = 0; j < maxT; j++)
             {
-                var fields = tokens.AsSpan((i * maxT + j) * EventTokenizer.Fields, EventTokenizer.Fields);
-                if (j >= length[i])
+                var fields = tokens.AsSpan((row * maxT + j) * EventTokenizer.Fields, EventTokenizer.Fields);
+                if (j >= length[row])
                 {
                     _tokenizer.WriteOffsetFields(new EventToken(EventVocabulary.PadToken, 0, 0, 0), fields);
                     continue;
                 }
                 var token = _tokenizer.Tokenize(view, j, atStart);
                 _tokenizer.WriteOffsetFields(token, fields);
-                types[i * maxT + j] = token.Type;
-                gaps[i * maxT + j] = token.Gap;
+                types[row * maxT + j] = token.Type;
+                gaps[row * maxT + j] = token.Gap;
             }
         }
 
@@ -74,48 +86,61 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
         using (var scope = torch.NewDisposeScope())
         using (torch.inference_mode())
         {
-            var (typeLogits, gapLogits) = _network.call(TensorTransfer.ToTensor(tokens, [n, maxT, EventTokenizer.Fields], Device));
+            var (typeLogits, gapLogits) = _network.call(TensorTransfer.ToTensor(tokens, [rows, maxT, EventTokenizer.Fields], Device));
             var typeLog = nn.functional.log_softmax(typeLogits, 2);
             var gapLog = nn.functional.log_softmax(gapLogits, 2);
-            typeSurprise = TensorTransfer.ToFloatArray(typeLog.gather(2, TensorTransfer.ToTensor(types, [n, maxT, 1], Device)).neg());
-            gapSurprise = TensorTransfer.ToFloatArray(gapLog.gather(2, TensorTransfer.ToTensor(gaps, [n, maxT, 1], Device)).neg());
+            typeSurprise = TensorTransfer.ToFloatArray(typeLog.gather(2, TensorTransfer.ToTensor(types, [rows, maxT, 1], Device)).neg());
+            gapSurprise = TensorTransfer.ToFloatArray(gapLog.gather(2, TensorTransfer.ToTensor(gaps, [rows, maxT, 1], Device)).neg());
             var (values, indices) = typeLog.topk(k, 2);
             topProbability = TensorTransfer.ToFloatArray(values.exp());
             topTokens = TensorTransfer.ToLongArray(indices);
         }
 
-        var outputs = new ScoringOutput[n];
-        for (int i = 0; i < n; i++)
+        var buffer = new ScoringOutputBuffer(Name, rows);
+        var ring = new float[maxT];
+        Span<int> best = stackalloc int[_parameters.ExplainTop];
+        long horizonMs = (long)(_parameters.SurpriseHorizonHours * 3_600_000);
+        for (int row = 0; row < rows; row++)
         {
-            var input = batch[i];
-            bool atStart = input.WindowStartsAtUserStart && offset[i] == 0;
-            var ring = new float[input.Window.Length];
-            for (int q = 0; q < offset[i]; q++) ring[q] = float.NaN;
-            for (int j = 0; j < length[i]; j++)
+            var input = batch[rowInput[row]];
+            int len = length[row];
+            bool atStart = input.WindowStartsAtUserStart && offset[row] == 0;
+            var view = input.Window.AsSpan(offset[row], len);
+            var surprises = ring.AsSpan(0, len);
+            for (int j = 0; j < len; j++)
             {
-                int at = i * maxT + j;
-                bool counted = atStart || j >= _parameters.WarmupSkip || offset[i] + j >= input.Window.Length - input.NewEvents;
+                int at = row * maxT + j;
+                // As when this event was the only new one: the oldest entries of a view that does not start at the
+                // user's first event lack context and are left out, except the event judged (the view's last).
+                bool counted = atStart || j >= _parameters.WarmupSkip || j == len - 1;
                 double type = types[at] == EventVocabulary.UnknownToken ? Math.Max(typeSurprise[at], _parameters.UnknownSurprise) : typeSurprise[at];
-                ring[offset[i] + j] = counted ? (float)(type + _parameters.GapWeight * gapSurprise[at]) : float.NaN;
+                surprises[j] = counted ? (float)(type + _parameters.GapWeight * gapSurprise[at]) : float.NaN;
             }
-            double score = SurpriseRing.TopMean(ring, _parameters.AggregateTop, input.Window, (long)(_parameters.SurpriseHorizonHours * 3_600_000));
-            int row = i;
-            var explanation = SurpriseRing.Explain(ring, Explains(score) ? _parameters.ExplainTop : 0, input.Window, windowIndex =>
+            double raw = SurpriseRing.TopMean(surprises, _parameters.AggregateTop, view, horizonMs);
+            double score = Calibration.Map(raw);
+            buffer.Set(row, raw, score);
+            if (score < ExplainFrom) continue;
+
+            int count = SurpriseRing.TopPositions(surprises, best);
+            var unexpected = new UnexpectedEvent[count];
+            for (int q = 0; q < count; q++)
             {
-                int j = windowIndex - offset[row];
-                if (j < 0) return (null, []);
-                int at = (row * maxT + j) * k;
+                int j = best[q], at = row * maxT + j;
                 var expected = new ExpectedEvent[k];
                 bool inside = false;
-                for (int q = 0; q < k; q++)
+                for (int t = 0; t < k; t++)
                 {
-                    expected[q] = new ExpectedEvent(_tokenizer.Vocabulary.NameOf((int)topTokens[at + q]), topProbability[at + q]);
-                    inside |= topTokens[at + q] == types[row * maxT + j];
+                    expected[t] = new ExpectedEvent(_tokenizer.Vocabulary.NameOf((int)topTokens[at * k + t]), topProbability[at * k + t]);
+                    inside |= topTokens[at * k + t] == types[at];
                 }
-                return (!inside, expected);
-            });
-            outputs[i] = Output(score, null, Explanation.ForEvents(Name, score, explanation));
+                var entry = view[j];
+                unexpected[q] = new UnexpectedEvent(offset[row] + j, entry.TimestampMs, entry.Type, surprises[j], !inside, expected);
+            }
+            buffer.Explain(row, Explanation.ForEvents(Name, raw, unexpected));
         }
+
+        var outputs = new ScoringOutput[n];
+        for (int i = 0; i < n; i++) outputs[i] = buffer.Output(rowStart[i], batch[i].NewEvents, null);
         return outputs;
     }
 
@@ -134,15 +159,17 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
     private static CausalTransformerNetwork CreateNetwork(TransformerHyperParameters p, EventTokenizer tokenizer) =>
         new(tokenizer.EmbeddingRows, p.FieldEmbedding, p.Heads, p.Layers, p.FeedForward, p.MaxPositions, tokenizer.Vocabulary.Count, TimeGapBuckets.Count);
 
-    private sealed class KindImpl : IDetectorKind
+    private sealed class KindImpl : IDetectorKind<TransformerHyperParameters>
     {
         public string Name => "transformer";
 
         public string Description => "causal Transformer next-event model over the window (full-window scoring)";
 
+        public TransformerHyperParameters DefaultHyperParameters { get; } = new();
+
         public AnomalyDetector Train(TrainingContext context)
         {
-            var p = context.Options.Models.Transformer;
+            var p = context.HyperParameters(this);
             p.Validate("streamdetect.models.transformer");
             var corpus = context.Sequences(p.MinTypeCount, p.AmountBuckets);
             var network = TorchSeeding.Build(context.Options.Seed, () => CreateNetwork(p, corpus.Tokenizer));

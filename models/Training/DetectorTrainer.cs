@@ -53,9 +53,12 @@ public static class DetectorTrainer
         long from = validation.FirstEventMs + (long)Math.Min(options.Calibration.WarmUpDays * 86_400_000, periodMs / 3);
         StreamingReplay.Run(validation, detector, new ReplayOptions(options.ScoringBatchSize, from), score =>
         {
-            var members = score.Output.Explanation.Members;
-            double[]? memberRaw = members.Count == 0 ? null : members.Select(m => m.Explanation.RawScore).ToArray();
-            samples.Add(new CalibrationSample(score.UserIndex, Math.DivRem(score.TimestampMs, 86_400_000L).Quotient, score.Output.Explanation.RawScore, memberRaw));
+            // The replay scores one event per output (the newest); raw scores are read without building explanations.
+            var output = score.Output;
+            int last = output.Count - 1;
+            var members = output.Members;
+            double[]? memberRaw = members.Count == 0 ? null : members.Select(m => m.RawScoreAt(last)).ToArray();
+            samples.Add(new CalibrationSample(score.UserIndex, Math.DivRem(score.TimestampMs, 86_400_000L).Quotient, output.RawScoreAt(last), memberRaw));
         }, cancellation);
         detector.FitCalibration(samples, options.Calibration);
     }

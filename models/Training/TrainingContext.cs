@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using StreamDetect.Models.Dataset;
+using StreamDetect.Models.Detection;
 using StreamDetect.Models.Sequence;
 using TorchSharp;
 
@@ -41,6 +42,9 @@ public sealed class TrainingContext
     public CancellationToken Cancellation { get; }
 
     public TimeSpan Elapsed => _clock.Elapsed;
+
+    /// <summary>The kind's own hyper-parameters (HOCON <c>streamdetect.models.&lt;kind&gt;</c>, else the kind's defaults).</summary>
+    public T HyperParameters<T>(IDetectorKind<T> kind) where T : class => Options.Models.For(kind);
 
     /// <summary>The epoch count for a model: the run's override or the model's own.</summary>
     public int Epochs(int modelDefault) => Options.Epochs ?? modelDefault;

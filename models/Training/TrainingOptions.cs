@@ -34,5 +34,6 @@ public sealed record TrainingOptions
 
     public CalibrationOptions Calibration { get; init; } = new();
 
-    public ModelHyperParameters Models { get; init; } = new();
+    /// <summary>Every detector kind's hyper-parameters; a kind reads its own with <see cref="TrainingContext.HyperParameters{T}"/>.</summary>
+    public ModelHyperParameters Models { get; init; } = ModelHyperParameters.Defaults;
 }

@@ -1,37 +1,59 @@
+using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 using StreamDetect.Stages.Feedback;
+using StreamDetect.Stages.Ordering;
 using StreamDetect.Stages.Scoring;
 using StreamDetect.Stages.Thresholds;
 
 namespace StreamDetect.Stages.Alerts;
 
 /// <summary>
-/// Turns scored requests into alerts, request by request in stream order (so the same stream gives the
-/// same alerts however it was batched): the user's segment picks the threshold, the score is observed by
-/// the online threshold, and a score at or above the threshold alerts unless the user is in cooldown.
+/// Decides, event by event, which scored events alert. An event alerts when its score reaches the
+/// threshold of the user's segment in force at the event's order key and the user is not in cooldown
+/// (event time since the user's last alert). Everything per user comes with the request and goes back
+/// with the decision (<see cref="UserAlertState"/>, owned by the user's partition); the decider itself
+/// keeps only what is in flight and the thresholds.
+/// <para>
+/// Online thresholds change only at multiples of <see cref="ThresholdSettings.UpdateInterval"/> of the
+/// order key. The thresholds of an interval are computed once every event before
+/// (interval start - <see cref="ThresholdSettings.Delay"/>) is decided (<see cref="DecisionLedger"/>); a
+/// request whose next event needs thresholds not computed yet is held and decided later
+/// (<see cref="Retry"/>). So the same input, configuration and model give the same decisions whatever the
+/// batching, parallelism or timing. Not thread-safe except for <see cref="Apply"/>, which may be called
+/// from a feedback stream.
+/// </para>
 /// </summary>
 public sealed class AlertDecider
 {
     private readonly AlertSettings _settings;
     private readonly ThresholdSettings _thresholdSettings;
     private readonly Func<string, ModelThreshold?> _modelThreshold;
-    private readonly Dictionary<string, AlertThresholds> _thresholds = new(StringComparer.Ordinal);
-    private readonly AlertCooldown _cooldown;
-    private readonly Dictionary<string, string> _lastAlertId = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (string Model, string Segment)> _lastSeen = new(StringComparer.Ordinal);
+    private readonly DecisionLedger _ledger;
+    private readonly int _windowSize;
+    private readonly long _intervalMs, _delayMs, _cooldownMs;
+    private readonly Dictionary<string, ModelThresholds> _models = new(StringComparer.Ordinal);
+    private readonly List<HeldRequest> _held = [];
+    private readonly object _gate = new();
 
     /// <param name="modelThreshold">The model's own fitted thresholds for a model key, or null.</param>
-    public AlertDecider(AlertSettings settings, ThresholdSettings thresholds, Func<string, ModelThreshold?> modelThreshold)
+    /// <param name="windowSize">Events an alert's window summary covers (the partitions' window size).</param>
+    public AlertDecider(AlertSettings settings, ThresholdSettings thresholds, Func<string, ModelThreshold?> modelThreshold, DecisionLedger ledger, int windowSize)
     {
         _settings = settings;
         _thresholdSettings = thresholds;
         _modelThreshold = modelThreshold;
-        _cooldown = new AlertCooldown(settings.Cooldown);
+        _ledger = ledger;
+        _windowSize = windowSize;
+        _intervalMs = (long)thresholds.UpdateInterval.TotalMilliseconds;
+        _delayMs = (long)thresholds.Delay.TotalMilliseconds;
+        _cooldownMs = (long)settings.Cooldown.TotalMilliseconds;
     }
 
-    private readonly object _gate = new();
-
+    /// <summary>Alerts decided so far.</summary>
     public long Alerts { get; private set; }
+
+    /// <summary>Requests waiting for thresholds not computed yet.</summary>
+    public int Held => _held.Count;
 
     /// <summary>Feedback labels applied to a threshold.</summary>
     public long FeedbackApplied { get; private set; }
@@ -39,93 +61,210 @@ public sealed class AlertDecider
     /// <summary>Feedback labels about users this engine has not scored (ignored).</summary>
     public long FeedbackIgnored { get; private set; }
 
-    /// <summary>The thresholds in force for a model (one set per model version: a new version starts afresh).</summary>
+    /// <summary>The thresholds in force for a model now (one set per model version: a new version starts afresh).</summary>
     public AlertThresholds ThresholdsFor(string model)
     {
-        if (!_thresholds.TryGetValue(model, out var thresholds))
-        {
-            thresholds = new AlertThresholds(_thresholdSettings, _modelThreshold(model));
-            _thresholds[model] = thresholds;
-        }
-        return thresholds;
+        lock (_gate) return Model(model).Live;
     }
 
-    /// <summary>Decisions for one scored batch. Thread-safe with <see cref="Apply"/> (feedback arrives on its own stream).</summary>
-    public IReadOnlyList<Alert> Decide(ScoredBatch batch)
+    /// <summary>Decides a scored batch; adds what could be decided (now or, for held requests, just now) to <paramref name="decided"/>.</summary>
+    public void Offer(ScoredBatch batch, List<DecidedRequest> decided)
     {
-        lock (_gate) return DecideLocked(batch);
-    }
-
-    private IReadOnlyList<Alert> DecideLocked(ScoredBatch batch)
-    {
-        List<Alert>? alerts = null;
-        var thresholds = ThresholdsFor(batch.Model);
         for (int i = 0; i < batch.Requests.Count; i++)
         {
-            var request = batch.Requests[i];
-            var output = batch.Outputs[i];
-            string segment = UserSegment.Of(request.EventCount, request.FirstEventMs, request.LastEventMs, _thresholdSettings);
-            double threshold = thresholds.For(segment);
-            thresholds.Observe(request.UserId, segment, request.LastEventMs, output.Score);
-            _lastSeen[request.UserId] = (batch.Model, segment);
-            if (output.Score < threshold || !_cooldown.TryAlert(request.UserId, request.LastEventMs)) continue;
-
-            string id = AlertIds.For(request.UserId, request.LastEventMs, batch.Model);
-            _lastAlertId[request.UserId] = id;
-            (alerts ??= new List<Alert>()).Add(new Alert(id, request.UserId, request.LastEventMs, output.Score, threshold, batch.Model, segment,
-                output.Explanation, SummarizeWindow(request.Window, request.EventCount)) { ReceivedTicks = request.ReceivedTicks });
-            Alerts++;
+            var held = new HeldRequest(batch.Requests[i], batch.Outputs[i], batch.Model);
+            if (!Decide(held)) _held.Add(held);
+            else decided.Add(held.ToDecided());
         }
-        return alerts ?? (IReadOnlyList<Alert>)Array.Empty<Alert>();
+        if (_held.Count > 0) Retry(decided);
     }
 
-    /// <summary>
-    /// Alerts this engine made before a restart (read back from its output): their users are in cooldown
-    /// from their time, and feedback naming their ids applies.
-    /// </summary>
-    public void Remember(IEnumerable<EmittedAlert> alerts)
+    /// <summary>Decides what the held requests can now (thresholds became computable since).</summary>
+    public void Retry(List<DecidedRequest> decided)
     {
-        lock (_gate)
+        bool progress = true;
+        while (progress && _held.Count > 0)
         {
-            foreach (var alert in alerts.OrderBy(a => a.TimeMs))
+            progress = false;
+            for (int i = 0; i < _held.Count; i++)
             {
-                _cooldown.Remember(alert.UserId, alert.TimeMs);
-                _lastAlertId[alert.UserId] = alert.AlertId;
+                var held = _held[i];
+                int before = held.Cursor;
+                if (Decide(held))
+                {
+                    decided.Add(held.ToDecided());
+                    _held.RemoveAt(i--);
+                    progress = true;
+                }
+                else if (held.Cursor != before)
+                {
+                    progress = true;
+                }
             }
         }
     }
 
+    /// <summary>Decides the request's events from its cursor on; false when one needs thresholds not computable yet.</summary>
+    private bool Decide(HeldRequest h)
+    {
+        var request = h.Request;
+        var output = h.Output;
+        for (; h.Cursor < request.NewEvents; h.Cursor++)
+        {
+            int j = h.Cursor;
+            long key = request.OrderKeys[j];
+            int at = request.FirstNewIndex + j;
+            var entry = request.Window[at];
+            long eventIndex = request.EventIndexOf(j);
+            string segment = UserSegment.Of(eventIndex, request.FirstEventMs, entry.TimestampMs, _thresholdSettings);
+            double threshold;
+            lock (_gate)
+            {
+                var model = Model(h.Model);
+                if (!model.TryThreshold(key, segment, out threshold)) return false;
+                double score = output.ScoreAt(j);
+                var state = h.State;
+                long day = FloorDiv(entry.TimestampMs, 86_400_000L);
+                if (state.OpenDay == day && state.OpenSegment == segment)
+                {
+                    if (score > state.OpenMax) state = state with { OpenMax = score };
+                }
+                else
+                {
+                    if (state.OpenDay != long.MinValue && state.OpenSegment is { } open) model.Live.AddUserDay(key, request.UserId, open, state.OpenMax);
+                    state = state with { OpenDay = day, OpenSegment = segment, OpenMax = score };
+                }
+                state = state with { LastSegment = segment, LastModel = h.Model };
+                if (score >= threshold && (state.LastAlertMs == long.MinValue || entry.TimestampMs - state.LastAlertMs >= _cooldownMs))
+                {
+                    string id = AlertIds.For(request.UserId, eventIndex, entry.TimestampMs, h.Model);
+                    var alert = new Alert(id, request.UserId, entry.TimestampMs, score, threshold, h.Model, segment, output.ExplanationAt(j),
+                        SummarizeWindow(request.Window.AsSpan(Math.Max(0, at + 1 - _windowSize), Math.Min(at + 1, _windowSize)), eventIndex));
+                    (h.Alerts ??= []).Add(new AlertRecord(id, request.UserId, entry.TimestampMs, key, eventIndex, AlertJson.ToUtf8(alert, _settings))
+                    {
+                        ReceivedTicks = request.ReceivedTicks,
+                    });
+                    state = state.WithAlert(entry.TimestampMs, id);
+                    Alerts++;
+                }
+                h.State = state;
+            }
+            _ledger.Decided(key);
+        }
+        return true;
+    }
+
     /// <summary>
-    /// Applies an analyst's verdict on a user to the thresholds of the model and segment the user was
-    /// last scored in. Returns false for a user this engine has not scored.
+    /// Applies an analyst's verdict on a user to the thresholds of the model and segment the user was last
+    /// scored in (from the user's alert state, which its partition holds). Returns false for a user this
+    /// engine has not scored. Thread-safe.
     /// </summary>
-    public bool Apply(FeedbackLabel label)
+    public bool Apply(FeedbackLabel label, UserAlertState? state)
     {
         lock (_gate)
         {
-            if (!_lastSeen.TryGetValue(label.UserId, out var seen))
+            if (state is not { LastModel: { } model, LastSegment: { } segment } known)
             {
                 FeedbackIgnored++;
                 return false;
             }
-            bool wasAlerted = _lastAlertId.TryGetValue(label.UserId, out string? last) && (label.AlertId is null || label.AlertId == last);
-            ThresholdsFor(seen.Model).Apply(label, seen.Segment, wasAlerted);
+            bool wasAlerted = known.LastAlertId is { } last && (label.AlertId is null || label.AlertId == last);
+            Model(model).Live.Apply(label, segment, wasAlerted);
             FeedbackApplied++;
             return true;
         }
     }
 
     /// <summary>A window summary from events (oldest first).</summary>
-    public static AlertWindow SummarizeWindow(IReadOnlyList<WindowEntry> window, long userEvents)
+    public static AlertWindow SummarizeWindow(ReadOnlySpan<WindowEntry> window, long userEvents)
     {
         var types = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var e in window) types[e.Type] = types.GetValueOrDefault(e.Type) + 1;
+        var sequence = new List<string>(window.Length);
+        foreach (var e in window)
+        {
+            types[e.Type] = types.GetValueOrDefault(e.Type) + 1;
+            sequence.Add(e.Type);
+        }
         return new AlertWindow(
-            window.Count,
-            window.Count == 0 ? 0 : window[0].TimestampMs,
-            window.Count == 0 ? 0 : window[^1].TimestampMs,
+            window.Length,
+            window.Length == 0 ? 0 : window[0].TimestampMs,
+            window.Length == 0 ? 0 : window[^1].TimestampMs,
             types.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToList(),
             userEvents,
-            window.Select(e => e.Type).ToList());
+            sequence);
+    }
+
+    private ModelThresholds Model(string model)
+    {
+        if (!_models.TryGetValue(model, out var thresholds))
+        {
+            thresholds = new ModelThresholds(new AlertThresholds(_thresholdSettings, _modelThreshold(model)), this);
+            _models[model] = thresholds;
+        }
+        return thresholds;
+    }
+
+    private static long FloorDiv(long a, long b) => a >= 0 ? a / b : (a - b + 1) / b;
+
+    /// <summary>One model's thresholds: the live ones, and those fixed for each update interval (by order key).</summary>
+    private sealed class ModelThresholds(AlertThresholds live, AlertDecider decider)
+    {
+        private readonly SortedDictionary<long, (double New, double Established)> _byInterval = new();
+        private long _computedThrough = long.MinValue;
+
+        public AlertThresholds Live { get; } = live;
+
+        /// <summary>The threshold of the segment at the order key, computing the interval's thresholds if every event they depend on is decided.</summary>
+        public bool TryThreshold(long key, string segment, out double threshold)
+        {
+            if (!Live.LearnsOnline)
+            {
+                threshold = Live.For(segment);
+                return true;
+            }
+            long interval = FloorDiv(key, decider._intervalMs);
+            if (interval > _computedThrough && !TryCompute(interval))
+            {
+                threshold = 0;
+                return false;
+            }
+            // An interval older than any computed (an event handed over late) takes the oldest thresholds kept.
+            var values = _byInterval.TryGetValue(interval, out var v) ? v : _byInterval.First().Value;
+            double shift = Live.ShiftOf(segment);
+            threshold = (segment == UserSegment.New ? values.New : values.Established) + shift;
+            return true;
+        }
+
+        private bool TryCompute(long interval)
+        {
+            long cutoff = interval * decider._intervalMs - decider._delayMs;
+            if (!decider._ledger.AllDecidedBefore(cutoff)) return false;
+            // Every interval from the last computed to this one, in order: each sees the user-days before its own cutoff.
+            long first = _computedThrough == long.MinValue ? interval : _computedThrough + 1;
+            if (interval - first > 24 * 366) first = interval; // a jump over more than a year of nothing: the intervals between are never asked for
+            for (long i = first; i <= interval; i++)
+            {
+                Live.Advance(i * decider._intervalMs - decider._delayMs);
+                _byInterval[i] = (Live.BaseFor(UserSegment.New), Live.BaseFor(UserSegment.Established));
+            }
+            _computedThrough = interval;
+            decider._ledger.AdvanceFrontier(cutoff);
+            // Keys below the frontier are never admitted again: intervals older than it are not needed.
+            long oldest = FloorDiv(cutoff, decider._intervalMs) - 1;
+            while (_byInterval.Count > 1 && _byInterval.First().Key < oldest) _byInterval.Remove(_byInterval.First().Key);
+            return true;
+        }
+    }
+
+    private sealed class HeldRequest(ScoringRequest request, ScoringOutput output, string model)
+    {
+        public ScoringRequest Request { get; } = request;
+        public ScoringOutput Output { get; } = output;
+        public string Model { get; } = model;
+        public int Cursor { get; set; }
+        public UserAlertState State { get; set; } = request.Alert;
+        public List<AlertRecord>? Alerts { get; set; }
+
+        public DecidedRequest ToDecided() => new(Request, Output, Model, State, Alerts ?? (IReadOnlyList<AlertRecord>)Array.Empty<AlertRecord>());
     }
 }

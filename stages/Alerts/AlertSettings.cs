@@ -6,7 +6,7 @@ namespace StreamDetect.Stages.Alerts;
 /// <summary>HOCON block <c>streamdetect.alerts</c>.</summary>
 public sealed record AlertSettings
 {
-    /// <summary>auto: the --alerts file when given, else stdout; file | stdout | kafka | none.</summary>
+    /// <summary>auto: the --alerts file when given, else stdout; otherwise the name of an alert output the engine knows (file, stdout, kafka, none), checked by the engine.</summary>
     public string Sink { get; init; } = "auto";
 
     /// <summary>After an alert, the same user is not alerted again for this long (event time).</summary>
@@ -31,7 +31,7 @@ public sealed record AlertSettings
         var r = new SettingsReader(config, "streamdetect.alerts");
         return new AlertSettings
         {
-            Sink = r.OneOf("sink", "auto", "file", "stdout", "kafka", "none"),
+            Sink = r.String("sink"),
             Cooldown = r.Duration("cooldown", allowZero: true),
             MaxUnexpectedEvents = r.Int("max-unexpected-events", 0, 100),
             MaxFeatures = r.Int("max-features", 0, 200),

@@ -1,3 +1,5 @@
+using Confluent.Kafka;
+
 namespace StreamDetect.Stages.Kafka;
 
 /// <summary>
@@ -27,6 +29,12 @@ public interface IKafkaControl
     /// session of a member that died to expire).
     /// </summary>
     bool Joined { get; }
+
+    /// <summary>
+    /// The partitions the consumer owns now (a snapshot): empty before its group gives it any, after they
+    /// are revoked or lost, and once it is closed. For monitoring and tests that must know the group's split.
+    /// </summary>
+    IReadOnlyList<TopicPartition> Assignment { get; }
 
     /// <summary>
     /// Stops emitting, waits for <paramref name="streamCompletion"/> (which should include the committer's

@@ -1,16 +1,18 @@
-using System.Text;
+using System.Diagnostics;
 using Akka.Event;
 using Error = Confluent.Kafka.Error;
 using LogMessage = Confluent.Kafka.LogMessage;
 using Confluent.Kafka;
-using StreamDetect.Stages.Sources;
 
 namespace StreamDetect.Stages.Kafka;
 
 /// <summary>
 /// One Kafka consumer behind a source stage: a dedicated poll thread owns the Confluent consumer (every
 /// call to it, commits and rebalance callbacks included, happens on that thread), fills a bounded
-/// buffer the stage drains, and commits what <see cref="OffsetTracker"/> says is done.
+/// buffer the stage drains, and commits what <see cref="OffsetTracker"/> says is done. Its life is the
+/// <see cref="KafkaConsumerStateMachine"/>; this class is the glue between that, the stage, the committer
+/// and the poll thread's helpers (<see cref="KafkaPoller"/>, <see cref="OffsetCommitter"/>,
+/// <see cref="KafkaRecordConverter"/>).
 /// </summary>
 /// <remarks>
 /// Rebalancing. On assignment each partition gets a new epoch. On revocation the session (1) stops
@@ -20,58 +22,70 @@ namespace StreamDetect.Stages.Kafka;
 /// partitions the tracker holds, and the tracker holds only owned partitions, so this consumer never
 /// commits an offset for a partition it no longer owns. Lost partitions (session timeout) are
 /// forgotten without a commit.
-/// Backpressure. When the buffer is full the poll thread stops polling until the stage takes records;
-/// a downstream stalled longer than max.poll.interval.ms makes the consumer leave the group, as with
-/// any Kafka consumer whose processing stalls, and its records are replayed by another member.
+/// Backpressure. When the buffer is full the poll thread waits for the stage to take records; if it stays
+/// full a whole poll timeout the session is Paused: the assignment is paused and polled once a poll timeout,
+/// so rebalances are still served while nothing is fetched. A downstream stalled longer than
+/// max.poll.interval.ms makes the consumer leave the group, as with any Kafka consumer whose processing
+/// stalls, and its records are replayed by another member.
 /// </remarks>
 internal sealed class KafkaConsumerSession : IKafkaControl
 {
-    private static readonly TimeSpan CommitRetryDelay = TimeSpan.FromSeconds(1);
-    private const int MaxPollBatch = 256;
+    /// <summary>Tries of the last commit before closing (a rebalance in progress refuses commits).</summary>
+    private const int FinalCommitAttempts = 5;
+
+    private static readonly TimeSpan FinalCommitRetryPoll = TimeSpan.FromMilliseconds(100);
 
     private readonly KafkaConsumerSettings _settings;
     private readonly bool _committable;
     private readonly object _gate = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly KafkaRecordConverter _converter;
+    private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Guarded by _gate.
+    private readonly KafkaConsumerStateMachine _state;
     private readonly Queue<CommittableRecord> _buffer = new();
     private readonly OffsetTracker _tracker = new();
     private readonly Dictionary<TopicPartition, int> _owned = new();
-    private readonly Dictionary<string, string> _sourceNames = new(StringComparer.Ordinal);
-    private readonly (string Version, byte[] Utf8)[] _schemaVersions;
-    private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = new(MaxPollBatch);
-
     private List<TaskCompletionSource> _commitWaiters = [];
     private Action? _onAvailable;
     private Action? _onStopped;
     private Action<Exception>? _onFailed;
-    private ILoggingAdapter _log = NoLogger.Instance;
-    private Thread? _thread;
-    private Exception? _fatal;
-    private int _epochs;
-    private int _revoking;
-    private bool _started;
     private bool _stageWaiting;
-    private bool _pollWaiting;
-    private bool _stopped;
-    private bool _shutdownRequested;
-    private bool _closing;
-    private bool _finished;
-    private bool _commitRequested;
-    private bool _paused;
-    private bool _assignmentChanged;
-    private bool _joined;
-    private DateTime _commitRetryDue = DateTime.MaxValue;
+    private int _epochs;
+
+    // Set by Start before the poll thread starts.
+    private ILoggingAdapter _log = NoLogger.Instance;
+
+    // Poll thread only (created with the consumer; rebalance callbacks run inside its calls).
+    private KafkaPoller? _poller;
+    private OffsetCommitter? _committer;
 
     public KafkaConsumerSession(KafkaConsumerSettings settings, bool committable)
     {
         _settings = settings;
         _committable = committable;
-        _schemaVersions = settings.SchemaVersions.Select(v => (v, Encoding.UTF8.GetBytes(v))).ToArray();
+        _state = new KafkaConsumerStateMachine(settings.PollTimeout);
+        _converter = new KafkaRecordConverter(settings.SchemaHeader, settings.SchemaVersions);
     }
 
     public Task IsShutdown => _shutdown.Task;
 
-    public bool Joined => Volatile.Read(ref _joined);
+    public bool Joined
+    {
+        get
+        {
+            lock (_gate) return _state.Joined;
+        }
+    }
+
+    public IReadOnlyList<TopicPartition> Assignment
+    {
+        get
+        {
+            lock (_gate) return _owned.Keys.ToArray();
+        }
+    }
 
     /// <summary>Starts the poll thread; the callbacks are the stage's async callbacks.</summary>
     public void Start(ILoggingAdapter log, Action onAvailable, Action onStopped, Action<Exception> onFailed)
@@ -82,21 +96,13 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             _onAvailable = onAvailable;
             _onStopped = onStopped;
             _onFailed = onFailed;
-            if (_stopped || _shutdownRequested)
+            if (_state.Start())
             {
-                _finished = _shutdownRequested;
-                if (_shutdownRequested) _shutdown.TrySetResult();
-                onStopped();
+                new Thread(Run) { IsBackground = true, Name = $"kafka-consumer-{_settings.GroupId}" }.Start();
                 return;
             }
-            _started = true;
-            _thread = new Thread(Run)
-            {
-                IsBackground = true,
-                Name = $"kafka-consumer-{_settings.GroupId}",
-            };
-            _thread.Start();
         }
+        onStopped(); // stopped or shut down before the stage started: no consumer, the stage completes
     }
 
     /// <summary>Takes the next record to emit (stage thread); registers it as in flight.</summary>
@@ -104,16 +110,17 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         lock (_gate)
         {
-            while (!_stopped && _buffer.TryDequeue(out var next))
+            while (_state.Emitting && _buffer.TryDequeue(out var next))
             {
-                if (_pollWaiting && _buffer.Count <= _settings.BufferSize / 2) Monitor.PulseAll(_gate);
+                // Half empty: wake a poll thread waiting for room (it resumes fetching).
+                if (_buffer.Count == _settings.BufferSize / 2) Monitor.PulseAll(_gate);
                 var offset = next.Offset;
                 if (!_owned.TryGetValue(offset.TopicPartition, out int epoch) || epoch != offset.Epoch) continue;
                 if (_committable) _tracker.Register(offset.TopicPartition, offset.Epoch, offset.Offset);
                 record = next;
                 return true;
             }
-            _stageWaiting = !_stopped;
+            _stageWaiting = _state.Emitting;
             record = null!;
             return false;
         }
@@ -124,7 +131,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         lock (_gate)
         {
-            if (_tracker.Complete(offset.TopicPartition, offset.Epoch, offset.Offset) && _revoking > 0)
+            if (_tracker.Complete(offset.TopicPartition, offset.Epoch, offset.Offset) && _state.Revoking)
                 Monitor.PulseAll(_gate);
         }
     }
@@ -134,11 +141,10 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         lock (_gate)
         {
-            if (_finished || !_started) return Task.CompletedTask;
+            if (!_state.RequestCommit()) return Task.CompletedTask;
             var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _commitWaiters.Add(waiter);
-            _commitRequested = true;
-            if (_pollWaiting) Monitor.PulseAll(_gate);
+            Monitor.PulseAll(_gate);
             return waiter.Task;
         }
     }
@@ -148,8 +154,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         Action? onStopped;
         lock (_gate)
         {
-            if (_stopped) return Task.CompletedTask;
-            _stopped = true;
+            if (!_state.Stop()) return Task.CompletedTask;
             _buffer.Clear();
             _stageWaiting = false;
             onStopped = _onStopped;
@@ -164,15 +169,14 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         Action? onStopped = null;
         lock (_gate)
         {
-            if (!_shutdownRequested)
+            if (_state.Shutdown())
             {
-                _shutdownRequested = true;
+                _buffer.Clear();
+                _stageWaiting = false;
                 Monitor.PulseAll(_gate);
-                if (!_started)
+                if (_state.State == KafkaConsumerState.Closed)
                 {
-                    // Never started (or started after this): nothing to close.
-                    _stopped = true;
-                    _finished = true;
+                    // No consumer was ever started: nothing to close.
                     onStopped = _onStopped;
                     _shutdown.TrySetResult();
                 }
@@ -191,7 +195,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             _onAvailable = null;
             _onStopped = null;
             _onFailed = null;
-            shutdown = !_stopped;
+            shutdown = _state.State is not (KafkaConsumerState.Stopped or KafkaConsumerState.Draining);
         }
         if (shutdown) Shutdown();
     }
@@ -235,11 +239,12 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                 .SetErrorHandler(OnError)
                 .SetLogHandler(OnLog)
                 .Build();
+            _poller = new KafkaPoller(consumer, _log, _settings.GroupId);
+            _committer = new OffsetCommitter(consumer, _log, _settings.GroupId);
             consumer.Subscribe(_settings.Topics);
             _log.Info("Kafka consumer started: {0}", _settings);
-            PollUntilShutdown(consumer);
-            if (_committable) CommitFinal(consumer);
-            lock (_gate) _closing = true;
+            PollUntilShutdown();
+            if (_committable) CommitFinal();
             consumer.Close();
         }
         catch (Exception e)
@@ -261,107 +266,53 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         }
     }
 
-    private void PollUntilShutdown(IConsumer<byte[]?, byte[]?> consumer)
+    /// <summary>Carries out the state machine's steps until it says to close (poll thread).</summary>
+    private void PollUntilShutdown()
     {
         while (true)
         {
-            bool commit, stopped, full;
+            PollStep step;
+            List<TaskCompletionSource>? waiters = null;
             int room;
             lock (_gate)
             {
-                // Buffer full: wait for the stage to take records. If it stays full a whole poll timeout
-                // (slow or stalled downstream), poll anyway with the partitions paused, so rebalances and
-                // the group session are still served while nothing more is fetched.
-                full = false;
-                while (!_shutdownRequested && !_commitRequested && !_stopped && _buffer.Count >= _settings.BufferSize)
-                {
-                    _pollWaiting = true;
-                    if (!Monitor.Wait(_gate, _settings.PollTimeout) && _buffer.Count >= _settings.BufferSize)
-                    {
-                        full = true;
-                        break;
-                    }
-                }
-                // Stopped (draining): nothing is fetched, but the group is still served each poll timeout
-                // until shutdown or a commit request wakes this thread; without the wait it would spin.
-                if (_stopped && !_shutdownRequested && !_commitRequested)
-                {
-                    _pollWaiting = true;
-                    Monitor.Wait(_gate, _settings.PollTimeout);
-                }
-                _pollWaiting = false;
-                if (_shutdownRequested) return;
-                if (_fatal is not null) throw _fatal;
-                commit = _commitRequested || DateTime.UtcNow >= _commitRetryDue;
-                stopped = _stopped;
-                room = Math.Max(1, _settings.BufferSize - _buffer.Count);
+                while ((step = _state.Next(_buffer.Count >= _settings.BufferSize, _clock.Elapsed)).Kind == PollStepKind.Wait)
+                    Monitor.Wait(_gate, step.Timeout);
+                if (step.Kind == PollStepKind.Commit) waiters = TakeCommitWaiters();
+                if (step.Kind == PollStepKind.Fail) throw _state.Failure!;
+                room = _settings.BufferSize - _buffer.Count;
             }
-            if (commit && _committable) CommitNow(consumer);
-            else if (commit) CompleteCommitWaiters();
-            SetPaused(consumer, paused: stopped || full);
-
-            // Block for the first record, then take what librdkafka already has (up to the buffer's room)
-            // so the buffer lock and the stage wake-up are paid once per batch, not per record.
-            var batch = _batch;
-            batch.Clear();
-            try
+            switch (step.Kind)
             {
-                var result = consumer.Consume(stopped || full ? TimeSpan.Zero : _settings.PollTimeout);
-                while (result is not null)
-                {
-                    if (!result.IsPartitionEOF) batch.Add(result);
-                    if (batch.Count >= Math.Min(room, MaxPollBatch)) break;
-                    result = consumer.Consume(TimeSpan.Zero);
-                }
+                case PollStepKind.Close:
+                    return;
+                case PollStepKind.Commit:
+                    Commit(waiters!);
+                    break;
+                case PollStepKind.Poll:
+                    _poller!.SetPaused(step.Paused);
+                    Offer(_poller.Poll(step.Timeout, room));
+                    break;
             }
-            catch (ConsumeException e) when (!e.Error.IsFatal)
-            {
-                _log.Warning("Kafka consume on {0}: {1}", _settings.GroupId, e.Error.Reason);
-            }
-            if (batch.Count > 0) Offer(batch);
         }
-    }
-
-    /// <summary>Pauses or resumes fetching for the whole assignment (poll thread).</summary>
-    /// <remarks>
-    /// librdkafka keeps a partition's pause flag when the partition is revoked, and a partition assigned
-    /// again later comes back paused. So after any assignment change the wanted state is applied to the
-    /// whole assignment, resuming included; otherwise a partition paused while the buffer was full, lost
-    /// in a rebalance and regained, would never be fetched again.
-    /// </remarks>
-    private void SetPaused(IConsumer<byte[]?, byte[]?> consumer, bool paused)
-    {
-        bool changed;
-        lock (_gate)
-        {
-            changed = _assignmentChanged;
-            _assignmentChanged = false;
-        }
-        if (paused == _paused && !changed) return;
-        var assignment = consumer.Assignment;
-        if (assignment.Count > 0)
-        {
-            if (paused) consumer.Pause(assignment);
-            else consumer.Resume(assignment);
-        }
-        _paused = paused;
     }
 
     /// <summary>Converts polled records and appends them to the buffer (poll thread).</summary>
-    private void Offer(List<ConsumeResult<byte[]?, byte[]?>> batch)
+    private void Offer(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch)
     {
+        if (batch.Count == 0) return;
         // Assignment changes only on this thread (rebalance callbacks run inside Consume), so reading
         // _owned here is safe; writes to it are locked for the stage thread's sake.
         var records = new List<CommittableRecord>(batch.Count);
         foreach (var result in batch)
         {
             if (_owned.TryGetValue(result.TopicPartition, out int epoch))
-                records.Add(ToRecord(result, result.TopicPartition, epoch));
+                records.Add(_converter.Convert(result, this, epoch));
         }
         Action? notify = null;
         lock (_gate)
         {
-            if (_stopped) return;
+            if (!_state.Emitting) return;
             foreach (var record in records) _buffer.Enqueue(record);
             if (_stageWaiting && _buffer.Count > 0)
             {
@@ -370,36 +321,6 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             }
         }
         notify?.Invoke();
-    }
-
-    private CommittableRecord ToRecord(ConsumeResult<byte[]?, byte[]?> result, TopicPartition partition, int epoch)
-    {
-        var message = result.Message;
-        byte[] value = message.Value ?? [];
-        if (!_sourceNames.TryGetValue(result.Topic, out string? source))
-        {
-            source = "kafka:" + result.Topic;
-            _sourceNames[result.Topic] = source;
-        }
-        var position = new SourcePosition(source, partition.Partition.Value, result.Offset.Value);
-        var raw = new RawRecord(value, position, value.Length);
-        string? key = message.Key is null ? null : Encoding.UTF8.GetString(message.Key);
-        string? schema = null;
-        if (message.Headers is not null && message.Headers.TryGetLastBytes(_settings.SchemaHeader, out byte[]? header))
-            schema = SchemaVersion(header);
-        long? timestamp = message.Timestamp.Type == TimestampType.NotAvailable ? null : message.Timestamp.UnixTimestampMs;
-        var record = new KafkaRecord(raw, key, schema, timestamp);
-        return new CommittableRecord(record, new CommittableOffset(this, partition, epoch, position));
-    }
-
-    private string SchemaVersion(byte[]? header)
-    {
-        if (header is null) return "";
-        foreach (var (version, utf8) in _schemaVersions)
-        {
-            if (header.AsSpan().SequenceEqual(utf8)) return version;
-        }
-        return Encoding.UTF8.GetString(header);
     }
 
     private void OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
@@ -412,9 +333,9 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                 _owned[partition] = epoch;
                 if (_committable) _tracker.Assign(partition, epoch);
             }
-            _assignmentChanged = true;
+            _state.Assigned();
         }
-        Volatile.Write(ref _joined, true);
+        _poller!.AssignmentChanged();
         _log.Info("Kafka consumer {0} assigned {1}", _settings.GroupId, string.Join(", ", partitions));
     }
 
@@ -425,16 +346,13 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         lock (_gate)
         {
             Forget(partitions);
-            _revoking++;
-            drain = _committable && !_closing && _settings.RevokeDrainTimeout > TimeSpan.Zero;
+            drain = _state.BeginRevocation() && _committable && _settings.RevokeDrainTimeout > TimeSpan.Zero;
         }
         try
         {
             if (!_committable) return;
             if (drain) WaitForDrain(partitions);
-            List<TopicPartitionOffset> offsets;
-            lock (_gate) offsets = _tracker.PendingCommits(partitions);
-            if (offsets.Count > 0 && !TryCommit(consumer, offsets, " on revocation"))
+            if (!CommitDone(partitions, " on revocation"))
                 _log.Warning("Kafka consumer {0}: the next owner of {1} replays from their last commit", _settings.GroupId, string.Join(", ", partitions));
         }
         finally
@@ -442,7 +360,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             lock (_gate)
             {
                 foreach (var partition in partitions) _tracker.Remove(partition);
-                _revoking--;
+                _state.EndRevocation();
             }
             _log.Info("Kafka consumer {0} revoked {1}", _settings.GroupId, string.Join(", ", partitions));
         }
@@ -459,26 +377,27 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         _log.Warning("Kafka consumer {0} lost {1} (not committed; records will be replayed)", _settings.GroupId, string.Join(", ", partitions));
     }
 
-    /// <summary>Stops emitting the partitions and drops their buffered records (under the lock).</summary>
+    /// <summary>Stops emitting the partitions and drops their buffered records (poll thread, under the lock).</summary>
     private void Forget(List<TopicPartition> partitions)
     {
         foreach (var partition in partitions) _owned.Remove(partition);
+        _poller!.AssignmentChanged();
         if (_buffer.Count == 0) return;
         var keep = _buffer.Where(r => _owned.ContainsKey(r.Offset.TopicPartition)).ToArray();
         _buffer.Clear();
         foreach (var record in keep) _buffer.Enqueue(record);
-        _assignmentChanged = true;
     }
 
+    /// <summary>Waits until the revoked partitions' records in flight are done, the drain timeout passes, or the consumer is leaving.</summary>
     private void WaitForDrain(List<TopicPartition> partitions)
     {
-        var deadline = DateTime.UtcNow + _settings.RevokeDrainTimeout;
+        var deadline = _clock.Elapsed + _settings.RevokeDrainTimeout;
         lock (_gate)
         {
             while (partitions.Any(p => _tracker.Outstanding(p) > 0))
             {
-                var left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero || _shutdownRequested)
+                var left = deadline - _clock.Elapsed;
+                if (left <= TimeSpan.Zero || _state.IsLeaving)
                 {
                     _log.Warning("Kafka consumer {0}: {1} records of revoked partitions still in flight after {2}; they will be replayed by the next owner",
                         _settings.GroupId, partitions.Sum(_tracker.Outstanding), _settings.RevokeDrainTimeout);
@@ -489,23 +408,14 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         }
     }
 
-    private void CommitNow(IConsumer<byte[]?, byte[]?> consumer)
+    /// <summary>A requested (or retried) commit of everything done; a refused one is retried later (poll thread).</summary>
+    private void Commit(List<TaskCompletionSource> waiters)
     {
-        List<TaskCompletionSource> waiters;
-        List<TopicPartitionOffset> offsets;
-        lock (_gate)
-        {
-            waiters = _commitWaiters;
-            _commitWaiters = [];
-            _commitRequested = false;
-            _commitRetryDue = DateTime.MaxValue;
-            offsets = _tracker.PendingCommits();
-        }
         try
         {
-            if (offsets.Count > 0 && !TryCommit(consumer, offsets, ""))
+            if (_committable && !CommitDone(null, ""))
             {
-                lock (_gate) _commitRetryDue = DateTime.UtcNow + CommitRetryDelay;
+                lock (_gate) _state.CommitFailed(_clock.Elapsed);
             }
         }
         finally
@@ -514,61 +424,44 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         }
     }
 
-    /// <summary>The last commit before closing: retried briefly (a rebalance in progress rejects it).</summary>
-    private void CommitFinal(IConsumer<byte[]?, byte[]?> consumer)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            CommitNow(consumer);
-            bool failed;
-            lock (_gate) failed = _commitRetryDue != DateTime.MaxValue;
-            if (!failed || attempt == 4) return;
-            consumer.Consume(TimeSpan.FromMilliseconds(100)); // serves a pending rebalance
-        }
-    }
-
-    private void CompleteCommitWaiters()
+    /// <summary>The last commit before closing: retried briefly, serving the group between tries (a rebalance in progress refuses it).</summary>
+    private void CommitFinal()
     {
         List<TaskCompletionSource> waiters;
-        lock (_gate)
-        {
-            waiters = _commitWaiters;
-            _commitWaiters = [];
-            _commitRequested = false;
-        }
-        foreach (var waiter in waiters) waiter.TrySetResult();
-    }
-
-    /// <summary>Commits synchronously (poll thread); records what succeeded. False when anything failed.</summary>
-    private bool TryCommit(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> offsets, string when)
-    {
+        lock (_gate) waiters = TakeCommitWaiters();
         try
         {
-            consumer.Commit(offsets);
-            lock (_gate) _tracker.Committed(offsets);
-            if (_log.IsDebugEnabled) _log.Debug("Kafka consumer {0} committed {1}{2}", _settings.GroupId, string.Join(", ", offsets), when);
-            return true;
+            for (int attempt = 1; !CommitDone(null, "") && attempt < FinalCommitAttempts; attempt++)
+                _poller!.Poll(FinalCommitRetryPoll, room: 1); // serves a pending rebalance; a record it returns is not emitted
         }
-        catch (TopicPartitionOffsetException e)
+        finally
         {
-            var succeeded = e.Results.Where(r => !r.Error.IsError).Select(r => r.TopicPartitionOffset).ToList();
-            lock (_gate) _tracker.Committed(succeeded);
-            _log.Warning("Kafka consumer {0}: commit{1} partly failed: {2}", _settings.GroupId, when,
-                string.Join("; ", e.Results.Where(r => r.Error.IsError).Select(r => $"{r.TopicPartition}: {r.Error.Reason}")));
-            return false;
+            foreach (var waiter in waiters) waiter.TrySetResult();
         }
-        catch (KafkaException e) when (!e.Error.IsFatal)
-        {
-            _log.Warning("Kafka consumer {0}: commit{1} failed ({2})", _settings.GroupId, when, e.Error.Reason);
-            return false;
-        }
+    }
+
+    /// <summary>Commits what the tracker says is done (in <paramref name="only"/>, or everywhere) and records what was accepted. False when anything was refused.</summary>
+    private bool CommitDone(List<TopicPartition>? only, string when)
+    {
+        List<TopicPartitionOffset> offsets;
+        lock (_gate) offsets = _tracker.PendingCommits(only);
+        bool all = _committer!.TryCommit(offsets, when, out var accepted);
+        lock (_gate) _tracker.Committed(accepted);
+        return all;
+    }
+
+    private List<TaskCompletionSource> TakeCommitWaiters()
+    {
+        var waiters = _commitWaiters;
+        _commitWaiters = [];
+        return waiters;
     }
 
     private void OnError(IConsumer<byte[]?, byte[]?> consumer, Error error)
     {
         if (error.IsFatal)
         {
-            lock (_gate) _fatal ??= new KafkaException(error);
+            lock (_gate) _state.Fail(new KafkaException(error));
             return;
         }
         _log.Warning("Kafka consumer {0}: {1}", _settings.GroupId, error.Reason);
@@ -588,11 +481,10 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         Action<Exception>? onFailed;
         lock (_gate)
         {
-            _finished = true;
-            _stopped = true;
+            _state.ConsumerClosed();
             _buffer.Clear();
-            waiters = _commitWaiters;
-            _commitWaiters = [];
+            _owned.Clear();
+            waiters = TakeCommitWaiters();
             onStopped = _onStopped;
             onFailed = _onFailed;
         }

@@ -15,4 +15,10 @@ public sealed record IngestedEvent(UserEvent Event, SourcePosition Position) : P
     /// Stays in the stream: it is neither persisted nor sent to an entity on another node.
     /// </summary>
     public object? Ack { get; init; }
+
+    /// <summary>
+    /// The event's order key (<c>Ordering.DecisionLedger</c>): set when the stream reads the event for scoring,
+    /// 0 otherwise. Persisted with the event.
+    /// </summary>
+    public long OrderKey { get; set; }
 }

@@ -2,6 +2,8 @@ using Akka;
 using Akka.Actor;
 using Akka.Streams.Dsl;
 using StreamDetect.Stages.Parsing;
+using StreamDetect.Stages.Partitions;
+using StreamDetect.Stages.Scoring;
 
 namespace StreamDetect.Stages.Routing;
 
@@ -11,20 +13,32 @@ namespace StreamDetect.Stages.Routing;
 /// within a partition), and each part is sent with an ask; at most <c>parallelism</c> parts await
 /// persistence at once, and replies are emitted in the order the parts were sent. A user's events
 /// therefore reach its entity, and leave this flow, in stream order.
+/// <para>
+/// With a <see cref="ScoringContext"/> the events are to be scored: the parts name the stream's scoring
+/// inbox, replayed events the partitions dropped leave the decision ledger, and alerts a recovered
+/// partition never saw delivered are handed to the alert release.
+/// </para>
 /// </summary>
 public static class EntityRoutingFlow
 {
     /// <param name="partitions">The shard region (or any actor) that routes a <see cref="PartitionBatch"/> to its entity.</param>
-    public static Flow<IngestedEvent, PartitionReply, NotUsed> Create(IActorRef partitions, EntityRoutingSettings settings) =>
+    /// <param name="scoring">The stream's scoring loop, or null for an ingest-only run.</param>
+    public static Flow<IngestedEvent, PartitionReply, NotUsed> Create(IActorRef partitions, EntityRoutingSettings settings, ScoringContext? scoring = null) =>
         Flow.Create<IngestedEvent>()
             .GroupedWithin(settings.MaxBatch, settings.MaxWait)
-            .SelectMany(batch => Split(batch, settings.Partitions))
-            .SelectAsync(settings.Parallelism, part => AskAsync(partitions, part, settings.AskTimeout))
+            .SelectMany(batch => Split(batch, settings.Partitions, scoring?.Inbox))
+            .SelectAsync(settings.Parallelism, part => AskAsync(partitions, part, settings.AskTimeout, scoring))
             .Named("entity-routing");
 
-    private static async Task<PartitionReply> AskAsync(IActorRef partitions, PartitionBatch part, TimeSpan timeout)
+    private static async Task<PartitionReply> AskAsync(IActorRef partitions, PartitionBatch part, TimeSpan timeout, ScoringContext? scoring)
     {
         var reply = await partitions.Ask<PartitionReply>(part, timeout);
+        if (scoring is not null)
+        {
+            foreach (long key in reply.DroppedKeys) scoring.Ledger.Dropped(key);
+            if (reply.DroppedKeys.Count > 0) scoring.WakeAll();
+            if (reply.UndeliveredAlerts.Count > 0) scoring.AddRedeliveries(reply.UndeliveredAlerts);
+        }
         List<object>? acks = null;
         foreach (var e in part.Events)
         {
@@ -35,7 +49,7 @@ public static class EntityRoutingFlow
     }
 
     /// <summary>Splits a micro-batch by partition; parts come out in order of each partition's first event.</summary>
-    public static IReadOnlyList<PartitionBatch> Split(IEnumerable<IngestedEvent> batch, int partitions)
+    public static IReadOnlyList<PartitionBatch> Split(IEnumerable<IngestedEvent> batch, int partitions, IActorRef? scoringInbox = null)
     {
         var parts = new Dictionary<int, List<IngestedEvent>>();
         var order = new List<int>();
@@ -51,7 +65,7 @@ public static class EntityRoutingFlow
             list.Add(e);
         }
         var result = new PartitionBatch[order.Count];
-        for (int i = 0; i < order.Count; i++) result[i] = new PartitionBatch(order[i], parts[order[i]]);
+        for (int i = 0; i < order.Count; i++) result[i] = new PartitionBatch(order[i], parts[order[i]], scoringInbox);
         return result;
     }
 }

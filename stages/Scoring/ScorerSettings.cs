@@ -9,9 +9,14 @@ public sealed record ScorerSettings
     /// <summary>Threads TorchSharp may use inside one forward pass (0 = half the cores, at least 1).</summary>
     public int TorchThreads { get; init; }
 
-    /// <summary>Batches the state cache covers: a user's newest model state is kept this long in the scorer, so a
-    /// user's next events are scored with it even before the entity has received it back.</summary>
-    public int StateCacheBatches { get; init; } = 64;
+    /// <summary>
+    /// Events admitted for scoring and not yet settled, at most: the in-flight bound of a scoring run (events
+    /// waiting in partitions for their user's request included). The source slows down when it is reached.
+    /// </summary>
+    public long MaxUnsettledEvents { get; init; } = 65_536;
+
+    /// <summary>Partition settlements (one ask per partition and scored batch) awaited at once.</summary>
+    public int SettleParallelism { get; init; } = 64;
 
     public static ScorerSettings Default { get; } = new();
 
@@ -23,7 +28,8 @@ public sealed record ScorerSettings
         return new ScorerSettings
         {
             TorchThreads = r.Int("torch-threads", 0, 1024),
-            StateCacheBatches = r.Int("state-cache-batches", 1, 1_000_000),
+            SettleParallelism = r.Int("settle-parallelism", 1, 4096),
+            MaxUnsettledEvents = r.Long("max-unsettled-events", 1, 1L << 40),
         };
     }
 }

@@ -28,6 +28,18 @@ public sealed record ThresholdSettings
     /// </summary>
     public double ReferenceRate { get; init; } = 0.2;
 
+    /// <summary>
+    /// Online thresholds are recomputed at every multiple of this interval of the order key (event time as the
+    /// source progresses), from the user-days closed at least <see cref="Delay"/> before: the thresholds in force
+    /// at any point of the input are then a function of the input, not of timing.
+    /// </summary>
+    public TimeSpan UpdateInterval { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long (in order-key time) a closed user-day waits before it may move the thresholds. Decisions at
+    /// a new interval wait until every event that long before it has been decided; a day of event time means they
+    /// practically never wait.</summary>
+    public TimeSpan Delay { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>Half-life of the online quantile, in user-days: older days weigh less.</summary>
     public double HalfLifeUserDays { get; init; } = 50_000;
 
@@ -54,6 +66,14 @@ public sealed record ThresholdSettings
 
     public static ThresholdSettings Default { get; } = new();
 
+    private static TimeSpan WholeSeconds(SettingsReader r, string key, bool allowZero = false)
+    {
+        var value = r.Duration(key, allowZero);
+        if (value.Ticks % TimeSpan.TicksPerSecond != 0)
+            throw new SettingsException(r.Key(key), $"must be a whole number of seconds (got {value})");
+        return value;
+    }
+
     public static ThresholdSettings Create(Config config)
     {
         var r = new SettingsReader(config, "streamdetect.thresholds");
@@ -65,6 +85,8 @@ public sealed record ThresholdSettings
             WarmupUserDays = r.Int("warmup-user-days", 0, int.MaxValue),
             ReferenceRate = r.Double("reference-rate", 0.001, 0.5),
             HalfLifeUserDays = r.Double("half-life-user-days", 0, 1e12),
+            UpdateInterval = WholeSeconds(r, "update-interval"),
+            Delay = WholeSeconds(r, "delay", allowZero: true),
             Fixed = new Dictionary<string, double>
             {
                 ["new"] = r.Double("fixed.new", 0, 100),

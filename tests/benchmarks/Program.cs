@@ -1,5 +1,7 @@
 using BenchmarkDotNet.Running;
 
 // `dotnet run -c Release --project tests/benchmarks -- --filter '*'` runs every benchmark; see BenchmarkDotNet's
-// --help for the rest.
+// --help for the rest. `-- scoring-cost --data FILE --model M.sdm` measures CPU per scored event (ScoringCost).
+if (args.Length > 0 && args[0] == "scoring-cost") return StreamDetect.Benchmarks.Models.ScoringCost.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(StreamDetect.Benchmarks.Generator.TrafficGeneratorBenchmark).Assembly).Run(args);
+return 0;

@@ -9,6 +9,7 @@ using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Training;
 using StreamDetect.Stages.Generator;
+using StreamDetect.Stages.Sources;
 using TorchSharp;
 
 namespace StreamDetect.Benchmarks.Models;
@@ -19,6 +20,8 @@ namespace StreamDetect.Benchmarks.Models;
 /// so recurrent models rebuild it from the 32-event window (what re-running windows costs); the
 /// Transformer always reads the whole window. Models are trained in the setup on generated traffic
 /// (3000 users, 3 days; short epochs: the cost of scoring does not depend on how well a model learned).
+/// With SD_BENCH_MODELS (saved model files, comma-separated) and SD_BENCH_DATA (an event file) set, those
+/// models are scored instead, on users of that file (the shape of the figures in a models report).
 /// Goals on the 2-core reference machine: LSTM >= 200k events/s, default ensemble >= 150k events/s.
 /// </summary>
 [Config(typeof(EventsPerSecondConfig))]
@@ -30,17 +33,35 @@ public class StreamingScoringBenchmark
     private ScoringInput[] _kept = [];
     private ScoringInput[] _rebuilt = [];
 
-    [Params("lstm", "gru", "transformer", "ensemble")]
+    /// <summary>A model kind trained in the setup, or a saved model file (SD_BENCH_MODELS).</summary>
+    [ParamsSource(nameof(Models))]
     public string Model { get; set; } = "lstm";
+
+    public static IEnumerable<string> Models() =>
+        Environment.GetEnvironmentVariable("SD_BENCH_MODELS") is { Length: > 0 } files
+            ? files.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : ["lstm", "gru", "transformer", "ensemble", "ae", "zscore", "iforest", "knn"];
 
     [GlobalSetup]
     public void Setup()
     {
         torch.set_num_threads(1); // the HOCON default (streamdetect.models.torch-threads)
-        var settings = GeneratorSettings.Default with { Users = 3000, Days = 3, Seed = 7 };
-        var data = DatasetBuilder.Build(new TrafficGenerator(settings).Events());
-        var options = new TrainingOptions { Device = "cpu", Epochs = 1 };
-        _detector = DetectorTrainer.Train(Model, data, options);
+        BehaviorDataset data;
+        if (Model.EndsWith(".sdm", StringComparison.OrdinalIgnoreCase) || File.Exists(Model))
+        {
+            string events = Environment.GetEnvironmentVariable("SD_BENCH_DATA") is { Length: > 0 } path
+                ? path
+                : throw new InvalidOperationException("SD_BENCH_MODELS names model files: set SD_BENCH_DATA to the event file to score them on");
+            data = DatasetBuilder.Build(EventFile.Read(events).Take(1_500_000));
+            _detector = DetectorFile.Load(Model, "cpu");
+        }
+        else
+        {
+            var settings = GeneratorSettings.Default with { Users = 3000, Days = 3, Seed = 7 };
+            data = DatasetBuilder.Build(new TrafficGenerator(settings).Events());
+            var options = new TrainingOptions { Device = "cpu", Epochs = 1 };
+            _detector = DetectorTrainer.Train(Model, data, options);
+        }
 
         var pairs = data.Users.Where(u => u.Count >= 40).Take(BatchSize).Select(u => u.Replay(32).TakeLast(2).ToArray()).ToList();
         while (pairs.Count < BatchSize) pairs.AddRange(pairs.Take(BatchSize - pairs.Count).ToArray());

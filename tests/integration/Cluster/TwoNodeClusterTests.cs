@@ -10,8 +10,14 @@ using StreamDetect.Engine.Hosting;
 using StreamDetect.Integration.Tests.Support;
 using StreamDetect.Stages.Generator;
 using StreamDetect.Stages.Parsing;
+using StreamDetect.Engine.Pipeline;
+using StreamDetect.Integration.Tests.Scoring;
+using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.DeadLetters;
+using StreamDetect.Stages.Partitions;
 using StreamDetect.Stages.Routing;
 using StreamDetect.Stages.Scoring;
+using StreamDetect.Stages.Thresholds;
 using StreamDetect.Stages.Sources;
 
 namespace StreamDetect.Integration.Tests.Cluster;
@@ -52,29 +58,44 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output)
         long offset = 0;
         var events = generator.Events().Select(e => new IngestedEvent(e, new SourcePosition("cluster-test", 0, ++offset, 1))).ToList();
 
-        var replies = await Source.From(events)
-            .Via(EntityRoutingFlow.Create(seed.Partitions, seed.Settings.Routing))
-            .RunWith(Sink.Seq<PartitionReply>(), seed.System.Materializer())
-            .WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        // The whole scoring loop runs on the seed node; the partitions it asks and settles with live on both.
+        var config = EngineConfig.Load(null, Config(seedPort) + "\nstreamdetect.thresholds { mode = fixed, fixed { new = 0, established = 0 } }");
+        using var scorer = new Scorer(QuickModel.Train("zscore"), ScorerSettings.Default with { TorchThreads = 1 });
+        var scoring = ScoringPipeline.Create(seed, scorer, config, ThresholdSettings.Create(config), _ => null, new DetectionReport(long.MinValue, null));
+        var alerts = new System.Collections.Concurrent.ConcurrentQueue<AlertRecord>();
+        var collect = Flow.Create<AlertRecord>().Select(a =>
+        {
+            alerts.Enqueue(a);
+            return a;
+        });
+        var running = new IngestJob(seed).RunAsync(Source.From(events).MapMaterializedValue(_ => Task.FromResult(DeadLetterSummary.Empty)),
+            scoring.Sink(collect), () => events.Count, TestContext.Current.CancellationToken, scoring: scoring.Context);
+        var result = await running.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
 
-        Assert.Equal(events.Count, replies.Sum(r => r.Accepted));
-        var requests = replies.SelectMany(r => r.Requests).ToList();
-        Assert.Equal(events.Count, requests.GroupBy(r => r.UserId).Sum(g => g.Max(r => r.EventCount)));
-
-        // a model state sent from the stream's node reaches the entity wherever it lives
-        var some = requests[^1];
-        seed.Partitions.Tell(new ModelStateUpdate(some.Partition, some.UserId, new Models.Features.ModelStateSlot("m@1", some.EventCount, [1f, 2f])));
+        Assert.Equal(events.Count, result.Routing.Accepted);
+        Assert.Equal(events.Count, scoring.EventsDecided); // every event scored and decided once
+        // Thresholds 0: every user alerts on its first event, then again only after the cooldown (6 h): the alert
+        // state went back and forth between the stream and partitions on the other node with every settlement.
+        Assert.Equal(events.Select(e => e.Event.UserId).Distinct().Order(), alerts.Select(a => a.UserId).Distinct().Order());
+        Assert.Equal(alerts.Count, alerts.Select(a => a.AlertId).Distinct().Count());
+        foreach (var user in alerts.GroupBy(a => a.UserId))
+        {
+            var times = user.Select(a => a.TimeMs).Order().ToList();
+            for (int i = 1; i < times.Count; i++) Assert.True(times[i] - times[i - 1] >= 6 * 3_600_000L, $"{user.Key} alerted twice within the cooldown");
+        }
 
         // the entities really are on both nodes
         int shardsHere = await ShardCount(seed.System);
         int shardsThere = await ShardCount(other.System);
-        output.WriteLine($"{events.Count} events, shards: {shardsHere} on the seed, {shardsThere} on the other node");
+        output.WriteLine($"{events.Count} events, {alerts.Count} alerts, shards: {shardsHere} on the seed, {shardsThere} on the other node");
         Assert.True(shardsHere > 0 && shardsThere > 0, $"shards: {shardsHere} and {shardsThere}");
 
         var stats = await seed.PartitionStatsAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(events.Count, stats.Sum(s => s.EventsPersisted));
-        var states = await seed.Partitions.Ask<UserStates>(new GetUserStates(some.Partition), TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        Assert.Equal("m@1", states.Read(some.UserId).ModelState?.ModelKey);
+        var some = alerts.Where(a => a.UserId == alerts.First().UserId).MaxBy(a => a.TimeMs)!; // the user's last alert
+        int partition = UserPartitioner.PartitionOf(some.UserId, seed.Settings.Routing.Partitions);
+        var alertState = await seed.Partitions.Ask<UserAlertStateReply>(new GetAlertState(partition, some.UserId), TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.Equal(some.AlertId, alertState.State.LastAlertId);
     }
 
     private static async Task<int> ShardCount(ActorSystem system)

@@ -78,7 +78,6 @@ public sealed class KafkaConsumerSourceTests(KafkaMockFixture kafka, ITestOutput
         const int partitions = 4;
         string topic = kafka.NewTopic("split", partitions);
         string group = kafka.NewGroup("g");
-        kafka.ProduceEvents(topic, 0, 400);
         var settings = kafka.ConsumerSettings(group, topic).WithBufferSize(16).WithProperty("partition.assignment.strategy", strategy);
 
         var commits = new ConcurrentQueue<Dictionary<int, long>>();
@@ -94,15 +93,23 @@ public sealed class KafkaConsumerSourceTests(KafkaMockFixture kafka, ITestOutput
 
         var a = ProcessingPipeline.Start(kafka, settings, delay: TimeSpan.FromMilliseconds(5));
         var b = ProcessingPipeline.Start(kafka, settings, delay: TimeSpan.FromMilliseconds(5));
+        // The records go out once the group has split the partitions: produced before, they could all be read by
+        // the consumer that joined first while the other still waited for partitions (seen on a loaded machine).
         var clock = Stopwatch.StartNew();
-        while (a.Positions.Count < 20 || b.Positions.Count < 20)
+        while (a.Control.Assignment.Count == 0 || b.Control.Assignment.Count == 0 || a.Control.Assignment.Count + b.Control.Assignment.Count != partitions)
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"both consumers should get partitions (a {a.Positions.Count}, b {b.Positions.Count})");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"both consumers should get partitions (a {a.Control.Assignment.Count}, b {b.Control.Assignment.Count})");
             await Task.Delay(20, TestContext.Current.CancellationToken);
         }
-        // Both consumers have read records (the loop above). Their histories may share a partition: the consumer that joined
-        // first may have read all of them before the second joined and took some over (with cooperative-sticky
-        // an incremental rebalance). That no partition has two owners at once is the next test's subject.
+        kafka.ProduceEvents(topic, 0, 400);
+        clock.Restart();
+        while (a.Positions.Count < 20 || b.Positions.Count < 20)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"both consumers should read records (a {a.Positions.Count}, b {b.Positions.Count})");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+        // Both consumers have read records (the loop above), each from the partitions the group gave it. That no
+        // partition has two owners at once is the next test's subject.
         var partitionsA = a.Positions.Select(p => p.Partition).ToHashSet();
         var partitionsB = b.Positions.Select(p => p.Partition).ToHashSet();
         output.WriteLine($"before b leaves: a read {string.Join(",", partitionsA)}, b read {string.Join(",", partitionsB)}");
@@ -198,7 +205,16 @@ public sealed class KafkaConsumerSourceTests(KafkaMockFixture kafka, ITestOutput
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(40), $"a {a.Positions.Count} + b {b.Positions.Count} of {all.Count}");
             await Task.Delay(20, TestContext.Current.CancellationToken);
         }
-        await Task.WhenAll(a.DrainAsync(), b.DrainAsync());
+        // a leaves first and b once it owns every partition: drained at once, b's last commit could land in the
+        // rebalance a's leaving starts, which the mock refuses, and no member would be left to read b's last records again.
+        await a.DrainAsync();
+        clock.Restart();
+        while (b.Control.Assignment.Count != partitions)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"b should take over a's partitions (b owns {b.Control.Assignment.Count})");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+        await b.DrainAsync();
 
         // b can start on a partition only after a's revocation returned, and a's revocation waits (up to
         // revoke-drain-timeout) for a's in-flight records of that partition: so a finished all its work on a

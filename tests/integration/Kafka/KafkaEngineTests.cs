@@ -6,6 +6,8 @@ using StreamDetect.Engine.Configuration;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline;
+using StreamDetect.Engine.Pipeline.Inputs;
+using StreamDetect.Engine.Pipeline.Outputs;
 using StreamDetect.Integration.Tests.Support;
 using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Training;
@@ -75,7 +77,7 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
         string model = TrainModel(dir.Path);
 
         var config = EngineConfig.Load(null, EngineHocon(dir.File("data"), topic, group, alerts, dlq));
-        var request = new RunRequest(config, "kafka", null, "kafka", null, model, "kafka", null, TimeSpan.FromSeconds(3), null, "cpu");
+        var request = new RunRequest(config, EventSourceKind.Kafka, null, DeadLetterSinkKind.Kafka, null, model, AlertSinkKind.Kafka, null, TimeSpan.FromSeconds(3), null, "cpu");
         var outcome = await new RunJob(request, TextWriter.Null).RunAsync(TestContext.Current.CancellationToken).WaitAsync(Timeout, TestContext.Current.CancellationToken);
         outcome.Model?.Detector.Dispose();
 
@@ -116,7 +118,7 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
             streamdetect.thresholds.feedback { step = 0.05, max-shift = 2.0 }
             """);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var request = new RunRequest(config, "kafka", null, "kafka", null, model, "kafka", null, TimeSpan.FromMinutes(2), null, "cpu");
+        var request = new RunRequest(config, EventSourceKind.Kafka, null, DeadLetterSinkKind.Kafka, null, model, AlertSinkKind.Kafka, null, TimeSpan.FromMinutes(2), null, "cpu");
         var job = new RunJob(request, TextWriter.Null);
         var running = job.RunAsync(stop.Token);
 
@@ -285,9 +287,16 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
         await using var a = hosts[0];
         await using var b = hosts[1];
 
-        kafka.ProduceEvents(topic, 0, 2000);
         var streamA = StartConsumer(a, seedConfig);
         var streamB = StartConsumer(b, seedConfig);
+        // The events go out once the group has split the partitions between the two engines: produced before,
+        // they could all be read by whichever consumer joined first while the other still waited for partitions.
+        var controlA = await streamA.Kafka.Control.WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        var controlB = await streamB.Kafka.Control.WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        await WaitUntil(() => controlA.Assignment.Count > 0 && controlB.Assignment.Count > 0 && controlA.Assignment.Count + controlB.Assignment.Count == 6,
+            () => $"both engines should get partitions of the group (A {controlA.Assignment.Count}, B {controlB.Assignment.Count})");
+        output.WriteLine($"assignment: engine A {string.Join(",", controlA.Assignment.Select(p => p.Partition.Value))}, engine B {string.Join(",", controlB.Assignment.Select(p => p.Partition.Value))}");
+        kafka.ProduceEvents(topic, 0, 2000);
         await WaitUntil(() => streamA.Job.Routing.Accepted + streamB.Job.Routing.Accepted >= 2000);
         long aBefore = streamA.Job.Statistics.Events, bBefore = streamB.Job.Statistics.Events;
         output.WriteLine($"split: engine A {aBefore}, engine B {bBefore}");
@@ -322,16 +331,16 @@ public sealed class KafkaEngineTests(KafkaMockFixture kafka, ITestOutputHelper o
             Akka.Streams.ActorMaterializer.Create(host.System));
         var job = new IngestJob(host);
         var progress = new ReadProgress();
-        var run = job.RunAsync(kafkaSource.Events(progress), IngestJob.CountingSink(null), () => progress.Records, CancellationToken.None, kafkaSource.Acks());
+        var run = job.RunAsync(kafkaSource.Events(progress), IngestJob.CountingSink(), () => progress.Records, CancellationToken.None, kafkaSource.Acks());
         return new Consumer(job, kafkaSource, run);
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
+    private static async Task WaitUntil(Func<bool> condition, Func<string>? failure = null)
     {
         var deadline = DateTime.UtcNow + Timeout;
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            Assert.True(DateTime.UtcNow < deadline, failure?.Invoke() ?? "timed out");
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
     }

@@ -4,8 +4,10 @@ using Microsoft.Data.Sqlite;
 using Npgsql;
 using StreamDetect.Engine.Configuration;
 using StreamDetect.Engine.Entities;
+using StreamDetect.Stages.Partitions;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline;
+using StreamDetect.Engine.Pipeline.Inputs;
 using StreamDetect.Integration.Tests.Support;
 using StreamDetect.Stages.DeadLetters;
 using StreamDetect.Stages.Parsing;
@@ -43,7 +45,7 @@ public sealed class RecoveryTests(ITestOutputHelper output)
     {
         var host = await EngineHost.StartAsync(config, cluster: true, TestContext.Current.CancellationToken);
         var job = new IngestJob(host);
-        var run = job.RunAsync(FileSource(input), IngestJob.CountingSink(null), () => 0, TestContext.Current.CancellationToken);
+        var run = job.RunAsync(FileSource(input), IngestJob.CountingSink(), () => 0, TestContext.Current.CancellationToken);
         if (stopAfter is long k)
         {
             while (job.Routing.Accepted < k && !run.IsCompleted) await Task.Delay(5, TestContext.Current.CancellationToken);

@@ -38,6 +38,25 @@ public sealed class ScoreCalibrationTests
     }
 
     [Fact]
+    public void The_search_finds_the_first_value_not_below_the_raw_score_as_a_scan_does()
+    {
+        var random = new Random(3);
+        for (int length = 0; length < 140; length++)
+        {
+            // Few distinct values: runs of equal ones.
+            var sorted = Enumerable.Range(0, length).Select(_ => (double)random.Next(12)).Order().ToArray();
+            for (double value = -1; value <= 13; value += 0.5)
+            {
+                int expected = 0;
+                while (expected < sorted.Length && sorted[expected] < value) expected++;
+                Assert.Equal(expected, ScoreCalibration.LowerBound(sorted, value));
+                var blocks = ScoreCalibration.BlockStarts(sorted);
+                Assert.Equal(expected, ScoreCalibration.LowerBound(sorted, blocks, value));
+            }
+        }
+    }
+
+    [Fact]
     public void Identity_calibration_passes_raw_scores_through()
     {
         Assert.True(ScoreCalibration.Identity.IsIdentity);

@@ -1,5 +1,7 @@
 using StreamDetect.Models.Dataset;
+using StreamDetect.Models.Baselines;
 using StreamDetect.Models.Detection;
+using StreamDetect.Models.Ensemble;
 using StreamDetect.Models.Tests.Support;
 using StreamDetect.Models.Training;
 
@@ -18,11 +20,9 @@ public sealed class SparseFieldsTests
         {
             Device = "cpu",
             Epochs = 1,
-            Models = new ModelHyperParameters
-            {
-                Ensemble = new() { Members = ["lstm", "gru", "transformer", "ae", "gan", "knn", "zscore", "iforest"] },
-                IsolationForest = new() { Trees = 20 },
-            },
+            Models = ModelHyperParameters.Defaults
+                .With(EnsembleDetector.Kind, p => p with { Members = ["lstm", "gru", "transformer", "ae", "gan", "knn", "zscore", "iforest"] })
+                .With(IsolationForestDetector.Kind, p => p with { Trees = 20 }),
         };
         using var detector = DetectorTrainer.Train("ensemble", data, options, cancellation: TestContext.Current.CancellationToken);
         var inputs = data.Users.Select(u => u.Replay(32).Last().ToScoringInput(null)).ToArray();

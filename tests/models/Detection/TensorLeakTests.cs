@@ -13,8 +13,14 @@ public sealed class TensorLeakTests(TrainedDetectors trained)
     public void Scoring_many_batches_leaves_no_tensor_alive(string model)
     {
         var detector = trained.Get(model);
-        var samples = trained.Data.Users.Take(200).Select(u => u.Replay(32).Last()).ToArray();
-        var inputs = samples.Select(s => s.ToScoringInput(null, Math.Min(3, s.Window.Length))).ToArray();
+        // Each user's last (up to) 3 events as new ones: several per input, and state rebuilt from the window.
+        var inputs = trained.Data.Users.Take(200).Select(u =>
+        {
+            var replay = u.StartReplay(32);
+            int take = Math.Min(3, u.Count);
+            while (replay.Position < u.Count - take) replay.Advance();
+            return replay.AdvanceAsInput(take);
+        }).ToArray();
         detector.ScoreBatch(inputs); // warm-up (lazy version hash, caches)
 
         var statistics = DisposeScopeManager.Statistics;
@@ -22,7 +28,7 @@ public sealed class TensorLeakTests(TrainedDetectors trained)
         var states = detector.ScoreBatch(inputs).Select(o => o.NewState).ToArray();
         for (int batch = 0; batch < 30; batch++)
         {
-            var next = inputs.Select((input, i) => input with { State = states[i], NewEvents = 1, EventCount = input.EventCount }).ToArray();
+            var next = inputs.Select((input, i) => input with { State = states[i], NewEvents = 1, Features = input.FeaturesAt(input.NewEvents - 1).ToArray() }).ToArray();
             detector.ScoreBatch(next);
         }
         Assert.Equal(before, statistics.ThreadTotalLiveCount);

@@ -27,12 +27,19 @@ public sealed class ModelFileTests(TrainedDetectors trained) : IDisposable
         Assert.Equal(detector.Name, loaded.Name);
         Assert.Equal(detector.Version, loaded.Version);
         Assert.Equal(detector.Threshold.For(0.005, 4), loaded.Threshold.For(0.005, 4));
-        var inputs = trained.Data.Users.Take(64).Select(u => u.Replay(32).Last().ToScoringInput(null, 2)).ToArray();
+        var inputs = trained.Data.Users.Take(64).Select(u =>
+        {
+            var replay = u.StartReplay(32);
+            int take = Math.Min(2, u.Count);
+            while (replay.Position < u.Count - take) replay.Advance();
+            return replay.AdvanceAsInput(take);
+        }).ToArray();
         var before = detector.ScoreBatch(inputs);
         var after = loaded.ScoreBatch(inputs);
         for (int i = 0; i < inputs.Length; i++)
         {
-            Assert.Equal(before[i].Score, after[i].Score);
+            Assert.Equal(before[i].Count, after[i].Count);
+            for (int e = 0; e < before[i].Count; e++) Assert.Equal(before[i].ScoreAt(e), after[i].ScoreAt(e));
             Assert.Equal(before[i].NewState?.Values, after[i].NewState?.Values);
             Assert.Equal(before[i].NewState?.ModelKey, after[i].NewState?.ModelKey);
         }

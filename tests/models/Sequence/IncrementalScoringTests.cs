@@ -40,28 +40,29 @@ public sealed class IncrementalScoringTests(TrainedDetectors trained)
     {
         var detector = (RecurrentNextEventDetector)trained.Get(model);
         var users = LongUsers(6, maxEvents: 30);
-        var samples = users.Select(u => u.Replay(32).ToArray()).ToArray();
+        var replays = users.Select(u => u.StartReplay(32)).ToArray();
         var expected = users.Select(u => detector.ScoreSequence(u.Entries).Scores).ToArray();
-        var states = new ModelStateSlot?[users.Length];
-        var position = new int[users.Length];
         // Each round, user u brings (u % 3) + 1 new events; users 0 and 3 lose their state once (rebuilt from the window).
-        for (int round = 0; Enumerable.Range(0, users.Length).Any(u => position[u] < samples[u].Length); round++)
+        for (int round = 0; replays.Any(r => r.HasNext); round++)
         {
             var batch = new List<(int User, ScoringInput Input)>();
             for (int u = 0; u < users.Length; u++)
             {
-                int take = Math.Min(u % 3 + 1, samples[u].Length - position[u]);
+                var replay = replays[u];
+                int take = Math.Min(u % 3 + 1, users[u].Count - replay.Position);
                 if (take == 0) continue;
-                position[u] += take;
-                var state = round == 2 && u % 3 == 0 ? null : states[u];
-                batch.Add((u, samples[u][position[u] - 1].ToScoringInput(state, take)));
+                if (round == 2 && u % 3 == 0) replay.DetectorState = null;
+                batch.Add((u, replay.AdvanceAsInput(take)));
             }
             var outputs = detector.ScoreBatch(batch.Select(b => b.Input).ToArray());
             for (int q = 0; q < batch.Count; q++)
             {
-                int u = batch[q].User;
-                states[u] = outputs[q].NewState;
-                Assert.Equal(expected[u][position[u] - 1], outputs[q].Explanation.RawScore, Tolerance);
+                var (u, input) = batch[q];
+                replays[u].DetectorState = outputs[q].NewState;
+                Assert.Equal(expected[u][replays[u].Position - 1], outputs[q].Explanation.RawScore, Tolerance);
+                // Every new event's own score, not only the newest's.
+                for (int e = 0; e < outputs[q].Count; e++)
+                    Assert.Equal(expected[u][replays[u].Position - input.NewEvents + e], outputs[q].RawScoreAt(e), Tolerance);
             }
         }
     }

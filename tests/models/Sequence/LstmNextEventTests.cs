@@ -23,7 +23,7 @@ public sealed class LstmNextEventTests : IClassFixture<LstmNextEventTests.Gramma
             var options = new TrainingOptions
             {
                 Device = "cpu",
-                Models = new ModelHyperParameters { Lstm = new() { Epochs = 12, LearningRate = 0.01, Patience = 3 } },
+                Models = ModelHyperParameters.Defaults.With(RecurrentNextEventDetector.LstmKind, p => p with { Epochs = 12, LearningRate = 0.01, Patience = 3 }),
             };
             Detector = (RecurrentNextEventDetector)DetectorTrainer.Train("lstm", Data, options);
         }

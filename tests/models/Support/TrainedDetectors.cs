@@ -1,6 +1,11 @@
 using System.Collections.Concurrent;
+using StreamDetect.Models.Adversarial;
 using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
+using StreamDetect.Models.Ensemble;
+using StreamDetect.Models.Neighbours;
+using StreamDetect.Models.Reconstruction;
+using StreamDetect.Models.Sequence;
 using StreamDetect.Models.Training;
 
 [assembly: AssemblyFixture(typeof(StreamDetect.Models.Tests.Support.TrainedDetectors))]
@@ -27,17 +32,14 @@ public sealed class TrainedDetectors : IDisposable
     public static TrainingOptions Options { get; } = new()
     {
         Device = "cpu",
-        Models = new ModelHyperParameters
-        {
-            Lstm = new() { Epochs = 3 },
-            Gru = new() { Cell = Models.Sequence.RecurrentCell.Gru, Epochs = 3 },
-            Ensemble = new() { Members = ["gru", "knn", "zscore", "ae"] }, // knn too: every member kind gets exercised
-            Transformer = new() { Epochs = 2 },
-            Autoencoder = new() { Epochs = 5 },
-            Knn = new() { Reservoir = 1024 },
-            IsolationForest = new(),
-            Gan = new() { Hidden = 64, Epochs = 6 },
-        },
+        Models = ModelHyperParameters.Defaults
+            .With(RecurrentNextEventDetector.LstmKind, p => p with { Epochs = 3 })
+            .With(RecurrentNextEventDetector.GruKind, p => p with { Epochs = 3 })
+            .With(EnsembleDetector.Kind, p => p with { Members = ["gru", "knn", "zscore", "ae"] }) // knn too: every member kind gets exercised
+            .With(TransformerNextEventDetector.Kind, p => p with { Epochs = 2 })
+            .With(AutoencoderDetector.Kind, p => p with { Epochs = 5 })
+            .With(KnnDetector.Kind, p => p with { Reservoir = 1024 })
+            .With(GanDetector.Kind, p => p with { Hidden = 64, Epochs = 6 }),
     };
 
     /// <summary>The detector of a kind, trained on first use (thread-safe).</summary>

@@ -27,7 +27,8 @@ public sealed class FeedbackFileTests
                 // A line longer than the limit, then a line written in two parts: taken only once it ends.
                 await writer.WriteAsync(Encoding.UTF8.GetBytes(new string('x', 500) + "\n{\"userId\":\"u-2\","), TestContext.Current.CancellationToken);
                 await writer.FlushAsync(TestContext.Current.CancellationToken);
-                await Task.Delay(100, TestContext.Current.CancellationToken);
+                // the over-long line is counted once the reader has read this write, its unfinished line included
+                await WaitFor(() => file.Invalid == 2);
                 Assert.Equal(1, Count(labels));
                 await writer.WriteAsync("\"label\":1}\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
             }
@@ -50,6 +51,7 @@ public sealed class FeedbackFileTests
         lock (labels) return labels.Count;
     }
 
+    /// <summary>Polls <paramref name="condition"/> until it holds (the reader runs on its own; nothing to await).</summary>
     private static async Task WaitFor(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);

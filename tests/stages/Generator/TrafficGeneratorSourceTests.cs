@@ -1,42 +1,34 @@
-using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Akka.Streams.TestKit;
+using Akka.TestKit.Xunit;
 using StreamDetect.Models.Events;
 using StreamDetect.Stages.Generator;
 
 namespace StreamDetect.Stages.Tests.Generator;
 
-public sealed class TrafficGeneratorSourceTests : IAsyncLifetime
+public sealed class TrafficGeneratorSourceTests : TestKit
 {
-    private readonly ActorSystem _system = ActorSystem.Create("generator-source-tests", "akka.loglevel = WARNING");
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync() => await _system.Terminate();
+    public TrafficGeneratorSourceTests(ITestOutputHelper output)
+        : base("akka.loglevel = WARNING", output)
+    {
+    }
 
     [Fact]
     public async Task Source_must_not_run_ahead_of_demand()
     {
         var generator = new TrafficGenerator(new GeneratorSettings { Users = 500, Days = 2, Seed = 5 });
-        var (killSwitch, queue) = generator.ToSource()
-            .ViaMaterialized(KillSwitches.Single<UserEvent>(), Keep.Right)
-            .ToMaterialized(Sink.Queue<UserEvent>(), Keep.Both)
-            .Run(_system.Materializer());
+        var downstream = generator.ToSource().RunWith(TestSink.SinkProbe<UserEvent>(this), Sys.Materializer());
 
-        var pulled = new List<UserEvent>();
-        for (int i = 0; i < 5; i++)
-        {
-            var next = await queue.PullAsync();
-            Assert.True(next.HasValue);
-            pulled.Add(next.Value);
-        }
-        await Task.Delay(500, TestContext.Current.CancellationToken);
+        downstream.Request(5);
+        var pulled = await downstream.ExpectNextNAsync(5).ToListAsync();
+        // No element without demand, for as long as a run-ahead would need to show...
+        await downstream.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
 
-        // Only the stream's small internal buffers may be filled ahead; the traffic is ~100k events.
-        long produced = generator.Produced;
-        Assert.InRange(produced, 5, 64);
+        // ...and only the stream's small internal buffers may be filled ahead; the traffic is ~100k events.
+        Assert.InRange(generator.Produced, 5, 64);
         Assert.Equal(generator.Events().Take(5).Select(e => e.ToString()), pulled.Select(e => e.ToString()));
-        killSwitch.Shutdown();
+        downstream.Cancel();
     }
 
     [Fact]
@@ -46,7 +38,7 @@ public sealed class TrafficGeneratorSourceTests : IAsyncLifetime
         var expected = new TrafficGenerator(settings).Events().Select(e => e.ToString() + e.Label).ToList();
 
         var events = await TrafficGenerator.AsSource(settings)
-            .RunWith(Sink.Seq<UserEvent>(), _system.Materializer())
+            .RunWith(Sink.Seq<UserEvent>(), Sys.Materializer())
             .WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
 
         Assert.Equal(expected, events.Select(e => e.ToString() + e.Label));

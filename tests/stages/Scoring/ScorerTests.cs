@@ -1,6 +1,8 @@
 using StreamDetect.Models.Calibration;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
+using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.Partitions;
 using StreamDetect.Stages.Scoring;
 using TorchSharp;
 
@@ -25,10 +27,8 @@ public sealed class ScorerTests
             CallSizes.Add(batch.Count);
             return batch.Select(input =>
             {
-                // A fitting state folds everything before the new events; without one, count the window.
-                long before = input.State is { } s && s.EventsFolded == input.EventCount - input.NewEvents
-                    ? (long)s.Values[0]
-                    : input.Window.Length - input.NewEvents;
+                // A state folds everything before the new events; without one, count the window.
+                long before = input.State is { } s ? (long)s.Values[0] : input.Window.Length - input.NewEvents;
                 long folded = before + input.NewEvents;
                 return new ScoringOutput(folded, new ModelStateSlot(StateKey, input.EventCount, [folded]), Explanation.ForEvents(Name, folded, []));
             }).ToArray();
@@ -39,30 +39,25 @@ public sealed class ScorerTests
         public void Dispose() { }
     }
 
-    private static ScoringRequest Request(string user, long eventCount, int newEvents, int windowLength, ModelStateSlot? state = null) =>
+    private static ScoringRequest Request(string user, long eventCount, int windowLength, ModelStateSlot? state = null) =>
         new(user, 0, Enumerable.Range(0, windowLength).Select(i => new WindowEntry("view", i * 1000L, float.NaN, 0, 0)).ToArray(),
-            newEvents, new float[FeatureSchema.Count], state, eventCount, 0);
+            1, new float[FeatureSchema.Count], state, eventCount, 0, [eventCount * 1000], UserAlertState.None, RequestTicket.None);
 
     [Fact]
-    public async Task A_users_second_request_in_a_batch_starts_from_the_state_its_first_request_produced()
+    public async Task A_batch_is_one_call_of_the_detector_with_each_users_state_from_its_partition_and_a_foreign_models_state_left_out()
     {
         var detector = new CountingDetector();
         using var scorer = new Scorer(detector, ScorerSettings.Default with { TorchThreads = 1 });
 
-        // u-1's window holds its last 32 events: without a fitting state the detector can count only those.
-        var first = await scorer.ScoreAsync([Request("u-1", 38, 38, 32), Request("u-2", 1, 1, 1)]);
-        Assert.Equal(38 - 38 + 32, first.Outputs[0].Score); // no state: the window is all it can see
-
         var batch = await scorer.ScoreAsync([
-            Request("u-1", 39, 1, 32),
-            Request("u-2", 2, 1, 2),
-            Request("u-1", 40, 1, 32), // the entity's state is behind: the state of the request above must be used
+            Request("u-1", 40, 32, new ModelStateSlot("counting@1", 39, [39])),
+            Request("u-2", 40, 32, new ModelStateSlot("lstm@7", 39, [1000])), // another model's state: rebuilt from the window
         ]);
 
-        Assert.Equal([2, 2, 1], detector.CallSizes); // the repeated user went to a second round
-        Assert.Equal(33, batch.Outputs[0].Score);
-        Assert.Equal(2, batch.Outputs[1].Score);
-        Assert.Equal(34, batch.Outputs[2].Score); // scored from a window alone it would be 32
-        Assert.Equal(40, batch.Outputs[2].NewState!.EventsFolded);
+        Assert.Equal([2], detector.CallSizes);
+        Assert.Equal(40, batch.Outputs[0].Score);
+        Assert.Equal(32, batch.Outputs[1].Score);
+        Assert.Equal("counting@1", batch.Model);
+        Assert.Equal((1, 2, 2), (scorer.Batches, scorer.Requests, scorer.Events));
     }
 }

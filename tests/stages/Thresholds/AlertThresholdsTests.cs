@@ -12,7 +12,7 @@ public sealed class AlertThresholdsTests
     private static readonly ThresholdSettings Online = ThresholdSettings.Default with { WarmupUserDays = 2000, PeriodDays = 1, AlertRate = 0.001 };
     private static readonly ModelThreshold Calibrated = new(Alert: 3.0, Reference: -Math.Log10(Online.ReferenceRate));
 
-    /// <summary>Feeds user-days: normal users' daily maxima from the calibrated distribution plus <paramref name="drift"/>, and a share of anomalous users with very high scores.</summary>
+    /// <summary>Adds user-days (closed on the next day) and folds them: normal users' daily maxima from the calibrated distribution plus <paramref name="drift"/>, and a share of anomalous users with very high scores.</summary>
     private static void Feed(AlertThresholds thresholds, int users, int days, double anomalousShare, double drift, int seed = 1)
     {
         var random = new Random(seed);
@@ -21,8 +21,9 @@ public sealed class AlertThresholdsTests
             {
                 bool anomalous = u < users * anomalousShare;
                 double score = anomalous ? 6 + random.NextDouble() * 4 : -Math.Log10(1 - random.NextDouble()) + drift;
-                thresholds.Observe($"u-{u}", UserSegment.Established, day * Day + 3_600_000, score);
+                thresholds.AddUserDay((day + 1) * Day + u, $"u-{u}", UserSegment.Established, score);
             }
+        thresholds.Advance((days + 1) * Day);
     }
 
     [Fact]
@@ -66,6 +67,37 @@ public sealed class AlertThresholdsTests
     }
 
     [Fact]
+    public void User_days_move_the_thresholds_only_when_folded_and_only_those_before_the_fold()
+    {
+        var thresholds = new AlertThresholds(Online with { WarmupUserDays = 10 }, new ModelThreshold(3.0, Reference: null));
+        for (int u = 0; u < 100; u++) thresholds.AddUserDay(5 * Day + u, $"u-{u}", UserSegment.Established, 0.5);
+        Assert.Equal(3.0, thresholds.For(UserSegment.Established)); // buffered, not folded
+        Assert.Equal(100, thresholds.Pending);
+
+        thresholds.Advance(5 * Day + 50); // the first 50 only
+        Assert.Equal(50, thresholds.Pending);
+        Assert.True(thresholds.IsOnline(UserSegment.Established));
+        Assert.InRange(thresholds.For(UserSegment.Established), 0.5, 0.51);
+    }
+
+    [Fact]
+    public void The_same_user_days_folded_in_any_arrival_order_give_the_same_thresholds()
+    {
+        var settings = Online with { WarmupUserDays = 100, HalfLifeUserDays = 300 };
+        var days = Enumerable.Range(0, 2000).Select(i => (Key: Day + i / 7 * 1000, User: $"u-{i % 500}", Score: (i * 37 % 1000) / 250.0)).ToList();
+        double Fold(IEnumerable<(long Key, string User, double Score)> order)
+        {
+            var thresholds = new AlertThresholds(settings, Calibrated);
+            foreach (var d in order) thresholds.AddUserDay(d.Key, d.User, UserSegment.Established, d.Score);
+            thresholds.Advance(2 * Day);
+            return thresholds.For(UserSegment.Established);
+        }
+        double forward = Fold(days);
+        Assert.Equal(forward, Fold(Enumerable.Reverse(days)));
+        Assert.Equal(forward, Fold(days.OrderBy(d => d.User.GetHashCode() ^ d.Score.GetHashCode())));
+    }
+
+    [Fact]
     public void Fixed_and_model_modes_ignore_live_traffic()
     {
         var fixedMode = new AlertThresholds(Online with { Mode = "fixed" }, Calibrated);
@@ -75,6 +107,7 @@ public sealed class AlertThresholdsTests
         Assert.Equal(4.0, fixedMode.For(UserSegment.Established));
         Assert.Equal(3.0, modelMode.For(UserSegment.Established));
         Assert.False(modelMode.IsOnline(UserSegment.Established));
+        Assert.False(modelMode.LearnsOnline);
     }
 
     [Fact]

@@ -1,4 +1,0 @@
-namespace StreamDetect.Engine.Entities;
-
-/// <summary>Asks a user partition for its <see cref="PartitionStats"/>.</summary>
-public sealed record GetPartitionStats(int Partition);

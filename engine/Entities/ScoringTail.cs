@@ -1,0 +1,120 @@
+using StreamDetect.Models.Features;
+
+namespace StreamDetect.Engine.Entities;
+
+/// <summary>
+/// A user's events that are persisted but not yet confirmed scored, with what scoring them needs exactly
+/// as it was when each arrived: the feature vector as of the event, its order key and label, and the
+/// events before the first of them (the context a sequence model and an alert's window summary read).
+/// Kept until the scorer's settlement confirms them, and in snapshots, so that after a crash they are
+/// scored again exactly as they would have been.
+/// </summary>
+public sealed class ScoringTail
+{
+    private readonly List<WindowEntry> _entries = [];
+    private readonly List<long> _keys = [];
+    private readonly List<sbyte> _labels = [];
+    private float[] _features;
+    private WindowEntry[] _context;
+    private readonly int _windowSize;
+
+    /// <param name="context">The user's window before the first unscored event (at most <paramref name="windowSize"/> events).</param>
+    /// <param name="firstEventIndex">The user's event number (1 = first) of the first unscored event.</param>
+    public ScoringTail(WindowEntry[] context, long firstEventIndex, int windowSize)
+    {
+        _windowSize = windowSize;
+        _context = context.Length > windowSize ? context[^windowSize..] : context;
+        FirstEventIndex = firstEventIndex;
+        _features = new float[FeatureSchema.Count * 4];
+    }
+
+    /// <summary>The user's event number of the first unscored event.</summary>
+    public long FirstEventIndex { get; private set; }
+
+    /// <summary>Unscored events.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>The events before the first unscored one, oldest first.</summary>
+    public IReadOnlyList<WindowEntry> Context => _context;
+
+    public IReadOnlyList<WindowEntry> Entries => _entries;
+
+    public IReadOnlyList<long> Keys => _keys;
+
+    public IReadOnlyList<sbyte> Labels => _labels;
+
+    /// <summary>Earliest receive time (Stopwatch ticks) among the unscored events that arrived live; 0 when unknown.</summary>
+    public long FirstReceivedTicks { get; private set; }
+
+    /// <summary>Feature rows, row-major (Count x <see cref="FeatureSchema.Count"/>).</summary>
+    public ReadOnlySpan<float> Features => _features.AsSpan(0, _entries.Count * FeatureSchema.Count);
+
+    /// <summary>Adds the user's newest event (already folded into <paramref name="behavior"/>).</summary>
+    public void Add(UserBehaviorState behavior, long orderKey, sbyte label, long receivedTicks)
+    {
+        int f = FeatureSchema.Count;
+        if ((_entries.Count + 1) * f > _features.Length) Array.Resize(ref _features, _features.Length * 2);
+        behavior.WriteFeatures(_features.AsSpan(_entries.Count * f, f));
+        _entries.Add(behavior.Window[behavior.Window.Count - 1]);
+        _keys.Add(orderKey);
+        _labels.Add(label);
+        if (receivedTicks != 0 && (FirstReceivedTicks == 0 || receivedTicks < FirstReceivedTicks)) FirstReceivedTicks = receivedTicks;
+    }
+
+    /// <summary>Adds an event read back from a snapshot.</summary>
+    internal void AddRestored(WindowEntry entry, ReadOnlySpan<float> features, long orderKey, sbyte label)
+    {
+        int f = FeatureSchema.Count;
+        if ((_entries.Count + 1) * f > _features.Length) Array.Resize(ref _features, Math.Max(_features.Length * 2, (_entries.Count + 1) * f));
+        features.CopyTo(_features.AsSpan(_entries.Count * f, f));
+        _entries.Add(entry);
+        _keys.Add(orderKey);
+        _labels.Add(label);
+    }
+
+    /// <summary>
+    /// The events up to the user's event number <paramref name="scoredThrough"/> are scored: they leave the
+    /// tail and become context. Returns whether unscored events remain.
+    /// </summary>
+    public bool Confirm(long scoredThrough)
+    {
+        int drop = (int)Math.Clamp(scoredThrough - FirstEventIndex + 1, 0, _entries.Count);
+        if (drop == 0) return _entries.Count > 0;
+        int keep = Math.Min(_windowSize, _context.Length + drop);
+        var context = new WindowEntry[keep];
+        int fromEntries = Math.Min(drop, keep);
+        int fromContext = keep - fromEntries;
+        Array.Copy(_context, _context.Length - fromContext, context, 0, fromContext);
+        for (int i = 0; i < fromEntries; i++) context[fromContext + i] = _entries[drop - fromEntries + i];
+        _context = context;
+        int f = FeatureSchema.Count;
+        Array.Copy(_features, drop * f, _features, 0, (_entries.Count - drop) * f);
+        _entries.RemoveRange(0, drop);
+        _keys.RemoveRange(0, drop);
+        _labels.RemoveRange(0, drop);
+        FirstEventIndex += drop;
+        FirstReceivedTicks = 0;
+        return _entries.Count > 0;
+    }
+
+    /// <summary>The window a request for the first <paramref name="count"/> unscored events carries: the context, then those events.</summary>
+    public WindowEntry[] RequestWindow(int count)
+    {
+        var window = new WindowEntry[_context.Length + count];
+        _context.CopyTo(window, 0);
+        _entries.CopyTo(0, window, _context.Length, count);
+        return window;
+    }
+
+    public float[] RequestFeatures(int count) => Features[..(count * FeatureSchema.Count)].ToArray();
+
+    public long[] RequestKeys(int count) => _keys.GetRange(0, count).ToArray();
+
+    /// <summary>The labels of the first <paramref name="count"/> unscored events, or null when none of them is labelled.</summary>
+    public sbyte[]? RequestLabels(int count)
+    {
+        for (int i = 0; i < count; i++)
+            if (_labels[i] >= 0) return _labels.GetRange(0, count).ToArray();
+        return null;
+    }
+}

@@ -1,0 +1,43 @@
+using Akka.Actor;
+using StreamDetect.Models.Features;
+using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.Partitions;
+
+namespace StreamDetect.Engine.Entities;
+
+/// <summary>
+/// Everything a partition owns about one user: behaviour (window, features, model state), alert state,
+/// how far the user's events are scored, the unscored ones, and whether a request is in flight.
+/// </summary>
+public sealed class UserRecord
+{
+    public UserRecord(UserBehaviorState behavior)
+    {
+        Behavior = behavior;
+    }
+
+    public UserBehaviorState Behavior { get; }
+
+    /// <summary>Cooldown, last alert, segment and open day (the decider's per-user state).</summary>
+    public UserAlertState Alert { get; set; } = UserAlertState.None;
+
+    /// <summary>The user's events confirmed scored (the first ScoredThrough of them).</summary>
+    public long ScoredThrough { get; set; }
+
+    /// <summary>The events persisted but not yet confirmed scored; null when there are none.</summary>
+    public ScoringTail? Tail { get; set; }
+
+    /// <summary>The request in flight (<see cref="RequestTicket.None"/> when none). Not persisted: after recovery nothing is in flight.</summary>
+    public RequestTicket InFlight { get; set; }
+
+    /// <summary>The user's event count when the request in flight was issued.</summary>
+    public long IssuedThrough { get; set; }
+
+    /// <summary>The scoring inbox of the stream that delivered the user's newest unscored events.</summary>
+    public IActorRef? Inbox { get; set; }
+
+    /// <summary>Order keys of unscored events another stream delivered, which the stream issued the next request must admit.</summary>
+    public List<long>? AdmitKeys { get; set; }
+
+    public bool HasRequestInFlight => InFlight != RequestTicket.None;
+}

@@ -1,0 +1,44 @@
+using Akka;
+using Akka.Actor;
+using Akka.Streams.Dsl;
+using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.Partitions;
+
+namespace StreamDetect.Stages.Scoring;
+
+/// <summary>
+/// Settles decided requests with their partitions: one <see cref="SettleScoring"/> ask per partition per
+/// decided list, at most <c>parallelism</c> lists at once. A request's alerts go on only when its partition
+/// has journaled them (a stale request's alerts are dropped: its partition recovered and decides those
+/// events again). The requests' events count as settled in the decision ledger once their alerts have
+/// reached the alert release (<see cref="Alerts.AlertRelease"/> marks them), so an alert can never be
+/// released ahead of one that sorts before it.
+/// </summary>
+public static class ScoringSettlement
+{
+    public static Flow<IReadOnlyList<DecidedRequest>, SettledBatch, NotUsed> Create(IActorRef partitions, ScoringContext context, int parallelism, TimeSpan askTimeout) =>
+        Flow.Create<IReadOnlyList<DecidedRequest>>()
+            .SelectAsyncUnordered(parallelism, decided => SettleAsync(partitions, context, decided, askTimeout))
+            .Named("settlement");
+
+    private static async Task<SettledBatch> SettleAsync(IActorRef partitions, ScoringContext context, IReadOnlyList<DecidedRequest> decided, TimeSpan timeout)
+    {
+        var byPartition = new Dictionary<int, List<SettledUser>>();
+        foreach (var d in decided)
+        {
+            var r = d.Request;
+            if (!byPartition.TryGetValue(r.Partition, out var users)) byPartition[r.Partition] = users = [];
+            users.Add(new SettledUser(r.UserId, r.Ticket, r.EventCount, d.Output.NewState, d.Alert, d.Alerts));
+        }
+        var asks = byPartition.Select(p => partitions.Ask<ScoringSettled>(new SettleScoring(p.Key, context.Inbox, p.Value), timeout)).ToArray();
+        var answers = await Task.WhenAll(asks).ConfigureAwait(false);
+
+        HashSet<RequestTicket>? stale = null;
+        foreach (var answer in answers)
+            foreach (var ticket in answer.Stale) (stale ??= []).Add(ticket);
+        var alerts = new List<AlertRecord>();
+        foreach (var d in decided)
+            if (d.Alerts.Count > 0 && stale?.Contains(d.Request.Ticket) != true) alerts.AddRange(d.Alerts);
+        return new SettledBatch(decided, alerts);
+    }
+}

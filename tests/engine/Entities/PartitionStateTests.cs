@@ -1,0 +1,270 @@
+using Akka.Actor;
+using StreamDetect.Engine.Entities;
+using StreamDetect.Models.Events;
+using StreamDetect.Models.Features;
+using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.Parsing;
+using StreamDetect.Stages.Partitions;
+using StreamDetect.Stages.Scoring;
+using StreamDetect.Stages.Sources;
+
+namespace StreamDetect.Engine.Tests.Entities;
+
+/// <summary>The partition's rules without an actor: de-duplication, one request in flight per user, settling, rescoring.</summary>
+public sealed class PartitionStateTests
+{
+    private static readonly long T0 = new DateTimeOffset(2026, 11, 2, 8, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+    private static readonly UserPartitionSettings Settings = UserPartitionSettings.Default with { WindowSize = 4 };
+
+    private static IngestedEvent Event(string user, long offset, string type = EventTypes.View, int? label = null) =>
+        new(new UserEvent(user, T0 + offset * 1000, type) { Item = $"sku-{offset % 7}", Label = label }, new SourcePosition("file.jsonl", 0, offset, 9))
+        {
+            OrderKey = T0 + offset * 1000,
+            ReceivedTicks = 100 + offset,
+        };
+
+    /// <summary>Accepts and applies a batch as the actor does after the write; returns the requests issued.</summary>
+    private static List<ScoringRequest> Batch(PartitionState state, IActorRef? inbox, params IngestedEvent[] events)
+    {
+        var dropped = new List<long>();
+        var index = new List<int>();
+        var fresh = state.Accept(events, dropped, index);
+        var requests = new List<ScoringRequest>();
+        state.Apply(new EventsPersisted(fresh, inbox is not null), new LiveRow(index.Select(i => events[i].ReceivedTicks).ToList(), inbox), requests);
+        return requests;
+    }
+
+    private static SettledUser Settled(ScoringRequest r, UserAlertState? alert = null, params AlertRecord[] alerts) =>
+        new(r.UserId, r.Ticket, r.EventCount, new ModelStateSlot("m@1", r.EventCount, [r.EventCount]), alert ?? r.Alert, alerts);
+
+    private static (List<RequestTicket> Stale, List<AlertRecord> Alerts, Dictionary<IActorRef, List<ScoringRequest>> FollowUps) Settle(PartitionState state, IActorRef? origin, params SettledUser[] users)
+    {
+        var stale = new List<RequestTicket>();
+        var alerts = new List<AlertRecord>();
+        var followUps = new Dictionary<IActorRef, List<ScoringRequest>>();
+        state.Settle(new SettleScoring(0, origin, users), stale, alerts, followUps);
+        return (stale, alerts, followUps);
+    }
+
+    private static IActorRef Inbox(string name) => new FakeRef(name);
+
+    [Fact]
+    public void A_batch_issues_one_request_per_user_in_first_seen_order_with_a_feature_row_order_key_and_label_per_event()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 7);
+        var requests = Batch(state, Inbox("s"), Event("b", 1), Event("a", 2), Event("b", 3, EventTypes.Cart, label: 1), Event("c", 4));
+
+        Assert.Equal(["b", "a", "c"], requests.Select(r => r.UserId));
+        var b = requests[0];
+        Assert.Equal(2, b.NewEvents);
+        Assert.Equal(2, b.EventCount);
+        Assert.Equal(2 * FeatureSchema.Count, b.Features.Length);
+        Assert.Equal([T0 + 1000, T0 + 3000], b.OrderKeys);
+        Assert.Equal(new sbyte[] { -1, 1 }, b.Labels);
+        Assert.Equal(1, b.Label);
+        Assert.Equal(101, b.ReceivedTicks);
+        Assert.Equal([EventTypes.View, EventTypes.Cart], b.Window.Select(w => w.Type));
+        Assert.Null(requests[1].Labels);
+
+        // The feature rows are those of the user's state after each event, exactly as replaying the events gives them.
+        var replay = new UserBehaviorState(Settings.WindowSize);
+        replay.Apply(Event("b", 1).Event);
+        Assert.Equal(replay.Features(), b.Features.AsSpan(0, FeatureSchema.Count).ToArray());
+        replay.Apply(Event("b", 3, EventTypes.Cart, label: 1).Event);
+        Assert.Equal(replay.Features(), b.Features.AsSpan(FeatureSchema.Count).ToArray());
+    }
+
+    [Fact]
+    public void A_user_has_one_request_in_flight_and_the_events_that_arrive_meanwhile_follow_when_it_is_settled()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 7);
+        var inbox = Inbox("stream");
+        var first = Assert.Single(Batch(state, inbox, Event("a", 1), Event("a", 2)));
+        Assert.Empty(Batch(state, inbox, Event("a", 3))); // in flight: waits
+        Assert.Empty(Batch(state, inbox, Event("a", 4), Event("a", 5)));
+
+        var cooled = UserAlertState.None.WithAlert(T0 + 2000, "al-1");
+        var (stale, alerts, followUps) = Settle(state, inbox, Settled(first, cooled));
+
+        Assert.Empty(stale);
+        Assert.Empty(alerts);
+        var next = Assert.Single(Assert.Single(followUps).Value);
+        Assert.Equal(3, next.NewEvents);
+        Assert.Equal(5, next.EventCount);
+        Assert.Equal([T0 + 3000, T0 + 4000, T0 + 5000], next.OrderKeys);
+        Assert.Equal(cooled, next.Alert); // the alert state the settlement brought
+        Assert.Equal(2, next.State!.EventsFolded); // the model state after the first request
+        // The window: the events before the new ones (at most the window size), then every new one.
+        Assert.Equal([1000L, 2000, 3000, 4000, 5000], next.Window.Select(e => e.TimestampMs - T0));
+        Assert.Equal(2, next.FirstNewIndex);
+        Assert.Equal(2, state.Users["a"].ScoredThrough);
+        Assert.NotEqual(first.Ticket, next.Ticket);
+
+        // Settled too: nothing is left, nothing follows.
+        var (_, _, none) = Settle(state, inbox, Settled(next));
+        Assert.Empty(none);
+        Assert.Null(state.Users["a"].Tail);
+        Assert.Equal([new ScoredMark("a", 5)], state.TakeMarks()!);
+    }
+
+    [Fact]
+    public void More_new_events_than_the_window_holds_all_travel_with_the_context_before_them()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 7);
+        var first = Assert.Single(Batch(state, Inbox("s"), Event("a", 1), Event("a", 2), Event("a", 3)));
+        Settle(state, null, Settled(first));
+        var burst = Assert.Single(Batch(state, Inbox("s"), Enumerable.Range(4, 10).Select(o => Event("a", o)).ToArray()));
+
+        Assert.Equal(10, burst.NewEvents);
+        Assert.Equal(13, burst.Window.Length); // 3 before (all there were) + 10 new
+        Assert.Equal(10 * FeatureSchema.Count, burst.Features.Length);
+    }
+
+    [Fact]
+    public void A_request_carries_at_most_max_request_events_and_the_rest_follow_its_settlement()
+    {
+        var state = new PartitionState(0, Settings with { MaxRequestEvents = 4 }, incarnation: 7);
+        var first = Assert.Single(Batch(state, Inbox("s"), Enumerable.Range(1, 10).Select(o => Event("a", o)).ToArray()));
+        Assert.Equal((4, 4L), (first.NewEvents, first.EventCount));
+        Assert.Equal([1000L, 2000, 3000, 4000], first.OrderKeys.Select(k => k - T0));
+
+        var (_, _, followUps) = Settle(state, Inbox("s"), Settled(first));
+        var second = Assert.Single(Assert.Single(followUps).Value);
+        Assert.Equal((4, 8L), (second.NewEvents, second.EventCount));
+        Assert.Equal(4, second.FirstNewIndex); // the first request's events are its context now
+        var (_, _, last) = Settle(state, Inbox("s"), Settled(second));
+        Assert.Equal((2, 10L), (Assert.Single(Assert.Single(last).Value).NewEvents, Assert.Single(Assert.Single(last).Value).EventCount));
+    }
+
+    [Fact]
+    public void A_settlement_for_a_ticket_the_partition_no_longer_expects_is_stale_and_changes_nothing()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 7);
+        var request = Assert.Single(Batch(state, Inbox("s"), Event("a", 1)));
+        var forged = Settled(request) with { Ticket = new RequestTicket(99, 1) };
+        var alert = new AlertRecord("al-x", "a", T0 + 1000, T0 + 1000, 1, [1, 2]);
+
+        var (stale, alerts, _) = Settle(state, null, forged with { Alerts = [alert] });
+
+        Assert.Equal([new RequestTicket(99, 1)], stale);
+        Assert.Empty(alerts);
+        Assert.Equal(0, state.Users["a"].ScoredThrough);
+        Assert.True(state.Users["a"].HasRequestInFlight);
+    }
+
+    [Fact]
+    public void Replays_are_dropped_with_their_order_keys_and_new_positions_after_them_are_kept()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 7);
+        Batch(state, null, Event("a", 1), Event("a", 2));
+        var dropped = new List<long>();
+        var fresh = state.Accept([Event("a", 1), Event("a", 2), Event("a", 3)], dropped, []);
+
+        Assert.Equal([T0 + 1000, T0 + 2000], dropped);
+        Assert.Equal(3, Assert.Single(fresh).Position.Offset);
+        Assert.Equal(2, state.Duplicates);
+    }
+
+    [Fact]
+    public void After_recovery_the_unscored_events_are_issued_once_with_the_rows_they_had_and_their_keys_to_admit()
+    {
+        // Live: two users, one settled, one still in flight when the engine "dies".
+        var live = new PartitionState(0, Settings, incarnation: 1);
+        var rows = new List<EventsPersisted>();
+        var inbox = Inbox("s");
+        List<ScoringRequest> Persist(params IngestedEvent[] events)
+        {
+            var fresh = live.Accept(events, [], []);
+            var row = new EventsPersisted(fresh, true, live.TakeMarks());
+            rows.Add(row);
+            var requests = new List<ScoringRequest>();
+            live.Apply(row, new LiveRow(events.Select(e => e.ReceivedTicks).ToList(), inbox), requests);
+            return requests;
+        }
+        var original = Persist(Event("a", 1), Event("b", 2), Event("a", 3)).ToDictionary(r => r.UserId);
+        Settle(live, inbox, Settled(original["a"]));
+        Persist(Event("c", 4)); // its row carries a's confirmation
+
+        // Recovery: the same rows, read back.
+        var recovered = new PartitionState(0, Settings, incarnation: 2);
+        foreach (var row in rows) recovered.Apply(row, live: null, requests: null);
+        recovered.RecoveryCompleted();
+        var requests = new List<ScoringRequest>();
+        var undelivered = new List<AlertRecord>();
+        recovered.TakeRescoring(inbox, requests, undelivered);
+
+        var again = requests.ToDictionary(r => r.UserId);
+        Assert.Equal(["b", "c"], again.Keys.Order());
+        Assert.Equal(original["b"].Features, again["b"].Features);
+        Assert.Equal(original["b"].OrderKeys, again["b"].OrderKeys);
+        Assert.Equal(original["b"].OrderKeys, again["b"].AdmitKeys); // the new stream never read them
+        Assert.Equal(0, again["b"].ReceivedTicks); // not measured across a restart
+
+        requests.Clear();
+        recovered.TakeRescoring(inbox, requests, undelivered);
+        Assert.Empty(requests);
+    }
+
+    [Fact]
+    public void Alerts_journaled_are_pending_until_delivered_and_set_the_users_cooldown_when_read_back()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 1);
+        Batch(state, Inbox("s"), Event("a", 1));
+        var alert = new AlertRecord("al-1", "a", T0 + 1000, T0 + 1000, 1, [(byte)'{', (byte)'}']);
+        var row = new EventsPersisted([], true) { Alerts = [alert] };
+
+        var recovered = new PartitionState(0, Settings, incarnation: 2);
+        recovered.Apply(new EventsPersisted([new PersistedEvent(Event("a", 1).Event, Event("a", 1).Position, T0 + 1000)], true), null, null);
+        recovered.Apply(row, null, null);
+        recovered.RecoveryCompleted();
+
+        Assert.Equal((T0 + 1000, "al-1"), (recovered.Users["a"].Alert.LastAlertMs, recovered.Users["a"].Alert.LastAlertId));
+        var undelivered = new List<AlertRecord>();
+        recovered.TakeRescoring(null, [], undelivered);
+        Assert.Equal("al-1", Assert.Single(undelivered).AlertId);
+
+        recovered.Alerts.Delivered(["al-1"]);
+        Assert.Equal(0, recovered.Alerts.Count);
+        Assert.Equal(["al-1"], recovered.Alerts.TakeDeliveries());
+    }
+
+    [Fact]
+    public void Events_that_a_second_stream_delivers_while_the_user_is_in_flight_are_handed_over_and_admitted_by_it()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 1);
+        var a = Inbox("stream-a");
+        var b = Inbox("stream-b");
+        var first = Assert.Single(Batch(state, a, Event("u", 1)));
+        Batch(state, a, Event("u", 2)); // pending, from a
+        var handOvers = new List<HandOver>();
+        var fresh = state.Accept([Event("u", 3)], [], []);
+        state.Apply(new EventsPersisted(fresh, true), new LiveRow([0], b), [], handOvers); // the user's source moved to b
+
+        var handOver = Assert.Single(handOvers);
+        Assert.Equal(a, handOver.Inbox);
+        Assert.Equal([T0 + 2000], handOver.Keys);
+
+        var (_, _, followUps) = Settle(state, a, Settled(first));
+        var (to, next) = Assert.Single(followUps);
+        Assert.Equal(b, to);
+        var request = Assert.Single(next);
+        Assert.Equal(2, request.NewEvents);
+        Assert.Equal([T0 + 2000], request.AdmitKeys!);
+    }
+
+    [Fact]
+    public void An_ingest_only_row_counts_its_events_as_scored()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 1);
+        Assert.Empty(Batch(state, null, Event("a", 1), Event("a", 2)));
+        Assert.Equal(2, state.Users["a"].ScoredThrough);
+        Assert.Null(state.Users["a"].Tail);
+    }
+
+    private sealed class FakeRef(string name) : MinimalActorRef
+    {
+        public override ActorPath Path { get; } = new RootActorPath(new Address("akka", "test")) / name;
+
+        public override IActorRefProvider Provider => throw new NotSupportedException();
+    }
+}

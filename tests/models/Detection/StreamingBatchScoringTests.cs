@@ -1,0 +1,71 @@
+using StreamDetect.Models.Dataset;
+using StreamDetect.Models.Detection;
+using StreamDetect.Models.Tests.Support;
+
+namespace StreamDetect.Models.Tests.Detection;
+
+/// <summary>
+/// Scoring in the streaming shape (a batch of 1024 users, one new event each, with the states kept from
+/// the batch before, or without them so they are rebuilt from the window): every user gets a finite
+/// score, and the batch does not change the answer, as alerts must not depend on batching. How fast
+/// this runs is measured by tests/benchmarks (StreamingScoringBenchmark), not here.
+/// </summary>
+public sealed class StreamingBatchScoringTests(TrainedDetectors trained)
+{
+    private const int BatchSize = 1024;
+    private const double Tolerance = 1e-4;
+
+    public static TheoryData<string> Models => new() { "lstm", "gru", "transformer", "ae", "zscore", "iforest", "knn", "ensemble" };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void A_users_score_and_state_do_not_depend_on_the_batch_it_is_scored_in(string model)
+    {
+        var detector = trained.Get(model);
+        var (kept, rebuild) = Batch(detector, BatchSize);
+        foreach (var inputs in new[] { kept, rebuild })
+        {
+            var whole = detector.ScoreBatch(inputs);
+            Assert.Equal(inputs.Length, whole.Length);
+            Assert.All(whole, o => Assert.True(double.IsFinite(o.Score), $"{model}: score {o.Score}"));
+
+            AssertSame(model, whole, detector.ScoreBatch(inputs)); // scoring leaves nothing behind in the detector
+            AssertSame(model, whole, inputs.Chunk(100).SelectMany(detector.ScoreBatch).ToArray());
+            AssertSame(model, whole[..16], inputs[..16].Select(i => detector.ScoreBatch([i])[0]).ToArray());
+        }
+    }
+
+    private static void AssertSame(string model, ScoringOutput[] expected, ScoringOutput[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i].Score - actual[i].Score) <= Tolerance,
+                $"{model}, input {i}: {expected[i].Score} in one batch, {actual[i].Score} in another");
+            Assert.Equal(expected[i].NewState is null, actual[i].NewState is null);
+            if (expected[i].NewState is not { } state) continue;
+            var other = actual[i].NewState!;
+            Assert.Equal(state.ModelKey, other.ModelKey);
+            Assert.Equal(state.EventsFolded, other.EventsFolded);
+            Assert.Equal(state.Values.Length, other.Values.Length);
+            for (int v = 0; v < state.Values.Length; v++) Assert.Equal(state.Values[v], other.Values[v], Tolerance);
+        }
+    }
+
+    /// <summary>A batch of users one event after a state was kept (and the same without state).</summary>
+    private (ScoringInput[] Kept, ScoringInput[] Rebuild) Batch(IAnomalyDetector detector, int size)
+    {
+        var users = new List<(BehaviorSample Previous, BehaviorSample Next)>();
+        foreach (var user in trained.Data.Users)
+        {
+            var samples = user.Replay(32).TakeLast(2).ToArray();
+            if (samples.Length == 2) users.Add((samples[0], samples[1]));
+        }
+        while (users.Count < size) users.AddRange(users.Take(size - users.Count).ToArray());
+        users = users.Take(size).ToList();
+        var before = detector.ScoreBatch(users.Select(u => u.Previous.ToScoringInput(null)).ToArray());
+        var kept = users.Select((u, i) => u.Next.ToScoringInput(before[i].NewState)).ToArray();
+        var rebuild = users.Select(u => u.Next.ToScoringInput(null)).ToArray();
+        return (kept, rebuild);
+    }
+}
