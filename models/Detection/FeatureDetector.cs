@@ -1,6 +1,7 @@
 using System.Buffers;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Scaling;
+using StreamDetect.Models.Tensors;
 using TorchSharp;
 
 namespace StreamDetect.Models.Detection;
@@ -34,16 +35,20 @@ public abstract class FeatureDetector : AnomalyDetector
         // Every new event's feature row is scored: one pass over all rows of all inputs.
         var offsets = ScoringOutputBuffer.RowOffsets(batch);
         int rows = offsets[n];
+        // Scored as a multiple of BatchRows.Multiple rows (zero rows after the real ones), so that a row's bits do not
+        // depend on how many rows came with it.
+        int padded = BatchRows.Padded(rows);
         // Pooled: a batch of 1024 rows is ~440 KB per buffer, which would land on the large object heap every call.
         // Neither is cleared: every row of scaled is written, and contributions holds only what ScoreScaled writes.
-        var scaled = ArrayPool<float>.Shared.Rent(rows * f);
-        var contributions = ArrayPool<float>.Shared.Rent(rows * f);
+        var scaled = ArrayPool<float>.Shared.Rent(padded * f);
+        var contributions = ArrayPool<float>.Shared.Rent(padded * f);
         try
         {
             for (int i = 0; i < n; i++)
                 for (int e = 0; e < batch[i].NewEvents; e++)
                     Scaler.Transform(batch[i].FeaturesAt(e), scaled.AsSpan((offsets[i] + e) * f, f), Clip);
-            var raw = ScoreScaled(scaled, rows, contributions);
+            scaled.AsSpan(rows * f, (padded - rows) * f).Clear();
+            var raw = ScoreScaled(scaled, padded, contributions);
             var buffer = new ScoringOutputBuffer(Name, rows);
             Span<float> scratch = stackalloc float[f];
             for (int i = 0; i < n; i++)
@@ -71,7 +76,8 @@ public abstract class FeatureDetector : AnomalyDetector
     }
 
     /// <summary>
-    /// Raw scores of the first <paramref name="count"/> scaled rows (row-major; the arrays may be longer).
+    /// Raw scores of the first <paramref name="count"/> scaled rows (row-major; the arrays may be longer). The count
+    /// is a multiple of <see cref="BatchRows.Multiple"/>: the rows after the batch's are zeros, scored and dropped.
     /// A detector whose per-feature contributions come out of the scoring itself (a network's per-feature
     /// error, a gradient) writes every value of each row's into <paramref name="contributions"/> (which is not
     /// cleared beforehand); one that can compute them from the row alone leaves it and overrides

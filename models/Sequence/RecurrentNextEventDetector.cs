@@ -143,20 +143,28 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             {
                 int length = steps[order[start]], end = start;
                 while (end < n && steps[order[end]] == length) end++;
-                int m = end - start;
+                int m = end - start, padded = BatchRows.Padded(m);
                 var h0 = hT.narrow(1, start, m);
                 var c0 = cT?.narrow(1, start, m);
                 var x = embedded.narrow(0, stepStart[start], m * length).reshape(m, length, embedded.shape[1]);
+                if (padded > m)
+                {
+                    // Padding users (zero state, zero inputs) make the run a multiple of BatchRows.Multiple, so a user's
+                    // bits do not depend on how many users share its run; their results are dropped.
+                    h0 = torch.cat([h0, torch.zeros(layers, padded - m, hidden, device: Device)], 1);
+                    if (c0 is not null) c0 = torch.cat([c0, torch.zeros(layers, padded - m, hidden, device: Device)], 1);
+                    x = torch.cat([x, torch.zeros(padded - m, length, x.shape[2], device: Device)], 0);
+                }
                 var (output, hN, cN) = _network.Recur(x, h0, c0);
-                hParts.Add(hN);
-                if (cN is not null) cParts.Add(cN);
+                hParts.Add(padded > m ? hN.narrow(1, 0, m) : hN);
+                if (cN is not null) cParts.Add(padded > m ? cN.narrow(1, 0, m) : cN);
                 // The prediction for step j comes from the top-layer state before it.
                 var top0 = h0[layers - 1].unsqueeze(1);
                 var before = length == 1 ? top0 : torch.cat([top0, output.narrow(1, 0, length - 1)], 1);
                 var (typeLogits, gapLogits) = _network.Predict(before);
                 // The runs' steps are contiguous and in step order: their logits, one after another, are every step's.
-                typeParts.Add(typeLogits.reshape(m * length, types));
-                gapParts.Add(gapLogits.reshape(m * length, gaps));
+                typeParts.Add(typeLogits.narrow(0, 0, m).reshape(m * length, types));
+                gapParts.Add(gapLogits.narrow(0, 0, m).reshape(m * length, gaps));
                 start = end;
             }
             // log_softmax works row by row: once over all runs' rows gives each row what it gives run by run.

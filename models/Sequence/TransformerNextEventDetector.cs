@@ -15,7 +15,7 @@ namespace StreamDetect.Models.Sequence;
 /// LSTM does: -ln p(type) + gapWeight * -ln p(gap bucket), &lt;unk&gt; at least UnknownSurprise); the
 /// user's score is the mean of the <see cref="TransformerHyperParameters.AggregateTop"/> largest
 /// surprises in the window. Every new event is judged on its own window as of itself (the last
-/// MaxPositions entries up to it), one row of the batch's single forward pass each. Stateless; costs a
+/// MaxPositions entries up to it), one row of a forward pass each (one pass per window length in the batch). Stateless; costs a
 /// window of work per new event, so it suits batch re-scoring more than per-event streaming.
 /// </summary>
 public sealed class TransformerNextEventDetector : AnomalyDetector
@@ -38,7 +38,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
     protected override ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch)
     {
         // One row per new event: the last MaxPositions entries up to and including that event (its window as
-        // of itself), scored in one pass over all rows of the batch.
+        // of itself).
         int n = batch.Count, maxT = 0;
         var rowStart = ScoringOutputBuffer.RowOffsets(batch);
         int rows = rowStart[n];
@@ -57,43 +57,68 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
                 maxT = Math.Max(maxT, length[row]);
             }
         }
-        var tokens = new long[rows * maxT * EventTokenizer.Fields];
+        // Row r's results at [r * maxT + j] for its steps j < length[r].
         var types = new long[rows * maxT];
         var gaps = new long[rows * maxT];
-        for (int row = 0; row < rows; row++)
-        {
-            var input = batch[rowInput[row]];
-            var view = input.Window.AsSpan(offset[row], length[row]);
-            bool atStart = input.WindowStartsAtUserStart && offset[row] == 0;
-            for (int j = 0; j < maxT; j++)
-            {
-                var fields = tokens.AsSpan((row * maxT + j) * EventTokenizer.Fields, EventTokenizer.Fields);
-                if (j >= length[row])
-                {
-                    _tokenizer.WriteOffsetFields(new EventToken(EventVocabulary.PadToken, 0, 0, 0), fields);
-                    continue;
-                }
-                var token = _tokenizer.Tokenize(view, j, atStart);
-                _tokenizer.WriteOffsetFields(token, fields);
-                types[row * maxT + j] = token.Type;
-                gaps[row * maxT + j] = token.Gap;
-            }
-        }
-
         int k = Math.Min(_parameters.TopK, _tokenizer.Vocabulary.Count);
-        float[] typeSurprise, gapSurprise, topProbability;
-        long[] topTokens;
-        using (var scope = torch.NewDisposeScope())
-        using (torch.inference_mode())
+        var typeSurprise = new float[rows * maxT];
+        var gapSurprise = new float[rows * maxT];
+        var topProbability = new float[rows * maxT * k];
+        var topTokens = new long[rows * maxT * k];
+        // One forward pass per run of rows of equal length, padded to a multiple of BatchRows.Multiple rows: a row's
+        // bits then depend on the row alone, not on how long the other rows of the batch are or how many there are.
+        var byLength = Enumerable.Range(0, rows).OrderByDescending(r => length[r]).ToArray(); // stable: equal lengths keep row order
+        for (int runStart = 0; runStart < rows;)
         {
-            var (typeLogits, gapLogits) = _network.call(TensorTransfer.ToTensor(tokens, [rows, maxT, EventTokenizer.Fields], Device));
-            var typeLog = nn.functional.log_softmax(typeLogits, 2);
-            var gapLog = nn.functional.log_softmax(gapLogits, 2);
-            typeSurprise = TensorTransfer.ToFloatArray(typeLog.gather(2, TensorTransfer.ToTensor(types, [rows, maxT, 1], Device)).neg());
-            gapSurprise = TensorTransfer.ToFloatArray(gapLog.gather(2, TensorTransfer.ToTensor(gaps, [rows, maxT, 1], Device)).neg());
-            var (values, indices) = typeLog.topk(k, 2);
-            topProbability = TensorTransfer.ToFloatArray(values.exp());
-            topTokens = TensorTransfer.ToLongArray(indices);
+            int t = length[byLength[runStart]], runEnd = runStart;
+            while (runEnd < rows && length[byLength[runEnd]] == t) runEnd++;
+            int m = runEnd - runStart, padded = BatchRows.Padded(m);
+            var tokens = new long[padded * t * EventTokenizer.Fields];
+            var runTypes = new long[padded * t];
+            var runGaps = new long[padded * t];
+            var pad = new EventToken(EventVocabulary.PadToken, 0, 0, 0);
+            for (int q = 0; q < padded; q++)
+            {
+                int row = q < m ? byLength[runStart + q] : -1;
+                for (int j = 0; j < t; j++)
+                {
+                    var fields = tokens.AsSpan((q * t + j) * EventTokenizer.Fields, EventTokenizer.Fields);
+                    if (row < 0)
+                    {
+                        _tokenizer.WriteOffsetFields(pad, fields);
+                        continue;
+                    }
+                    var input = batch[rowInput[row]];
+                    var token = _tokenizer.Tokenize(input.Window.AsSpan(offset[row], t), j, input.WindowStartsAtUserStart && offset[row] == 0);
+                    _tokenizer.WriteOffsetFields(token, fields);
+                    runTypes[q * t + j] = types[row * maxT + j] = token.Type;
+                    runGaps[q * t + j] = gaps[row * maxT + j] = token.Gap;
+                }
+            }
+
+            float[] runTypeSurprise, runGapSurprise, runTopProbability;
+            long[] runTopTokens;
+            using (var scope = torch.NewDisposeScope())
+            using (torch.inference_mode())
+            {
+                var (typeLogits, gapLogits) = _network.call(TensorTransfer.ToTensor(tokens, [padded, t, EventTokenizer.Fields], Device));
+                var typeLog = nn.functional.log_softmax(typeLogits, 2);
+                var gapLog = nn.functional.log_softmax(gapLogits, 2);
+                runTypeSurprise = TensorTransfer.ToFloatArray(typeLog.gather(2, TensorTransfer.ToTensor(runTypes, [padded, t, 1], Device)).neg());
+                runGapSurprise = TensorTransfer.ToFloatArray(gapLog.gather(2, TensorTransfer.ToTensor(runGaps, [padded, t, 1], Device)).neg());
+                var (values, indices) = typeLog.topk(k, 2);
+                runTopProbability = TensorTransfer.ToFloatArray(values.exp());
+                runTopTokens = TensorTransfer.ToLongArray(indices);
+            }
+            for (int q = 0; q < m; q++)
+            {
+                int row = byLength[runStart + q];
+                runTypeSurprise.AsSpan(q * t, t).CopyTo(typeSurprise.AsSpan(row * maxT, t));
+                runGapSurprise.AsSpan(q * t, t).CopyTo(gapSurprise.AsSpan(row * maxT, t));
+                runTopProbability.AsSpan(q * t * k, t * k).CopyTo(topProbability.AsSpan(row * maxT * k, t * k));
+                runTopTokens.AsSpan(q * t * k, t * k).CopyTo(topTokens.AsSpan(row * maxT * k, t * k));
+            }
+            runStart = runEnd;
         }
 
         var buffer = new ScoringOutputBuffer(Name, rows);
