@@ -83,25 +83,47 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             first[i] = fresh[i] ? input.FirstNewIndex : 0;
             steps[i] = input.Window.Length - first[i];
         }
-        // Users by descending step count; user r (in that order) has its steps at [stepStart[r], stepStart[r + 1]):
-        // ragged, so one user with 100 new events does not pad a batch of single steps to 100.
+        // Users by descending step count; each run of users with equal counts is one call of the network, its users
+        // in slots [runSlot, runSlot + padded): the run's users, then padding slots (zero state, pad tokens, results
+        // dropped) up to a multiple of BatchRows.Multiple, so a user's bits do not depend on how many users share its
+        // run. Slot s has its steps at [slotStep[s], slotStep[s + 1]): ragged, so one user with 100 new events does
+        // not pad a batch of single steps to 100.
         var order = OrderBySteps(steps);
-        var stepStart = new int[n + 1];
-        for (int r = 0; r < n; r++) stepStart[r + 1] = checked(stepStart[r] + steps[order[r]]);
-        int totalSteps = stepStart[n];
+        var slotOf = new int[n];
+        var runs = new List<(int Start, int End, int Slot, int Padded)>();
+        int slots = 0;
+        for (int start = 0; start < n;)
+        {
+            int end = start;
+            while (end < n && steps[order[end]] == steps[order[start]]) end++;
+            int padded = BatchRows.Padded(end - start);
+            runs.Add((start, end, slots, padded));
+            for (int r = start; r < end; r++) slotOf[r] = slots + r - start;
+            slots = checked(slots + padded);
+            start = end;
+        }
+        var slotStep = new int[slots + 1];
+        foreach (var run in runs)
+            for (int q = 0; q < run.Padded; q++) slotStep[run.Slot + q + 1] = checked(slotStep[run.Slot + q] + steps[order[run.Start]]);
+        int totalSteps = slotStep[slots];
 
         var tokens = new long[totalSteps * EventTokenizer.Fields];
         var typeTargets = new long[totalSteps];
         var gapTargets = new long[totalSteps];
-        var h = new float[layers * n * hidden];
+        var h = new float[layers * slots * hidden];
         var c = hasCell ? new float[h.Length] : null;
+        var pad = new EventToken(EventVocabulary.PadToken, 0, 0, 0);
+        foreach (var run in runs)
+            for (int q = run.End - run.Start; q < run.Padded; q++)
+                for (int at = slotStep[run.Slot + q]; at < slotStep[run.Slot + q + 1]; at++)
+                    _tokenizer.WriteOffsetFields(pad, tokens.AsSpan(at * EventTokenizer.Fields, EventTokenizer.Fields));
         for (int r = 0; r < n; r++)
         {
-            int i = order[r];
+            int i = order[r], slot = slotOf[r];
             var input = batch[i];
             for (int j = 0; j < steps[i]; j++)
             {
-                int at = stepStart[r] + j;
+                int at = slotStep[slot] + j;
                 var token = _tokenizer.Tokenize(input.Window, first[i] + j, input.WindowStartsAtUserStart);
                 _tokenizer.WriteOffsetFields(token, tokens.AsSpan(at * EventTokenizer.Fields, EventTokenizer.Fields));
                 typeTargets[at] = token.Type;
@@ -112,8 +134,8 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                 var values = input.State!.Values;
                 for (int l = 0; l < layers; l++)
                 {
-                    values.AsSpan(l * hidden, hidden).CopyTo(h.AsSpan((l * n + r) * hidden, hidden));
-                    if (c is not null) values.AsSpan(stateSize + l * hidden, hidden).CopyTo(c.AsSpan((l * n + r) * hidden, hidden));
+                    values.AsSpan(l * hidden, hidden).CopyTo(h.AsSpan((l * slots + slot) * hidden, hidden));
+                    if (c is not null) values.AsSpan(stateSize + l * hidden, hidden).CopyTo(c.AsSpan((l * slots + slot) * hidden, hidden));
                 }
             }
         }
@@ -131,41 +153,30 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             var tokensT = TensorTransfer.ToTensor(tokens, [totalSteps, EventTokenizer.Fields], Device);
             // One lookup for every step of the batch; each run reads its rows.
             var embedded = _network.Embed(tokensT);
-            var hT = TensorTransfer.ToTensor(h, [layers, n, hidden], Device);
-            var cT = c is null ? null : TensorTransfer.ToTensor(c, [layers, n, hidden], Device);
+            var hT = TensorTransfer.ToTensor(h, [layers, slots, hidden], Device);
+            var cT = c is null ? null : TensorTransfer.ToTensor(c, [layers, slots, hidden], Device);
             var hParts = new List<Tensor>();
             var cParts = new List<Tensor>();
             var typeParts = new List<Tensor>();
             var gapParts = new List<Tensor>();
             // Each run of users with equal step counts is one call of the network from the users' own states
             // (usually a single run of 1 step: one recurrent step per event).
-            for (int start = 0; start < n;)
+            foreach (var run in runs)
             {
-                int length = steps[order[start]], end = start;
-                while (end < n && steps[order[end]] == length) end++;
-                int m = end - start, padded = BatchRows.Padded(m);
-                var h0 = hT.narrow(1, start, m);
-                var c0 = cT?.narrow(1, start, m);
-                var x = embedded.narrow(0, stepStart[start], m * length).reshape(m, length, embedded.shape[1]);
-                if (padded > m)
-                {
-                    // Padding users (zero state, zero inputs) make the run a multiple of BatchRows.Multiple, so a user's
-                    // bits do not depend on how many users share its run; their results are dropped.
-                    h0 = torch.cat([h0, torch.zeros(layers, padded - m, hidden, device: Device)], 1);
-                    if (c0 is not null) c0 = torch.cat([c0, torch.zeros(layers, padded - m, hidden, device: Device)], 1);
-                    x = torch.cat([x, torch.zeros(padded - m, length, x.shape[2], device: Device)], 0);
-                }
+                int length = steps[order[run.Start]], m = run.Padded;
+                var h0 = hT.narrow(1, run.Slot, m);
+                var c0 = cT?.narrow(1, run.Slot, m);
+                var x = embedded.narrow(0, slotStep[run.Slot], m * length).reshape(m, length, embedded.shape[1]);
                 var (output, hN, cN) = _network.Recur(x, h0, c0);
-                hParts.Add(padded > m ? hN.narrow(1, 0, m) : hN);
-                if (cN is not null) cParts.Add(padded > m ? cN.narrow(1, 0, m) : cN);
+                hParts.Add(hN);
+                if (cN is not null) cParts.Add(cN);
                 // The prediction for step j comes from the top-layer state before it.
                 var top0 = h0[layers - 1].unsqueeze(1);
                 var before = length == 1 ? top0 : torch.cat([top0, output.narrow(1, 0, length - 1)], 1);
                 var (typeLogits, gapLogits) = _network.Predict(before);
                 // The runs' steps are contiguous and in step order: their logits, one after another, are every step's.
-                typeParts.Add(typeLogits.narrow(0, 0, m).reshape(m * length, types));
-                gapParts.Add(gapLogits.narrow(0, 0, m).reshape(m * length, gaps));
-                start = end;
+                typeParts.Add(typeLogits.reshape(m * length, types));
+                gapParts.Add(gapLogits.reshape(m * length, gaps));
             }
             // log_softmax works row by row: once over all runs' rows gives each row what it gives run by run.
             TensorTransfer.CopyTo(nn.functional.log_softmax(typeParts.Count == 1 ? typeParts[0] : torch.cat(typeParts, 0), 1), typeLog);
@@ -183,13 +194,13 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         Span<int> top = stackalloc int[_parameters.ExplainTop];
         for (int r = 0; r < n; r++)
         {
-            int i = order[r];
+            int i = order[r], slot = slotOf[r];
             var input = batch[i];
             var values = new float[StateLength];
             for (int l = 0; l < layers; l++)
             {
-                finalH.AsSpan((l * n + r) * hidden, hidden).CopyTo(values.AsSpan(l * hidden, hidden));
-                if (finalC is not null) finalC.AsSpan((l * n + r) * hidden, hidden).CopyTo(values.AsSpan(stateSize + l * hidden, hidden));
+                finalH.AsSpan((l * slots + slot) * hidden, hidden).CopyTo(values.AsSpan(l * hidden, hidden));
+                if (finalC is not null) finalC.AsSpan((l * slots + slot) * hidden, hidden).CopyTo(values.AsSpan(stateSize + l * hidden, hidden));
             }
             var ring = values.AsSpan(StateLength - ringLength, ringLength);
             if (fresh[i]) input.State!.Values.AsSpan(StateLength - ringLength, ringLength).CopyTo(ring);
@@ -198,7 +209,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             int newFrom = input.FirstNewIndex;
             for (int j = 0; j < steps[i]; j++)
             {
-                int windowIndex = first[i] + j, at = stepStart[r] + j;
+                int windowIndex = first[i] + j, at = slotStep[slot] + j;
                 bool counted = fresh[i] || windowIndex >= newFrom || input.WindowStartsAtUserStart || windowIndex >= _parameters.WarmupSkip;
                 SurpriseRing.Push(ring, counted ? EventSurprise(-typeLog[at * types + typeTargets[at]], -gapLog[at * gaps + gapTargets[at]], typeTargets[at]) : float.NaN);
                 if (windowIndex < newFrom) continue;
