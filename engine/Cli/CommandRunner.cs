@@ -1,6 +1,7 @@
 using Akka.Configuration;
 using StreamDetect.Engine.Configuration;
 using StreamDetect.Stages.Configuration;
+using StreamDetect.Stages.Failures;
 
 namespace StreamDetect.Engine.Cli;
 
@@ -11,7 +12,7 @@ namespace StreamDetect.Engine.Cli;
 public static class CommandRunner
 {
     /// <summary>Exit code for a usage or input error the user can fix.</summary>
-    public const int UsageError = 2;
+    public const int UsageError = ExitCodes.UsageError;
 
     public static async Task<int> RunAsync(Func<CancellationToken, Task<int>> body, CancellationToken cancellation)
     {
@@ -34,6 +35,11 @@ public static class CommandRunner
         catch (ConfigurationException e)
         {
             return Fail($"configuration: {e.Message}");
+        }
+        catch (EnvironmentFailureException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.For(e.Resource);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
