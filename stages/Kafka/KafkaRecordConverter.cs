@@ -6,7 +6,8 @@ namespace StreamDetect.Stages.Kafka;
 
 /// <summary>
 /// Turns a polled Confluent.Kafka record into a <see cref="CommittableRecord"/>: the value as a
-/// <see cref="RawRecord"/> at ("kafka:" + topic, partition, offset), the key decoded as UTF-8, the schema
+/// <see cref="RawRecord"/> at ("kafka:" + topic, partition, offset), the key decoded as UTF-8 (invalid
+/// sequences become U+FFFD: whatever the key and header bytes, converting never throws), the schema
 /// header's version and the record timestamp, with the handle that commits it for the partition's current
 /// ownership (its epoch). Poll thread only: it caches per-topic source names and the accepted schema
 /// versions' bytes, so the common record allocates no strings for them.
@@ -44,6 +45,13 @@ internal sealed class KafkaRecordConverter
         return new CommittableRecord(record, new CommittableOffset(session, result.TopicPartition, epoch, position));
     }
 
+    /// <summary>Longest schema header value decoded in full; a longer one names no version and is kept as a prefix.</summary>
+    internal const int MaxSchemaHeaderBytes = 64;
+
+    /// <summary>
+    /// The header's version: an accepted one by its bytes, anything else decoded for the dead letter's
+    /// detail (invalid UTF-8 becomes U+FFFD, never an exception; an oversize value only its prefix).
+    /// </summary>
     private string SchemaVersion(byte[]? header)
     {
         if (header is null) return "";
@@ -51,6 +59,8 @@ internal sealed class KafkaRecordConverter
         {
             if (header.AsSpan().SequenceEqual(utf8)) return version;
         }
-        return Encoding.UTF8.GetString(header);
+        return header.Length > MaxSchemaHeaderBytes
+            ? Encoding.UTF8.GetString(header, 0, MaxSchemaHeaderBytes) + "..."
+            : Encoding.UTF8.GetString(header);
     }
 }

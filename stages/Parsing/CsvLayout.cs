@@ -58,6 +58,7 @@ public sealed class CsvLayout
     /// </summary>
     public static CsvLayout Detect(string firstLine)
     {
+        if (firstLine.StartsWith('\uFEFF')) firstLine = firstLine[1..];
         var cells = SplitLine(Encoding.UTF8.GetBytes(firstLine), out _);
         if (cells.Count == 5 && long.TryParse(cells[0], out _) && long.TryParse(cells[4], out _)
             && TaobaoBehavior(cells[3]) is not null)
@@ -75,9 +76,10 @@ public sealed class CsvLayout
         return new CsvLayout(columns, mapsTaobaoBehaviors: taobaoNames, hasHeader: true);
     }
 
-    /// <summary>Decodes one CSV row and validates it.</summary>
+    /// <summary>Decodes one CSV row and validates it (a leading byte-order mark is skipped).</summary>
     public DecodeResult Decode(ReadOnlySpan<byte> row, EventParser parser)
     {
+        row = EventParser.SkipByteOrderMark(row);
         if (!System.Text.Unicode.Utf8.IsValid(row))
             return new DecodeResult(null, new Rejection(RejectionReason.InvalidEncoding, "row is not valid UTF-8"));
         var cells = SplitLine(row, out string? error);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using StreamDetect.Models.Events;
@@ -21,22 +22,43 @@ public sealed class EventParser
 
     public ValidationSettings Settings => _settings;
 
-    /// <summary>Decodes a raw record of either format.</summary>
+    /// <summary>
+    /// Decodes a raw record of either format. Total: whatever the bytes, the answer is an event or a
+    /// dead letter with a reason. The decoders below are total by construction (the parser fuzz tests
+    /// hold them to it); should one still throw, the record becomes an "unreadable" dead letter naming
+    /// the exception type instead of failing the stream.
+    /// </summary>
     public ParsedRecord Parse(RawRecord raw)
     {
         if (raw.IsTruncated || raw.Length > _settings.MaxRecordBytes)
             return new DeadLetter(raw, new Rejection(RejectionReason.Oversize,
                 $"record is {raw.Length} bytes, limit {_settings.MaxRecordBytes} (streamdetect.validation.max-record-bytes)"));
 
-        var result = raw.Csv is null ? ParseJson(raw.Bytes.Span) : raw.Csv.Decode(raw.Bytes.Span, this);
+        DecodeResult result;
+        try
+        {
+            result = raw.Csv is null ? ParseJson(raw.Bytes.Span) : raw.Csv.Decode(raw.Bytes.Span, this);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            result = Reject(RejectionReason.Unreadable, $"the {(raw.Csv is null ? "JSON" : "CSV")} decoder failed on this record ({e.GetType().Name})");
+        }
         return result.Event is not null
             ? new IngestedEvent(result.Event, raw.Position)
             : new DeadLetter(raw, result.Rejection!.Value);
     }
 
-    /// <summary>Decodes and validates one JSON object.</summary>
+    /// <summary>The UTF-8 byte-order mark, accepted (and skipped) at the start of a record.</summary>
+    public static ReadOnlySpan<byte> ByteOrderMark => [0xEF, 0xBB, 0xBF];
+
+    /// <summary><paramref name="record"/> without a leading UTF-8 byte-order mark.</summary>
+    public static ReadOnlySpan<byte> SkipByteOrderMark(ReadOnlySpan<byte> record) =>
+        record.StartsWith(ByteOrderMark) ? record[ByteOrderMark.Length..] : record;
+
+    /// <summary>Decodes and validates one JSON object (a leading byte-order mark is skipped).</summary>
     public DecodeResult ParseJson(ReadOnlySpan<byte> json)
     {
+        json = SkipByteOrderMark(json);
         if (json.Length > _settings.MaxRecordBytes)
             return Reject(RejectionReason.Oversize, $"record is {json.Length} bytes, limit {_settings.MaxRecordBytes}");
         if (!System.Text.Unicode.Utf8.IsValid(json))
@@ -64,7 +86,7 @@ public sealed class EventParser
         if (string.IsNullOrWhiteSpace(r.Type)) return Reject(RejectionReason.MissingField, "type is missing or empty");
         if (r.Ts.EpochMs is not long ts) return Reject(RejectionReason.InvalidTimestamp, $"ts '{r.Ts.Invalid}' is not an ISO 8601 time or epoch number");
         if (ts < _settings.MinTimeMs || ts > _settings.MaxTimeMs)
-            return Reject(RejectionReason.OutOfRange, $"ts {DateTime.UnixEpoch.AddMilliseconds(ts):O} is outside the accepted range (streamdetect.validation.min-time/max-time)");
+            return Reject(RejectionReason.OutOfRange, $"ts {DescribeTime(ts)} is outside the accepted range (streamdetect.validation.min-time/max-time)");
 
         if (TooLong(r.UserId, "userId") is { } a) return a;
         if (TooLong(r.Type, "type") is { } b) return b;
@@ -76,7 +98,8 @@ public sealed class EventParser
         if (TooLong(r.Session, "session") is { } h) return h;
 
         if (r.Amount is double amount && (!double.IsFinite(amount) || amount < _settings.MinAmount || amount > _settings.MaxAmount))
-            return Reject(RejectionReason.OutOfRange, $"amount {amount} is outside [{_settings.MinAmount}, {_settings.MaxAmount}] (streamdetect.validation.min-amount/max-amount)");
+            return Reject(RejectionReason.OutOfRange, string.Create(CultureInfo.InvariantCulture,
+                $"amount {amount} is outside [{_settings.MinAmount}, {_settings.MaxAmount}] (streamdetect.validation.min-amount/max-amount)"));
         if (r.Label is int label && label is not (0 or 1))
             return Reject(RejectionReason.OutOfRange, $"label {label} is not 0 or 1");
 
@@ -93,6 +116,19 @@ public sealed class EventParser
         };
         return new DecodeResult(ev, null);
     }
+
+    /// <summary>
+    /// Epoch milliseconds as an ISO 8601 UTC time where <see cref="DateTime"/> can hold it (years 1 to
+    /// 9999), else as the number of milliseconds: describing a rejected time must never throw.
+    /// </summary>
+    public static string DescribeTime(long epochMs) =>
+        epochMs >= MinDateTimeMs && epochMs <= MaxDateTimeMs
+            ? DateTime.UnixEpoch.AddTicks(epochMs * TimeSpan.TicksPerMillisecond).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)
+            : string.Create(CultureInfo.InvariantCulture, $"{epochMs} ms since 1970-01-01 (beyond year 9999 or before year 1)");
+
+    // In whole ticks: a double of milliseconds rounds DateTime.MaxValue up, past what AddMilliseconds takes.
+    private static readonly long MinDateTimeMs = (DateTime.MinValue.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+    private static readonly long MaxDateTimeMs = (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
 
     private DecodeResult? TooLong(string? value, string field) =>
         value is not null && value.Length > _settings.MaxFieldChars

@@ -5,7 +5,8 @@ namespace StreamDetect.Stages.Sources;
 
 /// <summary>
 /// Reads an event file (JSON Lines or CSV with a header, or headerless Taobao UserBehavior CSV) as
-/// <see cref="RawRecord"/>s, one per non-blank line, with file:line positions. Memory is bounded
+/// <see cref="RawRecord"/>s, one per non-blank line, with file:line positions; a UTF-8 byte-order mark
+/// at the start of the file is skipped. Memory is bounded
 /// whatever the input: a line longer than the record limit is skipped to its end and kept only as a
 /// prefix, to become an "oversize" dead letter.
 /// </summary>
@@ -113,6 +114,8 @@ public sealed class RecordFileReader
             int contentEnd = lineEnd > start && buffer[lineEnd - 1] == (byte)'\r' ? lineEnd - 1 : lineEnd;
             var span = new ReadOnlySpan<byte>(buffer, start, contentEnd - start);
             start = next;
+            // A UTF-8 byte-order mark at the start of the file is not part of the first record.
+            if (line == 1) span = EventParser.SkipByteOrderMark(span);
             if (IsBlank(span)) continue;
 
             if (!formatDecided)

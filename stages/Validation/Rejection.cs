@@ -14,6 +14,7 @@ public readonly record struct Rejection(RejectionReason Reason, string Detail)
         RejectionReason.OutOfRange => "out_of_range",
         RejectionReason.Oversize => "oversize",
         RejectionReason.UnsupportedSchema => "unsupported_schema",
+        RejectionReason.Unreadable => "unreadable",
         _ => Reason.ToString(),
     };
 

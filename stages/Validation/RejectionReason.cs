@@ -26,4 +26,7 @@ public enum RejectionReason
 
     /// <summary>A Kafka record whose schema-version header names a version this build does not read (or lacks one where it is required).</summary>
     UnsupportedSchema,
+
+    /// <summary>A record a decoder could not handle in any of the ways above (a safety net; the fuzz tests find none).</summary>
+    Unreadable,
 }
