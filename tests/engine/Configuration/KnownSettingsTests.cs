@@ -114,8 +114,11 @@ public sealed class KnownSettingsTests
         string root = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(root, "StreamDetect.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
         string compose = File.ReadAllText(Path.Combine(root, "docker", "docker-compose.yml"));
-        var values = Regex.Matches(compose, @"STREAMDETECT_HOCON:\s*'(?<v>[^']*)'").Select(m => m.Groups["v"].Value).ToList();
+        // Single-quoted YAML as the file writes it ('' is a quote), or double-quoted (\" is a quote).
+        var values = Regex.Matches(compose, @"STREAMDETECT_HOCON:\s*(?:'(?<s>(?:[^']|'')*)'|""(?<d>(?:[^""\\]|\\.)*)"")")
+            .Select(m => m.Groups["s"].Success ? m.Groups["s"].Value.Replace("''", "'") : Regex.Unescape(m.Groups["d"].Value)).ToList();
         Assert.NotEmpty(values);
+        Assert.Equal(Regex.Matches(compose, "STREAMDETECT_HOCON:").Count, values.Count); // none skipped for its quoting
         foreach (string value in values) KnownSettings.Default.Check(ConfigurationFactory.ParseString(value), "$STREAMDETECT_HOCON");
         foreach (string config in Regex.Matches(compose, "\"/app/hocon/(?<f>[^\"]+)\"").Select(m => m.Groups["f"].Value).Distinct())
             Assert.True(File.Exists(Path.Combine(hocon, config)), $"docker-compose.yml names hocon/{config}, which is not shipped");
