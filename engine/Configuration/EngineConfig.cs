@@ -21,7 +21,10 @@ public static class EngineConfig
 
     /// <summary>
     /// Builds the effective configuration. Throws <see cref="ConfigFileException"/> naming the file when
-    /// an overlay cannot be read or parsed.
+    /// an overlay cannot be read or parsed, and <see cref="StreamDetect.Stages.Configuration.SettingsException"/>
+    /// when an overlay (a file or $STREAMDETECT_HOCON) sets a key under <c>streamdetect</c> that is not a
+    /// setting (<see cref="KnownSettings"/>: a typo would otherwise be silently ignored). The in-code
+    /// <paramref name="overrides"/> are not checked.
     /// </summary>
     /// <param name="overlayFiles">HOCON files; a later file wins over an earlier one.</param>
     /// <param name="overrides">HOCON text that wins over everything (built from command-line options).</param>
@@ -30,13 +33,17 @@ public static class EngineConfig
         Config config = Reference;
         foreach (string file in overlayFiles ?? [])
         {
-            config = ParseFile(file).WithFallback(config);
+            var overlay = ParseFile(file);
+            KnownSettings.Default.Check(overlay, file);
+            config = overlay.WithFallback(config);
         }
         if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnvironment)
         {
             if (HoconSyntaxCheck.FindProblem(fromEnvironment) is { } problem)
                 throw new ConfigFileException("$" + EnvironmentVariable, $"not valid HOCON: {problem}");
-            config = ConfigurationFactory.ParseString(fromEnvironment).WithFallback(config);
+            var overlay = ConfigurationFactory.ParseString(fromEnvironment);
+            KnownSettings.Default.Check(overlay, "$" + EnvironmentVariable);
+            config = overlay.WithFallback(config);
         }
         if (!string.IsNullOrWhiteSpace(overrides))
         {

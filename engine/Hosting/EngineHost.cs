@@ -16,11 +16,14 @@ namespace StreamDetect.Engine.Hosting;
 /// </summary>
 public sealed class EngineHost : IAsyncDisposable
 {
-    private EngineHost(ActorSystem system, IActorRef partitions, EngineSettings settings)
+    private readonly DataDirectoryLock? _dataLock;
+
+    private EngineHost(ActorSystem system, IActorRef partitions, EngineSettings settings, DataDirectoryLock? dataLock)
     {
         System = system;
         Partitions = partitions;
         Settings = settings;
+        _dataLock = dataLock;
     }
 
     public ActorSystem System { get; }
@@ -34,6 +37,21 @@ public sealed class EngineHost : IAsyncDisposable
     public static async Task<EngineHost> StartAsync(Config config, bool cluster = true, CancellationToken cancellation = default)
     {
         var settings = EngineSettings.Create(config);
+        // One run at a time on a data directory (a second one is refused, exit code 5), before anything in it is read or written.
+        var dataLock = settings.Store.Kind == "memory" ? null : DataDirectoryLock.Acquire(settings.Store.DataDirectory, Console.Error);
+        try
+        {
+            return await StartAsync(config, settings, dataLock, cluster, cancellation);
+        }
+        catch
+        {
+            dataLock?.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<EngineHost> StartAsync(Config config, EngineSettings settings, DataDirectoryLock? dataLock, bool cluster, CancellationToken cancellation)
+    {
         if (settings.Store.Kind != "memory")
             DataDirectoryMarker.EnsureCompatible(settings.Store.DataDirectory, settings.Routing.Partitions, settings.Store.Kind);
 
@@ -65,7 +83,7 @@ public sealed class EngineHost : IAsyncDisposable
             {
                 partitions = system.ActorOf(LocalPartitions.Props(settings.Entities), "partitions");
             }
-            return new EngineHost(system, partitions, settings);
+            return new EngineHost(system, partitions, settings, dataLock);
         }
         catch
         {
@@ -97,13 +115,20 @@ public sealed class EngineHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (System.Settings.ProviderClass.Contains("Cluster", StringComparison.Ordinal))
+        try
         {
-            await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            if (System.Settings.ProviderClass.Contains("Cluster", StringComparison.Ordinal))
+            {
+                await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            }
+            else
+            {
+                await System.Terminate();
+            }
         }
-        else
+        finally
         {
-            await System.Terminate();
+            _dataLock?.Dispose();
         }
     }
 }

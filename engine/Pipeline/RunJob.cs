@@ -46,6 +46,9 @@ public sealed class RunJob
     public async Task<RunOutcome> RunAsync(CancellationToken cancellation)
     {
         var plan = RunPlan.Create(_request);
+        // Before the model is trained into DATA_DIR/models or a fresh state deletes anything: a second run on
+        // the data directory is refused at once. The engine host shares it (the same process).
+        using var dataLock = plan.Engine.Store.Kind == "memory" ? null : Persistence.DataDirectoryLock.Acquire(plan.Engine.Store.DataDirectory, _log);
         var model = _request.IngestOnly ? null : AcquireModel(plan);
         if (plan.FreshState) ResetStore(plan, model);
         var host = await StartEngineAsync(plan, model, cancellation);

@@ -12,10 +12,11 @@ public sealed class EngineProcess : IDisposable
     private readonly TaskCompletionSource _stdoutDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stderrDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private EngineProcess(IEnumerable<string> arguments, string? workingDirectory)
+    private EngineProcess(IEnumerable<string> arguments, string? workingDirectory, bool redirectInput = false)
     {
         var info = new ProcessStartInfo("dotnet")
         {
+            RedirectStandardInput = redirectInput,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -32,6 +33,12 @@ public sealed class EngineProcess : IDisposable
     }
 
     public static EngineProcess Start(string? workingDirectory, params string[] arguments) => new(arguments, workingDirectory);
+
+    /// <summary>Starts with stdin a pipe the test writes to (<see cref="StandardInput"/>); the engine reads on until it is closed.</summary>
+    public static EngineProcess StartWithInput(string? workingDirectory, params string[] arguments) => new(arguments, workingDirectory, redirectInput: true);
+
+    /// <summary>The engine's stdin, when started with <see cref="StartWithInput"/>.</summary>
+    public StreamWriter StandardInput => _process.StandardInput;
 
     /// <summary>Runs to completion and returns (exit code, stdout, stderr).</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string? workingDirectory, TimeSpan timeout, params string[] arguments)
