@@ -13,7 +13,7 @@ namespace StreamDetect.Stages.Alerts;
 /// </summary>
 public static class ScenarioRules
 {
-    /// <summary>Failed payments in the window from which card testing is named.</summary>
+    /// <summary>Failed payments for one item in the window from which card testing is named.</summary>
     public const int CardTestingFailedPayments = 3;
 
     /// <summary>Failed logins in the window from which account takeover is named.</summary>
@@ -32,12 +32,16 @@ public static class ScenarioRules
     {
         int payFails = 0, loginFails = 0, purchases = 0, reviews = 0, browsing = 0, fast = 0;
         var purchasedItems = new HashSet<int>();
+        var failedByItem = new Dictionary<int, int>();
         for (int i = 0; i < window.Length; i++)
         {
             var e = window[i];
             switch (e.Type)
             {
-                case EventTypes.PayFail: payFails++; break;
+                case EventTypes.PayFail:
+                    payFails++;
+                    failedByItem[e.ItemHash] = failedByItem.GetValueOrDefault(e.ItemHash) + 1;
+                    break;
                 case EventTypes.LoginFail: loginFails++; break;
                 case EventTypes.Purchase: purchases++; purchasedItems.Add(e.ItemHash); break;
                 case EventTypes.Review: reviews++; break;
@@ -45,8 +49,9 @@ public static class ScenarioRules
             }
             if (i > 0 && e.TimestampMs - window[i - 1].TimestampMs < 1000) fast++;
         }
-        if (payFails >= CardTestingFailedPayments)
-            return new ScenarioGuess("card_testing", $"{payFails} failed payments among the window's {window.Length} events (rule: {CardTestingFailedPayments} or more)");
+        int sameItemFails = failedByItem.Count == 0 ? 0 : failedByItem.Values.Max();
+        if (sameItemFails >= CardTestingFailedPayments)
+            return new ScenarioGuess("card_testing", $"{sameItemFails} failed payments for one item ({payFails} in all) among the window's {window.Length} events (rule: {CardTestingFailedPayments} or more for one item)");
         if (loginFails >= TakeoverFailedLogins)
             return new ScenarioGuess("account_takeover", $"{loginFails} failed logins among the window's {window.Length} events (rule: {TakeoverFailedLogins} or more)");
         if (purchases >= BrushingPurchases && reviews >= purchases - 1 && purchasedItems.Count <= BrushingMaxItems)
