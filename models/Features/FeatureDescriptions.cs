@@ -8,7 +8,8 @@ namespace StreamDetect.Models.Features;
 /// </summary>
 public static class FeatureDescriptions
 {
-    private const string DecayedCount = "events (time-decayed count: a burst within the period counts about its size, and fades over about one period afterwards)";
+    // README "The alert, field by field" explains the decay: a burst within the period counts about its size and fades over about one period afterwards.
+    private const string DecayedCount = "events (time-decayed count)";
 
     private static readonly Dictionary<string, string> TypeNouns = new(StringComparer.Ordinal)
     {
