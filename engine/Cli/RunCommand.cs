@@ -172,7 +172,8 @@ public static class RunCommand
             stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly);
         var job = new RunJob(request, Console.Error);
         RunOutcome outcome;
-        using (new ProgressReporter(elapsed => ProgressLine(job, elapsed)))
+        var streamingRate = new IntervalRate();
+        using (new ProgressReporter(elapsed => ProgressLine(job, elapsed, streamingRate)))
         {
             outcome = await job.RunAsync(cancellation);
         }
@@ -201,15 +202,18 @@ public static class RunCommand
 
     internal static string HoconString(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
-    private static string ProgressLine(RunJob job, TimeSpan elapsed)
+    private static string ProgressLine(RunJob job, TimeSpan elapsed, IntervalRate rate)
     {
-        if (job.Ingest is not { } ingest) return $"[{elapsed:mm\\:ss}] preparing (training the model)";
+        if (job.Ingest is not { } ingest)
+        {
+            rate.Mark(0, elapsed);
+            return $"[{elapsed:mm\\:ss}] preparing (training the model)";
+        }
         var progress = job.Progress;
         string fraction = progress.Fraction is double f ? $"{f:P0} read, " : "";
-        double rate = ingest.Routing.Accepted / Math.Max(elapsed.TotalSeconds, 1e-9);
         string scoring = job.Scoring is { } s
             ? $", {s.Scored:N0} scored, {s.Alerts:N0} alerts, latency p50 {s.ScoredLatency.Percentile(0.5):N0} ms p99 {s.ScoredLatency.Percentile(0.99):N0} ms"
             : "";
-        return $"[{elapsed:mm\\:ss}] {fraction}{ingest.Statistics.Events:N0} events in, {ingest.Routing.Accepted:N0} persisted ({rate:N0}/s){scoring}";
+        return $"[{elapsed:mm\\:ss}] {fraction}{ingest.Statistics.Events:N0} events in, {ingest.Routing.Accepted:N0} persisted ({rate.Describe(ingest.Routing.Accepted, elapsed)}){scoring}";
     }
 }

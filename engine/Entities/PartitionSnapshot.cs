@@ -11,10 +11,10 @@ namespace StreamDetect.Engine.Entities;
 /// writes asynchronously while the partition keeps changing its users: encoding at capture makes the
 /// snapshot exactly the state it claims.
 /// </summary>
-/// <param name="Layout">How <paramref name="EncodedUsers"/> is laid out: 4 = user records (<see cref="StateCodec.WriteUser"/>); 2 and 3 = behaviour only (written by earlier versions).</param>
+/// <param name="Layout">How <paramref name="EncodedUsers"/> is laid out: 5 = user records (<see cref="StateCodec.WriteUser"/>) whose unscored events keep their device and IP; 4 = the same without them; 2 and 3 = behaviour only (written by earlier versions).</param>
 public sealed record PartitionSnapshot(long EventsApplied, IReadOnlyDictionary<SourceStream, long> SourceMarks, byte[] EncodedUsers, byte Layout = PartitionSnapshot.CurrentLayout)
 {
-    public const byte CurrentLayout = 4;
+    public const byte CurrentLayout = 5;
 
     /// <summary>Alerts journaled but not yet delivered.</summary>
     public IReadOnlyList<AlertRecord> Undelivered { get; init; } = [];
@@ -56,7 +56,8 @@ public sealed record PartitionSnapshot(long EventsApplied, IReadOnlyDictionary<S
             UserRecord user;
             if (Layout >= 4)
             {
-                user = StateCodec.ReadUser(r, windowSize);
+                // Layout 4 kept no device or IP of unscored events: their alerts say none.
+                user = StateCodec.ReadUser(r, windowSize, withOrigins: Layout >= 5);
             }
             else
             {

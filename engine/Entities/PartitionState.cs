@@ -97,7 +97,7 @@ public sealed class PartitionState
                 if (live?.Inbox is { } inbox && !Equals(user.Inbox, inbox)) SwitchInbox(user, inbox, handOvers);
                 user.Tail ??= new ScoringTail(user.Behavior.Window.ToArray(), user.Behavior.EventCount + 1, _settings.WindowSize);
                 user.Behavior.Apply(e);
-                user.Tail.Add(user.Behavior, row.Events[i].Key, e.Label is int label ? (sbyte)label : (sbyte)-1, live?.ReceivedTicks[i] ?? 0);
+                user.Tail.Add(user.Behavior, row.Events[i].Key, e.Label is int label ? (sbyte)label : (sbyte)-1, live?.ReceivedTicks[i] ?? 0, e.Device, e.Ip);
                 if (live is not null && _touchedSet.Add(e.UserId)) _touched.Add(new(e.UserId, user));
             }
             else
@@ -259,6 +259,8 @@ public sealed class PartitionState
             through, behavior.FirstEventMs, keys, user.Alert, ticket)
         {
             Labels = tail.RequestLabels(count),
+            Devices = tail.RequestDevices(count),
+            Ips = tail.RequestIps(count),
             ReceivedTicks = tail.FirstReceivedTicks,
             AdmitKeys = admit is { Length: > 0 } ? admit : null,
         };

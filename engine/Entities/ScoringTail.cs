@@ -14,6 +14,9 @@ public sealed class ScoringTail
     private readonly List<WindowEntry> _entries = [];
     private readonly List<long> _keys = [];
     private readonly List<sbyte> _labels = [];
+    // The device and IP of each unscored event, for the alert's context: kept only until the event is scored.
+    private readonly List<string?> _devices = [];
+    private readonly List<string?> _ips = [];
     private float[] _features;
     private WindowEntry[] _context;
     private readonly int _windowSize;
@@ -43,6 +46,10 @@ public sealed class ScoringTail
 
     public IReadOnlyList<sbyte> Labels => _labels;
 
+    public IReadOnlyList<string?> Devices => _devices;
+
+    public IReadOnlyList<string?> Ips => _ips;
+
     /// <summary>Earliest receive time (Stopwatch ticks) among the unscored events that arrived live; 0 when unknown.</summary>
     public long FirstReceivedTicks { get; private set; }
 
@@ -50,7 +57,7 @@ public sealed class ScoringTail
     public ReadOnlySpan<float> Features => _features.AsSpan(0, _entries.Count * FeatureSchema.Count);
 
     /// <summary>Adds the user's newest event (already folded into <paramref name="behavior"/>).</summary>
-    public void Add(UserBehaviorState behavior, long orderKey, sbyte label, long receivedTicks)
+    public void Add(UserBehaviorState behavior, long orderKey, sbyte label, long receivedTicks, string? device = null, string? ip = null)
     {
         int f = FeatureSchema.Count;
         if ((_entries.Count + 1) * f > _features.Length) Array.Resize(ref _features, _features.Length * 2);
@@ -58,11 +65,13 @@ public sealed class ScoringTail
         _entries.Add(behavior.Window[behavior.Window.Count - 1]);
         _keys.Add(orderKey);
         _labels.Add(label);
+        _devices.Add(device);
+        _ips.Add(ip);
         if (receivedTicks != 0 && (FirstReceivedTicks == 0 || receivedTicks < FirstReceivedTicks)) FirstReceivedTicks = receivedTicks;
     }
 
     /// <summary>Adds an event read back from a snapshot.</summary>
-    internal void AddRestored(WindowEntry entry, ReadOnlySpan<float> features, long orderKey, sbyte label)
+    internal void AddRestored(WindowEntry entry, ReadOnlySpan<float> features, long orderKey, sbyte label, string? device = null, string? ip = null)
     {
         int f = FeatureSchema.Count;
         if ((_entries.Count + 1) * f > _features.Length) Array.Resize(ref _features, Math.Max(_features.Length * 2, (_entries.Count + 1) * f));
@@ -70,6 +79,8 @@ public sealed class ScoringTail
         _entries.Add(entry);
         _keys.Add(orderKey);
         _labels.Add(label);
+        _devices.Add(device);
+        _ips.Add(ip);
     }
 
     /// <summary>
@@ -92,6 +103,8 @@ public sealed class ScoringTail
         _entries.RemoveRange(0, drop);
         _keys.RemoveRange(0, drop);
         _labels.RemoveRange(0, drop);
+        _devices.RemoveRange(0, drop);
+        _ips.RemoveRange(0, drop);
         FirstEventIndex += drop;
         FirstReceivedTicks = 0;
         return _entries.Count > 0;
@@ -109,6 +122,19 @@ public sealed class ScoringTail
     public float[] RequestFeatures(int count) => Features[..(count * FeatureSchema.Count)].ToArray();
 
     public long[] RequestKeys(int count) => _keys.GetRange(0, count).ToArray();
+
+    /// <summary>The devices of the first <paramref name="count"/> unscored events, or null when none of them has one.</summary>
+    public string?[]? RequestDevices(int count) => FirstOrNull(_devices, count);
+
+    /// <summary>The IP addresses of the first <paramref name="count"/> unscored events, or null when none of them has one.</summary>
+    public string?[]? RequestIps(int count) => FirstOrNull(_ips, count);
+
+    private static string?[]? FirstOrNull(List<string?> values, int count)
+    {
+        for (int i = 0; i < count; i++)
+            if (values[i] is not null) return values.GetRange(0, count).ToArray();
+        return null;
+    }
 
     /// <summary>The labels of the first <paramref name="count"/> unscored events, or null when none of them is labelled.</summary>
     public sbyte[]? RequestLabels(int count)

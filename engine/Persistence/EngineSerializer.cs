@@ -234,9 +234,10 @@ public sealed class EngineSerializer : SerializerWithStringManifest
     private static PartitionSnapshot ReadSnapshot(BinaryReader r)
     {
         byte layout = r.ReadByte();
-        // 2: behaviour only; 3: plus scoring marks; 4: user records (behaviour, alert state, unscored events) and undelivered alerts.
-        if (layout is not (2 or 3 or 4))
-            throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {layout} is not supported (this build reads 2, 3 and 4)");
+        // 2: behaviour only; 3: plus scoring marks; 4: user records (behaviour, alert state, unscored events) and undelivered alerts;
+        // 5: as 4, with each unscored event's device and IP.
+        if (layout is not (2 or 3 or 4 or 5))
+            throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {layout} is not supported (this build reads 2 to 5)");
         long applied = r.ReadInt64();
         int markCount = r.Read7BitEncodedInt();
         var marks = new Dictionary<SourceStream, long>(markCount);

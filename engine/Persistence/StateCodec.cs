@@ -151,9 +151,16 @@ public static class StateCodec
         foreach (long key in tail.Keys) w.Write(key);
         foreach (sbyte label in tail.Labels) w.Write(label);
         foreach (float f in tail.Features) w.Write(f);
+        // Snapshot layout 5: each unscored event's device and IP (for its alert's context).
+        for (int i = 0; i < tail.Count; i++)
+        {
+            WriteOptional(w, tail.Devices[i]);
+            WriteOptional(w, tail.Ips[i]);
+        }
     }
 
-    public static UserRecord ReadUser(BinaryReader r, int windowSize)
+    /// <param name="withOrigins">Layout 5 and later: each unscored event's device and IP follow its features.</param>
+    public static UserRecord ReadUser(BinaryReader r, int windowSize, bool withOrigins = true)
     {
         var user = new UserRecord(UserBehaviorState.ReadFrom(r))
         {
@@ -169,14 +176,37 @@ public static class StateCodec
         var labels = new sbyte[entries.Length];
         for (int i = 0; i < labels.Length; i++) labels[i] = r.ReadSByte();
         var tail = new ScoringTail(context, first, windowSize);
-        var row = new float[FeatureSchema.Count];
+        var rows = new float[entries.Length * FeatureSchema.Count];
+        for (int k = 0; k < rows.Length; k++) rows[k] = r.ReadSingle();
         for (int i = 0; i < entries.Length; i++)
         {
-            for (int f = 0; f < row.Length; f++) row[f] = r.ReadSingle();
-            tail.AddRestored(entries[i], row, keys[i], labels[i]);
+            string? device = null, ip = null;
+            if (withOrigins)
+            {
+                device = ReadOptional(r);
+                ip = ReadOptional(r);
+            }
+            tail.AddRestored(entries[i], rows.AsSpan(i * FeatureSchema.Count, FeatureSchema.Count), keys[i], labels[i], device, ip);
         }
         user.Tail = tail.Count > 0 ? tail : null;
         return user;
+    }
+
+    /// <summary>Optional strings, one per event (<paramref name="count"/>), or none: a presence flag, then each with its own flag.</summary>
+    public static void WriteOptionalStrings(BinaryWriter w, string?[]? values, int count)
+    {
+        w.Write(values is not null);
+        if (values is null) return;
+        if (values.Length != count) throw new ArgumentException($"{values.Length} values for {count} events", nameof(values));
+        foreach (string? v in values) WriteOptional(w, v);
+    }
+
+    public static string?[]? ReadOptionalStrings(BinaryReader r, int count)
+    {
+        if (!r.ReadBoolean()) return null;
+        var values = new string?[count];
+        for (int i = 0; i < count; i++) values[i] = ReadOptional(r);
+        return values;
     }
 
     private static void WriteOptional(BinaryWriter w, string? value)

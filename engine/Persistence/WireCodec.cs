@@ -94,6 +94,8 @@ public static class WireCodec
         w.Write(q.ReceivedTicks);
         w.Write(q.AdmitKeys is not null);
         if (q.AdmitKeys is not null) StateCodec.WriteLongs(w, q.AdmitKeys);
+        StateCodec.WriteOptionalStrings(w, q.Devices, q.NewEvents);
+        StateCodec.WriteOptionalStrings(w, q.Ips, q.NewEvents);
     }
 
     public static ScoringRequest ReadRequest(BinaryReader r)
@@ -117,11 +119,15 @@ public static class WireCodec
         }
         long ticks = r.ReadInt64();
         var admit = r.ReadBoolean() ? StateCodec.ReadLongs(r) : null;
+        var devices = StateCodec.ReadOptionalStrings(r, newEvents);
+        var ips = StateCodec.ReadOptionalStrings(r, newEvents);
         return new ScoringRequest(user, partition, window, newEvents, features, state, eventCount, firstEventMs, keys, alert, ticket)
         {
             Labels = labels,
             ReceivedTicks = ticks,
             AdmitKeys = admit,
+            Devices = devices,
+            Ips = ips,
         };
     }
 

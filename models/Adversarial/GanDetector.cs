@@ -57,7 +57,7 @@ public sealed class GanDetector : FeatureDetector
     protected override void WriteSections(ModelFileWriter writer)
     {
         writer.AddJson("hyperparameters", _parameters);
-        writer.Add("scaler", Scaler.WriteTo);
+        WriteScaler(writer);
         writer.Add("generator", w => _generator.save(w));
         writer.Add("critic", w => _critic.save(w));
     }
@@ -181,7 +181,7 @@ public sealed class GanDetector : FeatureDetector
             TorchWeights.Load(critic, file, "critic");
             generator.to(device);
             critic.to(device);
-            var detector = new GanDetector(p, file.Read("scaler", FeatureScaler.ReadFrom), generator, critic, device);
+            var detector = new GanDetector(p, ReadScaler(file), generator, critic, device);
             detector.ReadCalibration(file);
             return detector;
         }

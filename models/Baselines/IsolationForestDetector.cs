@@ -52,7 +52,7 @@ public sealed class IsolationForestDetector : FeatureDetector
     protected override void WriteSections(ModelFileWriter writer)
     {
         writer.AddJson("hyperparameters", _parameters);
-        writer.Add("scaler", Scaler.WriteTo);
+        WriteScaler(writer);
         writer.Add("trees", w =>
         {
             w.Write(_trees.Length);
@@ -100,7 +100,7 @@ public sealed class IsolationForestDetector : FeatureDetector
                 if (count < 1 || count > 100_000) throw new InvalidDataException($"{count} trees is not plausible");
                 return Enumerable.Range(0, count).Select(_ => IsolationTree.ReadFrom(r, FeatureSchema.Count)).ToArray();
             });
-            var detector = new IsolationForestDetector(p, file.Read("scaler", FeatureScaler.ReadFrom), trees, device);
+            var detector = new IsolationForestDetector(p, ReadScaler(file), trees, device);
             detector.ReadCalibration(file);
             return detector;
         }

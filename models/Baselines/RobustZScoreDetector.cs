@@ -53,7 +53,7 @@ public sealed class RobustZScoreDetector : FeatureDetector
     protected override void WriteSections(ModelFileWriter writer)
     {
         writer.AddJson("hyperparameters", _parameters);
-        writer.Add("scaler", Scaler.WriteTo);
+        WriteScaler(writer);
     }
 
     private sealed class KindImpl : IDetectorKind<ZScoreHyperParameters>
@@ -74,7 +74,7 @@ public sealed class RobustZScoreDetector : FeatureDetector
 
         public AnomalyDetector Load(ModelFileReader file, torch.Device device)
         {
-            var detector = new RobustZScoreDetector(file.ReadJson<ZScoreHyperParameters>("hyperparameters"), file.Read("scaler", FeatureScaler.ReadFrom), device);
+            var detector = new RobustZScoreDetector(file.ReadJson<ZScoreHyperParameters>("hyperparameters"), ReadScaler(file), device);
             detector.ReadCalibration(file);
             return detector;
         }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using StreamDetect.Models.Features;
+using StreamDetect.Models.Persistence;
 using StreamDetect.Models.Scaling;
 using StreamDetect.Models.Tensors;
 using TorchSharp;
@@ -61,7 +62,7 @@ public abstract class FeatureDetector : AnomalyDetector
                     if (score < ExplainFrom) continue;
                     // Contributions only for the rows explained (a few percent of normal traffic at the default ExplainFrom).
                     var shares = Contributions(scaled.AsSpan(row * f, f), contributions.AsSpan(row * f, f), scratch);
-                    buffer.Explain(row, Explanation.ForFeatures(Name, raw[row], TopContributions(batch[i].FeaturesAt(e), shares, ExplainTop)));
+                    buffer.Explain(row, Explanation.ForFeatures(Name, raw[row], TopContributions(batch[i].FeaturesAt(e), shares, ExplainTop, Scaler)));
                 }
             }
             var outputs = new ScoringOutput[n];
@@ -92,8 +93,29 @@ public abstract class FeatureDetector : AnomalyDetector
     /// </summary>
     protected virtual ReadOnlySpan<float> Contributions(ReadOnlySpan<float> scaledRow, ReadOnlySpan<float> scored, Span<float> scratch) => scored;
 
-    /// <summary>The largest contributions as shares of the row's total, largest first.</summary>
-    internal static IReadOnlyList<FeatureContribution> TopContributions(ReadOnlySpan<float> features, ReadOnlySpan<float> contributions, int top)
+    /// <summary>Writes the scaler and, when it has them, the normal quantiles alerts quote (an optional section: files without it still load).</summary>
+    protected void WriteScaler(ModelFileWriter writer)
+    {
+        writer.Add("scaler", Scaler.WriteTo);
+        if (Scaler.Normal is { } normal) writer.Add(NormalQuantilesSection, normal.WriteTo);
+    }
+
+    /// <summary>Reads the scaler and the normal quantiles when the file has them.</summary>
+    protected static FeatureScaler ReadScaler(ModelFileReader file)
+    {
+        var scaler = file.Read("scaler", FeatureScaler.ReadFrom);
+        return file.Has(NormalQuantilesSection) ? scaler.WithNormal(file.Read(NormalQuantilesSection, NormalQuantiles.ReadFrom)) : scaler;
+    }
+
+    private static FeatureNormal NormalReference(FeatureScaler scaler, int feature) =>
+        scaler.Normal is { } q
+            ? new FeatureNormal(q.At(0, feature), q.At(1, feature), q.At(2, feature))
+            : new FeatureNormal(scaler.Center[feature], null, null);
+
+    private const string NormalQuantilesSection = "normal-quantiles";
+
+    /// <summary>The largest contributions as shares of the row's total, largest first, each with what the training data says is normal for it.</summary>
+    internal static IReadOnlyList<FeatureContribution> TopContributions(ReadOnlySpan<float> features, ReadOnlySpan<float> contributions, int top, FeatureScaler? scaler = null)
     {
         double total = 0;
         foreach (float c in contributions) total += Math.Max(0, c);
@@ -118,7 +140,10 @@ public abstract class FeatureDetector : AnomalyDetector
         }
         var result = new FeatureContribution[count];
         for (int k = 0; k < count; k++)
-            result[k] = new FeatureContribution(FeatureSchema.Names[best[k]], features[best[k]], contributions[best[k]] / total);
+            result[k] = new FeatureContribution(FeatureSchema.Names[best[k]], features[best[k]], contributions[best[k]] / total)
+            {
+                Normal = scaler is null ? null : NormalReference(scaler, best[k]),
+            };
         return result;
     }
 }

@@ -159,7 +159,7 @@ public sealed class KnnDetector : FeatureDetector
     protected override void WriteSections(ModelFileWriter writer)
     {
         writer.AddJson("hyperparameters", _parameters);
-        writer.Add("scaler", Scaler.WriteTo);
+        WriteScaler(writer);
         writer.Add("reservoir", w =>
         {
             w.Write(ReservoirRows);
@@ -208,7 +208,7 @@ public sealed class KnnDetector : FeatureDetector
                 for (int i = 0; i < values.Length; i++) values[i] = r.ReadSingle();
                 return values;
             });
-            var detector = new KnnDetector(p, file.Read("scaler", FeatureScaler.ReadFrom), reservoir, device);
+            var detector = new KnnDetector(p, ReadScaler(file), reservoir, device);
             detector.ReadCalibration(file);
             return detector;
         }

@@ -75,7 +75,7 @@ public sealed class AutoencoderDetector : FeatureDetector
     protected override void WriteSections(ModelFileWriter writer)
     {
         writer.AddJson("hyperparameters", _parameters);
-        writer.Add("scaler", Scaler.WriteTo);
+        WriteScaler(writer);
         writer.Add("weights", w => _network.save(w));
     }
 
@@ -116,7 +116,7 @@ public sealed class AutoencoderDetector : FeatureDetector
             var network = new AutoencoderNetwork(FeatureSchema.Count, p.Hidden, p.Bottleneck);
             TorchWeights.Load(network, file, "weights");
             network.to(device);
-            var detector = new AutoencoderDetector(p, file.Read("scaler", FeatureScaler.ReadFrom), network, device);
+            var detector = new AutoencoderDetector(p, ReadScaler(file), network, device);
             detector.ReadCalibration(file);
             return detector;
         }

@@ -18,11 +18,18 @@ public sealed class FeatureScaler
     private readonly float[] _center;
     private readonly float[] _scale;
 
-    private FeatureScaler(float[] center, float[] scale)
+    private FeatureScaler(float[] center, float[] scale, NormalQuantiles? normal = null)
     {
         _center = center;
         _scale = scale;
+        Normal = normal;
     }
+
+    /// <summary>Quantiles of the rows the scaler was fitted on (what alerts quote as normal); null for a scaler read from a model file saved before they were kept.</summary>
+    public NormalQuantiles? Normal { get; }
+
+    /// <summary>This scaler with the quantiles read from a model file's <c>normal-quantiles</c> section.</summary>
+    public FeatureScaler WithNormal(NormalQuantiles? normal) => new(_center, _scale, normal);
 
     public int Count => _center.Length;
 
@@ -38,11 +45,14 @@ public sealed class FeatureScaler
         int rows = (data.Rows + step - 1) / step;
         var center = new float[columns];
         var scale = new float[columns];
+        var levels = NormalQuantiles.Levels;
+        var quantiles = new float[levels.Count * columns];
         Parallel.For(0, columns, j =>
         {
             var column = new float[rows];
             for (int r = 0; r < rows; r++) column[r] = data.Values[(long)r * step * columns + j];
             Array.Sort(column);
+            for (int l = 0; l < levels.Count; l++) quantiles[l * columns + j] = Quantile(column, levels[l]);
             float median = Quantile(column, 0.5), q25 = Quantile(column, 0.25), q75 = Quantile(column, 0.75);
             float lo = Quantile(column, 0.005), hi = Quantile(column, 0.995);
             float tailRange = Quantile(column, 0.999) - Quantile(column, 0.001);
@@ -63,7 +73,7 @@ public sealed class FeatureScaler
             }
             scale[j] = (float)Math.Max(Math.Max((q75 - q25) / 1.349, std), Math.Max(tailRange / 6.18, scaleFloor));
         });
-        return new FeatureScaler(center, scale);
+        return new FeatureScaler(center, scale, new NormalQuantiles(quantiles));
     }
 
     private static float Quantile(float[] sorted, double p)

@@ -18,6 +18,12 @@ public sealed record Alert(
     Explanation Explanation,
     AlertWindow Window)
 {
+    /// <summary>The alerting event's device and IP address and what the user's features say about them; null: not known.</summary>
+    public AlertContext? Context { get; init; }
+
+    /// <summary>The scenario family a simple rule tells from the window (<see cref="ScenarioRules"/>); null when none does.</summary>
+    public ScenarioGuess? Scenario { get; init; }
+
     /// <summary>When the engine accepted the newest event (Stopwatch ticks): for ingest-to-alert latency; not part of the alert's JSON.</summary>
     public long ReceivedTicks { get; init; }
 }

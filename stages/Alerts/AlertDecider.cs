@@ -138,8 +138,13 @@ public sealed class AlertDecider
                 if (score >= threshold && (state.LastAlertMs == long.MinValue || entry.TimestampMs - state.LastAlertMs >= _cooldownMs))
                 {
                     string id = AlertIds.For(request.UserId, eventIndex, entry.TimestampMs, h.Model);
+                    var window = request.Window.AsSpan(Math.Max(0, at + 1 - _windowSize), Math.Min(at + 1, _windowSize));
                     var alert = new Alert(id, request.UserId, entry.TimestampMs, score, threshold, h.Model, segment, output.ExplanationAt(j),
-                        SummarizeWindow(request.Window.AsSpan(Math.Max(0, at + 1 - _windowSize), Math.Min(at + 1, _windowSize)), eventIndex));
+                        SummarizeWindow(window, eventIndex))
+                    {
+                        Context = ContextOf(request, j),
+                        Scenario = ScenarioRules.Classify(window),
+                    };
                     (h.Alerts ??= []).Add(new AlertRecord(id, request.UserId, entry.TimestampMs, key, eventIndex, AlertJson.ToUtf8(alert, _settings))
                     {
                         ReceivedTicks = request.ReceivedTicks,
@@ -174,6 +179,26 @@ public sealed class AlertDecider
             return true;
         }
     }
+
+    /// <summary>The device and IP of new event <paramref name="j"/> of the request, with the user's device/IP features as of it.</summary>
+    public static AlertContext ContextOf(ScoringRequest request, int j)
+    {
+        if (request.Features.Length < (j + 1) * FeatureSchema.Count)
+            return new AlertContext(request.Devices?[j], request.Ips?[j], false, false, 0, 0);
+        var features = request.Features.AsSpan(j * FeatureSchema.Count, FeatureSchema.Count);
+        return new AlertContext(
+            request.Devices?[j],
+            request.Ips?[j],
+            features[DeviceNewIndex] >= 0.5f,
+            features[IpNewIndex] >= 0.5f,
+            (int)features[DevicesDistinctIndex],
+            (int)features[IpsDistinctIndex]);
+    }
+
+    private static readonly int DeviceNewIndex = FeatureSchema.IndexOf("device_new");
+    private static readonly int IpNewIndex = FeatureSchema.IndexOf("ip_new");
+    private static readonly int DevicesDistinctIndex = FeatureSchema.IndexOf("devices_distinct");
+    private static readonly int IpsDistinctIndex = FeatureSchema.IndexOf("ips_distinct");
 
     /// <summary>A window summary from events (oldest first).</summary>
     public static AlertWindow SummarizeWindow(ReadOnlySpan<WindowEntry> window, long userEvents)

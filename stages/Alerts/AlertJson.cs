@@ -1,13 +1,15 @@
 using System.Buffers;
 using System.Text.Json;
 using StreamDetect.Models.Detection;
+using StreamDetect.Models.Features;
 using StreamDetect.Stages.Parsing;
 
 namespace StreamDetect.Stages.Alerts;
 
 /// <summary>
 /// An alert as one JSON object (a JSONL line, a Kafka record value with key = userId):
-/// <c>{"alertId","userId","time","score","threshold","model","segment","reason":{...},"window":{...}}</c>.
+/// <c>{"alertId","userId","time","score","threshold","model","segment","scenario"?:{...},"context"?:{...},"reason":{...},"window":{...}}</c>
+/// (README "The alert" documents every field).
 /// </summary>
 public static class AlertJson
 {
@@ -30,6 +32,14 @@ public static class AlertJson
         w.WriteNumber("threshold"u8, Math.Round(a.Threshold, 4));
         w.WriteString("model"u8, a.Model);
         w.WriteString("segment"u8, a.Segment);
+        if (a.Scenario is { } scenario)
+        {
+            w.WriteStartObject("scenario"u8);
+            w.WriteString("family"u8, scenario.Family);
+            w.WriteString("rule"u8, scenario.Rule);
+            w.WriteEndObject();
+        }
+        if (a.Context is { } context) WriteContext(w, context);
         w.WritePropertyName("reason"u8);
         WriteExplanation(w, a.Explanation, settings, depth: 0);
         w.WritePropertyName("window"u8);
@@ -77,6 +87,7 @@ public static class AlertJson
                 w.WriteString("feature"u8, f.Feature);
                 w.WriteNumber("value"u8, Math.Round(f.Value, 4));
                 w.WriteNumber("share"u8, Math.Round(f.Share, 4));
+                WriteFeatureInPlainTerms(w, f);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -95,6 +106,54 @@ public static class AlertJson
             }
             w.WriteEndArray();
         }
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The feature for an analyst: its meaning and unit, its raw value (the vector holds log1p of counts,
+    /// durations and amounts) and what the model's training events had (median, 99%, 99.9%), and all of it
+    /// as one sentence.
+    /// </summary>
+    private static void WriteFeatureInPlainTerms(Utf8JsonWriter w, FeatureContribution f)
+    {
+        if (!FeatureDescriptions.TryOf(f.Feature, out var d)) return;
+        double raw = d.Raw(f.Value);
+        w.WriteString("meaning"u8, d.Meaning);
+        w.WriteString("unit"u8, d.UnitText);
+        w.WriteNumber("raw"u8, Math.Round(raw, 4));
+        string text = $"{d.Meaning}: {d.Format(raw)}";
+        if (f.Normal is { } normal)
+        {
+            double median = d.Raw(normal.Median);
+            w.WriteStartObject("normal"u8);
+            w.WriteNumber("median"u8, Math.Round(median, 4));
+            if (normal.P99 is double p99) w.WriteNumber("p99"u8, Math.Round(d.Raw(p99), 4));
+            if (normal.P999 is double p999)
+            {
+                w.WriteNumber("p99.9"u8, Math.Round(d.Raw(p999), 4));
+                text += $" (normal users' events: median {d.Format(median)}, 99.9% at most {d.Format(d.Raw(p999))})";
+            }
+            else
+            {
+                text += $" (median of the model's training events: {d.Format(median)})";
+            }
+            w.WriteString("source"u8, normal.P999 is null ? "training median (model file without quantiles)" : "training events");
+            w.WriteEndObject();
+        }
+        w.WriteString("text"u8, text);
+    }
+
+    private static void WriteContext(Utf8JsonWriter w, AlertContext c)
+    {
+        w.WriteStartObject("context"u8);
+        if (c.Device is not null) w.WriteString("device"u8, c.Device);
+        else w.WriteNull("device"u8);
+        if (c.Ip is not null) w.WriteString("ip"u8, c.Ip);
+        else w.WriteNull("ip"u8);
+        w.WriteBoolean("newDevice"u8, c.NewDevice);
+        w.WriteBoolean("newIp"u8, c.NewIp);
+        w.WriteNumber("devicesSeen"u8, c.DevicesSeen);
+        w.WriteNumber("ipsSeen"u8, c.IpsSeen);
         w.WriteEndObject();
     }
 

@@ -38,6 +38,12 @@ public sealed record ScoringRequest(
     /// <summary>Ground-truth label of each new event (-1 where unlabelled), for evaluation only; never a model input. Null: none labelled.</summary>
     public sbyte[]? Labels { get; init; }
 
+    /// <summary>The <c>device</c> field of each new event (null entries: none given); null when no new event has one. For the alert's context only.</summary>
+    public string?[]? Devices { get; init; }
+
+    /// <summary>The <c>ip</c> field of each new event (null entries: none given); null when no new event has one. For the alert's context only.</summary>
+    public string?[]? Ips { get; init; }
+
     /// <summary>Earliest <c>IngestedEvent.ReceivedTicks</c> among the new events (for latency); 0 when unknown (after a restart).</summary>
     public long ReceivedTicks { get; init; }
 

@@ -90,6 +90,9 @@ public sealed class EngineSerializerTests : IDisposable
             {
                 Assert.Equal(tail.Features.ToArray(), other.Tail!.Features.ToArray());
                 Assert.Equal(tail.Keys, other.Tail.Keys);
+                Assert.Equal(tail.Devices, other.Tail.Devices);
+                Assert.Equal(tail.Ips, other.Tail.Ips);
+                Assert.Contains(tail.Devices, device => device is not null);
                 Assert.Equal(tail.Context, other.Tail.Context);
                 Assert.Equal(tail.FirstEventIndex, other.Tail.FirstEventIndex);
             }
@@ -157,6 +160,40 @@ public sealed class EngineSerializerTests : IDisposable
     }
 
     [Fact]
+    public void A_layout_4_snapshot_is_still_read_its_unscored_events_without_device_or_ip()
+    {
+        var e = TestTraffic.Generated(users: 3).First().Event;
+        var behavior = new UserBehaviorState(8);
+        behavior.Apply(e);
+        var features = behavior.Features();
+        using var users = new MemoryStream();
+        using (var u = new BinaryWriter(users, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            // A user record as layout 4 wrote it: behaviour, alert state, scored-through, one unscored event.
+            u.Write7BitEncodedInt(1);
+            u.Write(e.UserId);
+            behavior.WriteTo(u);
+            StateCodec.WriteAlertState(u, UserAlertState.None);
+            u.Write7BitEncodedInt64(0);
+            u.Write(true);
+            u.Write7BitEncodedInt64(1);
+            StateCodec.WriteEntries(u, Array.Empty<WindowEntry>());
+            StateCodec.WriteEntries(u, [behavior.Window.Last]);
+            u.Write(e.TimestampMs);
+            u.Write((sbyte)-1);
+            foreach (float f in features) u.Write(f);
+        }
+        var snapshot = new PartitionSnapshot(1, new Dictionary<SourceStream, long>(), users.ToArray(), Layout: 4);
+
+        var (id, user) = Assert.Single(snapshot.Users(8));
+        Assert.Equal(e.UserId, id);
+        var tail = Assert.IsType<ScoringTail>(user.Tail);
+        Assert.Equal(features, tail.Features.ToArray());
+        Assert.Equal([null], tail.Devices);
+        Assert.Equal([null], tail.Ips);
+    }
+
+    [Fact]
     public void The_partition_protocol_round_trips_across_nodes()
     {
         var inbox = _system.ActorOf(Props.Empty, "inbox");
@@ -178,6 +215,9 @@ public sealed class EngineSerializerTests : IDisposable
         Assert.Equal(request.AdmitKeys, r.AdmitKeys);
         Assert.Equal(request.Window, r.Window);
         Assert.Equal(request.Labels, r.Labels);
+        Assert.NotNull(request.Devices);
+        Assert.Equal(request.Devices, r.Devices);
+        Assert.Equal(request.Ips, r.Ips);
         Assert.Equal((10, 1, 5, true), (reply.Accepted, reply.Duplicates, reply.NewUsers, reply.SnapshotTaken));
         Assert.Equal([9L], reply.DroppedKeys);
         Assert.Equal("al-1", Assert.Single(reply.UndeliveredAlerts).AlertId);

@@ -126,6 +126,47 @@ public sealed class ModelFileTests(TrainedDetectors trained) : IDisposable
         Assert.Contains("does not exist", Assert.Throws<ModelFileException>(() => DetectorFile.Load(path, torch.CPU)).Message);
     }
 
+    [Theory]
+    [InlineData("zscore")]
+    [InlineData("ae")]
+    public void A_feature_model_keeps_the_normal_quantiles_alerts_quote_and_a_file_saved_before_them_still_loads(string model)
+    {
+        string path = Saved(model);
+        var reader = ModelFileReader.Open(path);
+        Assert.True(reader.Has("normal-quantiles"));
+        using var loaded = (FeatureDetector)DetectorFile.Load(path, torch.CPU);
+        var original = (FeatureDetector)trained.Get(model);
+        var normal = Assert.IsType<Scaling.NormalQuantiles>(loaded.Scaler.Normal);
+        int pending = FeatureSchema.IndexOf("count_pay_fail_1m"), gap = FeatureSchema.IndexOf("last_gap_s");
+        for (int f = 0; f < FeatureSchema.Count; f++)
+        {
+            for (int level = 0; level < Scaling.NormalQuantiles.Levels.Count; level++) Assert.Equal(original.Scaler.Normal!.At(level, f), normal.At(level, f));
+            Assert.True(normal.At(0, f) <= normal.At(1, f) && normal.At(1, f) <= normal.At(2, f), FeatureSchema.Names[f]);
+        }
+        // The planted card testers (5+ failed payments in a burst) are not among the training users.
+        Assert.InRange(normal.At(2, pending), 0f, MathF.Log(1 + 3f) - 0.01f);
+        Assert.True(normal.At(2, gap) > normal.At(0, gap));
+
+        // The same model saved before the section existed: it loads, scores the same, and quotes its scaler's median.
+        var writer = new ModelFileWriter(model, FeatureSchema.Version);
+        foreach (string section in reader.SectionNames.Where(s => s != "normal-quantiles")) writer.Add(section, reader.Section(section));
+        string oldPath = Path.Combine(_directory, model + "-old.sdm");
+        writer.Save(oldPath);
+        using var old = (FeatureDetector)DetectorFile.Load(oldPath, torch.CPU);
+        Assert.Null(old.Scaler.Normal);
+        var row = new float[FeatureSchema.Count];
+        var contributions = new float[FeatureSchema.Count];
+        contributions[gap] = 1;
+        var quoted = Assert.Single(FeatureDetector.TopContributions(row, contributions, 3, old.Scaler)).Normal!;
+        Assert.Equal((old.Scaler.Center[gap], (double?)null, (double?)null), (quoted.Median, quoted.P99, quoted.P999));
+        var current = Assert.Single(FeatureDetector.TopContributions(row, contributions, 3, loaded.Scaler)).Normal!;
+        Assert.Equal(normal.At(2, gap), current.P999);
+        var inputs = trained.Data.Users.Take(16).Select(u => u.StartReplay(32).AdvanceAsInput(Math.Min(3, u.Count))).ToArray();
+        var a = loaded.ScoreBatch(inputs);
+        var b = old.ScoreBatch(inputs);
+        for (int i = 0; i < inputs.Length; i++) Assert.Equal(a[i].ScoreAt(0), b[i].ScoreAt(0));
+    }
+
     private string Saved(string model)
     {
         string path = Path.Combine(_directory, $"{model}-{Guid.NewGuid():N}.sdm");
