@@ -4,6 +4,7 @@ using Akka.Configuration;
 using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Events;
+using StreamDetect.Models.Persistence;
 using StreamDetect.Models.Training;
 
 namespace StreamDetect.Engine.Pipeline;
@@ -22,9 +23,34 @@ public static class ModelProvider
         {
             return DetectorFile.Load(path, device);
         }
+        catch (ModelFileException e)
+        {
+            throw new UserInputException(e.Message, e);
+        }
         catch (Exception e) when (e is InvalidDataException or NotSupportedException or EndOfStreamException or ArgumentException)
         {
             throw new UserInputException($"model file '{path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Checks a model file without building its networks (before any work starts): it exists, is whole
+    /// (format, checksum, sections), computes this build's features and holds a detector this build knows.
+    /// </summary>
+    public static void Check(string path)
+    {
+        if (!File.Exists(path)) throw new UserInputException($"model file '{path}' does not exist");
+        try
+        {
+            var file = ModelFileReader.Open(path);
+            if (file.FeatureSchemaVersion != Models.Features.FeatureSchema.Version)
+                throw new UserInputException($"model file '{path}': was trained on feature schema version {file.FeatureSchemaVersion}; this build computes version {Models.Features.FeatureSchema.Version} (retrain the model)");
+            if (!DetectorRegistry.Default.TryGet(file.DetectorName, out _))
+                throw new UserInputException($"model file '{path}': holds a '{file.DetectorName}' detector, which this build does not know (known: {string.Join(", ", DetectorRegistry.Default.Names)})");
+        }
+        catch (ModelFileException e)
+        {
+            throw new UserInputException(e.Message, e);
         }
     }
 

@@ -84,6 +84,15 @@ public sealed class RunPlan
         if (!request.IngestOnly) plan.AlertOutput.Validate(plan);
         if (plan.Thresholds.FeedbackFile is { Length: > 0 } feedback && !File.Exists(feedback))
             throw new UserInputException($"feedback file '{feedback}' does not exist (create it empty to append labels during the run)");
+        // The model: a given file is whole and known; a model to train has valid settings (ensemble members included).
+        if (request.ModelPath is { } modelPath) ModelProvider.Check(modelPath);
+        else if (!request.IngestOnly) TrainingOptionsReader.Read(config);
+        if (plan.Engine.Store.Kind != "memory")
+        {
+            var store = plan.Engine.Store;
+            WritableDataDirectory.Ensure(store.DataDirectory,
+                [store.SqliteFile, store.SqliteFile + "-wal", store.SqliteFile + "-shm", Persistence.DataDirectoryMarker.FileName]);
+        }
         return plan;
     }
 }
