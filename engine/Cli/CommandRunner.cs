@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Reflection;
-using Akka.Actor;
 using Akka.Configuration;
 using StreamDetect.Engine.Configuration;
 using StreamDetect.Models.Persistence;
@@ -58,7 +57,7 @@ public static class CommandRunner
         };
     }
 
-    /// <summary>The exception behind the wrappers that tasks, reflection, type initializers and asks add.</summary>
+    /// <summary>The exception behind the wrappers that tasks, reflection and type initializers add.</summary>
     public static Exception RootCause(Exception failure)
     {
         var current = failure;
@@ -67,7 +66,7 @@ public static class CommandRunner
             Exception? inner = current switch
             {
                 AggregateException aggregate => aggregate.Flatten().InnerExceptions is [var single, ..] ? single : null,
-                TargetInvocationException or TypeInitializationException or AskTimeoutException => current.InnerException,
+                TargetInvocationException or TypeInitializationException => current.InnerException,
                 _ => null,
             };
             if (inner is null) return current;

@@ -9,6 +9,9 @@ namespace StreamDetect.Engine.Cli;
 /// </summary>
 public static class UsageErrorLine
 {
+    /// <summary>The root command's name as users type it (System.CommandLine names it after the process, e.g. a test host).</summary>
+    private const string Executable = "streamdetect";
+
     public static string For(ParseResult parse)
     {
         string command = CommandPath(parse.CommandResult);
@@ -37,7 +40,7 @@ public static class UsageErrorLine
     {
         var names = new List<string>();
         for (SymbolResult? current = result; current is not null; current = current.Parent)
-            if (current is CommandResult command) names.Add(command.Command.Name);
+            if (current is CommandResult command) names.Add(command.Command is RootCommand ? Executable : command.Command.Name);
         names.Reverse();
         return string.Join(' ', names);
     }
