@@ -56,6 +56,7 @@ public static class BenchCommand
         if (store is not ("sqlite" or "memory")) throw new UserInputException("--store is sqlite or memory");
         if (!parse.GetValue(IngestOnly) && parse.GetValue(Model) is null && trainDays >= days)
             throw new UserInputException("--train-days must be smaller than --days");
+        WritableOutputFile.Ensure("--json", parse.GetValue(Json));
         var log = Console.Error;
         string scratch = Directory.CreateTempSubdirectory("streamdetect-bench-").FullName;
         var result = new JsonObject

@@ -168,6 +168,7 @@ public static class RunCommand
         var deadLetterSink = DeadLetterOutputs.Named(run.DeadLetterSink == "auto" ? (deadLetterPath is null ? "count" : "file") : run.DeadLetterSink, "streamdetect.dead-letters.sink");
         var alertSink = AlertOutputs.Named(alertSettings.Sink == "auto" ? (alertsPath is null ? "stdout" : "file") : alertSettings.Sink, "streamdetect.alerts.sink").Kind;
 
+        WritableOutputFile.Ensure("--summary-json", summaryPath);
         var request = new RunRequest(config, source, input, deadLetterSink, deadLetterPath, parse.GetValue(Model), alertSink, alertsPath,
             stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly);
         var job = new RunJob(request, Console.Error);

@@ -54,7 +54,7 @@ public sealed class StandardErrorLogger : ActorBase, IRequiresMessageQueue<ILogg
                 Sender.Tell(new LoggerInitialized());
                 return true;
             case LogEvent logEvent:
-                _out.WriteLine(Format(logEvent));
+                _out.WriteLine(Format(logEvent, _stackTraces));
                 return true;
             default:
                 return false;
@@ -62,7 +62,7 @@ public sealed class StandardErrorLogger : ActorBase, IRequiresMessageQueue<ILogg
     }
 
     /// <summary>One line per event: <c>[LEVEL][time][source] message</c>, and the cause's type and message (its stack trace on further lines only with stack-traces on).</summary>
-    private string Format(LogEvent e)
+    public static string Format(LogEvent e, bool stackTraces)
     {
         string level = e.LogLevel() switch
         {
@@ -73,7 +73,7 @@ public sealed class StandardErrorLogger : ActorBase, IRequiresMessageQueue<ILogg
         };
         string line = $"[{level}][{e.Timestamp.ToUniversalTime():yyyy-MM-ddTHH:mm:ss.fffZ}][{e.LogSource}] {e.Message}";
         if (e.Cause is not { } cause) return line;
-        return _stackTraces
+        return stackTraces
             ? $"{line}{Environment.NewLine}Cause: {cause}"
             : $"{line} (cause: {cause.GetType().FullName}: {cause.Message.ReplaceLineEndings(" ")})";
     }

@@ -71,9 +71,7 @@ public sealed class ErrorContractTests(TrainedModelFixture model) : IClassFixtur
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task A_read_only_data_directory_is_refused_before_any_work_in_one_line_naming_it(string readOnly)
     {
-        // root writes through permissions: the engine then runs without the capabilities that allow it.
-        bool root = Environment.UserName == "root";
-        Assert.SkipWhen(root && !File.Exists("/usr/bin/setpriv"), "running as root without setpriv: a read-only directory cannot be made");
+        SkipWithoutFilePermissions();
         using var dir = new TempDirectory();
         string data = dir.File("data");
         Directory.CreateDirectory(data);
@@ -84,10 +82,7 @@ public sealed class ErrorContractTests(TrainedModelFixture model) : IClassFixtur
             : UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         try
         {
-            string[] arguments = ["run", "--input", model.Traffic, "--model", model.Model, "--data-dir", "data"];
-            using var engine = root
-                ? EngineProcess.StartVia(["/usr/bin/setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"], dir.Path, arguments)
-                : EngineProcess.Start(dir.Path, arguments);
+            using var engine = StartWithFilePermissions(dir.Path, "run", "--input", model.Traffic, "--model", model.Model, "--data-dir", "data");
             int code = await engine.WaitAsync(Timeout);
 
             string expected = readOnly == "directory" ? "data directory 'data' (--data-dir, streamdetect.store.data-dir) is not writable" : "'streamdetect.db' is not writable";
@@ -96,6 +91,33 @@ public sealed class ErrorContractTests(TrainedModelFixture model) : IClassFixtur
         finally
         {
             File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    [Theory]
+    [InlineData("--summary-json")]
+    [InlineData("--alerts")]
+    [InlineData("--dead-letters")]
+    [InlineData("--dump-features")]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task An_output_file_in_a_read_only_directory_is_refused_before_any_work_naming_the_option(string option)
+    {
+        SkipWithoutFilePermissions();
+        using var dir = new TempDirectory();
+        string readOnly = dir.File("out");
+        Directory.CreateDirectory(readOnly);
+        File.SetUnixFileMode(readOnly, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        try
+        {
+            using var engine = StartWithFilePermissions(dir.Path, "run", "--input", model.Traffic, "--model", model.Model, "--data-dir", "data", option, "out/file.jsonl");
+            int code = await engine.WaitAsync(Timeout);
+
+            AssertRefused(code, engine.Stdout, engine.Stderr, 2, $"{option} 'out/file.jsonl' cannot be written");
+            Assert.False(Directory.Exists(dir.File("data")), "refused before the engine started");
+        }
+        finally
+        {
+            File.SetUnixFileMode(readOnly, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
     }
 
@@ -146,6 +168,16 @@ public sealed class ErrorContractTests(TrainedModelFixture model) : IClassFixtur
         Assert.Equal(lastLine, engine.Stderr.TrimEnd().Split('\n')[^1]);
         AssertOnlyAlerts(engine.Stdout);
     }
+
+    private static bool Root => Environment.UserName == "root";
+
+    /// <summary>root writes through file permissions: its engine runs without the capabilities that allow that (setpriv).</summary>
+    private static void SkipWithoutFilePermissions() =>
+        Assert.SkipWhen(Root && !File.Exists("/usr/bin/setpriv"), "running as root without setpriv: a read-only directory cannot be made");
+
+    private static EngineProcess StartWithFilePermissions(string directory, params string[] arguments) => Root
+        ? EngineProcess.StartVia(["/usr/bin/setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"], directory, arguments)
+        : EngineProcess.Start(directory, arguments);
 
     /// <summary>Every line of stdout is an alert (JSON with an alertId): no log line, no report.</summary>
     internal static void AssertOnlyAlerts(string stdout)
