@@ -58,7 +58,8 @@ public static class ModelProvider
     /// Trains on the events before the end of the training period: <paramref name="cutMs"/>, or else
     /// train-days after midnight (UTC) of the first event's day.
     /// </summary>
-    public static TrainedModel Train(Config config, RunSettings run, IEnumerable<UserEvent> events, long? cutMs, string? device, string? saveDirectory, TextWriter log)
+    public static TrainedModel Train(Config config, RunSettings run, IEnumerable<UserEvent> events, long? cutMs, string? device, string? saveDirectory, TextWriter log,
+        CancellationToken cancellation = default)
     {
         var options = TrainingOptionsReader.Read(config);
         if (device is not null) options = options with { Device = device };
@@ -70,7 +71,8 @@ public static class ModelProvider
         long cut = cutMs ?? (all.FirstEventMs - ((all.FirstEventMs % 86_400_000) + 86_400_000) % 86_400_000 + (long)(run.TrainDays * 86_400_000));
         var training = all.Before(cut);
         log.WriteLine($"[training] {run.Model} on {training.EventCount:N0} events of {training.Users.Count:N0} users (the first {run.TrainDays:g} days)");
-        var detector = DetectorTrainer.Train(run.Model, training, options, new Progress(log));
+        // Ctrl-C or SIGTERM stops training between batches.
+        var detector = DetectorTrainer.Train(run.Model, training, options, new Progress(log), cancellation);
         log.WriteLine($"[training] {detector.Name}@{detector.Version} trained in {clock.Elapsed.TotalSeconds:F1} s");
 
         string? path = null;

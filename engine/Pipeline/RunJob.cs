@@ -46,7 +46,7 @@ public sealed class RunJob
     public async Task<RunOutcome> RunAsync(CancellationToken cancellation)
     {
         var plan = RunPlan.Create(_request);
-        var model = _request.IngestOnly ? null : AcquireModel(plan);
+        var model = _request.IngestOnly ? null : AcquireModel(plan, cancellation);
         if (plan.FreshState) ResetStore(plan, model);
         var host = await StartEngineAsync(plan, model, cancellation);
         await using (host)
@@ -132,7 +132,7 @@ public sealed class RunJob
         return new RunOutcome(summary, model);
     }
 
-    private TrainedModel AcquireModel(RunPlan plan)
+    private TrainedModel AcquireModel(RunPlan plan, CancellationToken cancellation)
     {
         if (_request.ModelPath is string path)
         {
@@ -142,7 +142,7 @@ public sealed class RunJob
         }
         var (events, cut) = plan.Input.TrainingEvents(plan);
         string? saveTo = plan.Run.SaveModel && plan.Engine.Store.Kind != "memory" ? Path.Combine(plan.Engine.Store.DataDirectory, "models") : null;
-        return ModelProvider.Train(plan.Config, plan.Run, events, cut, plan.Device, saveTo, _log);
+        return ModelProvider.Train(plan.Config, plan.Run, events, cut, plan.Device, saveTo, _log, cancellation);
     }
 
     private static async Task<EngineHost> StartEngineAsync(RunPlan plan, TrainedModel? model, CancellationToken cancellation)

@@ -8,7 +8,7 @@ namespace StreamDetect.Integration.Tests.Cli;
 /// separate process, each mistake refused with its documented exit code and exactly one line on stderr,
 /// before any work (no data directory made, no training, no benchmark phase), and nothing on stdout.
 /// </summary>
-public sealed class ErrorContractTests(TrainedModelFixture model) : IClassFixture<TrainedModelFixture>
+public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixture<TrainedModelFixture>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
@@ -19,7 +19,7 @@ public sealed class ErrorContractTests(TrainedModelFixture model) : IClassFixtur
     {
         using var dir = new TempDirectory();
         await File.WriteAllTextAsync(dir.File("bad.csv"), "a,b,c\n1,2,3\n", TestContext.Current.CancellationToken);
-        string[] arguments = ["run", "--input", "bad.csv", "--data-dir", "data", .. withModel ? new[] { "--model", model.Model } : []];
+        string[] arguments = ["run", "--input", "bad.csv", "--data-dir", "data", .. withModel ? new[] { "--model", trained.Model } : []];
 
         var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, arguments);
 
@@ -33,10 +33,10 @@ public sealed class ErrorContractTests(TrainedModelFixture model) : IClassFixtur
     public async Task A_corrupt_model_file_is_refused_before_any_work_naming_the_file(string command)
     {
         using var dir = new TempDirectory();
-        byte[] whole = await File.ReadAllBytesAsync(model.Model, TestContext.Current.CancellationToken);
+        byte[] whole = await File.ReadAllBytesAsync(trained.Model, TestContext.Current.CancellationToken);
         await File.WriteAllBytesAsync(dir.File("cut.sdm"), whole[..(whole.Length / 2)], TestContext.Current.CancellationToken);
         string[] arguments = command == "run"
-            ? ["run", "--input", model.Traffic, "--model", "cut.sdm", "--data-dir", "data"]
+            ? ["run", "--input", trained.Traffic, "--model", "cut.sdm", "--data-dir", "data"]
             : ["bench", "--users", "200", "--days", "2", "--model", "cut.sdm"];
 
         var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, arguments);
@@ -82,7 +82,7 @@ public sealed class ErrorContractTests(TrainedModelFixture model) : IClassFixtur
             : UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         try
         {
-            using var engine = StartWithFilePermissions(dir.Path, "run", "--input", model.Traffic, "--model", model.Model, "--data-dir", "data");
+            using var engine = StartWithFilePermissions(dir.Path, "run", "--input", trained.Traffic, "--model", trained.Model, "--data-dir", "data");
             int code = await engine.WaitAsync(Timeout);
 
             string expected = readOnly == "directory" ? "data directory 'data' (--data-dir, streamdetect.store.data-dir) is not writable" : "'streamdetect.db' is not writable";
@@ -109,7 +109,7 @@ public sealed class ErrorContractTests(TrainedModelFixture model) : IClassFixtur
         File.SetUnixFileMode(readOnly, UnixFileMode.UserRead | UnixFileMode.UserExecute);
         try
         {
-            using var engine = StartWithFilePermissions(dir.Path, "run", "--input", model.Traffic, "--model", model.Model, "--data-dir", "data", option, "out/file.jsonl");
+            using var engine = StartWithFilePermissions(dir.Path, "run", "--input", trained.Traffic, "--model", trained.Model, "--data-dir", "data", option, "out/file.jsonl");
             int code = await engine.WaitAsync(Timeout);
 
             AssertRefused(code, engine.Stdout, engine.Stderr, 2, $"{option} 'out/file.jsonl' cannot be written");
@@ -150,15 +150,18 @@ public sealed class ErrorContractTests(TrainedModelFixture model) : IClassFixtur
     }
 
     [Theory]
-    [InlineData("TERM", 143, "stopped by SIGTERM before the end")]
-    [InlineData("INT", 130, "interrupted before the end")]
-    public async Task A_generator_run_stopped_by_a_signal_exits_with_its_code_and_stdout_holds_only_alerts(string signal, int expectedCode, string lastLine)
+    [InlineData("TERM", 143, "stopped by SIGTERM before the end", "streaming")]
+    [InlineData("INT", 130, "interrupted before the end", "streaming")]
+    [InlineData("TERM", 143, "stopped by SIGTERM before the end", "training")]
+    public async Task A_generator_run_stopped_by_a_signal_exits_with_its_code_and_stdout_holds_only_alerts(string signal, int expectedCode, string lastLine, string phase)
     {
         using var dir = new TempDirectory();
         // Far more traffic than the run gets through before the signal.
-        await File.WriteAllTextAsync(dir.File("big.conf"), "streamdetect.generator { users = 20000, days = 3 }\n", TestContext.Current.CancellationToken);
-        using var engine = EngineProcess.Start(dir.Path, "run", "--config", "big.conf", "--model", model.Model, "--data-dir", "data");
-        await WaitForAsync(() => engine.Stderr.Contains(" events in, ", StringComparison.Ordinal), TimeSpan.FromMinutes(2), () => engine.Stderr);
+        await File.WriteAllTextAsync(dir.File("big.conf"), "streamdetect.generator { users = 20000, days = 3 }\nstreamdetect.run.train-days = 2\n", TestContext.Current.CancellationToken);
+        string[] modelOption = phase == "streaming" ? ["--model", trained.Model] : [];
+        using var engine = EngineProcess.Start(dir.Path, ["run", "--config", "big.conf", "--data-dir", "data", .. modelOption]);
+        string progress = phase == "streaming" ? " events in, " : "[training] ";
+        await WaitForAsync(() => engine.Stderr.Contains(progress, StringComparison.Ordinal), TimeSpan.FromMinutes(2), () => engine.Stderr);
 
         if (signal == "TERM") engine.Terminate();
         else engine.Interrupt();
