@@ -28,6 +28,19 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
     }
 
     [Theory]
+    [InlineData("train --data bad.csv --model zscore --out m.sdm")]
+    [InlineData("eval --data bad.csv --model MODEL")]
+    public async Task Train_and_eval_refuse_a_csv_file_with_a_wrong_header_in_one_line(string arguments)
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.File("bad.csv"), "a,b,c\n1,2,3\n", TestContext.Current.CancellationToken);
+
+        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, arguments.Replace("MODEL", trained.Model).Split(' '));
+
+        AssertRefused(code, stdout, stderr, 2, "--data 'bad.csv'", "CSV header lacks userId");
+    }
+
+    [Theory]
     [InlineData("run")]
     [InlineData("bench")]
     public async Task A_corrupt_model_file_is_refused_before_any_work_naming_the_file(string command)
