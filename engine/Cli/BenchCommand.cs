@@ -43,7 +43,7 @@ public static class BenchCommand
     {
         var command = new Command("bench", "Benchmark the engine on generated traffic: ingest events/s and bytes per user, end-to-end events/s, the scorer alone, and latency at half load; writes JSON with --json");
         foreach (var option in new Option[] { Users, Days, TrainDays, Model, Device, Batch, Json, IngestOnly, Store, Json2Stdout }) command.Options.Add(option);
-        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token => ExecuteAsync(parse, token), cancellation));
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => ExecuteAsync(parse, token), cancellation));
         return command;
     }
 
@@ -56,6 +56,7 @@ public static class BenchCommand
         if (store is not ("sqlite" or "memory")) throw new UserInputException("--store is sqlite or memory");
         if (!parse.GetValue(IngestOnly) && parse.GetValue(Model) is null && trainDays >= days)
             throw new UserInputException("--train-days must be smaller than --days");
+        WritableOutputFile.Ensure("--json", parse.GetValue(Json));
         var log = Console.Error;
         string scratch = Directory.CreateTempSubdirectory("streamdetect-bench-").FullName;
         var result = new JsonObject
@@ -80,6 +81,11 @@ public static class BenchCommand
             var baseConfig = CommonOptions.LoadConfig(parse);
             Akka.Configuration.Config With(string dir) => Akka.Configuration.ConfigurationFactory.ParseString(Overrides(dir)).WithFallback(baseConfig);
             var generator = GeneratorSettings.Create(With(scratch));
+            // Everything the end-to-end phase needs (its settings, the model file or the settings of the model
+            // it trains) is checked before the ingest phase, so a mistake costs no benchmark time.
+            var config = With(Path.Combine(scratch, "e2e"));
+            var request = new RunRequest(config, EventSourceKind.Generator, null, DeadLetterSinkKind.Count, null, parse.GetValue(Model), AlertSinkKind.None, null, null, null, parse.GetValue(Device));
+            if (!parse.GetValue(IngestOnly)) RunPlan.Create(request);
 
             log.WriteLine($"bench: ingest of {users:N0} users x {days} days, store {store}");
             var ingest = await IngestAsync(With(Path.Combine(scratch, "ingest")), generator, cancellation);
@@ -88,8 +94,6 @@ public static class BenchCommand
             if (parse.GetValue(IngestOnly)) return Finish(parse, result);
 
             // End to end at full speed, with the scoring requests kept to replay through the scorer alone.
-            var config = With(Path.Combine(scratch, "e2e"));
-            var request = new RunRequest(config, EventSourceKind.Generator, null, DeadLetterSinkKind.Count, null, parse.GetValue(Model), AlertSinkKind.None, null, null, null, parse.GetValue(Device));
             var job = new RunJob(request, log);
             log.WriteLine("bench: end to end at full speed");
             var outcome = await job.RunAsync(cancellation);

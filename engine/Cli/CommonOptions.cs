@@ -16,6 +16,13 @@ public static class CommonOptions
         Arity = ArgumentArity.ZeroOrMore,
     };
 
+    /// <summary>`--verbose` (every command): a failure also prints its stack trace after the one error line.</summary>
+    public static readonly Option<bool> Verbose = new("--verbose")
+    {
+        Description = "On a failure, also print the stack trace after the one error line",
+        Recursive = true,
+    };
+
     static CommonOptions()
     {
         Config.AcceptExistingOnly();
@@ -25,6 +32,8 @@ public static class CommonOptions
     public static Config LoadConfig(ParseResult parse, string? overrides = null)
     {
         var files = parse.GetValue(Config) ?? [];
+        // --verbose: logged exceptions come with their stack traces too.
+        if (parse.GetValue(Verbose)) overrides = $"{overrides}\nstreamdetect.logging.stack-traces = on\n";
         return EngineConfig.Load(files.Select(f => f.FullName), overrides);
     }
 }

@@ -36,7 +36,7 @@ public static class EvalCommand
         {
             data, model, from, skipDays, json, scores, truth, device, alertRate, threshold,
         };
-        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token =>
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token =>
         {
             string dataPath = TrainCommand.RequireExistingFile(parse.GetValue(data), "--data");
             string modelPath = TrainCommand.RequireExistingFile(parse.GetValue(model), "--model");

@@ -64,7 +64,7 @@ public static class GenCommand
         command.Options.Add(output);
         command.Options.Add(truth);
 
-        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token =>
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token =>
         {
             var settings = GeneratorSettings.Create(CommonOptions.LoadConfig(parse));
             settings = Apply(settings, parse.GetValue(users), parse.GetValue(days), parse.GetValue(anomalyRate),

@@ -57,7 +57,7 @@ public static partial class KafkaMockCommand
             + "streamdetect.kafka.bootstrap-servers) at it. For development and tests: data lives in memory only.");
         command.Options.Add(Brokers);
         command.Options.Add(Topics);
-        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token => RunAsync(parse, token), cancellation));
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => RunAsync(parse, token), cancellation));
         return command;
     }
 

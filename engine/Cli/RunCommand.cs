@@ -108,7 +108,7 @@ public static class RunCommand
             "Run the main job: read events (file, generator or Kafka), validate them (bad records to dead letters), keep per-user state (persisted), score users with the model in micro-batches, and emit explained alerts; prints live progress and a final report");
         foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle })
             command.Options.Add(option);
-        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token => ExecuteAsync(parse, token), cancellation));
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => ExecuteAsync(parse, token), cancellation));
         return command;
     }
 
@@ -168,6 +168,7 @@ public static class RunCommand
         var deadLetterSink = DeadLetterOutputs.Named(run.DeadLetterSink == "auto" ? (deadLetterPath is null ? "count" : "file") : run.DeadLetterSink, "streamdetect.dead-letters.sink");
         var alertSink = AlertOutputs.Named(alertSettings.Sink == "auto" ? (alertsPath is null ? "stdout" : "file") : alertSettings.Sink, "streamdetect.alerts.sink").Kind;
 
+        WritableOutputFile.Ensure("--summary-json", summaryPath);
         var request = new RunRequest(config, source, input, deadLetterSink, deadLetterPath, parse.GetValue(Model), alertSink, alertsPath,
             stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly);
         var job = new RunJob(request, Console.Error);

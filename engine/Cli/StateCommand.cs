@@ -32,7 +32,7 @@ public static class StateCommand
             "Reads the store without changing it; do not run it against a data directory a running engine is writing");
         dump.Options.Add(DataDir);
         dump.Options.Add(Out);
-        dump.SetAction((parse, cancellation) => CommandRunner.RunAsync(token => DumpAsync(parse, token), cancellation));
+        dump.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => DumpAsync(parse, token), cancellation));
 
         var state = new Command("state", "Inspect the persisted per-user state");
         state.Subcommands.Add(dump);

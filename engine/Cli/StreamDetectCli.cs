@@ -14,6 +14,7 @@ public static class StreamDetectCli
             "StreamDetect: detects anomalous user-behaviour sequences (bots, card testing, account takeover, " +
             "fake orders, review spam, promotion abuse) in e-commerce event streams as they arrive.");
         root.Options.Add(CommonOptions.Config);
+        root.Options.Add(CommonOptions.Verbose);
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(GenCommand.Create());
         root.Subcommands.Add(StateCommand.Create());

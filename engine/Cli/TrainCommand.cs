@@ -46,7 +46,7 @@ public static class TrainCommand
         {
             data, model, output, device, epochs, seed, until, days, includeLabelled,
         };
-        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token =>
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token =>
         {
             string dataPath = RequireExistingFile(parse.GetValue(data), "--data");
             string name = parse.GetValue(model) ?? throw new UserInputException("--model is required");
@@ -149,6 +149,10 @@ public static class TrainCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new UserInputException($"cannot read '{path}': {e.Message}", e);
+        }
+        catch (FormatException e)
+        {
+            throw new UserInputException($"--data '{path}': {e.Message}", e); // an unusable CSV header
         }
     }
 

@@ -46,10 +46,29 @@ public static class TrainingOptionsReader
 
     private static ModelHyperParameters ReadModels(Config config, DetectorRegistry registry)
     {
+        CheckEnsembleMembers(config, registry);
         var models = ModelHyperParameters.Defaults;
         foreach (var kind in registry.Kinds)
             models = models.With(kind, HyperParameters(config, kind));
         return models;
+    }
+
+    /// <summary>
+    /// <c>streamdetect.models.ensemble.members</c> names models this build knows (other than the ensemble):
+    /// refused here, before any work, rather than when the ensemble trains its members.
+    /// </summary>
+    private static void CheckEnsembleMembers(Config config, DetectorRegistry registry)
+    {
+        const string key = ModelsBlock + ".ensemble.members";
+        if (!registry.TryGet("ensemble", out var ensemble) || !config.HasPath(key)) return;
+        var members = ReadList(config, key);
+        if (members.Count == 0) throw new SettingsException(key, "is empty: name at least one model");
+        foreach (string name in members)
+        {
+            if (!registry.TryGet(name, out var kind))
+                throw new SettingsException(key, $"unknown model '{name}' (known: {string.Join(", ", registry.Names.Where(n => n != ensemble.Name))})");
+            if (kind == ensemble) throw new SettingsException(key, "an ensemble cannot be a member of itself");
+        }
     }
 
     /// <summary>The HOCON keys of a kind's block: its hyper-parameter record's properties in kebab case.</summary>

@@ -4,6 +4,7 @@ using Akka.Configuration;
 using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Events;
+using StreamDetect.Models.Persistence;
 using StreamDetect.Models.Training;
 
 namespace StreamDetect.Engine.Pipeline;
@@ -22,6 +23,10 @@ public static class ModelProvider
         {
             return DetectorFile.Load(path, device);
         }
+        catch (ModelFileException e)
+        {
+            throw new UserInputException(e.Message, e);
+        }
         catch (Exception e) when (e is InvalidDataException or NotSupportedException or EndOfStreamException or ArgumentException)
         {
             throw new UserInputException($"model file '{path}': {e.Message}", e);
@@ -29,10 +34,32 @@ public static class ModelProvider
     }
 
     /// <summary>
+    /// Checks a model file without building its networks (before any work starts): it exists, is whole
+    /// (format, checksum, sections), computes this build's features and holds a detector this build knows.
+    /// </summary>
+    public static void Check(string path)
+    {
+        if (!File.Exists(path)) throw new UserInputException($"model file '{path}' does not exist");
+        try
+        {
+            var file = ModelFileReader.Open(path);
+            if (file.FeatureSchemaVersion != Models.Features.FeatureSchema.Version)
+                throw new UserInputException($"model file '{path}': was trained on feature schema version {file.FeatureSchemaVersion}; this build computes version {Models.Features.FeatureSchema.Version} (retrain the model)");
+            if (!DetectorRegistry.Default.TryGet(file.DetectorName, out _))
+                throw new UserInputException($"model file '{path}': holds a '{file.DetectorName}' detector, which this build does not know (known: {string.Join(", ", DetectorRegistry.Default.Names)})");
+        }
+        catch (ModelFileException e)
+        {
+            throw new UserInputException(e.Message, e);
+        }
+    }
+
+    /// <summary>
     /// Trains on the events before the end of the training period: <paramref name="cutMs"/>, or else
     /// train-days after midnight (UTC) of the first event's day.
     /// </summary>
-    public static TrainedModel Train(Config config, RunSettings run, IEnumerable<UserEvent> events, long? cutMs, string? device, string? saveDirectory, TextWriter log)
+    public static TrainedModel Train(Config config, RunSettings run, IEnumerable<UserEvent> events, long? cutMs, string? device, string? saveDirectory, TextWriter log,
+        CancellationToken cancellation = default)
     {
         var options = TrainingOptionsReader.Read(config);
         if (device is not null) options = options with { Device = device };
@@ -44,7 +71,8 @@ public static class ModelProvider
         long cut = cutMs ?? (all.FirstEventMs - ((all.FirstEventMs % 86_400_000) + 86_400_000) % 86_400_000 + (long)(run.TrainDays * 86_400_000));
         var training = all.Before(cut);
         log.WriteLine($"[training] {run.Model} on {training.EventCount:N0} events of {training.Users.Count:N0} users (the first {run.TrainDays:g} days)");
-        var detector = DetectorTrainer.Train(run.Model, training, options, new Progress(log));
+        // Ctrl-C or SIGTERM stops training between batches.
+        var detector = DetectorTrainer.Train(run.Model, training, options, new Progress(log), cancellation);
         log.WriteLine($"[training] {detector.Name}@{detector.Version} trained in {clock.Elapsed.TotalSeconds:F1} s");
 
         string? path = null;

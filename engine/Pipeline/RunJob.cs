@@ -49,7 +49,7 @@ public sealed class RunJob
         // Before the model is trained into DATA_DIR/models or a fresh state deletes anything: a second run on
         // the data directory is refused at once. The engine host shares it (the same process).
         using var dataLock = plan.Engine.Store.Kind == "memory" ? null : Persistence.DataDirectoryLock.Acquire(plan.Engine.Store.DataDirectory, _log);
-        var model = _request.IngestOnly ? null : AcquireModel(plan);
+        var model = _request.IngestOnly ? null : AcquireModel(plan, cancellation);
         if (plan.FreshState) ResetStore(plan, model);
         var host = await StartEngineAsync(plan, model, cancellation);
         await using (host)
@@ -135,7 +135,7 @@ public sealed class RunJob
         return new RunOutcome(summary, model);
     }
 
-    private TrainedModel AcquireModel(RunPlan plan)
+    private TrainedModel AcquireModel(RunPlan plan, CancellationToken cancellation)
     {
         if (_request.ModelPath is string path)
         {
@@ -145,7 +145,7 @@ public sealed class RunJob
         }
         var (events, cut) = plan.Input.TrainingEvents(plan);
         string? saveTo = plan.Run.SaveModel && plan.Engine.Store.Kind != "memory" ? Path.Combine(plan.Engine.Store.DataDirectory, "models") : null;
-        return ModelProvider.Train(plan.Config, plan.Run, events, cut, plan.Device, saveTo, _log);
+        return ModelProvider.Train(plan.Config, plan.Run, events, cut, plan.Device, saveTo, _log, cancellation);
     }
 
     private static async Task<EngineHost> StartEngineAsync(RunPlan plan, TrainedModel? model, CancellationToken cancellation)

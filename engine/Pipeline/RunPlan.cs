@@ -84,6 +84,32 @@ public sealed class RunPlan
         if (!request.IngestOnly) plan.AlertOutput.Validate(plan);
         if (plan.Thresholds.FeedbackFile is { Length: > 0 } feedback && !File.Exists(feedback))
             throw new UserInputException($"feedback file '{feedback}' does not exist (create it empty to append labels during the run)");
+        // The model: a given file is whole and known; a model to train has valid settings (ensemble members included);
+        // the device it runs on is there.
+        if (request.ModelPath is { } modelPath) ModelProvider.Check(modelPath);
+        else if (!request.IngestOnly) TrainingOptionsReader.Read(config);
+        if (!request.IngestOnly) CheckDevice(plan.Device, request.Device is null ? "streamdetect.models.device" : "--device");
+        WritableOutputFile.Ensure("--alerts", request.AlertSink == AlertSinkKind.File ? request.AlertsPath : null);
+        WritableOutputFile.Ensure("--dead-letters", request.DeadLetterSink == DeadLetterSinkKind.File ? request.DeadLetterPath : null);
+        WritableOutputFile.Ensure("--dump-features", request.DumpFeatures);
+        if (plan.Engine.Store.Kind != "memory")
+        {
+            var store = plan.Engine.Store;
+            WritableDataDirectory.Ensure(store.DataDirectory,
+                [store.SqliteFile, store.SqliteFile + "-wal", store.SqliteFile + "-shm", Persistence.DataDirectoryMarker.FileName]);
+        }
         return plan;
+    }
+
+    private static void CheckDevice(string device, string setting)
+    {
+        try
+        {
+            Models.Detection.ComputeDevice.Resolve(device);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UserInputException($"{setting}: {e.Message}", e);
+        }
     }
 }

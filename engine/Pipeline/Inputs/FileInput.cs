@@ -22,6 +22,27 @@ public sealed class FileInput : IEventInput
             throw new UserInputException("reading stdin needs --model (the run cannot train on a stream it reads once)");
         if (request.DeadLetterSink == Outputs.DeadLetterSinkKind.Kafka)
             throw new UserInputException("dead letters go to Kafka only with --source kafka; use --dead-letters FILE");
+        if (input != "-") CheckFirstRecord(input, plan);
+    }
+
+    /// <summary>
+    /// Reads the file's first record the way the run will, so that an unreadable file or an unusable CSV
+    /// header is refused before any work (not when the stream, or training, reaches it).
+    /// </summary>
+    private static void CheckFirstRecord(string input, RunPlan plan)
+    {
+        try
+        {
+            _ = new RecordFileReader(input, plan.Validation.MaxRecordBytes, plan.DeadLetters.MaxRawBytes).Read().Take(1).Count();
+        }
+        catch (FormatException e)
+        {
+            throw new UserInputException($"input file '{input}': {e.Message}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"input file '{input}' cannot be read: {e.Message}", e);
+        }
     }
 
     public (IEnumerable<UserEvent> Events, long? CutMs) TrainingEvents(RunPlan plan) => (EventFile.Read(plan.Request.Input!, plan.Validation), null);

@@ -138,6 +138,19 @@ public sealed class TrainingOptionsReaderTests
 
     private static string Json(object value) => JsonSerializer.Serialize(value, value.GetType());
 
+    [Theory]
+    [InlineData("[gru, zscor]", "unknown model 'zscor' (known: lstm, gru, transformer, ae, gan, knn, zscore, iforest)")]
+    [InlineData("[gru, ensemble]", "an ensemble cannot be a member of itself")]
+    [InlineData("[]", "is empty")]
+    public void The_ensemble_members_are_checked_when_the_settings_are_read_before_any_member_trains(string members, string problem)
+    {
+        var error = Assert.Throws<SettingsException>(() =>
+            TrainingOptionsReader.Read(EngineConfig.Load(overrides: $"streamdetect.models.ensemble.members = {members}")));
+
+        Assert.Equal("streamdetect.models.ensemble.members", error.Key);
+        Assert.Contains(problem, error.Message);
+    }
+
     private sealed record FakeParameters
     {
         public int Width { get; init; } = 3;

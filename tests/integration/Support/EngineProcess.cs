@@ -12,9 +12,9 @@ public sealed class EngineProcess : IDisposable
     private readonly TaskCompletionSource _stdoutDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stderrDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private EngineProcess(IEnumerable<string> arguments, string? workingDirectory, bool redirectInput = false)
+    private EngineProcess(IEnumerable<string> arguments, string? workingDirectory, IReadOnlyList<string>? launcher = null, bool redirectInput = false)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : "dotnet")
         {
             RedirectStandardInput = redirectInput,
             RedirectStandardOutput = true,
@@ -22,6 +22,11 @@ public sealed class EngineProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
+        if (launcher is { Count: > 0 })
+        {
+            foreach (string argument in launcher.Skip(1)) info.ArgumentList.Add(argument);
+            info.ArgumentList.Add("dotnet");
+        }
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "streamdetect.dll"));
         foreach (string argument in arguments) info.ArgumentList.Add(argument);
         _process = new Process { StartInfo = info };
@@ -39,6 +44,10 @@ public sealed class EngineProcess : IDisposable
 
     /// <summary>The engine's stdin, when started with <see cref="StartWithInput"/>.</summary>
     public StreamWriter StandardInput => _process.StandardInput;
+
+    /// <summary>Starts `dotnet streamdetect.dll ARGUMENTS` through a launcher (e.g. <c>setpriv ... --</c>), given as program and arguments.</summary>
+    public static EngineProcess StartVia(IReadOnlyList<string> launcher, string? workingDirectory, params string[] arguments) =>
+        new(arguments, workingDirectory, launcher);
 
     /// <summary>Runs to completion and returns (exit code, stdout, stderr).</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string? workingDirectory, TimeSpan timeout, params string[] arguments)
@@ -76,9 +85,14 @@ public sealed class EngineProcess : IDisposable
     }
 
     /// <summary>SIGTERM, as `docker stop` sends it: the engine should stop cleanly.</summary>
-    public void Terminate()
+    public void Terminate() => Signal("TERM");
+
+    /// <summary>SIGINT, as Ctrl-C in a terminal sends it.</summary>
+    public void Interrupt() => Signal("INT");
+
+    private void Signal(string name)
     {
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
         kill.WaitForExit(10_000);
     }
 
