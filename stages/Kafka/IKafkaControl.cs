@@ -37,6 +37,13 @@ public interface IKafkaControl
     IReadOnlyList<TopicPartition> Assignment { get; }
 
     /// <summary>
+    /// Records the group never read because retention deleted them first (the first offset this consumer
+    /// could read on a partition was above the committed or expected one), summed over every partition
+    /// since the start. Each loss is also logged with its topic, partition and offsets.
+    /// </summary>
+    long RecordsLostToRetention { get; }
+
+    /// <summary>
     /// Stops emitting, waits for <paramref name="streamCompletion"/> (which should include the committer's
     /// task, so every processed record has been committed), then shuts the consumer down. A failure of the
     /// stream is rethrown after the consumer is shut down.

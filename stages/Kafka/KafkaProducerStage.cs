@@ -55,15 +55,20 @@ internal sealed class KafkaProducerStage<TPass> : GraphStage<FlowShape<(Producer
             var onFatal = GetAsyncCallback<Error>(error => FailStage(new KafkaException(error)));
             var log = Log;
             string topic = _stage._topic;
+            // A broker that is down makes librdkafka repeat the same error for every broker and reconnect.
+            var filter = new RepeatedLogFilter(_stage._settings.Faults.LogRepeatInterval);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             _producer = new ProducerBuilder<byte[]?, byte[]>(_stage._settings.ToProducerConfig())
                 .SetErrorHandler((_, error) =>
                 {
                     if (error.IsFatal) onFatal(error);
-                    else log.Warning("Kafka producer for {0}: {1}", topic, error.Reason);
+                    else if (filter.ShouldLog(error.Reason, clock.Elapsed, out long heldBack))
+                        log.Warning("Kafka producer for {0}: {1}{2}", topic, error.Reason, RepeatedLogFilter.Note(heldBack));
                 })
                 .SetLogHandler((_, message) =>
                 {
-                    if (message.Level <= SyslogLevel.Warning) log.Warning("librdkafka {0}: {1}", message.Facility, message.Message);
+                    if (message.Level <= SyslogLevel.Warning && filter.ShouldLog(message.Message, clock.Elapsed, out long heldBack))
+                        log.Warning("librdkafka {0}: {1}{2}", message.Facility, message.Message, RepeatedLogFilter.Note(heldBack));
                 })
                 .Build();
             Pull(_stage.In);

@@ -49,6 +49,9 @@ public sealed class KafkaEventSource
                 Interlocked.Exchange(ref _lastActivityTicks, Environment.TickCount64);
                 return offset;
             })
+            // A path that fails (the consumer stopped by a broker failure) only stops feeding the committer:
+            // the run fails through the event stream, with its one line, not with the hub's stack trace.
+            .Recover(_ => Akka.Util.Option<CommittableOffset>.None)
             .To(hub);
         _committerSwitch = killSwitch;
         Committed = committed;
@@ -81,6 +84,9 @@ public sealed class KafkaEventSource
             return Environment.TickCount64 - Interlocked.Read(ref _lastActivityTicks);
         }
     }
+
+    /// <summary>Records the group never read because retention deleted them first (0 before the consumer started).</summary>
+    public long LostToRetention => _control.Task.IsCompletedSuccessfully ? _control.Task.Result.RecordsLostToRetention : 0;
 
     /// <summary>Longest a group join is waited for before the idle time starts counting anyway.</summary>
     public static TimeSpan JoinGrace { get; } = TimeSpan.FromSeconds(60);
