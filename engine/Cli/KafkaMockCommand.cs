@@ -58,7 +58,7 @@ public static partial class KafkaMockCommand
             + "Retention: each partition keeps at most 5 MiB of record batches and at most 100,000 batches "
             + "(librdkafka's fixed limits; no option raises them): producing more drops the oldest records, and a "
             + "consumer that starts later reports them as lost to retention. With kcat's default batching, about "
-            + "20,000 generated events fit in one partition; spread larger volumes over more partitions (--topics NAME:N).");
+            + "25,000 generated events fit in one partition; spread larger volumes over more partitions (--topics NAME:N).");
         command.Options.Add(Brokers);
         command.Options.Add(Topics);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(token => RunAsync(parse, token), cancellation));

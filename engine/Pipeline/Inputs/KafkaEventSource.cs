@@ -51,7 +51,7 @@ public sealed class KafkaEventSource
             })
             // A path that fails (the consumer stopped by a broker failure) only stops feeding the committer:
             // the run fails through the event stream, with its one line, not with the hub's stack trace.
-            .Recover(_ => Akka.Util.Option<CommittableOffset>.None)
+            .RecoverWithRetries(_ => Source.Empty<CommittableOffset>(), 1)
             .To(hub);
         _committerSwitch = killSwitch;
         Committed = committed;
