@@ -601,7 +601,11 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         if (error.IsFatal)
         {
-            lock (_gate) _state.Fail(new KafkaException(error));
+            lock (_gate)
+            {
+                _state.Fail(new EnvironmentFailureException(FailedResource.Broker,
+                    $"kafka: consumer {_settings.GroupId} at {_settings.BootstrapServers} failed: {error.Reason} ({error.Code})", new KafkaException(error)));
+            }
             return;
         }
         if (error.Code == ErrorCode.Local_AllBrokersDown)

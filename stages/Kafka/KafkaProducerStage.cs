@@ -2,6 +2,7 @@ using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using Confluent.Kafka;
+using StreamDetect.Stages.Failures;
 using Error = Confluent.Kafka.Error;
 
 namespace StreamDetect.Stages.Kafka;
@@ -127,7 +128,12 @@ internal sealed class KafkaProducerStage<TPass> : GraphStage<FlowShape<(Producer
             var report = delivery.Report;
             if (report.Error.IsError)
             {
-                FailStage(new KafkaException(report.Error));
+                FailStage(report.Error.Code == ErrorCode.Local_MsgTimedOut
+                    // Not delivered within message.timeout.ms: the brokers are unreachable or refuse writes (exit code 4).
+                    ? new EnvironmentFailureException(FailedResource.Broker,
+                        $"kafka: records for topic '{_stage._topic}' at {_stage._settings.BootstrapServers} were not delivered within message.timeout.ms ({report.Error.Reason})",
+                        new KafkaException(report.Error))
+                    : new KafkaException(report.Error));
                 return;
             }
             if (IsAvailable(_stage.Out)) Push(_stage.Out, delivery.PassThrough);

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Confluent.Kafka;
+using Akka.Streams.Dsl;
 using StreamDetect.Integration.Tests.Support;
+using StreamDetect.Stages.Failures;
+using StreamDetect.Stages.Kafka;
 using StreamDetect.Stages.Kafka.Mock;
 
 namespace StreamDetect.Integration.Tests.Kafka;
@@ -184,5 +187,23 @@ public sealed class KafkaBrokerFailureTests(KafkaMockFixture kafka, ITestOutputH
         AssertOneErrorLine(engine.Stdout, engine.Stderr, "reachable for 4 s (streamdetect.kafka.unavailable-timeout)");
         // Before condensing, librdkafka's reconnect errors gave thousands of lines a minute.
         Assert.InRange(LogLines(engine.Stdout, engine.Stderr), 0, 15);
+    }
+
+    [Fact]
+    public async Task A_producer_whose_brokers_are_down_must_fail_as_a_broker_failure_after_its_message_timeout()
+    {
+        using var cluster = KafkaMockCluster.Start(brokers: 1);
+        cluster.CreateTopic("unreachable-alerts", 1);
+        cluster.SetBrokerDown(1);
+        var settings = KafkaProducerSettings.Create(cluster.BootstrapServers).WithProperty("message.timeout.ms", "2000");
+        var clock = Stopwatch.StartNew();
+        var task = Source.Single(new ProducerRecord("u-1", "{}"u8.ToArray())).RunWith(KafkaProducerSink.Create(settings, "unreachable-alerts"), kafka.Materializer);
+
+        var e = await Assert.ThrowsAsync<EnvironmentFailureException>(() => task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {e.Message}");
+        Assert.Equal(FailedResource.Broker, e.Resource);
+        Assert.Contains("topic 'unreachable-alerts'", e.Message);
+        Assert.Contains("message.timeout.ms", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
     }
 }
