@@ -93,6 +93,14 @@ internal sealed class KafkaConsumerSession : IKafkaControl
 
     public long RecordsLostToRetention => Interlocked.Read(ref _lostToRetention);
 
+    public bool BrokersUnreachable
+    {
+        get
+        {
+            lock (_gate) return _outage.Down;
+        }
+    }
+
     public Task IsShutdown => _shutdown.Task;
 
     public bool Joined

@@ -81,6 +81,12 @@ public sealed class KafkaEventSource
                 _joined = true;
                 Interlocked.Exchange(ref _lastActivityTicks, Math.Max(Interlocked.Read(ref _lastActivityTicks), Environment.TickCount64));
             }
+            // No broker reachable: no record can arrive, which is an outage (streamdetect.kafka.unavailable-timeout), not idleness.
+            if (_control.Task.IsCompletedSuccessfully && _control.Task.Result.BrokersUnreachable)
+            {
+                Interlocked.Exchange(ref _lastActivityTicks, Environment.TickCount64);
+                return 0;
+            }
             return Environment.TickCount64 - Interlocked.Read(ref _lastActivityTicks);
         }
     }
