@@ -219,4 +219,50 @@ public sealed class KafkaBrokerFailureTests(KafkaMockFixture kafka, ITestOutputH
         Assert.Contains("message.timeout.ms", e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
+
+    [Fact]
+    public async Task A_consumer_must_ride_out_an_outage_shorter_than_the_unavailable_timeout()
+    {
+        using var cluster = KafkaMockCluster.Start(brokers: 1);
+        cluster.SetGroupInitialRebalanceDelay(TimeSpan.FromMilliseconds(50));
+        cluster.CreateTopic("short-outage", 1);
+        void Produce(int from, int count)
+        {
+            using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build();
+            for (int i = from; i < from + count; i++) producer.Produce("short-outage", new Message<Null, string> { Value = i.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+        }
+        Produce(0, 50);
+        var settings = KafkaConsumerSettings.Create(cluster.BootstrapServers, "short-outage", "short-outage")
+            .WithProperty("session.timeout.ms", "6000")
+            .WithProperty("heartbeat.interval.ms", "300")
+            .WithFaults(KafkaFaultSettings.Default.WithUnavailableTimeout(TimeSpan.FromSeconds(30)));
+        var received = new System.Collections.Concurrent.ConcurrentQueue<long>();
+        var (control, completion) = KafkaConsumerSource.PlainSource(settings)
+            .ToMaterialized(Sink.ForEach<KafkaRecord>(r => received.Enqueue(r.Position.Offset)), Keep.Both)
+            .Run(kafka.Materializer);
+
+        async Task Until(Func<bool> condition, string what)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!condition())
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"timed out waiting until {what}");
+                Assert.False(completion.IsCompleted, $"the source ended while waiting until {what}: {completion.Exception?.GetBaseException().Message}");
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+
+        await Until(() => received.Count == 50, "the first 50 records are read");
+        cluster.SetBrokerDown(1);
+        await Until(() => control.BrokersUnreachable, "the consumer sees no broker");
+        await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
+        cluster.SetBrokerUp(1);
+        await Until(() => !control.BrokersUnreachable, "the consumer sees the broker again");
+        Produce(50, 50);
+        await Until(() => received.Count >= 100, "the next 50 records are read");
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => (long)i), received.OrderBy(o => o));
+        await control.Shutdown();
+        await completion.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+    }
 }
