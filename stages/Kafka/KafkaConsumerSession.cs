@@ -561,6 +561,15 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         try
         {
+            // A commit blocks until the coordinator answers (up to the group session timeout); while no
+            // broker is reachable it waits for the outage to end instead, so the outage limit is kept.
+            bool down;
+            lock (_gate) down = _outage.Down;
+            if (_committable && down)
+            {
+                lock (_gate) _state.CommitFailed(_clock.Elapsed);
+                return;
+            }
             if (_committable && !CommitDone(null, ""))
             {
                 lock (_gate) _state.CommitFailed(_clock.Elapsed);

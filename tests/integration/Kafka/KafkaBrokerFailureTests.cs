@@ -157,7 +157,9 @@ public sealed class KafkaBrokerFailureTests(KafkaMockFixture kafka, ITestOutputH
 
         // The idle stop (3 s) comes before the outage limit (6 s): an outage must not pass for idleness.
         string overlay = dir.File("outage.conf");
-        await File.WriteAllTextAsync(overlay, "streamdetect.kafka.unavailable-timeout = 6s", TestContext.Current.CancellationToken);
+        // A commit sent just before the brokers die blocks the consumer until the group session times out:
+        // a short session keeps that under the outage limit.
+        await File.WriteAllTextAsync(overlay, "streamdetect.kafka.unavailable-timeout = 6s\n" + ShortSession, TestContext.Current.CancellationToken);
         using var engine = EngineProcess.Start(dir.Path, [.. IngestArguments(cluster.BootstrapServers, "outage", "outage", dir.File("data"), "--stop-after-idle", "3"), "--config", overlay]);
 
         // Records keep coming until the brokers go down, so the run is never idle before the outage.
