@@ -54,7 +54,11 @@ public static partial class KafkaMockCommand
         var command = new Command("kafka-mock",
             "Run an in-process mock Kafka cluster (librdkafka's) until Ctrl-C. Prints its bootstrap servers on the "
             + "first line of stdout; point kcat (kcat -b SERVERS -L) or the engine (--config kafka.conf with "
-            + "streamdetect.kafka.bootstrap-servers) at it. For development and tests: data lives in memory only.");
+            + "streamdetect.kafka.bootstrap-servers) at it. For development and tests: data lives in memory only. "
+            + "Retention: each partition keeps at most 5 MiB of record batches and at most 100,000 batches "
+            + "(librdkafka's fixed limits; no option raises them): producing more drops the oldest records, and a "
+            + "consumer that starts later reports them as lost to retention. With kcat's default batching, about "
+            + "25,000 generated events fit in one partition; spread larger volumes over more partitions (--topics NAME:N).");
         command.Options.Add(Brokers);
         command.Options.Add(Topics);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => RunAsync(parse, token), cancellation));
@@ -90,6 +94,7 @@ public static partial class KafkaMockCommand
         Console.Out.Flush();
         Console.Error.WriteLine($"kafka-mock: {brokers} broker(s) at {cluster.BootstrapServers}");
         Console.Error.WriteLine($"kafka-mock: topics {string.Join(", ", topics.Select(t => $"{t.Name}({t.Partitions})"))}");
+        Console.Error.WriteLine($"kafka-mock: retention {KafkaMockCluster.RetainedBytesPerPartition / 1048576} MiB or {KafkaMockCluster.RetainedBatchesPerPartition:N0} record batches per partition (the oldest are dropped beyond it)");
         Console.Error.WriteLine($"kafka-mock: librdkafka {KafkaMockCluster.LibraryPath}; Ctrl-C to stop");
 
         try

@@ -131,6 +131,7 @@ public sealed class RunJob
     private RunOutcome Report(RunBuild build, IngestResult result, EngineHost host, TrainedModel? model)
     {
         var summary = RunSummaryBuilder.Build(build.Input.Description, result, host.Settings, build.Input.Truth);
+        if (build.Input.Kafka is { } kafka) summary.EventsLostToRetention = kafka.LostToRetention;
         if (Scoring is not null && model is not null) RunSummaryBuilder.AddScoring(summary, Scoring, model, Scoring.Scorer.Detector, AlreadyInOutput);
         return new RunOutcome(summary, model);
     }

@@ -24,6 +24,9 @@ public sealed class RunSummary
     /// <summary>Valid events per second of <see cref="StreamingS"/>.</summary>
     public double StreamingEventsPerS { get; set; }
     public Dictionary<string, long> EventTypes { get; set; } = new();
+
+    /// <summary>Kafka runs: records deleted by retention before the group read them (logged per partition; streamdetect.kafka.on-retention-loss).</summary>
+    public long? EventsLostToRetention { get; set; }
     public long? LabelledEvents { get; set; }
 
     /// <summary>Anomalous users per scenario (from the truth file beside the input, or the generator).</summary>

@@ -9,6 +9,8 @@ public static class RunSummaryPrinter
         o.WriteLine($"events in           {s.EventsIn:N0}");
         o.WriteLine($"events valid        {s.EventsValid:N0}");
         o.WriteLine($"dead letters        {s.DeadLetters:N0}");
+        if (s.EventsLostToRetention is long lost)
+            o.WriteLine($"lost to retention   {lost:N0}" + (lost > 0 ? " (deleted by Kafka retention before they were read; per partition in the log)" : ""));
         o.WriteLine($"users               {s.Users:N0}");
         o.WriteLine($"elapsed             {s.ElapsedS:N1} s ({s.EventsPerS:N0} events/s)");
         if (s.StreamingS > 0)

@@ -37,6 +37,19 @@ public interface IKafkaControl
     IReadOnlyList<TopicPartition> Assignment { get; }
 
     /// <summary>
+    /// Records the group never read because retention deleted them first (the first offset this consumer
+    /// could read on a partition was above the committed or expected one), summed over every partition
+    /// since the start. Each loss is also logged with its topic, partition and offsets.
+    /// </summary>
+    long RecordsLostToRetention { get; }
+
+    /// <summary>
+    /// Whether no broker is reachable now (librdkafka reported all brokers down and none has answered
+    /// since). No record arrives then, but the topic is not idle: callers that stop on idleness wait.
+    /// </summary>
+    bool BrokersUnreachable { get; }
+
+    /// <summary>
     /// Stops emitting, waits for <paramref name="streamCompletion"/> (which should include the committer's
     /// task, so every processed record has been committed), then shuts the consumer down. A failure of the
     /// stream is rethrown after the consumer is shut down.

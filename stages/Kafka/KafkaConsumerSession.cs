@@ -3,6 +3,7 @@ using Akka.Event;
 using Error = Confluent.Kafka.Error;
 using LogMessage = Confluent.Kafka.LogMessage;
 using Confluent.Kafka;
+using StreamDetect.Stages.Failures;
 
 namespace StreamDetect.Stages.Kafka;
 
@@ -35,6 +36,12 @@ internal sealed class KafkaConsumerSession : IKafkaControl
 
     private static readonly TimeSpan FinalCommitRetryPoll = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How often, while no broker is reachable, the poll thread asks the cluster for metadata to learn that one is back.</summary>
+    private static readonly TimeSpan OutageProbeInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the probe and the reads of committed offsets and log starts may take.</summary>
+    private static readonly TimeSpan ClusterQueryTimeout = TimeSpan.FromSeconds(5);
+
     private readonly KafkaConsumerSettings _settings;
     private readonly bool _committable;
     private readonly object _gate = new();
@@ -53,6 +60,13 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     private Action<Exception>? _onFailed;
     private bool _stageWaiting;
     private int _epochs;
+    private readonly BrokerOutage _outage;
+
+    // Written by the poll thread, read by anyone.
+    private long _lostToRetention;
+
+    // librdkafka's threads and the poll thread.
+    private readonly RepeatedLogFilter _logFilter;
 
     // Set by Start before the poll thread starts.
     private ILoggingAdapter _log = NoLogger.Instance;
@@ -60,6 +74,11 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     // Poll thread only (created with the consumer; rebalance callbacks run inside its calls).
     private KafkaPoller? _poller;
     private OffsetCommitter? _committer;
+    private IConsumer<byte[]?, byte[]?>? _consumer;
+    private readonly RetentionLossDetector _retention = new();
+    private readonly Func<TopicPartition, long?> _logStart;
+    private IAdminClient? _probe;
+    private TimeSpan _lastProbe;
 
     public KafkaConsumerSession(KafkaConsumerSettings settings, bool committable)
     {
@@ -67,6 +86,19 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         _committable = committable;
         _state = new KafkaConsumerStateMachine(settings.PollTimeout);
         _converter = new KafkaRecordConverter(settings.SchemaHeader, settings.SchemaVersions);
+        _outage = new BrokerOutage(settings.Faults.UnavailableTimeout);
+        _logFilter = new RepeatedLogFilter(settings.Faults.LogRepeatInterval);
+        _logStart = LogStart;
+    }
+
+    public long RecordsLostToRetention => Interlocked.Read(ref _lostToRetention);
+
+    public bool BrokersUnreachable
+    {
+        get
+        {
+            lock (_gate) return _outage.Down;
+        }
     }
 
     public Task IsShutdown => _shutdown.Task;
@@ -239,13 +271,19 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                 .SetErrorHandler(OnError)
                 .SetLogHandler(OnLog)
                 .Build();
-            _poller = new KafkaPoller(consumer, _log, _settings.GroupId);
+            _consumer = consumer;
+            _poller = new KafkaPoller(consumer, _log, _settings.GroupId, _logFilter);
             _committer = new OffsetCommitter(consumer, _log, _settings.GroupId);
             consumer.Subscribe(_settings.Topics);
             _log.Info("Kafka consumer started: {0}", _settings);
             PollUntilShutdown();
             if (_committable) CommitFinal();
             consumer.Close();
+        }
+        catch (EnvironmentFailureException e)
+        {
+            // Its message is the one line the run ends with; no stack trace, nothing committed past it.
+            failure = e;
         }
         catch (Exception e)
         {
@@ -256,6 +294,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         {
             try
             {
+                _probe?.Dispose();
                 consumer?.Dispose();
             }
             catch (Exception e) when (e is KafkaException or ObjectDisposedException)
@@ -294,7 +333,49 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                     Offer(_poller.Poll(step.Timeout, room));
                     break;
             }
+            WatchOutage();
         }
+    }
+
+    /// <summary>
+    /// While no broker is reachable: asks for metadata once a second to learn that one is back (an idle
+    /// consumer gets no record to tell it), and past streamdetect.kafka.unavailable-timeout fails the
+    /// consumer (exit code 4) instead of retrying on (poll thread).
+    /// </summary>
+    private void WatchOutage()
+    {
+        var now = _clock.Elapsed;
+        lock (_gate)
+        {
+            if (!_outage.Down) return;
+            if (_outage.Exceeded(now))
+            {
+                _state.Fail(new EnvironmentFailureException(FailedResource.Broker,
+                    $"kafka: no broker at {_settings.BootstrapServers} reachable for {_settings.Faults.UnavailableTimeout.TotalSeconds:0.#} s " +
+                    $"({KafkaClientProperties.SharedPath}.unavailable-timeout); the run stops, a rerun resumes from the last commit"));
+                return;
+            }
+            if (now - _lastProbe < OutageProbeInterval) return;
+        }
+        _lastProbe = now;
+        try
+        {
+            _probe ??= new DependentAdminClientBuilder(_consumer!.Handle).Build();
+            _probe.GetMetadata(TimeSpan.FromMilliseconds(500));
+            BrokerAnswered();
+        }
+        catch (KafkaException)
+        {
+            // Still down: librdkafka keeps reconnecting; the next probe is a second away.
+        }
+    }
+
+    private void BrokerAnswered()
+    {
+        TimeSpan? lasted;
+        lock (_gate) lasted = _outage.BrokerAnswered(_clock.Elapsed);
+        if (lasted is TimeSpan outage)
+            _log.Warning("Kafka consumer {0}: brokers reachable again after {1:0.#} s", _settings.GroupId, outage.TotalSeconds);
     }
 
     /// <summary>Converts polled records and appends them to the buffer (poll thread).</summary>
@@ -303,11 +384,13 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         if (batch.Count == 0) return;
         // Assignment changes only on this thread (rebalance callbacks run inside Consume), so reading
         // _owned here is safe; writes to it are locked for the stage thread's sake.
+        BrokerAnswered();
         var records = new List<CommittableRecord>(batch.Count);
         foreach (var result in batch)
         {
-            if (_owned.TryGetValue(result.TopicPartition, out int epoch))
-                records.Add(_converter.Convert(result, this, epoch));
+            if (!_owned.TryGetValue(result.TopicPartition, out int epoch)) continue;
+            if (_retention.Observe(result.TopicPartition, result.Offset.Value, _logStart) is { } gap && !LostToRetention(gap)) return;
+            records.Add(_converter.Convert(result, this, epoch));
         }
         Action? notify = null;
         lock (_gate)
@@ -323,8 +406,69 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         notify?.Invoke();
     }
 
+    /// <summary>Counts and logs a loss; under on-retention-loss = fail, fails the consumer instead and returns false (poll thread).</summary>
+    private bool LostToRetention(RetentionGap gap)
+    {
+        if (_settings.Faults.OnRetentionLoss == RetentionLossPolicy.Fail)
+        {
+            lock (_gate)
+            {
+                _state.Fail(new EnvironmentFailureException(FailedResource.Broker,
+                    $"kafka: {gap} ({KafkaClientProperties.SharedPath}.on-retention-loss = fail)"));
+                _buffer.Clear();
+            }
+            return false;
+        }
+        Interlocked.Add(ref _lostToRetention, gap.Count);
+        _log.Warning("Kafka consumer {0}: {1}; reading on from offset {2:N0}", _settings.GroupId, gap, gap.From + gap.Count);
+        return true;
+    }
+
+    /// <summary>The partition's log start: librdkafka's figure from the last fetch, else asked of the broker; null when unknown (poll thread).</summary>
+    private long? LogStart(TopicPartition partition)
+    {
+        try
+        {
+            var cached = _consumer!.GetWatermarkOffsets(partition);
+            if (cached.Low.Value >= 0) return cached.Low.Value;
+            var queried = _consumer.QueryWatermarkOffsets(partition, ClusterQueryTimeout);
+            return queried.Low.Value >= 0 ? queried.Low.Value : null;
+        }
+        catch (KafkaException e)
+        {
+            _log.Warning("Kafka consumer {0}: could not read the log start of {1} ({2}); a loss to retention there is not counted", _settings.GroupId, partition, e.Error.Reason);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Where the group should read each newly assigned partition next: its committed offset, or 0 for a group
+    /// without a commit that starts at the earliest record (a partition's first offset is 0); unknown otherwise.
+    /// </summary>
+    private void ExpectCommitted(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
+    {
+        List<TopicPartitionOffset> committed;
+        try
+        {
+            committed = consumer.Committed(partitions, ClusterQueryTimeout);
+        }
+        catch (KafkaException e)
+        {
+            _log.Warning("Kafka consumer {0}: could not read the committed offsets of {1} ({2}); losses to retention are counted from the first record read",
+                _settings.GroupId, string.Join(", ", partitions), e.Error.Reason);
+            foreach (var partition in partitions) _retention.Assign(partition, null);
+            return;
+        }
+        foreach (var offset in committed)
+        {
+            long? expected = offset.Offset.Value >= 0 ? offset.Offset.Value : _settings.StartsAtEarliest ? 0 : null;
+            _retention.Assign(offset.TopicPartition, expected);
+        }
+    }
+
     private void OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
     {
+        if (partitions.Count > 0) ExpectCommitted(consumer, partitions);
         lock (_gate)
         {
             foreach (var partition in partitions)
@@ -380,7 +524,11 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     /// <summary>Stops emitting the partitions and drops their buffered records (poll thread, under the lock).</summary>
     private void Forget(List<TopicPartition> partitions)
     {
-        foreach (var partition in partitions) _owned.Remove(partition);
+        foreach (var partition in partitions)
+        {
+            _owned.Remove(partition);
+            _retention.Remove(partition);
+        }
         _poller!.AssignmentChanged();
         if (_buffer.Count == 0) return;
         var keep = _buffer.Where(r => _owned.ContainsKey(r.Offset.TopicPartition)).ToArray();
@@ -413,6 +561,15 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         try
         {
+            // A commit blocks until the coordinator answers (up to the group session timeout); while no
+            // broker is reachable it waits for the outage to end instead, so the outage limit is kept.
+            bool down;
+            lock (_gate) down = _outage.Down;
+            if (_committable && down)
+            {
+                lock (_gate) _state.CommitFailed(_clock.Elapsed);
+                return;
+            }
             if (_committable && !CommitDone(null, ""))
             {
                 lock (_gate) _state.CommitFailed(_clock.Elapsed);
@@ -461,17 +618,31 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         if (error.IsFatal)
         {
-            lock (_gate) _state.Fail(new KafkaException(error));
+            lock (_gate)
+            {
+                _state.Fail(new EnvironmentFailureException(FailedResource.Broker,
+                    $"kafka: consumer {_settings.GroupId} at {_settings.BootstrapServers} failed: {error.Reason} ({error.Code})", new KafkaException(error)));
+            }
             return;
         }
-        _log.Warning("Kafka consumer {0}: {1}", _settings.GroupId, error.Reason);
+        if (error.Code == ErrorCode.Local_AllBrokersDown)
+        {
+            lock (_gate) _outage.AllBrokersDown(_clock.Elapsed);
+        }
+        if (_logFilter.ShouldLog(error.Reason, _clock.Elapsed, out long heldBack))
+            _log.Warning("Kafka consumer {0}: {1}{2}", _settings.GroupId, error.Reason, RepeatedLogFilter.Note(heldBack));
     }
 
     private void OnLog(IConsumer<byte[]?, byte[]?> consumer, LogMessage message)
     {
-        if (message.Level <= SyslogLevel.Error) _log.Error("librdkafka {0}: {1}", message.Facility, message.Message);
-        else if (message.Level == SyslogLevel.Warning) _log.Warning("librdkafka {0}: {1}", message.Facility, message.Message);
-        else if (_log.IsDebugEnabled) _log.Debug("librdkafka {0}: {1}", message.Facility, message.Message);
+        if (message.Level > SyslogLevel.Warning)
+        {
+            if (_log.IsDebugEnabled) _log.Debug("librdkafka {0}: {1}", message.Facility, message.Message);
+            return;
+        }
+        if (!_logFilter.ShouldLog(message.Message, _clock.Elapsed, out long heldBack)) return;
+        if (message.Level <= SyslogLevel.Error) _log.Error("librdkafka {0}: {1}{2}", message.Facility, message.Message, RepeatedLogFilter.Note(heldBack));
+        else _log.Warning("librdkafka {0}: {1}{2}", message.Facility, message.Message, RepeatedLogFilter.Note(heldBack));
     }
 
     private void Finish(Exception? failure)

@@ -60,6 +60,16 @@ public sealed class KafkaConsumerSettings
     /// <summary>Raw librdkafka properties (shared <c>streamdetect.kafka.properties</c> overlaid by the block's own).</summary>
     public IReadOnlyDictionary<string, string> Properties { get; private set; } = new Dictionary<string, string>();
 
+    /// <summary>Broker outages, retention loss and repeated client errors (keys under <c>streamdetect.kafka</c>).</summary>
+    public KafkaFaultSettings Faults { get; private set; } = KafkaFaultSettings.Default;
+
+    /// <summary>
+    /// Whether a group without a committed offset starts at the earliest record (<c>auto.offset.reset</c>
+    /// earliest/smallest/beginning); librdkafka's default is the latest.
+    /// </summary>
+    public bool StartsAtEarliest =>
+        Properties.TryGetValue("auto.offset.reset", out string? reset) && reset.Trim().ToLowerInvariant() is "earliest" or "smallest" or "beginning";
+
     /// <summary>Settings with code defaults (tests and tools; the engine reads HOCON).</summary>
     public static KafkaConsumerSettings Create(string bootstrapServers, string groupId, params string[] topics)
     {
@@ -99,6 +109,7 @@ public sealed class KafkaConsumerSettings
             SchemaVersions = versions,
             RequireSchemaHeader = r.Bool("require-schema-header"),
             Properties = properties,
+            Faults = KafkaFaultSettings.Create(config),
         };
     }
 
@@ -154,6 +165,12 @@ public sealed class KafkaConsumerSettings
             s.RequireSchemaHeader = requireHeader;
             s.SchemaVersions = versions.ToArray();
         });
+    }
+
+    public KafkaConsumerSettings WithFaults(KafkaFaultSettings faults)
+    {
+        ArgumentNullException.ThrowIfNull(faults);
+        return Copy(s => s.Faults = faults);
     }
 
     /// <summary>Sets one raw librdkafka property (e.g. "session.timeout.ms").</summary>

@@ -15,12 +15,15 @@ internal sealed class KafkaPoller
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
     private readonly ILoggingAdapter _log;
     private readonly string _groupId;
+    private readonly RepeatedLogFilter _logFilter;
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = new(MaxBatch);
     private bool _paused;
     private bool _assignmentChanged;
 
-    public KafkaPoller(IConsumer<byte[]?, byte[]?> consumer, ILoggingAdapter log, string groupId)
+    public KafkaPoller(IConsumer<byte[]?, byte[]?> consumer, ILoggingAdapter log, string groupId, RepeatedLogFilter logFilter)
     {
+        _logFilter = logFilter;
         _consumer = consumer;
         _log = log;
         _groupId = groupId;
@@ -74,7 +77,8 @@ internal sealed class KafkaPoller
         }
         catch (ConsumeException e) when (!e.Error.IsFatal)
         {
-            _log.Warning("Kafka consume on {0}: {1}", _groupId, e.Error.Reason);
+            if (_logFilter.ShouldLog(e.Error.Reason, _clock.Elapsed, out long heldBack))
+                _log.Warning("Kafka consume on {0}: {1}{2}", _groupId, e.Error.Reason, RepeatedLogFilter.Note(heldBack));
         }
         return batch;
     }

@@ -38,6 +38,9 @@ public sealed class KafkaProducerSettings
     /// <summary>Raw librdkafka properties (shared <c>streamdetect.kafka.properties</c> overlaid by the block's own).</summary>
     public IReadOnlyDictionary<string, string> Properties { get; private set; } = new Dictionary<string, string>();
 
+    /// <summary>How often a repeated client error is logged, among others (keys under <c>streamdetect.kafka</c>).</summary>
+    public KafkaFaultSettings Faults { get; private set; } = KafkaFaultSettings.Default;
+
     /// <summary>Settings with code defaults (tests and tools; the engine reads HOCON).</summary>
     public static KafkaProducerSettings Create(string bootstrapServers)
     {
@@ -65,6 +68,7 @@ public sealed class KafkaProducerSettings
             MaxInFlight = r.Int("max-in-flight", min: 1, max: 100_000),
             FlushTimeout = r.Duration("flush-timeout"),
             Properties = properties,
+            Faults = KafkaFaultSettings.Create(config),
         };
     }
 
@@ -97,6 +101,12 @@ public sealed class KafkaProducerSettings
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         return Copy(s => s.FlushTimeout = timeout);
+    }
+
+    public KafkaProducerSettings WithFaults(KafkaFaultSettings faults)
+    {
+        ArgumentNullException.ThrowIfNull(faults);
+        return Copy(s => s.Faults = faults);
     }
 
     /// <summary>Sets one raw librdkafka property (e.g. "linger.ms").</summary>

@@ -2,6 +2,7 @@ using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using Confluent.Kafka;
+using StreamDetect.Stages.Failures;
 using Error = Confluent.Kafka.Error;
 
 namespace StreamDetect.Stages.Kafka;
@@ -55,15 +56,20 @@ internal sealed class KafkaProducerStage<TPass> : GraphStage<FlowShape<(Producer
             var onFatal = GetAsyncCallback<Error>(error => FailStage(new KafkaException(error)));
             var log = Log;
             string topic = _stage._topic;
+            // A broker that is down makes librdkafka repeat the same error for every broker and reconnect.
+            var filter = new RepeatedLogFilter(_stage._settings.Faults.LogRepeatInterval);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             _producer = new ProducerBuilder<byte[]?, byte[]>(_stage._settings.ToProducerConfig())
                 .SetErrorHandler((_, error) =>
                 {
                     if (error.IsFatal) onFatal(error);
-                    else log.Warning("Kafka producer for {0}: {1}", topic, error.Reason);
+                    else if (filter.ShouldLog(error.Reason, clock.Elapsed, out long heldBack))
+                        log.Warning("Kafka producer for {0}: {1}{2}", topic, error.Reason, RepeatedLogFilter.Note(heldBack));
                 })
                 .SetLogHandler((_, message) =>
                 {
-                    if (message.Level <= SyslogLevel.Warning) log.Warning("librdkafka {0}: {1}", message.Facility, message.Message);
+                    if (message.Level <= SyslogLevel.Warning && filter.ShouldLog(message.Message, clock.Elapsed, out long heldBack))
+                        log.Warning("librdkafka {0}: {1}{2}", message.Facility, message.Message, RepeatedLogFilter.Note(heldBack));
                 })
                 .Build();
             Pull(_stage.In);
@@ -122,7 +128,12 @@ internal sealed class KafkaProducerStage<TPass> : GraphStage<FlowShape<(Producer
             var report = delivery.Report;
             if (report.Error.IsError)
             {
-                FailStage(new KafkaException(report.Error));
+                FailStage(report.Error.Code == ErrorCode.Local_MsgTimedOut
+                    // Not delivered within message.timeout.ms: the brokers are unreachable or refuse writes (exit code 4).
+                    ? new EnvironmentFailureException(FailedResource.Broker,
+                        $"kafka: records for topic '{_stage._topic}' at {_stage._settings.BootstrapServers} were not delivered within message.timeout.ms ({report.Error.Reason})",
+                        new KafkaException(report.Error))
+                    : new KafkaException(report.Error));
                 return;
             }
             if (IsAvailable(_stage.Out)) Push(_stage.Out, delivery.PassThrough);

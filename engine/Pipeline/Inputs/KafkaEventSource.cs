@@ -49,6 +49,9 @@ public sealed class KafkaEventSource
                 Interlocked.Exchange(ref _lastActivityTicks, Environment.TickCount64);
                 return offset;
             })
+            // A path that fails (the consumer stopped by a broker failure) only stops feeding the committer:
+            // the run fails through the event stream, with its one line, not with the hub's stack trace.
+            .RecoverWithRetries(_ => Source.Empty<CommittableOffset>(), 1)
             .To(hub);
         _committerSwitch = killSwitch;
         Committed = committed;
@@ -78,9 +81,18 @@ public sealed class KafkaEventSource
                 _joined = true;
                 Interlocked.Exchange(ref _lastActivityTicks, Math.Max(Interlocked.Read(ref _lastActivityTicks), Environment.TickCount64));
             }
+            // No broker reachable: no record can arrive, which is an outage (streamdetect.kafka.unavailable-timeout), not idleness.
+            if (_control.Task.IsCompletedSuccessfully && _control.Task.Result.BrokersUnreachable)
+            {
+                Interlocked.Exchange(ref _lastActivityTicks, Environment.TickCount64);
+                return 0;
+            }
             return Environment.TickCount64 - Interlocked.Read(ref _lastActivityTicks);
         }
     }
+
+    /// <summary>Records the group never read because retention deleted them first (0 before the consumer started).</summary>
+    public long LostToRetention => _control.Task.IsCompletedSuccessfully ? _control.Task.Result.RecordsLostToRetention : 0;
 
     /// <summary>Longest a group join is waited for before the idle time starts counting anyway.</summary>
     public static TimeSpan JoinGrace { get; } = TimeSpan.FromSeconds(60);

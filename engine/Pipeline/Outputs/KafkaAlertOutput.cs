@@ -13,7 +13,13 @@ public sealed class KafkaAlertOutput : IAlertOutput
 
     public string Name => "kafka";
 
-    public void Validate(RunPlan plan) => KafkaProducerSettings.Create(plan.Config);
+    /// <summary>The settings read, the brokers answer within streamdetect.kafka.connect-timeout and the alert topic exists (exit code 4 otherwise).</summary>
+    public void Validate(RunPlan plan)
+    {
+        var producer = KafkaProducerSettings.Create(plan.Config);
+        KafkaClusterCheck.RequireTopics(producer.BootstrapServers, producer.Properties,
+            new Dictionary<string, string> { [producer.AlertsTopic] = $"alerts, {KafkaProducerSettings.Path}.alerts-topic" }, producer.Faults.ConnectTimeout);
+    }
 
     public Flow<AlertRecord, AlertRecord, NotUsed> Open(RunPlan plan, bool freshState, TextWriter log)
     {

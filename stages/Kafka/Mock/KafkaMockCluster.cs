@@ -12,8 +12,12 @@ namespace StreamDetect.Stages.Kafka.Mock;
 /// </summary>
 /// <remarks>
 /// Known differences from real Kafka: the Admin API is mostly missing (create topics with
-/// <see cref="CreateTopic"/>; never call ListConsumerGroups against it, it crashes the client),
-/// retention is capped at a few MiB per partition, and commits are rejected while a group rebalances.
+/// <see cref="CreateTopic"/>, delete records with <see cref="DeleteRecords"/>; never call ListConsumerGroups
+/// against it, it crashes the client), and commits are rejected while a group rebalances.
+/// Retention (librdkafka's rdkafka_mock.c, fixed when a partition is created, with no setting or API to
+/// change it): each partition keeps at most <see cref="RetainedBytesPerPartition"/> bytes of record batches
+/// and at most <see cref="RetainedBatchesPerPartition"/> batches; appending past either drops the oldest
+/// whole batches (never the last one), and the log start moves past them, as Kafka's retention does.
 /// </remarks>
 public sealed class KafkaMockCluster : IDisposable
 {
@@ -29,6 +33,12 @@ public sealed class KafkaMockCluster : IDisposable
         BootstrapServers = Marshal.PtrToStringUTF8(LibrdkafkaNative.MockClusterBootstraps(cluster))
             ?? throw new InvalidOperationException("mock cluster has no bootstrap servers");
     }
+
+    /// <summary>Bytes of record batches a mock partition keeps (5 MiB); the oldest batches go first.</summary>
+    public const long RetainedBytesPerPartition = 5L * 1024 * 1024;
+
+    /// <summary>Record batches a mock partition keeps (100,000); the oldest go first.</summary>
+    public const int RetainedBatchesPerPartition = 100_000;
 
     /// <summary>Comma-separated host:port list of the mock brokers.</summary>
     public string BootstrapServers { get; }
@@ -74,6 +84,10 @@ public sealed class KafkaMockCluster : IDisposable
             throw new ArgumentOutOfRangeException(nameof(replicationFactor), replicationFactor, $"1 to {BrokerCount}");
         Check(LibrdkafkaNative.MockTopicCreate(Cluster, topic, partitions, replicationFactor), $"create topic {topic}");
     }
+
+    /// <summary>Deletes the records of a partition below <paramref name="beforeOffset"/>: its log start moves there, as after retention.</summary>
+    public void DeleteRecords(string topic, int partition, long beforeOffset) =>
+        Check(LibrdkafkaNative.MockPartitionDeleteRecords(Cluster, topic, partition, beforeOffset), $"delete records of {topic}[{partition}] before offset {beforeOffset}");
 
     /// <summary>Moves a partition's leadership to <paramref name="brokerId"/>.</summary>
     public void SetPartitionLeader(string topic, int partition, int brokerId) =>

@@ -107,6 +107,11 @@ internal static class LibrdkafkaNative
     public static extern int MockPartitionSetLeader(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic,
         int partition, int brokerId);
 
+    /// <summary>Deletes a partition's records below <paramref name="beforeOffset"/> (the log start moves there), as retention or DeleteRecords would.</summary>
+    [DllImport(Library, EntryPoint = "rd_kafka_mock_partition_delete_records")]
+    public static extern int MockPartitionDeleteRecords(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic,
+        int partition, long beforeOffset);
+
     [DllImport(Library, EntryPoint = "rd_kafka_mock_broker_set_down")]
     public static extern int MockBrokerSetDown(IntPtr cluster, int brokerId);
 

@@ -80,6 +80,9 @@ public sealed class KafkaMockCommandTests
         Assert.Contains("--brokers", stdout);
         Assert.Contains("--topics", stdout);
         Assert.Contains("Ctrl-C", stdout);
+        // The mock's retention limit, so nobody produces more than it keeps without knowing (help text wraps).
+        string flat = System.Text.RegularExpressions.Regex.Replace(stdout, @"\s+", " ");
+        Assert.Contains("at most 5 MiB of record batches and at most 100,000 batches", flat);
     }
 
     [Theory]
