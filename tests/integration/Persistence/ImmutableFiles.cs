@@ -3,9 +3,11 @@ using System.Diagnostics;
 namespace StreamDetect.Integration.Tests.Persistence;
 
 /// <summary>
-/// Makes the SQLite files of a data directory (database, WAL, shared memory) immutable with chattr +i while
-/// it is held: no write reaches them, even through a descriptor already open, even as root (where a chmod
-/// changes nothing). Skips the test where chattr is not allowed (it needs CAP_LINUX_IMMUTABLE).
+/// Makes the SQLite database of a data directory and its write-ahead log immutable with chattr +i while it
+/// is held: no write reaches them, even through a descriptor already open, even as root (where a chmod
+/// changes nothing). The shared-memory file (-shm) is left alone: SQLite maps it into memory, and a mapped
+/// file that cannot be written kills the process with SIGBUS, which no real read-only file or full disk does.
+/// Skips the test where chattr is not allowed (it needs CAP_LINUX_IMMUTABLE).
 /// </summary>
 public sealed class ImmutableFiles : IDisposable
 {
@@ -18,7 +20,7 @@ public sealed class ImmutableFiles : IDisposable
 
     public static ImmutableFiles Set(string dataDirectory)
     {
-        var files = Directory.GetFiles(dataDirectory, "streamdetect.db*").ToList();
+        var files = new[] { "streamdetect.db", "streamdetect.db-wal" }.Select(f => Path.Combine(dataDirectory, f)).Where(File.Exists).ToList();
         Assert.NotEmpty(files);
         var held = new ImmutableFiles([]);
         foreach (string file in files)
