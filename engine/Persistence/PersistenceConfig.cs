@@ -29,7 +29,7 @@ public static class PersistenceConfig
                     .UseInterceptor(new SqlitePragmaInterceptor(store.SqliteSynchronous)));
                 break;
             case "postgres":
-                PostgresStore.EnsureSchema(store.PostgresConnectionString, store.PostgresSchema);
+                PostgresStore.EnsureSchema(store.PostgresConnectionString, store.PostgresSchema, store.Retry);
                 break;
         }
         return (Effective(store, config), setup);

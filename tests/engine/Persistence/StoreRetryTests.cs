@@ -124,4 +124,22 @@ public sealed class StoreRetryTests
         Assert.DoesNotContain('\n', e.Message);
         Assert.True(calls > 2, $"{calls} calls");
     }
+
+    [Fact]
+    public void A_PostgreSQL_server_that_cannot_be_reached_at_start_is_tried_until_give_up_after_then_named_in_one_line()
+    {
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        int port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop(); // nothing listens there now: connection refused
+        var retry = new StoreRetrySettings { MinBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(100), GiveUpAfter = TimeSpan.FromMilliseconds(600) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = Assert.Throws<EnvironmentFailureException>(() =>
+            PostgresStore.EnsureSchema($"Host=127.0.0.1;Port={port};Database=events;Username=sd;Password=s3cret-pw;Timeout=2", "public", retry));
+        Assert.True(clock.Elapsed >= retry.GiveUpAfter, $"gave up after {clock.Elapsed}");
+        Assert.Equal(FailedResource.Store, e.Resource);
+        Assert.StartsWith($"PostgreSQL store 127.0.0.1:{port}/events: cannot prepare schema 'public'", e.Message);
+        Assert.DoesNotContain("s3cret", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
 }
