@@ -32,6 +32,7 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
 {
     private readonly StoreRetrySettings _retry;
     private readonly string _store;
+    private readonly string _provider, _connectionString;
     private readonly ILoggingAdapter _log;
     private readonly IScheduler _scheduler;
     private long _lastWarning;
@@ -39,7 +40,9 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
     public RetryingSqlJournal(Config journalConfig) : base(journalConfig)
     {
         _retry = StoreRetrySettings.FromPlugin(journalConfig);
-        _store = StoreDescription.Of(journalConfig.GetString("provider-name", ""), journalConfig.GetString("connection-string", ""));
+        _provider = journalConfig.GetString("provider-name", "");
+        _connectionString = journalConfig.GetString("connection-string", "");
+        _store = StoreDescription.Of(_provider, _connectionString);
         _log = Context.GetLogger();
         _scheduler = Context.System.Scheduler;
     }
@@ -53,7 +56,8 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
 
     /// <summary>Deleting rows a snapshot covers is idempotent: retried as it is, off the journal's thread.</summary>
     protected override Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken) =>
-        StoreRetry.RunAsync(_retry, _store, "journal delete", _log, () => base.DeleteMessagesToAsync(persistenceId, toSequenceNr, cancellationToken), cancellationToken);
+        StoreRetry.RunAsync(_retry, _store, "journal delete", _log, () => base.DeleteMessagesToAsync(persistenceId, toSequenceNr, cancellationToken), cancellationToken,
+            () => StoreConnectionPool.Clear(_provider, _connectionString));
 
     protected override bool ReceivePluginInternal(object message)
     {
@@ -139,6 +143,7 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
             return;
         }
         write.Retries++;
+        StoreConnectionPool.Clear(_provider, _connectionString);
         var delay = _retry.Backoff(write.Retries);
         if (write.Retries == 1) WarnRateLimited(cause);
         _scheduler.ScheduleTellOnce(delay, self, new VerifyWrite(write), ActorRefs.NoSender);

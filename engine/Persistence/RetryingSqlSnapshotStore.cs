@@ -16,21 +16,24 @@ public sealed class RetryingSqlSnapshotStore : SqlSnapshotStore
 {
     private readonly StoreRetrySettings _retry;
     private readonly string _store;
+    private readonly Action _clearPool;
     private readonly ILoggingAdapter _log;
 
     public RetryingSqlSnapshotStore(Config snapshotConfig) : base(snapshotConfig)
     {
         _retry = StoreRetrySettings.FromPlugin(snapshotConfig);
-        _store = StoreDescription.Of(snapshotConfig.GetString("provider-name", ""), snapshotConfig.GetString("connection-string", ""));
+        string provider = snapshotConfig.GetString("provider-name", ""), connectionString = snapshotConfig.GetString("connection-string", "");
+        _store = StoreDescription.Of(provider, connectionString);
+        _clearPool = () => StoreConnectionPool.Clear(provider, connectionString);
         _log = Context.GetLogger();
     }
 
     protected override Task SaveAsync(SnapshotMetadata metadata, object snapshot, CancellationToken cancellationToken) =>
-        StoreRetry.RunAsync(_retry, _store, "snapshot save", _log, () => base.SaveAsync(metadata, snapshot, cancellationToken), cancellationToken);
+        StoreRetry.RunAsync(_retry, _store, "snapshot save", _log, () => base.SaveAsync(metadata, snapshot, cancellationToken), cancellationToken, _clearPool);
 
     protected override Task DeleteAsync(SnapshotMetadata metadata, CancellationToken cancellationToken) =>
-        StoreRetry.RunAsync(_retry, _store, "snapshot delete", _log, () => base.DeleteAsync(metadata, cancellationToken), cancellationToken);
+        StoreRetry.RunAsync(_retry, _store, "snapshot delete", _log, () => base.DeleteAsync(metadata, cancellationToken), cancellationToken, _clearPool);
 
     protected override Task DeleteAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken) =>
-        StoreRetry.RunAsync(_retry, _store, "snapshot delete", _log, () => base.DeleteAsync(persistenceId, criteria, cancellationToken), cancellationToken);
+        StoreRetry.RunAsync(_retry, _store, "snapshot delete", _log, () => base.DeleteAsync(persistenceId, criteria, cancellationToken), cancellationToken, _clearPool);
 }

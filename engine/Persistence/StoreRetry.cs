@@ -10,7 +10,9 @@ namespace StreamDetect.Engine.Persistence;
 /// </summary>
 public static class StoreRetry
 {
-    public static async Task RunAsync(StoreRetrySettings retry, string store, string what, ILoggingAdapter log, Func<Task> call, CancellationToken cancellation)
+    /// <param name="afterFailure">Runs after each failed attempt (e.g. <see cref="StoreConnectionPool.Clear"/>).</param>
+    public static async Task RunAsync(StoreRetrySettings retry, string store, string what, ILoggingAdapter log, Func<Task> call, CancellationToken cancellation,
+        Action? afterFailure = null)
     {
         var clock = Stopwatch.StartNew();
         for (int attempt = 1; ; attempt++)
@@ -24,6 +26,7 @@ public static class StoreRetry
             catch (Exception e) when (e is not EnvironmentFailureException)
             {
                 if (cancellation.IsCancellationRequested || clock.Elapsed >= retry.GiveUpAfter) throw GaveUp(store, what, clock.Elapsed, attempt, e);
+                afterFailure?.Invoke();
                 if (attempt == 1)
                     log.Warning("{0}: {1} failed ({2}); retrying with backoff for up to {3:0} s (streamdetect.store.retry)", store, what, OneLine(e), retry.GiveUpAfter.TotalSeconds);
                 try
