@@ -92,7 +92,7 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
         {
             if (t.IsCompletedSuccessfully) Succeeded(write, t.Result);
             else Failed(write, Cause(t), self);
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default); // not on the thread that completed the attempt (the plugin's write stream)
     }
 
     /// <summary>After a failed attempt: were the rows committed after all? (On the journal's thread.)</summary>
@@ -124,7 +124,7 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
             else
                 write.Done.TrySetException(new EnvironmentFailureException(FailedResource.Store,
                     $"{_store}: journal rows {from}..{to} of {first.PersistenceId} are partly written ({rows} found) after a failed write"));
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default); // not on the thread that completed the attempt (the plugin's write stream)
     }
 
     private void Succeeded(PendingWrite write, IImmutableList<Exception>? result)
