@@ -54,6 +54,66 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
         return write.Done.Task;
     }
 
+    /// <summary>
+    /// A partition's recovery replays its rows: retried through an outage, resuming after the last row
+    /// delivered (a row is never delivered twice). Off the journal's thread, as the plugin allows.
+    /// </summary>
+    public override Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max,
+        Action<IPersistentRepresentation> recoveryCallback)
+    {
+        long next = fromSequenceNr, delivered = 0;
+        return StoreRetry.RunAsync(_retry, _store, "journal replay", _log, () =>
+            delivered >= max || next > toSequenceNr
+                ? Task.CompletedTask
+                : base.ReplayMessagesAsync(context, persistenceId, next, toSequenceNr, max - delivered, row =>
+                {
+                    recoveryCallback(row);
+                    next = row.SequenceNr + 1;
+                    delivered++;
+                }),
+            CancellationToken.None, () => StoreConnectionPool.Clear(_provider, _connectionString));
+    }
+
+    /// <summary>Recovery starts by reading the highest sequence number: retried through an outage, each attempt on the journal's thread.</summary>
+    public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
+    {
+        var read = new PendingRead(persistenceId, fromSequenceNr, cancellationToken);
+        AttemptRead(read);
+        return read.Done.Task;
+    }
+
+    private void AttemptRead(PendingRead read)
+    {
+        read.Attempts++;
+        Task<long> attempt;
+        try
+        {
+            attempt = base.ReadHighestSequenceNrAsync(read.PersistenceId, read.FromSequenceNr, read.Cancellation);
+        }
+        catch (Exception e)
+        {
+            attempt = Task.FromException<long>(e);
+        }
+        var self = Self;
+        attempt.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully)
+            {
+                read.Done.TrySetResult(t.Result);
+                return;
+            }
+            var cause = Cause(t);
+            if (read.Cancellation.IsCancellationRequested || read.Clock.Elapsed >= _retry.GiveUpAfter)
+            {
+                read.Done.TrySetException(StoreRetry.GaveUp(_store, "journal read", read.Clock.Elapsed, read.Attempts, cause));
+                return;
+            }
+            StoreConnectionPool.Clear(_provider, _connectionString);
+            if (read.Attempts == 1) WarnRateLimited(cause);
+            _scheduler.ScheduleTellOnce(_retry.Backoff(read.Attempts), self, new ReadAgain(read), ActorRefs.NoSender);
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
     /// <summary>Deleting rows a snapshot covers is idempotent: retried as it is, off the journal's thread.</summary>
     protected override Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken) =>
         StoreRetry.RunAsync(_retry, _store, "journal delete", _log, () => base.DeleteMessagesToAsync(persistenceId, toSequenceNr, cancellationToken), cancellationToken,
@@ -68,6 +128,9 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
                 return true;
             case WriteAgain again:
                 Attempt(again.Write);
+                return true;
+            case ReadAgain again:
+                AttemptRead(again.Read);
                 return true;
             default:
                 return base.ReceivePluginInternal(message);
@@ -154,7 +217,7 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
         long now = Stopwatch.GetTimestamp(), last = Interlocked.Read(ref _lastWarning);
         if (last != 0 && Stopwatch.GetElapsedTime(last, now) < TimeSpan.FromSeconds(5)) return;
         if (Interlocked.CompareExchange(ref _lastWarning, now, last) != last) return;
-        _log.Warning("{0}: journal write failed ({1}); retrying with backoff for up to {2:0} s (streamdetect.store.retry)",
+        _log.Warning("{0}: journal call failed ({1}); retrying with backoff for up to {2:0} s (streamdetect.store.retry)",
             _store, StoreRetry.OneLine(cause), _retry.GiveUpAfter.TotalSeconds);
     }
 
@@ -175,6 +238,23 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
 
         public TaskCompletionSource<IImmutableList<Exception>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    private sealed class PendingRead(string persistenceId, long fromSequenceNr, CancellationToken cancellation)
+    {
+        public string PersistenceId { get; } = persistenceId;
+
+        public long FromSequenceNr { get; } = fromSequenceNr;
+
+        public CancellationToken Cancellation { get; } = cancellation;
+
+        public Stopwatch Clock { get; } = Stopwatch.StartNew();
+
+        public int Attempts { get; set; }
+
+        public TaskCompletionSource<long> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed record ReadAgain(PendingRead Read);
 
     private sealed record VerifyWrite(PendingWrite Write);
 

@@ -31,6 +31,10 @@ public sealed class RetryingSqlSnapshotStore : SqlSnapshotStore
     protected override Task SaveAsync(SnapshotMetadata metadata, object snapshot, CancellationToken cancellationToken) =>
         StoreRetry.RunAsync(_retry, _store, "snapshot save", _log, () => base.SaveAsync(metadata, snapshot, cancellationToken), cancellationToken, _clearPool);
 
+    /// <summary>A partition's recovery reads its snapshot first: retried like a save, so a recovery rides out an outage too.</summary>
+    protected override Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken) =>
+        StoreRetry.RunAsync(_retry, _store, "snapshot load", _log, () => base.LoadAsync(persistenceId, criteria, cancellationToken), cancellationToken, _clearPool);
+
     protected override Task DeleteAsync(SnapshotMetadata metadata, CancellationToken cancellationToken) =>
         StoreRetry.RunAsync(_retry, _store, "snapshot delete", _log, () => base.DeleteAsync(metadata, cancellationToken), cancellationToken, _clearPool);
 

@@ -5,13 +5,22 @@ using StreamDetect.Stages.Failures;
 namespace StreamDetect.Engine.Persistence;
 
 /// <summary>
-/// Retries an idempotent store call (a snapshot save, a delete) with backoff until it succeeds or has
+/// Retries an idempotent store call (a snapshot save or load, a delete, a replay) with backoff until it succeeds or has
 /// failed for <see cref="StoreRetrySettings.GiveUpAfter"/>, and words the failure it then ends with.
 /// </summary>
 public static class StoreRetry
 {
     /// <param name="afterFailure">Runs after each failed attempt (e.g. <see cref="StoreConnectionPool.Clear"/>).</param>
-    public static async Task RunAsync(StoreRetrySettings retry, string store, string what, ILoggingAdapter log, Func<Task> call, CancellationToken cancellation,
+    public static Task RunAsync(StoreRetrySettings retry, string store, string what, ILoggingAdapter log, Func<Task> call, CancellationToken cancellation,
+        Action? afterFailure = null) =>
+        RunAsync(retry, store, what, log, async () =>
+        {
+            await call();
+            return true;
+        }, cancellation, afterFailure);
+
+    /// <summary>The same for a call with a result (a read).</summary>
+    public static async Task<T> RunAsync<T>(StoreRetrySettings retry, string store, string what, ILoggingAdapter log, Func<Task<T>> call, CancellationToken cancellation,
         Action? afterFailure = null)
     {
         var clock = Stopwatch.StartNew();
@@ -19,9 +28,9 @@ public static class StoreRetry
         {
             try
             {
-                await call();
+                var result = await call();
                 if (attempt > 1) log.Info("{0}: {1} succeeded after {2} retries ({3:0.0} s)", store, what, attempt - 1, clock.Elapsed.TotalSeconds);
-                return;
+                return result;
             }
             catch (Exception e) when (e is not EnvironmentFailureException)
             {

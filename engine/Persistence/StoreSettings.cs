@@ -97,14 +97,15 @@ public sealed record StoreSettings
         {
             if (block.Has(level)) block.OneOf(level, IsolationLevels);
         }
-        // The plugin's circuit breaker bounds a write with all its retries: a call-timeout within give-up-after
-        // would end a write the retries could still save.
-        if (block.Has("circuit-breaker.call-timeout"))
+        // The plugin's circuit breaker bounds a call with all its retries, and a recovering partition waits at most
+        // recovery-event-timeout for each step: either within give-up-after would end a call the retries could still save.
+        foreach (string bound in new[] { "circuit-breaker.call-timeout", "recovery-event-timeout" })
         {
-            var callTimeout = block.Duration("circuit-breaker.call-timeout");
-            if (callTimeout <= retry.GiveUpAfter)
-                throw new SettingsException(block.Key("circuit-breaker.call-timeout"),
-                    $"must be longer than streamdetect.store.retry.give-up-after ({retry.GiveUpAfter.TotalSeconds:0} s): it bounds a write with all its retries");
+            if (!block.Has(bound)) continue;
+            var value = block.Duration(bound);
+            if (value <= retry.GiveUpAfter)
+                throw new SettingsException(block.Key(bound),
+                    $"must be longer than streamdetect.store.retry.give-up-after ({retry.GiveUpAfter.TotalSeconds:0} s): it bounds a store call with all its retries");
         }
         if (block.Has("circuit-breaker.max-failures")) block.Int("circuit-breaker.max-failures", min: 1);
         if (block.Has("circuit-breaker.reset-timeout")) block.Duration("circuit-breaker.reset-timeout");

@@ -45,14 +45,23 @@ public sealed class StoreRetryTests
     [InlineData("sqlite", "journal")]
     [InlineData("sqlite", "snapshot-store")]
     [InlineData("postgres", "journal")]
-    public void A_circuit_breaker_call_timeout_within_give_up_after_is_refused_naming_the_key(string kind, string plugin)
+    public void A_circuit_breaker_call_timeout_within_give_up_after_is_refused_naming_the_key(string kind, string plugin) =>
+        AssertBoundRefused(kind, plugin, "circuit-breaker.call-timeout");
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public void A_recovery_event_timeout_within_give_up_after_is_refused_naming_the_key(string kind) =>
+        AssertBoundRefused(kind, "journal", "recovery-event-timeout");
+
+    private static void AssertBoundRefused(string kind, string plugin, string key)
     {
         var e = Assert.Throws<SettingsException>(() => StoreSettings.Create(Load($"""
             streamdetect.store.kind = {kind}
             streamdetect.store.postgres.connection-string = "Host=db;Database=x"
-            streamdetect.store.{kind}.{plugin}.circuit-breaker.call-timeout = 30s
+            streamdetect.store.{kind}.{plugin}.{key} = 30s
             """)));
-        Assert.Contains($"streamdetect.store.{kind}.{plugin}.circuit-breaker.call-timeout", e.Message);
+        Assert.Contains($"streamdetect.store.{kind}.{plugin}.{key}", e.Message);
         Assert.Contains("give-up-after", e.Message);
     }
 
