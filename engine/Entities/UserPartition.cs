@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.Failures;
 using StreamDetect.Stages.Partitions;
 using StreamDetect.Stages.Scoring;
 
@@ -40,13 +41,18 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     private readonly PartitionState _state;
     private readonly SnapshotSchedule _schedule;
     private readonly Stopwatch _recovery = Stopwatch.StartNew();
+    private readonly string _store;
+    // Who waits for each write in flight, in write order (null: nobody), so a failed write can fail their asks.
+    private readonly Queue<IActorRef?> _waiting = new();
     private long _rowsWritten, _eventsPersisted;
     private int _snapshots;
     private long _recoveryMs;
 
-    public UserPartition(int partition, UserPartitionSettings settings)
+    /// <param name="store">Names the store in the failure a waiting ask gets when a write fails for good.</param>
+    public UserPartition(int partition, UserPartitionSettings settings, string store = "the store")
     {
         _partition = partition;
+        _store = store;
         _settings = settings;
         _state = new PartitionState(partition, settings, Random.Shared.NextInt64(1, long.MaxValue));
         _schedule = new SnapshotSchedule(settings.SnapshotEvery);
@@ -114,8 +120,8 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
 
     public static string PersistenceIdOf(int partition) => $"user-partition-{partition}";
 
-    public static Props Props(int partition, UserPartitionSettings settings) =>
-        Akka.Actor.Props.Create(() => new UserPartition(partition, settings));
+    public static Props Props(int partition, UserPartitionSettings settings, string store = "the store") =>
+        Akka.Actor.Props.Create(() => new UserPartition(partition, settings, store));
 
     private void OnBatch(PartitionBatch batch)
     {
@@ -140,7 +146,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         // PersistAsync: later batches of this partition are not stashed while this one is written, so
         // each partition keeps several writes in flight and the journal groups them into larger
         // transactions. Handlers still run in order, and the reply is sent only after the write.
-        Write(row, persisted =>
+        Write(row, sender, persisted =>
         {
             _eventsPersisted += persisted.Events.Count;
             var requests = new List<ScoringRequest>();
@@ -178,7 +184,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         }
         // The alerts are recorded before the stream may emit them.
         var row = new EventsPersisted([], true, _state.TakeMarks()) { Alerts = alerts, Delivered = _state.Alerts.TakeDeliveries() };
-        Write(row, _ => sender.Tell(new ScoringSettled(_partition, stale)));
+        Write(row, sender, _ => sender.Tell(new ScoringSettled(_partition, stale)));
     }
 
     /// <summary>
@@ -198,18 +204,20 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             return;
         }
         var row = new EventsPersisted([], true, _state.TakeMarks()) { Delivered = _state.Alerts.TakeDeliveries() };
-        Write(row, _ => replyTo?.Tell(Stats()));
+        Write(row, replyTo, _ => replyTo?.Tell(Stats()));
     }
 
     /// <summary>
     /// Persists a row; after its handler, a snapshot that became due is taken as soon as no write is in
     /// flight (new writes are held back meanwhile), whichever kind of write was the last.
     /// </summary>
-    private void Write(EventsPersisted row, Action<EventsPersisted> then)
+    private void Write(EventsPersisted row, IActorRef? waiting, Action<EventsPersisted> then)
     {
         _schedule.WriteStarted();
+        _waiting.Enqueue(waiting);
         PersistAsync(row, persisted =>
         {
+            _waiting.Dequeue();
             _schedule.WriteFinished();
             _rowsWritten++;
             if (persisted.Events.Count == 0) _state.Apply(persisted, live: null, requests: null);
@@ -217,6 +225,39 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             then(persisted);
             if (_schedule.CanTake) TakeSnapshot();
         });
+    }
+
+    /// <summary>
+    /// A write failed for good: the journal retried it through the outage until <c>streamdetect.store.retry.give-up-after</c>
+    /// (or its circuit breaker gave up). Akka.Persistence stops the partition after this; whoever waits for one of
+    /// its writes, or for a message held back behind them, gets the failure now (naming the store and the cause:
+    /// the run stops with exit code 3) rather than an ask timeout. What the journal holds is recovered from by the
+    /// next incarnation: a failed write may have been committed after all.
+    /// </summary>
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        var failure = cause as EnvironmentFailureException ?? new EnvironmentFailureException(FailedResource.Store,
+            $"{_store}: journal write failed: {Persistence.StoreRetry.OneLine(cause)}", cause);
+        Context.GetLogger().Warning("partition {0}: journal write {1} failed for good, stopping: {2}", _partition, sequenceNr, failure.Message);
+        FailWaiting(failure);
+    }
+
+    /// <summary>The journal refused a row (it could not be serialized): the state already counts it, so the partition stops and recovers.</summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        Context.GetLogger().Error(cause, "partition {0}: journal row {1} rejected, stopping", _partition, sequenceNr);
+        FailWaiting(new EnvironmentFailureException(FailedResource.Store, $"{_store}: journal row {sequenceNr} of partition {_partition} rejected: {Persistence.StoreRetry.OneLine(cause)}", cause));
+        Context.Stop(Self);
+    }
+
+    private void FailWaiting(EnvironmentFailureException failure)
+    {
+        var status = new Status.Failure(failure);
+        var told = new HashSet<IActorRef>();
+        while (_waiting.TryDequeue(out var waiting))
+            if (waiting is not null && told.Add(waiting)) waiting.Tell(status);
+        foreach (var held in Stash.ClearStash())
+            if (!held.Sender.IsNobody() && !held.Sender.Equals(Context.System.DeadLetters) && told.Add(held.Sender)) held.Sender.Tell(status);
     }
 
     private void TakeSnapshot()

@@ -56,6 +56,7 @@ public sealed class EngineHost : IAsyncDisposable
             DataDirectoryMarker.EnsureCompatible(settings.Store.DataDirectory, settings.Routing.Partitions, settings.Store.Kind);
 
         var (full, setup) = PersistenceConfig.Build(settings.Store, config);
+        string store = StoreDescription.Of(settings.Store);
         if (!cluster)
             full = ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(full);
         var bootstrap = BootstrapSetup.Create().WithConfig(full);
@@ -75,13 +76,13 @@ public sealed class EngineHost : IAsyncDisposable
 
                 partitions = await ClusterSharding.Get(system).StartAsync(
                     "user-partition",
-                    entityId => UserPartition.Props(int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), settings.Entities),
+                    entityId => UserPartition.Props(int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), settings.Entities, store),
                     ClusterShardingSettings.Create(system),
                     new UserPartitionMessageExtractor(settings.Shards));
             }
             else
             {
-                partitions = system.ActorOf(LocalPartitions.Props(settings.Entities), "partitions");
+                partitions = system.ActorOf(LocalPartitions.Props(settings.Entities, store), "partitions");
             }
             return new EngineHost(system, partitions, settings, dataLock);
         }

@@ -12,19 +12,22 @@ namespace StreamDetect.Engine.Hosting;
 public sealed class LocalPartitions : ReceiveActor
 {
     private readonly UserPartitionSettings _settings;
+    private readonly string _store;
 
-    public LocalPartitions(UserPartitionSettings settings)
+    /// <param name="store">Names the store in the partitions' failures (<see cref="Persistence.StoreDescription"/>).</param>
+    public LocalPartitions(UserPartitionSettings settings, string store = "the store")
     {
         _settings = settings;
+        _store = store;
         Receive<IPartitionMessage>(m => Child(m.Partition).Forward(m));
     }
 
-    public static Props Props(UserPartitionSettings settings) => Akka.Actor.Props.Create(() => new LocalPartitions(settings));
+    public static Props Props(UserPartitionSettings settings, string store = "the store") => Akka.Actor.Props.Create(() => new LocalPartitions(settings, store));
 
     private IActorRef Child(int partition)
     {
         string name = $"partition-{partition}";
         var child = Context.Child(name);
-        return child.IsNobody() ? Context.ActorOf(UserPartition.Props(partition, _settings), name) : child;
+        return child.IsNobody() ? Context.ActorOf(UserPartition.Props(partition, _settings, _store), name) : child;
     }
 }

@@ -29,7 +29,7 @@ public static class PersistenceConfig
                     .UseInterceptor(new SqlitePragmaInterceptor(store.SqliteSynchronous)));
                 break;
             case "postgres":
-                PostgresStore.EnsureSchema(store.PostgresConnectionString, store.PostgresSchema);
+                PostgresStore.EnsureSchema(store.PostgresConnectionString, store.PostgresSchema, store.Retry);
                 break;
         }
         return (Effective(store, config), setup);
@@ -56,11 +56,15 @@ public static class PersistenceConfig
     {
         string cs = Quote(connectionString);
         string schemaSetting = schema is null ? "" : $"default.schema-name = {Quote(schema)}";
+        string retry = store.Retry.ToPluginHocon();
+        // The plugins are Akka.Persistence.Sql's, with writes retried through a store outage (RetryingSqlJournal).
         var location = ConfigurationFactory.ParseString($$"""
             akka.persistence {
               journal {
                 plugin = "akka.persistence.journal.sql"
                 sql {
+                  class = "{{TypeName<RetryingSqlJournal>()}}"
+                  {{retry}}
                   connection-string = {{cs}}
                   provider-name = {{Quote(provider)}}
                   {{schemaSetting}}
@@ -69,6 +73,8 @@ public static class PersistenceConfig
               snapshot-store {
                 plugin = "akka.persistence.snapshot-store.sql"
                 sql {
+                  class = "{{TypeName<RetryingSqlSnapshotStore>()}}"
+                  {{retry}}
                   connection-string = {{cs}}
                   provider-name = {{Quote(provider)}}
                   {{schemaSetting}}
@@ -92,6 +98,8 @@ public static class PersistenceConfig
         for (int i = keys.Length - 1; i >= 0; i--) placed = placed.Root.AtKey(keys[i]);
         return placed;
     }
+
+    private static string TypeName<T>() => $"{typeof(T).FullName}, {typeof(T).Assembly.GetName().Name}";
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }

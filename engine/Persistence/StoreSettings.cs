@@ -36,6 +36,9 @@ public sealed record StoreSettings
     /// <summary>The same for the snapshot store (<c>streamdetect.store.KIND.snapshot-store</c>).</summary>
     public Config SnapshotStore { get; init; } = Config.Empty;
 
+    /// <summary>How long writes are retried through a store outage (<c>streamdetect.store.retry</c>).</summary>
+    public StoreRetrySettings Retry { get; init; } = StoreRetrySettings.Default;
+
     public string SqlitePath => Path.Combine(DataDirectory, SqliteFile);
 
     public static StoreSettings Create(Config config)
@@ -52,13 +55,14 @@ public sealed record StoreSettings
                 : Environment.GetEnvironmentVariable("STREAMDETECT_PG") ?? "",
             PostgresProvider = r.String("postgres.provider-name"),
             PostgresSchema = r.String("postgres.schema"),
+            Retry = StoreRetrySettings.Create(config),
         };
         if (settings.Kind != "memory")
         {
             settings = settings with
             {
-                Journal = PluginBlock(r, settings.Kind, "journal"),
-                SnapshotStore = PluginBlock(r, settings.Kind, "snapshot-store"),
+                Journal = PluginBlock(r, settings.Kind, "journal", settings.Retry),
+                SnapshotStore = PluginBlock(r, settings.Kind, "snapshot-store", settings.Retry),
             };
         }
         if (settings.Kind == "postgres" && string.IsNullOrWhiteSpace(settings.PostgresConnectionString))
@@ -74,7 +78,7 @@ public sealed record StoreSettings
     /// One plugin block, passed through; the keys the engine sets itself are refused, and the sizes and
     /// isolation levels are checked here so that a bad one names its key before the plugin starts.
     /// </summary>
-    private static Config PluginBlock(SettingsReader store, string kind, string name)
+    private static Config PluginBlock(SettingsReader store, string kind, string name, StoreRetrySettings retry)
     {
         var block = store.Nested($"{kind}.{name}");
         string managedBy = kind == "sqlite"
@@ -93,6 +97,18 @@ public sealed record StoreSettings
         {
             if (block.Has(level)) block.OneOf(level, IsolationLevels);
         }
+        // The plugin's circuit breaker bounds a call with all its retries, and a recovering partition waits at most
+        // recovery-event-timeout for each step: either within give-up-after would end a call the retries could still save.
+        foreach (string bound in new[] { "circuit-breaker.call-timeout", "recovery-event-timeout" })
+        {
+            if (!block.Has(bound)) continue;
+            var value = block.Duration(bound);
+            if (value <= retry.GiveUpAfter)
+                throw new SettingsException(block.Key(bound),
+                    $"must be longer than streamdetect.store.retry.give-up-after ({retry.GiveUpAfter.TotalSeconds:0} s): it bounds a store call with all its retries");
+        }
+        if (block.Has("circuit-breaker.max-failures")) block.Int("circuit-breaker.max-failures", min: 1);
+        if (block.Has("circuit-breaker.reset-timeout")) block.Duration("circuit-breaker.reset-timeout");
         return block.Config;
     }
 }

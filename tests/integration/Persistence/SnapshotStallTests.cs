@@ -25,6 +25,10 @@ public sealed class SnapshotStallTests(ITestOutputHelper output)
               store.data-dir = "{{dir.File("data")}}"
               entities { snapshot-every = 200, scored-marks-flush = 5ms }
               routing { max-batch = 256, ask-timeout = 20s }
+              # A stall shows as an ask timeout within 20 s: the store's bounds on a write (retries included) stay below it.
+              store.retry.give-up-after = 5s
+              store.sqlite.journal.circuit-breaker.call-timeout = 10s
+              store.sqlite.snapshot-store.circuit-breaker.call-timeout = 10s
             }
             """);
         var request = new RunRequest(config, EventSourceKind.File, input, DeadLetterSinkKind.Count, null, model, AlertSinkKind.None, null, null, null, "cpu");
