@@ -87,7 +87,9 @@ public sealed class FeatureScoringReferenceTests(TrainedDetectors trained) : IDi
                 Assert.Equal(BitConverter.DoubleToInt64Bits(raw), BitConverter.DoubleToInt64Bits(outputs[i].RawScoreAt(e)));
                 var expected = FeatureDetector.TopContributions(inputs[i].FeaturesAt(e), contributions, detector.ExplainTop);
                 var actual = outputs[i].ExplanationAt(e).Features;
-                Assert.Equal(expected, actual);
+                // The normal ranges the explanation quotes come from the model (tested in ModelFileTests); here: the picks.
+                Assert.All(actual, c => Assert.NotNull(c.Normal));
+                Assert.Equal(expected, actual.Select(c => c with { Normal = null }));
                 checkedRows++;
             }
         }
