@@ -168,6 +168,16 @@ public static class RunCommand
         var deadLetterSink = DeadLetterOutputs.Named(run.DeadLetterSink == "auto" ? (deadLetterPath is null ? "count" : "file") : run.DeadLetterSink, "streamdetect.dead-letters.sink");
         var alertSink = AlertOutputs.Named(alertSettings.Sink == "auto" ? (alertsPath is null ? "stdout" : "file") : alertSettings.Sink, "streamdetect.alerts.sink").Kind;
 
+        // Kafka options on a run that reads no topic would be ignored silently: name them instead.
+        if (source != EventSourceKind.Kafka)
+        {
+            foreach (var option in new[] { Topic, Group })
+                if (parse.GetValue(option) is not null)
+                    throw new UserInputException($"{option.Name} applies to --source kafka only");
+            bool kafkaSink = parse.GetValue(AlertsTopic) is not null || parse.GetValue(DeadLetterTopic) is not null || parse.GetValue(FeedbackTopic) is not null;
+            if (parse.GetValue(Bootstrap) is not null && !kafkaSink)
+                throw new UserInputException("--bootstrap applies to --source kafka, --alerts-topic, --dead-letter-topic or --feedback-topic only");
+        }
         WritableOutputFile.Ensure("--summary-json", summaryPath);
         var request = new RunRequest(config, source, input, deadLetterSink, deadLetterPath, parse.GetValue(Model), alertSink, alertsPath,
             stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly);
@@ -208,7 +218,7 @@ public static class RunCommand
         if (job.Ingest is not { } ingest)
         {
             rate.Mark(0, elapsed);
-            return $"[{elapsed:mm\\:ss}] preparing (training the model)";
+            return $"[{elapsed:mm\\:ss}] preparing ({job.Phase})";
         }
         var progress = job.Progress;
         string fraction = progress.Fraction is double f ? $"{f:P0} read, " : "";

@@ -7,7 +7,7 @@ namespace StreamDetect.Engine.Cli;
 /// A command line that does not parse, as one line naming the first problem and where the help is
 /// (e.g. <c>error: unknown option '--foo' (see streamdetect run --help)</c>), instead of the full help text.
 /// </summary>
-public static class UsageErrorLine
+public static partial class UsageErrorLine
 {
     /// <summary>The root command's name as users type it (System.CommandLine names it after the process, e.g. a test host).</summary>
     private const string Executable = "streamdetect";
@@ -25,7 +25,7 @@ public static class UsageErrorLine
 
     private static string Describe(ParseError error)
     {
-        string message = error.Message.TrimEnd('.');
+        string message = ExpectedType().Replace(error.Message.TrimEnd('.'), m => $"as {Plain(m.Groups[1].Value)}");
         var option = error.SymbolResult switch
         {
             OptionResult o => o.Option,
@@ -33,6 +33,24 @@ public static class UsageErrorLine
             _ => null,
         };
         return option is null || message.Contains(option.Name, StringComparison.Ordinal) ? message : $"{option.Name}: {message}";
+    }
+
+    /// <summary>System.CommandLine names the .NET type it wanted ("as expected type 'System.Nullable`1[System.Double]'"): say it in words.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"as expected type '([^']*)'")]
+    private static partial System.Text.RegularExpressions.Regex ExpectedType();
+
+    private static string Plain(string type)
+    {
+        string inner = type.StartsWith("System.Nullable`1[", StringComparison.Ordinal) ? type[18..^1] : type;
+        return inner switch
+        {
+            "System.Double" or "System.Single" or "System.Decimal" => "a number",
+            "System.Int32" or "System.Int64" or "System.Int16" or "System.UInt32" or "System.UInt64" => "a whole number",
+            "System.Boolean" => "true or false",
+            "System.TimeSpan" => "a duration",
+            "System.IO.FileInfo" or "System.IO.DirectoryInfo" => "a path",
+            _ => "a value of the expected kind",
+        };
     }
 
     /// <summary>"streamdetect state dump": the command names from the root down.</summary>

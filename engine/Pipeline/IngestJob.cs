@@ -50,14 +50,14 @@ public sealed class IngestJob
         long firstEvent = 0, lastPersisted = 0;
         var materializer = _host.System.Materializer();
         var ackSink = acks ?? Sink.Ignore<object>().MapMaterializedValue(t => (Task)t);
-        var counted = source.Select(e =>
+        var counted = source.ViaMaterialized(KillSwitches.Single<IngestedEvent>(), Keep.Both).Select(e =>
         {
             if (firstEvent == 0) firstEvent = Stopwatch.GetTimestamp();
             Statistics.Add(e.Event);
             return e;
         });
         if (scoring is not null) counted = counted.Via(new ScoringAdmission(scoring, maxUnsettled));
-        var ((deadLetters, acksDone), done) = counted
+        var (((deadLetters, killSwitch), acksDone), done) = counted
             .Via(EntityRoutingFlow.Create(_host.Partitions, _host.Settings.Routing, scoring))
             .Select(reply =>
             {
@@ -71,7 +71,20 @@ public sealed class IngestJob
             .ToMaterialized(downstream, Keep.Both)
             .Run(materializer);
 
-        await done.WaitAsync(cancellation);
+        // A cancelled run (Ctrl-C, SIGTERM on a file or generator run) stops its stream before the scorer and the
+        // engine are disposed under it: the stages see the abort, the awaits below end, the caller's token says why.
+        await using (cancellation.Register(() => killSwitch.Abort(new OperationCanceledException("the run was cancelled"))))
+        {
+            try
+            {
+                await done.WaitAsync(cancellation);
+            }
+            catch (Exception) when (cancellation.IsCancellationRequested)
+            {
+                await Task.WhenAny(done, Task.Delay(TimeSpan.FromSeconds(5)));
+                throw new OperationCanceledException(cancellation);
+            }
+        }
         await acksDone.WaitAsync(cancellation);
         var deadLetterSummary = await deadLetters.WaitAsync(cancellation);
         var elapsed = clock.Elapsed;

@@ -43,14 +43,19 @@ public sealed class RunJob
     /// <summary>Alerts from before a crash found in the output already (not written again).</summary>
     public long AlreadyInOutput { get; private set; }
 
+    /// <summary>What the run is doing before its stream starts (for progress lines): checking, training, starting.</summary>
+    public string Phase { get; private set; } = "checking the options, files and brokers";
+
     public async Task<RunOutcome> RunAsync(CancellationToken cancellation)
     {
         var plan = RunPlan.Create(_request);
+        Phase = _request.IngestOnly ? "starting" : _request.ModelPath is null ? "training the model" : "loading the model";
         // Before the model is trained into DATA_DIR/models or a fresh state deletes anything: a second run on
         // the data directory is refused at once. The engine host shares it (the same process).
         using var dataLock = plan.Engine.Store.Kind == "memory" ? null : Persistence.DataDirectoryLock.Acquire(plan.Engine.Store.DataDirectory, _log);
         var model = _request.IngestOnly ? null : AcquireModel(plan, cancellation);
         if (plan.FreshState) ResetStore(plan, model);
+        Phase = "starting the engine and recovering the persisted state";
         var host = await StartEngineAsync(plan, model, cancellation);
         await using (host)
         using (var scorer = model is null ? null : new Scorer(model.Detector, plan.Scorer))

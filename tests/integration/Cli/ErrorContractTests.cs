@@ -139,12 +139,26 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
     [InlineData("state dump --data-dir data --out x.jsonl --bogus", "error: unknown option '--bogus' (see streamdetect state dump --help)")]
     [InlineData("frobnicate", "error: unknown command 'frobnicate' (see streamdetect --help)")]
     [InlineData("bench --users many", "error: Cannot parse argument 'many' for option '--users'")]
+    [InlineData("run --stop-after-idle soon", "error: Cannot parse argument 'soon' for option '--stop-after-idle' as a number (see streamdetect run --help)")]
     public async Task A_command_line_that_does_not_parse_is_one_line_naming_the_option_not_the_help(string arguments, string expected)
     {
         var (code, stdout, stderr) = await EngineProcess.RunAsync(null, Timeout, arguments.Split(' '));
 
         AssertRefused(code, stdout, stderr, 2, expected);
         Assert.StartsWith(expected, stderr);
+        Assert.DoesNotContain("System.", stderr);
+    }
+
+    [Theory]
+    [InlineData("--bootstrap 127.0.0.1:9092", "--bootstrap applies to --source kafka")]
+    [InlineData("--topic events", "--topic applies to --source kafka only")]
+    [InlineData("--group g", "--group applies to --source kafka only")]
+    public async Task A_kafka_option_on_a_run_that_reads_no_topic_is_refused_not_ignored(string option, string expected)
+    {
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, ["run", "--input", "x.jsonl", .. option.Split(' ')]);
+
+        AssertRefused(code, stdout, stderr, 2, expected);
     }
 
     [Fact]
@@ -182,6 +196,8 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
 
         Assert.True(code == expectedCode, $"exit code {code}; stderr:\n{engine.Stderr}");
         Assert.Equal(lastLine, engine.Stderr.TrimEnd().Split('\n')[^1]);
+        // An ordinary stop: the stream ends before the scorer and the engine go, so no stage fails under them.
+        Assert.DoesNotContain("[ERROR]", engine.Stderr);
         AssertOnlyAlerts(engine.Stdout);
     }
 
