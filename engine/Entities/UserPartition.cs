@@ -227,6 +227,9 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         });
     }
 
+    /// <summary>1 once a partition of this process logged a write given up on.</summary>
+    private static int _writeFailuresLogged;
+
     /// <summary>
     /// A write failed for good: the journal retried it through the outage until <c>streamdetect.store.retry.give-up-after</c>
     /// (or its circuit breaker gave up). Akka.Persistence stops the partition after this; whoever waits for one of
@@ -238,7 +241,13 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     {
         var failure = cause as EnvironmentFailureException ?? new EnvironmentFailureException(FailedResource.Store,
             $"{_store}: journal write failed: {Persistence.StoreRetry.OneLine(cause)}", cause);
-        Context.GetLogger().Warning("partition {0}: journal write {1} failed for good, stopping: {2}", _partition, sequenceNr, failure.Message);
+        // An outage fails every busy partition at once: the first says so, the others at debug level (the run's
+        // error line names the store and the cause).
+        var log = Context.GetLogger();
+        if (Interlocked.Exchange(ref _writeFailuresLogged, 1) == 0)
+            log.Warning("partition {0}: journal write {1} failed for good, stopping (other partitions failing the same way are logged at debug level): {2}", _partition, sequenceNr, failure.Message);
+        else
+            log.Debug("partition {0}: journal write {1} failed for good, stopping: {2}", _partition, sequenceNr, failure.Message);
         FailWaiting(failure);
     }
 
