@@ -6,6 +6,7 @@ using StreamDetect.Engine.Pipeline.Inputs;
 using StreamDetect.Engine.Pipeline.Outputs;
 using StreamDetect.Stages.DeadLetters;
 using StreamDetect.Stages.Alerts;
+using StreamDetect.Engine.Telemetry;
 
 namespace StreamDetect.Engine.Cli;
 
@@ -102,11 +103,16 @@ public static class RunCommand
         Description = "With --source kafka: finish cleanly (drain, commit, summary) once no record arrived or finished for this many seconds, counted from the group join (a backpressured run is busy, not idle). Default: run until Ctrl-C",
     };
 
+    private static readonly Option<int?> MetricsPort = new("--metrics-port")
+    {
+        Description = "Serve Prometheus metrics (/metrics) and health (/health/live, /health/ready) on this port while the run goes on (streamdetect.metrics.prometheus)",
+    };
+
     public static Command Create()
     {
         var command = new Command("run",
             "Run the main job: read events (file, generator or Kafka), validate them (bad records to dead letters), keep per-user state (persisted), score users with the model in micro-batches, and emit explained alerts; prints live progress and a final report");
-        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle })
+        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle, MetricsPort })
             command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => ExecuteAsync(parse, token), cancellation));
         return command;
@@ -147,6 +153,11 @@ public static class RunCommand
             Set("streamdetect.kafka.producer.dead-letters-topic", dlq);
             Set("streamdetect.dead-letters.sink", "kafka");
         }
+        if (parse.GetValue(MetricsPort) is int port)
+        {
+            hocon.Append($"streamdetect.metrics.prometheus.port = {port}\n");
+            Set("streamdetect.metrics.prometheus.enabled", "on");
+        }
         return hocon.ToString();
     }
 
@@ -182,11 +193,25 @@ public static class RunCommand
         var request = new RunRequest(config, source, input, deadLetterSink, deadLetterPath, parse.GetValue(Model), alertSink, alertsPath,
             stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly);
         var job = new RunJob(request, Console.Error);
+        var metricsSettings = MetricsSettings.Create(config);
+        using var metrics = metricsSettings.Enabled ? EngineMetrics.Attach(job) : null;
+        using var endpoint = metricsSettings.Enabled ? MetricsEndpoint.Start(metricsSettings, () => job.IsReady) : null;
+        using var draining = endpoint is null ? default : cancellation.Register(endpoint.Drain);
+        if (endpoint is not null) Console.Error.WriteLine($"metrics at {endpoint.MetricsUrl}, health at {endpoint.HealthUrl}live and {endpoint.HealthUrl}ready");
         RunOutcome outcome;
         var streamingRate = new IntervalRate();
-        using (new ProgressReporter(elapsed => ProgressLine(job, elapsed, streamingRate)))
+        try
         {
-            outcome = await job.RunAsync(cancellation);
+            using (new ProgressReporter(elapsed => ProgressLine(job, elapsed, streamingRate)))
+            {
+                outcome = await job.RunAsync(cancellation);
+            }
+        }
+        catch (Exception) when (endpoint is not null)
+        {
+            // A stopped or failed run: ready says 503 (draining), and the last figures stay readable a while.
+            await endpoint.LingerAsync(metricsSettings.Linger, CancellationToken.None);
+            throw;
         }
         using (outcome.Model?.Detector)
         {
@@ -208,6 +233,7 @@ public static class RunCommand
             }
             if (summaryPath is not null) summary.WriteTo(summaryPath);
         }
+        if (endpoint is not null) await endpoint.LingerAsync(metricsSettings.Linger, cancellation);
         return 0;
     }
 

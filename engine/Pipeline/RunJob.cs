@@ -38,6 +38,18 @@ public sealed class RunJob
 
     public ScoringPipeline? Scoring { get; private set; }
 
+    /// <summary>The run's instruments (<see cref="Telemetry.EngineMetrics.Attach"/>), or null when metrics are off.</summary>
+    public Telemetry.EngineMetrics? Metrics { get; internal set; }
+
+    private volatile bool _streaming;
+    private KafkaEventSource? _kafka;
+
+    /// <summary>
+    /// Ready for traffic: the engine started and joined its cluster, the store answered (the partitions' state was
+    /// read), the model is loaded (when scoring), the stream runs, and (Kafka) the consumer joined its group.
+    /// </summary>
+    public bool IsReady => _streaming && (_kafka is null || (_kafka.Control.IsCompletedSuccessfully && _kafka.Control.Result.Joined));
+
     public ReadProgress Progress { get; } = new();
 
     /// <summary>Alerts from before a crash found in the output already (not written again).</summary>
@@ -68,6 +80,7 @@ public sealed class RunJob
             }
             finally
             {
+                _streaming = false;
                 if (build.Feedback is not null) await build.Feedback.StopAsync();
             }
             return Report(build, result, host, model);
@@ -94,6 +107,7 @@ public sealed class RunJob
             : plan.Thresholds;
         var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, input.Truth);
         Scoring = ScoringPipeline.Create(host, scorer, plan.Config, thresholds, key => FittedThresholds(model.Detector, key, thresholds), report);
+        Scoring.Metrics = Metrics;
         var context = Scoring.Context;
 
         // What the store held before this run: a fresh state starts a fresh alert file; after a crash, users
@@ -117,6 +131,8 @@ public sealed class RunJob
     private async Task<IngestResult> RunStreamAsync(RunPlan plan, RunBuild build, CancellationToken cancellation)
     {
         var kafka = build.Input.Kafka;
+        _kafka = kafka;
+        _streaming = true;
         try
         {
             var running = Ingest!.RunAsync(build.Input.Events, build.Downstream, () => Progress.Records,
@@ -233,6 +249,7 @@ public sealed class RunJob
         stop.Cancel();
         try
         {
+            _streaming = false;
             return await running.WaitAsync(TimeSpan.FromMinutes(2), CancellationToken.None);
         }
         finally

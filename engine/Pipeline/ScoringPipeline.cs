@@ -55,6 +55,9 @@ public sealed class ScoringPipeline
 
     public DetectionReport Report { get; }
 
+    /// <summary>The run's instruments (histograms, alerts by model and segment), or null when metrics are off.</summary>
+    public Telemetry.EngineMetrics? Metrics { get; set; }
+
     /// <summary>Ingest (entity accepted the event) to scored, per request.</summary>
     public LatencyHistogram ScoredLatency { get; } = new();
 
@@ -112,6 +115,7 @@ public sealed class ScoringPipeline
         foreach (var request in batch.Requests)
             if (request.ReceivedTicks != 0) ScoredLatency.AddSince(request.ReceivedTicks, now);
         Interlocked.Add(ref _scored, batch.Requests.Count);
+        Metrics?.RecordBatch(batch, now);
         return batch;
     }
 
@@ -137,6 +141,7 @@ public sealed class ScoringPipeline
         Report.Alerted(alert.UserId, alert.TimeMs);
         if (alert.ReceivedTicks != 0) AlertLatency.AddSince(alert.ReceivedTicks, Stopwatch.GetTimestamp());
         Interlocked.Increment(ref _alerts);
+        Metrics?.RecordAlert(alert);
         if (alert.Redelivery) Interlocked.Increment(ref _redelivered);
         return alert;
     }

@@ -148,6 +148,8 @@ public sealed class AlertDecider
                     (h.Alerts ??= []).Add(new AlertRecord(id, request.UserId, entry.TimestampMs, key, eventIndex, AlertJson.ToUtf8(alert, _settings))
                     {
                         ReceivedTicks = request.ReceivedTicks,
+                        Model = h.Model,
+                        Segment = segment,
                     });
                     state = state.WithAlert(entry.TimestampMs, id);
                     Alerts++;

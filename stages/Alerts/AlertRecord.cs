@@ -18,6 +18,12 @@ public sealed record AlertRecord(string AlertId, string UserId, long TimeMs, lon
     /// <summary>Emitted again after a crash (journaled before it, never confirmed delivered): the output may hold it already. Not persisted.</summary>
     public bool Redelivery { get; init; }
 
+    /// <summary>The deciding model (name@version), for metrics; null when unknown (a redelivery). Not persisted.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>The threshold segment the alert was decided in, for metrics; null when unknown. Not persisted.</summary>
+    public string? Segment { get; init; }
+
     /// <summary>The canonical output order: order key, then user, then the user's event.</summary>
     public static readonly IComparer<AlertRecord> OutputOrder = Comparer<AlertRecord>.Create((a, b) =>
     {

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace StreamDetect.Stages.Sources;
 
 /// <summary>Counters a reader updates as it goes, for progress output; safe to read from another thread.</summary>
@@ -19,4 +21,11 @@ public sealed class ReadProgress
     public void AddBytes(long count) => Interlocked.Add(ref _bytesRead, count);
 
     public void AddRecord() => Interlocked.Increment(ref _records);
+
+    private readonly ConcurrentDictionary<string, long> _deadLetters = new(StringComparer.Ordinal);
+
+    /// <summary>Records rejected so far, per reason code (for live metrics; the run's summary counts them in its dead-letter sink).</summary>
+    public IEnumerable<KeyValuePair<string, long>> DeadLettersByReason => _deadLetters;
+
+    public void AddDeadLetter(string reason) => _deadLetters.AddOrUpdate(reason, 1, static (_, n) => n + 1);
 }

@@ -16,7 +16,12 @@ public static class EventSources
         RecordFileReader reader, EventParser parser, Sink<DeadLetter, Task<DeadLetterSummary>> deadLetters, ReadProgress progress) =>
         RecordFileSource.Create(reader, progress)
             .Via(ParseFlow.Create(parser))
-            .AlsoToMaterialized(Flow.Create<ParsedRecord>().Where(r => r is DeadLetter).Select(r => (DeadLetter)r).ToMaterialized(deadLetters, Keep.Right), Keep.Right)
+            .AlsoToMaterialized(Flow.Create<ParsedRecord>().Where(r => r is DeadLetter).Select(r =>
+            {
+                var letter = (DeadLetter)r;
+                progress.AddDeadLetter(letter.Rejection.Code);
+                return letter;
+            }).ToMaterialized(deadLetters, Keep.Right), Keep.Right)
             .Where(r => r is IngestedEvent)
             .Select(r => (IngestedEvent)r);
 

@@ -127,6 +127,7 @@ public sealed class KafkaEventSource
                         {
                             var letter = (DeadLetter)x.Parsed;
                             lock (counts) counts[letter.Rejection.Code] = counts.GetValueOrDefault(letter.Rejection.Code) + 1;
+                            progress.AddDeadLetter(letter.Rejection.Code);
                             return (letter, x.Offset);
                         })
                         .To(deadLetterPath),
