@@ -45,7 +45,7 @@ public sealed class MetricsEndpoint : IDisposable
         }
         catch (HttpListenerException e)
         {
-            throw new UserInputException($"streamdetect.metrics.prometheus.port: cannot serve /health on {host}:{settings.Port}: {e.Message}", e);
+            throw new UserInputException($"streamdetect.metrics.prometheus.port (--metrics-port): cannot serve /health on {host}:{settings.Port}: {e.Message}", e);
         }
         MeterProvider provider;
         try
@@ -64,7 +64,7 @@ public sealed class MetricsEndpoint : IDisposable
         catch (Exception e) when (e is HttpListenerException or InvalidOperationException)
         {
             health.Close();
-            throw new UserInputException($"streamdetect.metrics.prometheus.port: cannot listen on {host}:{settings.Port}: {e.Message}", e);
+            throw new UserInputException($"streamdetect.metrics.prometheus.port (--metrics-port): cannot listen on {host}:{settings.Port}: {e.Message}", e);
         }
         string shown = host == "+" ? "localhost" : host;
         var endpoint = new MetricsEndpoint(provider, health, ready)
