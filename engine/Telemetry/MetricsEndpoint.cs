@@ -35,7 +35,7 @@ public sealed class MetricsEndpoint : IDisposable
     /// <summary>Starts serving; a port in use (or refused) is a user error naming the setting.</summary>
     public static MetricsEndpoint Start(MetricsSettings settings, Func<bool> ready)
     {
-        string host = settings.Host is "*" or "+" ? "+" : settings.Host;
+        string host = settings.Host;
         // Health first: once the port answers, /health is ours (the exporter answers 404 outside its path).
         var health = new HttpListener();
         health.Prefixes.Add($"http://{host}:{settings.Port}/health/");
@@ -66,7 +66,7 @@ public sealed class MetricsEndpoint : IDisposable
             health.Close();
             throw new UserInputException($"streamdetect.metrics.prometheus.port (--metrics-port): cannot listen on {host}:{settings.Port}: {e.Message}", e);
         }
-        string shown = host == "+" ? "localhost" : host;
+        string shown = host;
         var endpoint = new MetricsEndpoint(provider, health, ready)
         {
             MetricsUrl = $"http://{shown}:{settings.Port}{settings.Path}",

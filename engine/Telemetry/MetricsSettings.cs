@@ -8,7 +8,10 @@ public sealed record MetricsSettings
 {
     public bool Enabled { get; init; }
 
-    /// <summary>Host name the listener answers on: localhost, or * for every interface (a container).</summary>
+    /// <summary>
+    /// Host name or address the listener binds and answers to: localhost, or the node's host name (a container
+    /// scraped as engine-1:9464). Wildcards are refused: the Prometheus exporter (1.20.1-beta.1) cannot bind them.
+    /// </summary>
     public string Host { get; init; } = "localhost";
 
     public int Port { get; init; } = 9464;
@@ -25,10 +28,13 @@ public sealed record MetricsSettings
         string path = r.String("path");
         if (!path.StartsWith('/') || path.StartsWith("/health", StringComparison.Ordinal))
             throw new SettingsException(r.Key("path"), $"'{path}' must start with '/' and not with /health (the health endpoints' prefix)");
+        string host = r.String("host");
+        if (host is "*" or "+" or "0.0.0.0" or "::")
+            throw new SettingsException(r.Key("host"), $"'{host}': the Prometheus exporter cannot listen on every interface; give the host name or address scrapers use (e.g. the container's host name)");
         return new MetricsSettings
         {
             Enabled = r.Bool("enabled"),
-            Host = r.String("host"),
+            Host = host,
             Port = r.Int("port", min: 1, max: 65535),
             Path = path,
             Linger = r.Duration("linger", allowZero: true),

@@ -14,6 +14,15 @@ public sealed class MetricsSettingsTests
     }
 
     [Theory]
+    [InlineData("*")]
+    [InlineData("0.0.0.0")]
+    public void A_wildcard_host_is_refused_naming_the_key(string host)
+    {
+        var error = Assert.Throws<SettingsException>(() => MetricsSettings.Create(EngineConfig.Load(null, $"streamdetect.metrics.prometheus.host = \"{host}\"")));
+        Assert.Equal("streamdetect.metrics.prometheus.host", error.Key);
+    }
+
+    [Theory]
     [InlineData("metrics")]
     [InlineData("/health/metrics")]
     public void A_path_outside_health_starting_with_a_slash_is_required(string path)
