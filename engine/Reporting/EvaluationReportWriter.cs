@@ -84,7 +84,7 @@ public static class EvaluationReportWriter
             line.Color = index == 0 ? Colors.Black : plot.Add.Palette.GetColor(index - 1);
         }
         plot.Axes.SetLimits(-0.01, 1.01, -0.01, 1.05);
-        plot.Legend.Alignment = Alignment.LowerLeft;
+        plot.ShowLegend(Edge.Right); // beside the plot: weak scenarios' curves run along the bottom, good ones along the top
         plot.SavePng(path, FigureWidth, FigureHeight);
     }
 
