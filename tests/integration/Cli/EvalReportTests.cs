@@ -56,4 +56,18 @@ public sealed class EvalReportTests(TrainedModelFixture trained) : IClassFixture
             Assert.True(drawnShare > 0.03, $"{png}: only {drawnShare:P2} of the pixels differ from the background");
         }
     }
+
+    [Fact]
+    public async Task Eval_report_naming_a_file_is_refused_in_one_line_before_scoring()
+    {
+        using var dir = new TempDirectory("sd-eval-report-");
+        await File.WriteAllTextAsync(dir.File("taken"), "not a directory\n", TestContext.Current.CancellationToken);
+        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout,
+            "eval", "--data", trained.Traffic, "--model", trained.Model, "--device", "cpu", "--report", "taken");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout.Trim()); // no metrics: refused before reading the data
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, stderr);
+        Assert.Contains("--report 'taken' is a file, not a directory", lines[0]);
+    }
 }
