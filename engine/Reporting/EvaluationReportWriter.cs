@@ -10,7 +10,7 @@ namespace StreamDetect.Engine.Reporting;
 /// `eval --report DIR`: DIR/report.html with PNG figures beside it (ScottPlot, rendered by SkiaSharp):
 /// user-level ROC and precision-recall curves, overall and per scenario (a scenario's users against all
 /// normal users, as the table counts them), the score histogram of normal and anomalous users with the
-/// threshold, and the per-scenario table. Self-contained: no scripts, styles or images from elsewhere.
+/// threshold, the alerted events over time, and the per-scenario table. Self-contained: no scripts, styles or images from elsewhere.
 /// </summary>
 public static class EvaluationReportWriter
 {
@@ -19,7 +19,7 @@ public static class EvaluationReportWriter
     public const int FigureHeight = 600;
 
     /// <summary>The figure files, in the order the report shows them.</summary>
-    public static readonly IReadOnlyList<string> FigureFiles = ["roc.png", "precision-recall.png", "score-histogram.png"];
+    public static readonly IReadOnlyList<string> FigureFiles = ["roc.png", "precision-recall.png", "score-histogram.png", "alerts-over-time.png"];
 
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
@@ -32,6 +32,7 @@ public static class EvaluationReportWriter
         SaveRoc(Path.Combine(directory, FigureFiles[0]), report, groups);
         SavePrecisionRecall(Path.Combine(directory, FigureFiles[1]), report, groups);
         SaveHistogram(Path.Combine(directory, FigureFiles[2]), report, result.Users);
+        SaveAlertsOverTime(Path.Combine(directory, FigureFiles[3]), report, result.Alerts);
         string html = Path.Combine(directory, HtmlFile);
         File.WriteAllText(html, Html(report), new UTF8Encoding(false));
         return [html, .. FigureFiles.Select(f => Path.Combine(directory, f))];
@@ -120,6 +121,43 @@ public static class EvaluationReportWriter
         plot.SavePng(path, FigureWidth, FigureHeight);
     }
 
+    /// <summary>Evaluated events at or above the threshold per hour (per day over periods longer than 8 days),
+    /// those labelled anomalous and the others (false alerts), as steps over the period.</summary>
+    private static void SaveAlertsOverTime(string path, EvaluationReport report, IReadOnlyList<AlertedEvent> alerts)
+    {
+        bool daily = report.Until - report.From > TimeSpan.FromDays(8);
+        var bucket = daily ? TimeSpan.FromDays(1) : TimeSpan.FromHours(1);
+        var plot = NewPlot($"Events at or above the threshold per {(daily ? "day" : "hour")} ({report.Model}@{report.Version})",
+            "Event time (UTC)", $"Alerted events per {(daily ? "day" : "hour")}");
+        long start = new DateTimeOffset(report.From.Ticks - report.From.Ticks % bucket.Ticks, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        int buckets = Math.Max(1, (int)Math.Ceiling((report.Until - DateTime.UnixEpoch.AddMilliseconds(start)).TotalMilliseconds / bucket.TotalMilliseconds));
+        var times = Enumerable.Range(0, buckets + 1).Select(b => DateTime.UnixEpoch.AddMilliseconds(start + b * bucket.TotalMilliseconds)).ToArray();
+        foreach (var (label, name, color) in new[] { (1, "on events labelled anomalous", Colors.OrangeRed), (0, "on other events (false alerts)", Colors.SteelBlue) })
+        {
+            var counts = new double[buckets + 1];
+            long total = 0;
+            foreach (var alert in alerts)
+            {
+                if (alert.Label != label) continue;
+                counts[Math.Clamp((int)((alert.TimestampMs - start) / (long)bucket.TotalMilliseconds), 0, buckets - 1)]++;
+                total++;
+            }
+            counts[buckets] = counts[buckets - 1]; // the last step drawn to the end of its bucket
+            var line = plot.Add.ScatterLine(times, counts);
+            line.ConnectStyle = ConnectStyle.StepHorizontal;
+            line.LineWidth = 2;
+            line.Color = color;
+            line.LegendText = $"{name}: {total}";
+        }
+        var timeAxis = plot.Axes.DateTimeTicksBottom();
+        if (timeAxis.TickGenerator is ScottPlot.TickGenerators.DateTimeAutomatic ticks)
+            ticks.LabelFormatter = t => t.ToString(daily ? "yyyy-MM-dd" : "yyyy-MM-dd\nHH:mm", C);
+        plot.XLabel("Event time (UTC)"); // the date-time axis replaced the bottom axis and its label
+        plot.Axes.Margins(bottom: 0);
+        plot.Legend.Alignment = Alignment.UpperLeft;
+        plot.SavePng(path, FigureWidth, FigureHeight);
+    }
+
     private static Plot NewPlot(string title, string x, string y)
     {
         var plot = new Plot();
@@ -160,8 +198,8 @@ public static class EvaluationReportWriter
             }
             html.AppendLine("</table>");
         }
-        html.AppendLine("<h2>Figures (user level)</h2>");
-        foreach (var (file, alt) in FigureFiles.Zip(new[] { "ROC curves, overall and per scenario", "Precision-recall curves, overall and per scenario", "Histogram of user scores, normal vs anomalous, with the threshold" }))
+        html.AppendLine("<h2>Figures</h2><p>Curves and histogram at user level; alerts over time at event level.</p>");
+        foreach (var (file, alt) in FigureFiles.Zip(new[] { "ROC curves, overall and per scenario", "Precision-recall curves, overall and per scenario", "Histogram of user scores, normal vs anomalous, with the threshold", "Alerted events over time, true and false" }))
             html.AppendLine(C, $"<p><img src=\"{file}\" width=\"{FigureWidth}\" height=\"{FigureHeight}\" alt=\"{E(alt)}\"></p>");
         html.AppendLine("</body></html>");
         return html.ToString();
