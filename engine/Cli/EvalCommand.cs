@@ -65,6 +65,7 @@ public static class EvalCommand
 
             var config = CommonOptions.LoadConfig(parse);
             var defaults = TrainingOptionsReader.Read(config);
+            var reportOptions = EvaluationReportOptions.Read(config);
             string deviceName = parse.GetValue(device) ?? defaults.Device;
             TrainCommand.ResolveDevice(deviceName, "--device");
             TrainCommand.ApplyThreads(defaults);
@@ -115,7 +116,7 @@ public static class EvalCommand
                 if (reportDirectory is not null)
                 {
                     var reportClock = Stopwatch.StartNew();
-                    EvaluationReportWriter.Write(reportDirectory, result);
+                    EvaluationReportWriter.Write(reportDirectory, result, reportOptions);
                     Console.Error.WriteLine($"report written to '{Path.Combine(reportDirectory, EvaluationReportWriter.HtmlFile)}' in {reportClock.Elapsed.TotalSeconds:F1}s");
                 }
             }

@@ -7,7 +7,7 @@ using StreamDetect.Models.Evaluation;
 namespace StreamDetect.Engine.Reporting;
 
 /// <summary>
-/// `eval --report DIR`: DIR/report.html with PNG figures beside it (ScottPlot, rendered by SkiaSharp):
+/// `eval --report DIR`: DIR/report.html with PNG figures beside it (ScottPlot, rendered by SkiaSharp; sizes from <see cref="EvaluationReportOptions"/>):
 /// user-level ROC and precision-recall curves, overall and per scenario (a scenario's users against all
 /// normal users, as the table counts them), the score histogram of normal and anomalous users with the
 /// threshold, the alerted events over time, and the per-scenario table. Self-contained: no scripts, styles or images from elsewhere.
@@ -15,8 +15,6 @@ namespace StreamDetect.Engine.Reporting;
 public static class EvaluationReportWriter
 {
     public const string HtmlFile = "report.html";
-    public const int FigureWidth = 900;
-    public const int FigureHeight = 600;
 
     /// <summary>The figure files, in the order the report shows them.</summary>
     public static readonly IReadOnlyList<string> FigureFiles = ["roc.png", "precision-recall.png", "score-histogram.png", "alerts-over-time.png"];
@@ -24,17 +22,17 @@ public static class EvaluationReportWriter
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
     /// <summary>Writes the report into <paramref name="directory"/> (created when missing); returns the files written.</summary>
-    public static IReadOnlyList<string> Write(string directory, EvaluationResult result)
+    public static IReadOnlyList<string> Write(string directory, EvaluationResult result, EvaluationReportOptions options)
     {
         Directory.CreateDirectory(directory);
         var report = result.Report;
         var groups = Groups(result.Users);
-        SaveRoc(Path.Combine(directory, FigureFiles[0]), report, groups);
-        SavePrecisionRecall(Path.Combine(directory, FigureFiles[1]), report, groups);
-        SaveHistogram(Path.Combine(directory, FigureFiles[2]), report, result.Users);
-        SaveAlertsOverTime(Path.Combine(directory, FigureFiles[3]), report, result.Alerts);
+        SaveRoc(Path.Combine(directory, FigureFiles[0]), report, groups, options);
+        SavePrecisionRecall(Path.Combine(directory, FigureFiles[1]), report, groups, options);
+        SaveHistogram(Path.Combine(directory, FigureFiles[2]), report, result.Users, options);
+        SaveAlertsOverTime(Path.Combine(directory, FigureFiles[3]), report, result.Alerts, options);
         string html = Path.Combine(directory, HtmlFile);
-        File.WriteAllText(html, Html(report), new UTF8Encoding(false));
+        File.WriteAllText(html, Html(report, options), new UTF8Encoding(false));
         return [html, .. FigureFiles.Select(f => Path.Combine(directory, f))];
     }
 
@@ -50,7 +48,7 @@ public static class EvaluationReportWriter
         return groups;
     }
 
-    private static void SaveRoc(string path, EvaluationReport report, List<(string Name, double[] Scores, int[] Labels)> groups)
+    private static void SaveRoc(string path, EvaluationReport report, List<(string Name, double[] Scores, int[] Labels)> groups, EvaluationReportOptions options)
     {
         var plot = NewPlot($"ROC, user level: {report.Model}@{report.Version}", "False positive rate (share of normal users alerted)", "True positive rate (recall)");
         var chance = plot.Add.Line(0, 0, 1, 1);
@@ -68,10 +66,10 @@ public static class EvaluationReportWriter
         }
         plot.Axes.SetLimits(-0.01, 1.01, -0.01, 1.01);
         plot.Legend.Alignment = Alignment.LowerRight;
-        plot.SavePng(path, FigureWidth, FigureHeight);
+        plot.SavePng(path, options.FigureWidth, options.FigureHeight);
     }
 
-    private static void SavePrecisionRecall(string path, EvaluationReport report, List<(string Name, double[] Scores, int[] Labels)> groups)
+    private static void SavePrecisionRecall(string path, EvaluationReport report, List<(string Name, double[] Scores, int[] Labels)> groups, EvaluationReportOptions options)
     {
         var plot = NewPlot($"Precision-recall, user level: {report.Model}@{report.Version}", "Recall", "Precision");
         foreach (var (group, index) in groups.Select((g, i) => (g, i)))
@@ -86,13 +84,11 @@ public static class EvaluationReportWriter
         }
         plot.Axes.SetLimits(-0.01, 1.01, -0.01, 1.05);
         plot.ShowLegend(Edge.Right); // beside the plot: weak scenarios' curves run along the bottom, good ones along the top
-        plot.SavePng(path, FigureWidth, FigureHeight);
+        plot.SavePng(path, options.FigureWidth, options.FigureHeight);
     }
 
-    private const int HistogramBins = 40;
-
     /// <summary>Users' scores (max over the period) in shared bins, each class as a share of its own users so both show.</summary>
-    private static void SaveHistogram(string path, EvaluationReport report, IReadOnlyList<UserScore> users)
+    private static void SaveHistogram(string path, EvaluationReport report, IReadOnlyList<UserScore> users, EvaluationReportOptions options)
     {
         var plot = NewPlot($"User scores: normal vs anomalous ({report.Model}@{report.Version})", "User score (max over the period)", "Share of the class's users");
         var finite = users.Where(u => double.IsFinite(u.Score)).ToArray();
@@ -100,14 +96,14 @@ public static class EvaluationReportWriter
         {
             double low = Math.Min(finite.Min(u => u.Score), report.Threshold), high = Math.Max(finite.Max(u => u.Score), report.Threshold);
             if (high <= low) high = low + 1;
-            double width = (high - low) / HistogramBins;
+            double width = (high - low) / options.HistogramBins;
             foreach (var (label, name, color) in new[] { (0, "normal", Colors.SteelBlue), (1, "anomalous", Colors.OrangeRed) })
             {
                 var scores = finite.Where(u => u.Label == label).Select(u => u.Score).ToArray();
                 if (scores.Length == 0) continue;
-                var counts = new double[HistogramBins];
-                foreach (double s in scores) counts[Math.Clamp((int)((s - low) / width), 0, HistogramBins - 1)]++;
-                var bars = Enumerable.Range(0, HistogramBins)
+                var counts = new double[options.HistogramBins];
+                foreach (double s in scores) counts[Math.Clamp((int)((s - low) / width), 0, options.HistogramBins - 1)]++;
+                var bars = Enumerable.Range(0, options.HistogramBins)
                     .Select(b => new Bar { Position = low + (b + 0.5) * width, Value = counts[b] / scores.Length, Size = width, FillColor = color.WithAlpha(0.55), LineWidth = 0 })
                     .ToList();
                 plot.Add.Bars(bars);
@@ -118,12 +114,12 @@ public static class EvaluationReportWriter
             plot.Axes.Margins(bottom: 0);
         }
         plot.ShowLegend(Edge.Right); // beside the plot: the highest bars are often at the right
-        plot.SavePng(path, FigureWidth, FigureHeight);
+        plot.SavePng(path, options.FigureWidth, options.FigureHeight);
     }
 
     /// <summary>Evaluated events at or above the threshold per hour (per day over periods longer than 8 days),
     /// those labelled anomalous and the others (false alerts), as steps over the period.</summary>
-    private static void SaveAlertsOverTime(string path, EvaluationReport report, IReadOnlyList<AlertedEvent> alerts)
+    private static void SaveAlertsOverTime(string path, EvaluationReport report, IReadOnlyList<AlertedEvent> alerts, EvaluationReportOptions options)
     {
         bool daily = report.Until - report.From > TimeSpan.FromDays(8);
         var bucket = daily ? TimeSpan.FromDays(1) : TimeSpan.FromHours(1);
@@ -155,7 +151,7 @@ public static class EvaluationReportWriter
         plot.XLabel("Event time (UTC)"); // the date-time axis replaced the bottom axis and its label
         plot.Axes.Margins(bottom: 0);
         plot.Legend.Alignment = Alignment.UpperLeft;
-        plot.SavePng(path, FigureWidth, FigureHeight);
+        plot.SavePng(path, options.FigureWidth, options.FigureHeight);
     }
 
     private static Plot NewPlot(string title, string x, string y)
@@ -168,7 +164,7 @@ public static class EvaluationReportWriter
         return plot;
     }
 
-    private static string Html(EvaluationReport report)
+    private static string Html(EvaluationReport report, EvaluationReportOptions options)
     {
         static string E(string s) => WebUtility.HtmlEncode(s);
         var html = new StringBuilder();
@@ -200,7 +196,7 @@ public static class EvaluationReportWriter
         }
         html.AppendLine("<h2>Figures</h2><p>Curves and histogram at user level; alerts over time at event level.</p>");
         foreach (var (file, alt) in FigureFiles.Zip(new[] { "ROC curves, overall and per scenario", "Precision-recall curves, overall and per scenario", "Histogram of user scores, normal vs anomalous, with the threshold", "Alerted events over time, true and false" }))
-            html.AppendLine(C, $"<p><img src=\"{file}\" width=\"{FigureWidth}\" height=\"{FigureHeight}\" alt=\"{E(alt)}\"></p>");
+            html.AppendLine(C, $"<p><img src=\"{file}\" width=\"{options.FigureWidth}\" height=\"{options.FigureHeight}\" alt=\"{E(alt)}\"></p>");
         html.AppendLine("</body></html>");
         return html.ToString();
     }

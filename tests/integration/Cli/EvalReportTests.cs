@@ -15,8 +15,12 @@ public sealed class EvalReportTests(TrainedModelFixture trained) : IClassFixture
     {
         using var dir = new TempDirectory("sd-eval-report-");
         string reportDirectory = dir.File("report"); // not there yet: eval creates it
+        // A figure size other than the default: the PNGs must follow streamdetect.report.
+        const int width = 800, height = 520;
+        await File.WriteAllTextAsync(dir.File("report.conf"), $"streamdetect.report {{ figure-width = {width}, figure-height = {height} }}\n",
+            TestContext.Current.CancellationToken);
         var (code, stdout, stderr) = await EngineProcess.RunAsync(trained.Directory, Timeout,
-            "eval", "--data", trained.Traffic, "--model", trained.Model, "--device", "cpu", "--report", reportDirectory);
+            "eval", "--data", trained.Traffic, "--model", trained.Model, "--device", "cpu", "--config", dir.File("report.conf"), "--report", reportDirectory);
         Assert.True(code == 0, stderr);
         Assert.Contains("overall", stdout); // the text tables are still printed
         Assert.Contains("report written to", stderr);
@@ -26,6 +30,7 @@ public sealed class EvalReportTests(TrainedModelFixture trained) : IClassFixture
         Assert.Equal(EvaluationReportWriter.FigureFiles.Order(StringComparer.Ordinal), pngs);
         var referenced = Regex.Matches(html, "<img src=\"([^\"]+)\"").Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(pngs, referenced);
+        Assert.Contains($"width=\"{width}\" height=\"{height}\"", html);
         // Self-contained: nothing fetched from elsewhere.
         Assert.DoesNotContain("http://", html);
         Assert.DoesNotContain("https://", html);
@@ -39,7 +44,7 @@ public sealed class EvalReportTests(TrainedModelFixture trained) : IClassFixture
         {
             using var bitmap = SKBitmap.Decode(Path.Combine(reportDirectory, png));
             Assert.NotNull(bitmap);
-            Assert.Equal((EvaluationReportWriter.FigureWidth, EvaluationReportWriter.FigureHeight), (bitmap.Width, bitmap.Height));
+            Assert.Equal((width, height), (bitmap.Width, bitmap.Height));
             var colours = new HashSet<uint>();
             long drawn = 0;
             var background = bitmap.GetPixel(0, 0);
