@@ -9,6 +9,7 @@ using StreamDetect.Models.Detection;
 using StreamDetect.Models.Evaluation;
 using StreamDetect.Models.Persistence;
 using StreamDetect.Engine.Pipeline;
+using StreamDetect.Engine.Reporting;
 
 namespace StreamDetect.Engine.Cli;
 
@@ -31,10 +32,11 @@ public static class EvalCommand
         var device = new Option<string?>("--device") { HelpName = "cpu|cuda|auto", Description = "cpu, cuda or auto (cuda when available); default streamdetect.models.device" };
         var alertRate = new Option<string?>("--alert-rate") { HelpName = "R", Description = "Wanted alert rate on normal users over the period (picks the model's threshold); default streamdetect.models.alert-rate" };
         var threshold = new Option<string?>("--threshold") { HelpName = "T", Description = "Use this fixed threshold (calibrated score) instead of the model's fitted one" };
+        var report = new Option<string?>("--report") { HelpName = "DIR", Description = "Also write DIR/report.html with PNG figures beside it: ROC and precision-recall curves, score histogram, per-scenario table" };
 
         var command = new Command("eval", "Evaluate a trained model on a labelled event file: PR-AUC, ROC-AUC, precision/recall/F1 per scenario")
         {
-            data, model, from, skipDays, json, scores, truth, device, alertRate, threshold,
+            data, model, from, skipDays, json, scores, truth, device, alertRate, threshold, report,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token =>
         {
@@ -52,9 +54,18 @@ public static class EvalCommand
                 if (directory is not null && !Directory.Exists(directory))
                     throw new UserInputException($"{option} '{path}': directory '{directory}' does not exist");
             }
+            string? reportDirectory = parse.GetValue(report);
+            if (reportDirectory is not null)
+            {
+                if (File.Exists(reportDirectory)) throw new UserInputException($"--report '{reportDirectory}' is a file, not a directory");
+                string? parent = Path.GetDirectoryName(Path.GetFullPath(reportDirectory));
+                if (parent is not null && !Directory.Exists(parent))
+                    throw new UserInputException($"--report '{reportDirectory}': directory '{parent}' does not exist");
+            }
 
             var config = CommonOptions.LoadConfig(parse);
             var defaults = TrainingOptionsReader.Read(config);
+            var reportOptions = EvaluationReportOptions.Read(config);
             string deviceName = parse.GetValue(device) ?? defaults.Device;
             TrainCommand.ResolveDevice(deviceName, "--device");
             TrainCommand.ApplyThreads(defaults);
@@ -102,6 +113,12 @@ public static class EvalCommand
                     File.WriteAllText(jsonPath, JsonSerializer.Serialize(result.Report, ReportJson));
                 if (parse.GetValue(scores) is string scoresPath)
                     WriteScores(scoresPath, result.Users);
+                if (reportDirectory is not null)
+                {
+                    var reportClock = Stopwatch.StartNew();
+                    EvaluationReportWriter.Write(reportDirectory, result, reportOptions);
+                    Console.Error.WriteLine($"report written to '{Path.Combine(reportDirectory, EvaluationReportWriter.HtmlFile)}' in {reportClock.Elapsed.TotalSeconds:F1}s");
+                }
             }
             return Task.FromResult(0);
         }, cancellation));

@@ -25,12 +25,15 @@ public static class Evaluator
         var userMax = new double[data.Users.Count];
         Array.Fill(userMax, double.NaN);
         var eventScores = new List<(int User, double Score, int Label)>();
+        var alerts = new List<AlertedEvent>();
         var clock = Stopwatch.StartNew();
         long scored = StreamingReplay.Run(data, detector, new ReplayOptions(options.BatchSize, from), s =>
         {
             double score = s.Output.Score;
             userMax[s.UserIndex] = double.IsNaN(userMax[s.UserIndex]) ? score : Math.Max(userMax[s.UserIndex], score);
-            eventScores.Add((s.UserIndex, score, data.Users[s.UserIndex].LabelAt(s.EventIndex)));
+            int label = data.Users[s.UserIndex].LabelAt(s.EventIndex);
+            eventScores.Add((s.UserIndex, score, label));
+            if (score >= threshold) alerts.Add(new AlertedEvent(s.TimestampMs, label));
         }, cancellation);
         double seconds = clock.Elapsed.TotalSeconds;
 
@@ -80,6 +83,6 @@ public static class Evaluator
         var report = new EvaluationReport(detector.Name, detector.Version,
             DateTime.UnixEpoch.AddMilliseconds(from), DateTime.UnixEpoch.AddMilliseconds(data.LastEventMs), periodDays,
             options.AlertRate, threshold, users.Count, scored, normalAlertRate, seconds, overall, scenarios);
-        return new EvaluationResult(report, users);
+        return new EvaluationResult(report, users, alerts);
     }
 }

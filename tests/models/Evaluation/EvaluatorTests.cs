@@ -23,5 +23,10 @@ public sealed class EvaluatorTests(TrainedDetectors trained)
         // Only events from the evaluated period are scored; users without such events are left out.
         Assert.True(report.EventsScored < trained.Data.EventCount);
         Assert.True(report.Overall.Events.Positives > 0);
+        // The alerted events (for the report's alerts over time) are the event-level confusion's alerts, inside the period.
+        var confusion = report.Overall.Events.Confusion;
+        Assert.Equal(confusion.TruePositives, result.Alerts.Count(a => a.Label == 1));
+        Assert.Equal(confusion.FalsePositives, result.Alerts.Count(a => a.Label == 0));
+        Assert.All(result.Alerts, a => Assert.InRange(a.TimestampMs, from, trained.Data.LastEventMs));
     }
 }
