@@ -76,10 +76,13 @@ public sealed class ComposeFileTests
             var test = _compose.HealthCheck(engine);
             Assert.NotNull(test);
             Assert.Equal("CMD", test[0]);
-            // It must look at the engine (its cluster port), not pass unconditionally.
-            Assert.Contains(test, part => part.Contains("/dev/tcp/127.0.0.1/4053", StringComparison.Ordinal));
+            // It must ask the engine's readiness endpoint, on the port its command serves it on, for a 200.
+            Assert.Contains(test, part => part.Contains("/9464", StringComparison.Ordinal) && part.Contains("GET /health/ready", StringComparison.Ordinal)
+                                          && part.Contains(" 200 ", StringComparison.Ordinal));
+            var command = _compose.Command(engine).ToList();
+            int port = command.IndexOf("--metrics-port");
+            Assert.True(port >= 0 && command[port + 1] == "9464", $"{engine} serves no health endpoint on 9464");
         }
-        Assert.Contains("port = 4053", File.ReadAllText(Path.Combine(_compose.RepositoryRoot, "hocon", "cluster.conf")));
     }
 
     [Fact]
