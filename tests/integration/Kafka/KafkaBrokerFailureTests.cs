@@ -160,7 +160,9 @@ public sealed class KafkaBrokerFailureTests(KafkaMockFixture kafka, ITestOutputH
         // A commit sent just before the brokers die blocks the consumer until the group session times out:
         // a short session keeps that under the outage limit.
         await File.WriteAllTextAsync(overlay, "streamdetect.kafka.unavailable-timeout = 6s\n" + ShortSession, TestContext.Current.CancellationToken);
-        using var engine = EngineProcess.Start(dir.Path, [.. IngestArguments(cluster.BootstrapServers, "outage", "outage", dir.File("data"), "--stop-after-idle", "3"), "--config", overlay]);
+        // The idle limit is well above the time librdkafka takes to report every broker down: with 3 s, a loaded CI
+        // run once ran out of idle time first (exit 0, 4.2 s after the kill, no outage reported yet).
+        using var engine = EngineProcess.Start(dir.Path, [.. IngestArguments(cluster.BootstrapServers, "outage", "outage", dir.File("data"), "--stop-after-idle", "12"), "--config", overlay]);
 
         // Records keep coming until the brokers go down, so the run is never idle before the outage.
         using var producing = new CancellationTokenSource();
