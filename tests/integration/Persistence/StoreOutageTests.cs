@@ -49,6 +49,50 @@ public sealed class StoreOutageTests(ITestOutputHelper output)
         """);
 
     /// <summary>The input, at most <paramref name="eventsPerSecond"/> (so that an outage falls in the middle of the run).</summary>
+    /// <summary>
+    /// Two stores in their own schemas of the test server: one direct (the uninterrupted run), one through a
+    /// <see cref="TcpOutageProxy"/> the test cuts; the schemas are dropped at the end.
+    /// </summary>
+    private sealed class PostgresOutageStores : IAsyncDisposable
+    {
+        private readonly string _connection, _cleanSchema, _outageSchema;
+
+        public PostgresOutageStores(string connection, string name, TempDirectory dir)
+        {
+            _connection = connection;
+            var target = new NpgsqlConnectionStringBuilder(connection);
+            Proxy = new TcpOutageProxy(target.Host!, target.Port);
+            var throughProxy = new NpgsqlConnectionStringBuilder(connection) { Host = "127.0.0.1", Port = Proxy.Port }.ConnectionString;
+            string suffix = Guid.NewGuid().ToString("N")[..10];
+            (_cleanSchema, _outageSchema) = ($"sd_it_clean_{suffix}", $"sd_it_{name}_{suffix}");
+            Clean = PostgresConfig(dir.File("clean"), connection, _cleanSchema);
+            Outage = PostgresConfig(dir.File("outage"), throughProxy, _outageSchema);
+        }
+
+        public TcpOutageProxy Proxy { get; }
+        public Config Clean { get; }
+        public Config Outage { get; }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var db = new NpgsqlConnection(_connection);
+                await db.OpenAsync(Cancellation);
+                foreach (string schema in new[] { _cleanSchema, _outageSchema })
+                {
+                    await using var drop = db.CreateCommand();
+                    drop.CommandText = $"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE";
+                    await drop.ExecuteNonQueryAsync(Cancellation);
+                }
+            }
+            finally
+            {
+                await Proxy.DisposeAsync();
+            }
+        }
+    }
+
     private static Source<IngestedEvent, Task<DeadLetterSummary>> FileSource(string input, int eventsPerSecond = 0)
     {
         var source = EventSources.FromFile(new RecordFileReader(input, 65536), new EventParser(ValidationSettings.Default), DeadLetterFileSink.CountOnly(), new ReadProgress());
@@ -133,45 +177,26 @@ public sealed class StoreOutageTests(ITestOutputHelper output)
         Assert.SkipWhen(string.IsNullOrEmpty(connection), "STREAMDETECT_PG is not set (.ci/run starts PostgreSQL and sets it)");
         using var dir = new TempDirectory();
         string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 1500);
-        var target = new NpgsqlConnectionStringBuilder(connection);
-        await using var proxy = new TcpOutageProxy(target.Host!, target.Port);
-        var throughProxy = new NpgsqlConnectionStringBuilder(connection) { Host = "127.0.0.1", Port = proxy.Port }.ConnectionString;
-        string suffix = Guid.NewGuid().ToString("N")[..10];
-        string cleanSchema = $"sd_it_clean_{suffix}", outageSchema = $"sd_it_outage_{suffix}";
-        try
-        {
-            var clean = PostgresConfig(dir.File("clean"), connection!, cleanSchema);
-            var outage = PostgresConfig(dir.File("outage"), throughProxy, outageSchema);
-            Assert.Null(await RunAsync(clean, input));
+        await using var stores = new PostgresOutageStores(connection!, "outage", dir);
+        var (clean, outage, proxy) = (stores.Clean, stores.Outage, stores.Proxy);
+        Assert.Null(await RunAsync(clean, input));
 
-            long persistedAtCut = 0, persistedAtRestore = 0;
-            var failure = await RunAsync(outage, input, outageAfter: 3_000, eventsPerSecond: 4_000, outage: async job =>
-            {
-                persistedAtCut = job.Routing.Accepted;
-                proxy.Cut();
-                await Task.Delay(TimeSpan.FromSeconds(15), Cancellation); // the outage itself
-                persistedAtRestore = job.Routing.Accepted;
-                proxy.Restore();
-            });
-            output.WriteLine($"cut at {persistedAtCut:N0} events persisted, {persistedAtRestore:N0} at restore; {proxy.Refused} connections refused meanwhile");
-            Assert.True(failure is null, failure?.Message);
-            Assert.True(proxy.Refused > 0, "the engine did not try to reach the store during the outage");
-            // Nothing was persisted while the store was away: at most the writes already committed when it went.
-            Assert.InRange(persistedAtRestore - persistedAtCut, 0, 4_096 * 2);
-
-            AssertSameStates(await StatesAsync(clean), await StatesAsync(outage));
-        }
-        finally
+        long persistedAtCut = 0, persistedAtRestore = 0;
+        var failure = await RunAsync(outage, input, outageAfter: 3_000, eventsPerSecond: 4_000, outage: async job =>
         {
-            await using var db = new NpgsqlConnection(connection);
-            await db.OpenAsync(Cancellation);
-            foreach (string schema in new[] { cleanSchema, outageSchema })
-            {
-                await using var drop = db.CreateCommand();
-                drop.CommandText = $"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE";
-                await drop.ExecuteNonQueryAsync(Cancellation);
-            }
-        }
+            persistedAtCut = job.Routing.Accepted;
+            proxy.Cut();
+            await Task.Delay(TimeSpan.FromSeconds(15), Cancellation); // the outage itself
+            persistedAtRestore = job.Routing.Accepted;
+            proxy.Restore();
+        });
+        output.WriteLine($"cut at {persistedAtCut:N0} events persisted, {persistedAtRestore:N0} at restore; {proxy.Refused} connections refused meanwhile");
+        Assert.True(failure is null, failure?.Message);
+        Assert.True(proxy.Refused > 0, "the engine did not try to reach the store during the outage");
+        // Nothing was persisted while the store was away: at most the writes already committed when it went.
+        Assert.InRange(persistedAtRestore - persistedAtCut, 0, 4_096 * 2);
+
+        AssertSameStates(await StatesAsync(clean), await StatesAsync(outage));
     }
 
     [Fact]
@@ -181,52 +206,33 @@ public sealed class StoreOutageTests(ITestOutputHelper output)
         Assert.SkipWhen(string.IsNullOrEmpty(connection), "STREAMDETECT_PG is not set (.ci/run starts PostgreSQL and sets it)");
         using var dir = new TempDirectory();
         string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 1500);
-        var target = new NpgsqlConnectionStringBuilder(connection);
-        await using var proxy = new TcpOutageProxy(target.Host!, target.Port);
-        var throughProxy = new NpgsqlConnectionStringBuilder(connection) { Host = "127.0.0.1", Port = proxy.Port }.ConnectionString;
-        string suffix = Guid.NewGuid().ToString("N")[..10];
-        string cleanSchema = $"sd_it_clean_{suffix}", outageSchema = $"sd_it_recover_{suffix}";
+        await using var stores = new PostgresOutageStores(connection!, "recover", dir);
+        var (clean, outage, proxy) = (stores.Clean, stores.Outage, stores.Proxy);
+        Assert.Null(await RunAsync(clean, input));
+        // A first run persists part of the input (the partitions then have rows and snapshots to recover).
+        await StopAbruptlyAfterAsync(outage, input, 3_000);
+
+        // The rerun's engine starts, then the store goes away before the first batch reaches the partitions.
+        // (The partitions' recovery reads are retried too, but this test passes without those retries as well:
+        // it does not show that a recovery itself rode out the outage.)
+        var host = await EngineHost.StartAsync(outage, cluster: true, Cancellation);
         try
         {
-            var clean = PostgresConfig(dir.File("clean"), connection!, cleanSchema);
-            var outage = PostgresConfig(dir.File("outage"), throughProxy, outageSchema);
-            Assert.Null(await RunAsync(clean, input));
-            // A first run persists part of the input (the partitions then have rows and snapshots to recover).
-            await StopAbruptlyAfterAsync(outage, input, 3_000);
-
-            // The rerun's engine starts, then the store goes away before the first batch reaches the partitions.
-            // (The partitions' recovery reads are retried too, but this test passes without those retries as well:
-            // it does not show that a recovery itself rode out the outage.)
-            var host = await EngineHost.StartAsync(outage, cluster: true, Cancellation);
-            try
-            {
-                proxy.Cut();
-                var job = new IngestJob(host);
-                var run = job.RunAsync(FileSource(input), IngestJob.CountingSink(), () => 0, Cancellation);
-                await Task.Delay(TimeSpan.FromSeconds(10), Cancellation); // the outage itself
-                Assert.False(run.IsCompleted, run.Exception?.GetBaseException().Message ?? "the run completed during the outage");
-                proxy.Restore();
-                await run.WaitAsync(Timeout, Cancellation);
-                output.WriteLine($"{proxy.Refused} connections refused during the outage; {job.Routing.Accepted:N0} events persisted by the rerun, {job.Routing.Duplicates:N0} replays dropped");
-            }
-            finally
-            {
-                await host.DisposeAsync();
-            }
-            Assert.True(proxy.Refused > 0, "the engine did not try to reach the store during the outage");
-            AssertSameStates(await StatesAsync(clean), await StatesAsync(outage));
+            proxy.Cut();
+            var job = new IngestJob(host);
+            var run = job.RunAsync(FileSource(input), IngestJob.CountingSink(), () => 0, Cancellation);
+            await Task.Delay(TimeSpan.FromSeconds(10), Cancellation); // the outage itself
+            Assert.False(run.IsCompleted, run.Exception?.GetBaseException().Message ?? "the run completed during the outage");
+            proxy.Restore();
+            await run.WaitAsync(Timeout, Cancellation);
+            output.WriteLine($"{proxy.Refused} connections refused during the outage; {job.Routing.Accepted:N0} events persisted by the rerun, {job.Routing.Duplicates:N0} replays dropped");
         }
         finally
         {
-            await using var db = new NpgsqlConnection(connection);
-            await db.OpenAsync(Cancellation);
-            foreach (string schema in new[] { cleanSchema, outageSchema })
-            {
-                await using var drop = db.CreateCommand();
-                drop.CommandText = $"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE";
-                await drop.ExecuteNonQueryAsync(Cancellation);
-            }
+            await host.DisposeAsync();
         }
+        Assert.True(proxy.Refused > 0, "the engine did not try to reach the store during the outage");
+        AssertSameStates(await StatesAsync(clean), await StatesAsync(outage));
     }
 
     [Fact]
