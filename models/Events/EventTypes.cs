@@ -24,6 +24,12 @@ public static class EventTypes
     public const string AddressChange = "address_change";
     public const string Coupon = "coupon";
 
+    /// <summary>
+    /// The end of a session (see <see cref="Sessions.SessionRule"/>): not an input type (the parser refuses it), but
+    /// a marker the engine and the datasets put into a user's window when a session closes, scored like an event.
+    /// </summary>
+    public const string SessionEnd = "<end>";
+
     /// <summary>Feature-profile bucket for every type not listed in <see cref="Known"/>.</summary>
     public const string Other = "other";
 
@@ -50,7 +56,7 @@ public static class EventTypes
     /// strings), or <paramref name="type"/> itself.
     /// </summary>
     public static string Intern(string type) =>
-        IndexByName.TryGetValue(type, out int index) ? Known[index] : type;
+        IndexByName.TryGetValue(type, out int index) ? Known[index] : type == SessionEnd ? SessionEnd : type;
 
     /// <summary>Interns a type given as UTF-8 bytes without allocating for known types.</summary>
     public static string Intern(ReadOnlySpan<byte> utf8)
