@@ -23,7 +23,11 @@ public static class EvalCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { HelpName = "FILE", Description = "Labelled event file (JSON Lines or CSV with labels); scenarios from FILE.truth.json beside it" };
-        var model = new Option<string>("--model") { HelpName = "MODEL", Description = "Model file written by `streamdetect train`" };
+        var model = new Option<string[]>("--model")
+        {
+            HelpName = "MODEL",
+            Description = "Model file written by `streamdetect train`; give --model again to compare models on the same data (tables per model, then a comparison; --report draws their curves together)",
+        };
         var from = new Option<string?>("--from") { HelpName = "ISO8601", Description = "Evaluate events from this ISO 8601 time on (earlier events only warm up the users' state)" };
         var skipDays = new Option<string?>("--skip-days") { HelpName = "D", Description = "Evaluate from D days after midnight UTC of the first event's day (earlier events only warm up)" };
         var json = new Option<string?>("--json") { HelpName = "FILE", Description = "Also write the metrics as JSON to this file" };
@@ -41,7 +45,11 @@ public static class EvalCommand
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token =>
         {
             string dataPath = TrainCommand.RequireExistingFile(parse.GetValue(data), "--data");
-            string modelPath = TrainCommand.RequireExistingFile(parse.GetValue(model), "--model");
+            string[] modelPaths = parse.GetValue(model) is { Length: > 0 } given
+                ? given.Select(path => TrainCommand.RequireExistingFile(path, "--model")).ToArray()
+                : [TrainCommand.RequireExistingFile(null, "--model")];
+            if (modelPaths.Length > 1 && parse.GetValue(scores) is not null)
+                throw new UserInputException("--scores writes one model's user scores; give one --model with it");
             if (parse.GetValue(from) is not null && parse.GetValue(skipDays) is not null)
                 throw new UserInputException("give --from or --skip-days, not both");
             string? truthPath = parse.GetValue(truth);
@@ -55,13 +63,7 @@ public static class EvalCommand
                     throw new UserInputException($"{option} '{path}': directory '{directory}' does not exist");
             }
             string? reportDirectory = parse.GetValue(report);
-            if (reportDirectory is not null)
-            {
-                if (File.Exists(reportDirectory)) throw new UserInputException($"--report '{reportDirectory}' is a file, not a directory");
-                string? parent = Path.GetDirectoryName(Path.GetFullPath(reportDirectory));
-                if (parent is not null && !Directory.Exists(parent))
-                    throw new UserInputException($"--report '{reportDirectory}': directory '{parent}' does not exist");
-            }
+            if (reportDirectory is not null) RunReport.EnsureDirectory(reportDirectory);
 
             var config = CommonOptions.LoadConfig(parse);
             var defaults = TrainingOptionsReader.Read(config);
@@ -74,26 +76,29 @@ public static class EvalCommand
             double? skip = TrainCommand.NumberOption(parse.GetValue(skipDays), "--skip-days");
             if (!(rate > 0 && rate < 1)) throw new UserInputException("--alert-rate must be in (0, 1)");
 
-            IAnomalyDetector detector;
+            TruthTable table;
             try
             {
-                detector = DetectorFile.Load(modelPath, deviceName);
+                table = truthPath is null ? TruthTable.Empty : new TruthTable(TruthFile.Read(truthPath));
             }
-            catch (ModelFileException e)
+            catch (Exception e) when (e is InvalidDataException or IOException)
             {
                 throw new UserInputException(e.Message, e);
             }
-            using (detector)
+            // Every model loads before the data is read: a bad file is refused at once.
+            var detectors = new List<IAnomalyDetector>();
+            try
             {
-                if (detector is AnomalyDetector concrete) concrete.ExplainFrom = defaults.ExplainFrom;
-                TruthTable table;
-                try
+                foreach (string modelPath in modelPaths)
                 {
-                    table = truthPath is null ? TruthTable.Empty : new TruthTable(TruthFile.Read(truthPath));
-                }
-                catch (Exception e) when (e is InvalidDataException or IOException)
-                {
-                    throw new UserInputException(e.Message, e);
+                    try
+                    {
+                        detectors.Add(DetectorFile.Load(modelPath, deviceName));
+                    }
+                    catch (ModelFileException e)
+                    {
+                        throw new UserInputException(e.Message, e);
+                    }
                 }
                 var clock = Stopwatch.StartNew();
                 var events = TrainCommand.ReadEvents(dataPath, config, out long rejected);
@@ -106,19 +111,38 @@ public static class EvalCommand
                 Console.Error.WriteLine($"read {dataset.EventCount} events of {dataset.Users.Count} users in {clock.Elapsed.TotalSeconds:F1}s" +
                     (rejected > 0 ? $" ({rejected} records rejected)" : "") + (truthPath is null ? "; no truth file, scenarios from labels" : $"; truth from '{truthPath}'"));
 
-                var result = Evaluator.Evaluate(detector, dataset, table,
-                    new EvaluationOptions(start, rate, defaults.ScoringBatchSize, fixedThreshold), cancellation);
-                Console.Write(Format(result.Report));
+                var results = new List<EvaluationResult>();
+                for (int i = 0; i < detectors.Count; i++)
+                {
+                    if (detectors[i] is AnomalyDetector concrete) concrete.ExplainFrom = defaults.ExplainFrom;
+                    var result = Evaluator.Evaluate(detectors[i], dataset, table,
+                        new EvaluationOptions(start, rate, defaults.ScoringBatchSize, fixedThreshold), cancellation);
+                    results.Add(result);
+                    if (i > 0) Console.WriteLine();
+                    Console.Write(Format(result.Report));
+                }
+                if (results.Count > 1)
+                {
+                    Console.WriteLine();
+                    Console.Write(FormatComparison(results.Select(r => r.Report).ToList()));
+                }
                 if (parse.GetValue(json) is string jsonPath)
-                    File.WriteAllText(jsonPath, JsonSerializer.Serialize(result.Report, ReportJson));
+                    File.WriteAllText(jsonPath, results.Count == 1
+                        ? JsonSerializer.Serialize(results[0].Report, ReportJson)
+                        : JsonSerializer.Serialize(results.Select(r => r.Report).ToList(), ReportJson));
                 if (parse.GetValue(scores) is string scoresPath)
-                    WriteScores(scoresPath, result.Users);
+                    WriteScores(scoresPath, results[0].Users);
                 if (reportDirectory is not null)
                 {
                     var reportClock = Stopwatch.StartNew();
-                    EvaluationReportWriter.Write(reportDirectory, result, reportOptions);
+                    if (results.Count == 1) EvaluationReportWriter.Write(reportDirectory, results[0], reportOptions);
+                    else EvaluationReportWriter.WriteComparison(reportDirectory, results, reportOptions);
                     Console.Error.WriteLine($"report written to '{Path.Combine(reportDirectory, EvaluationReportWriter.HtmlFile)}' in {reportClock.Elapsed.TotalSeconds:F1}s");
                 }
+            }
+            finally
+            {
+                foreach (var detector in detectors) detector.Dispose();
             }
             return Task.FromResult(0);
         }, cancellation));
@@ -139,6 +163,27 @@ public static class EvalCommand
             writer.Write(JsonSerializer.Serialize(new { userId = user.UserId, score = user.Score, threshold = user.Threshold, label = user.Label }));
             writer.Write('\n');
         }
+    }
+
+    /// <summary>Several models on the same data: one row per model, overall user-level figures, then PR-AUC per scenario.</summary>
+    internal static string FormatComparison(IReadOnlyList<EvaluationReport> reports)
+    {
+        var text = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        var scenarios = reports.SelectMany(r => r.Scenarios.Select(s => s.Scenario)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        text.AppendLine("models compared (user level; scenario columns: PR-AUC of that scenario's users against all normal users)");
+        text.Append(c, $"{"model",-32} {"ROC-AUC",8} {"PR-AUC",8} {"prec",7} {"recall",7} {"F1",7} {"normal%",8}");
+        foreach (string scenario in scenarios) text.Append(c, $" {(scenario.Length > 12 ? scenario[..12] : scenario),12}");
+        text.AppendLine();
+        foreach (var r in reports)
+        {
+            var m = r.Overall.Users;
+            text.Append(c, $"{r.Model + "@" + r.Version,-32} {m.RocAuc,8:F4} {m.PrAuc,8:F4} {m.Precision,7:F3} {m.Recall,7:F3} {m.F1,7:F3} {r.NormalUserAlertRate * 100,8:F3}");
+            foreach (string scenario in scenarios)
+                text.Append(c, $" {r.Scenarios.FirstOrDefault(s => s.Scenario == scenario)?.Users.PrAuc,12:F4}");
+            text.AppendLine();
+        }
+        return text.ToString();
     }
 
     /// <summary>The metrics table: one row per scenario (with all normal users as negatives), user-level then event-level.</summary>

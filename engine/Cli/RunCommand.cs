@@ -1,6 +1,7 @@
 using StreamDetect.Engine.Configuration;
 using System.CommandLine;
 using System.Text;
+using StreamDetect.Engine.Reporting;
 using StreamDetect.Engine.Pipeline;
 using StreamDetect.Engine.Pipeline.Inputs;
 using StreamDetect.Engine.Pipeline.Outputs;
@@ -108,11 +109,17 @@ public static class RunCommand
         Description = "Serve Prometheus metrics (/metrics) and health (/health/live, /health/ready) on this port while the run goes on (streamdetect.metrics.prometheus)",
     };
 
+    private static readonly Option<string?> Report = new("--report")
+    {
+        HelpName = "DIR",
+        Description = "At the end of the run write DIR/report.html with PNG figures beside it, as `eval --report` does, from the run's own scores and alerts (ROC and precision-recall curves and the per-scenario tables need labelled input; without labels the page says so)",
+    };
+
     public static Command Create()
     {
         var command = new Command("run",
             "Run the main job: read events (file, generator or Kafka), validate them (bad records to dead letters), keep per-user state (persisted), score users with the model in micro-batches, and emit explained alerts; prints live progress and a final report");
-        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle, MetricsPort })
+        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle, MetricsPort, Report })
             command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => ExecuteAsync(parse, token), cancellation));
         return command;
@@ -190,9 +197,15 @@ public static class RunCommand
                 throw new UserInputException("--bootstrap applies to --source kafka, --alerts-topic, --dead-letter-topic or --feedback-topic only");
         }
         WritableOutputFile.Ensure("--summary-json", summaryPath);
+        string? reportDirectory = parse.GetValue(Report);
+        if (reportDirectory is not null)
+        {
+            if (ingestOnly) throw new UserInputException("--report needs scoring; it does not apply to --ingest-only");
+            RunReport.EnsureDirectory(reportDirectory);
+        }
         var request = new RunRequest(config, source, input, deadLetterSink, deadLetterPath, parse.GetValue(Model), alertSink, alertsPath,
             stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly);
-        var job = new RunJob(request, Console.Error);
+        var job = new RunJob(request, Console.Error) { CollectEvaluation = reportDirectory is not null };
         var metricsSettings = MetricsSettings.Create(config);
         using var metrics = metricsSettings.Enabled ? EngineMetrics.Attach(job) : null;
         using var endpoint = metricsSettings.Enabled ? MetricsEndpoint.Start(metricsSettings, () => job.IsReady) : null;
@@ -232,6 +245,8 @@ public static class RunCommand
                 Console.Error.WriteLine($"warning: {summary.DeadLetters:N0} records rejected ({new DeadLetterSummary(summary.DeadLetters, summary.DeadLetterReasons).Describe()}); {where}");
             }
             if (summaryPath is not null) summary.WriteTo(summaryPath);
+            if (reportDirectory is not null && job.Evaluation is { } evaluation && outcome.Model is { } model)
+                RunReport.Write(reportDirectory, evaluation, model.Detector, summary, EvaluationReportOptions.Read(config), Console.Error);
         }
         if (endpoint is not null) await endpoint.LingerAsync(metricsSettings.Linger, cancellation);
         return 0;

@@ -33,6 +33,12 @@ public sealed class RunJob
         _log = log;
     }
 
+    /// <summary>Keep every evaluated event's score for `run --report` (<see cref="Evaluation"/>).</summary>
+    public bool CollectEvaluation { get; init; }
+
+    /// <summary>The scores and alerts `run --report` draws, once the scoring loop is built; null unless <see cref="CollectEvaluation"/>.</summary>
+    public Reporting.RunEvaluationCollector? Evaluation { get; private set; }
+
     /// <summary>Set while the stream runs (for progress lines).</summary>
     public IngestJob? Ingest { get; private set; }
 
@@ -108,6 +114,15 @@ public sealed class RunJob
         var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, input.Truth);
         Scoring = ScoringPipeline.Create(host, scorer, plan.Config, thresholds, key => FittedThresholds(model.Detector, key, thresholds), report);
         Scoring.Metrics = Metrics;
+        if (CollectEvaluation)
+        {
+            // The report measures at the model's own threshold for the run's alert rate and period, as eval would; the
+            // run's alerts were decided per segment (online thresholds), and the report shows those alerts as they were.
+            double threshold = FittedThresholds(model.Detector, model.Detector.StateKey, thresholds)?.Alert
+                ?? thresholds.Fixed.GetValueOrDefault("established", 4.0);
+            Evaluation = new Reporting.RunEvaluationCollector(report.FromMs, input.Truth, threshold, thresholds.AlertRate);
+            Scoring.Evaluation = Evaluation;
+        }
         var context = Scoring.Context;
 
         // What the store held before this run: a fresh state starts a fresh alert file; after a crash, users

@@ -58,6 +58,9 @@ public sealed class ScoringPipeline
     /// <summary>The run's instruments (histograms, alerts by model and segment), or null when metrics are off.</summary>
     public Telemetry.EngineMetrics? Metrics { get; set; }
 
+    /// <summary>Every evaluated event's score and every alert's label, for `run --report`; null (nothing kept) otherwise.</summary>
+    public Reporting.RunEvaluationCollector? Evaluation { get; set; }
+
     /// <summary>Ingest (entity accepted the event) to scored, per request.</summary>
     public LatencyHistogram ScoredLatency { get; } = new();
 
@@ -128,8 +131,16 @@ public sealed class ScoringPipeline
             for (int j = 0; j < r.NewEvents; j++)
             {
                 sbyte label = r.Labels?[j] ?? -1;
-                Report.Observe(r.UserId, r.Window[r.FirstNewIndex + j].TimestampMs, label < 0 ? null : label);
+                long eventMs = r.Window[r.FirstNewIndex + j].TimestampMs;
+                Report.Observe(r.UserId, eventMs, label < 0 ? null : label);
+                Evaluation?.Scored(r.UserId, eventMs, decided.Output.ScoreAt(j), label);
             }
+            if (Evaluation is { } evaluation)
+                foreach (var alert in decided.Alerts)
+                {
+                    long j = alert.EventIndex - r.EventIndexOf(0);
+                    evaluation.Alerted(alert.TimeMs, r.Labels is { } labels && j >= 0 && j < labels.Length ? labels[j] : -1);
+                }
             events += r.NewEvents;
         }
         Interlocked.Add(ref _events, events);
