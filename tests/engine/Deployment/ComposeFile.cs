@@ -79,6 +79,9 @@ internal sealed class ComposeFile
             ? Strings(check, "test")
             : null;
 
+    /// <summary>The service's published ports in short form <c>HOST:CONTAINER</c>.</summary>
+    public IReadOnlyList<string> Ports(string service) => Strings(Services[service], "ports");
+
     public string? Value(string service, string key) =>
         Services[service].TryGetValue(key, out var value) ? value as string : null;
 
