@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using SkiaSharp;
 using StreamDetect.Engine.Reporting;
 using StreamDetect.Integration.Tests.Support;
 
@@ -41,25 +40,45 @@ public sealed class EvalReportTests(TrainedModelFixture trained) : IClassFixture
         Assert.True(scenarios.Length >= 2, $"the table should name scenarios, names {string.Join(", ", scenarios)}");
 
         foreach (string png in pngs)
-        {
-            using var bitmap = SKBitmap.Decode(Path.Combine(reportDirectory, png));
-            Assert.NotNull(bitmap);
-            Assert.Equal((width, height), (bitmap.Width, bitmap.Height));
-            var colours = new HashSet<uint>();
-            long drawn = 0;
-            var background = bitmap.GetPixel(0, 0);
-            for (int y = 0; y < bitmap.Height; y++)
-            for (int x = 0; x < bitmap.Width; x++)
-            {
-                var pixel = bitmap.GetPixel(x, y);
-                colours.Add((uint)pixel);
-                if (pixel != background) drawn++;
-            }
-            double drawnShare = (double)drawn / (bitmap.Width * bitmap.Height);
-            // Text, axes, grid and curves in several colours; a blank or failed render is one or two colours.
-            Assert.True(colours.Count > 50, $"{png}: only {colours.Count} distinct colours");
-            Assert.True(drawnShare > 0.03, $"{png}: only {drawnShare:P2} of the pixels differ from the background");
-        }
+            FigureCheck.AssertDrawn(Path.Combine(reportDirectory, png), width, height);
+    }
+
+    [Fact]
+    public async Task Eval_with_two_models_compares_them_in_one_report_with_both_curves_and_a_table_of_each()
+    {
+        using var dir = new TempDirectory("sd-eval-compare-");
+        string second = dir.File("iforest.sdm");
+        var (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "train", "--data", trained.Traffic, "--model", "iforest", "--out", second);
+        Assert.True(code == 0, stderr);
+        string reportDirectory = dir.File("report");
+        (code, string stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout,
+            "eval", "--data", trained.Traffic, "--model", trained.Model, "--model", second, "--device", "cpu", "--report", reportDirectory, "--json", dir.File("metrics.json"));
+        Assert.True(code == 0, stderr);
+
+        // Text: each model's tables, then one comparison row per model.
+        string[] models = Regex.Matches(stdout, @"^model ([a-z]+@[0-9a-f]+);", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(2, models.Length);
+        Assert.StartsWith("zscore@", models[0]);
+        Assert.StartsWith("iforest@", models[1]);
+        string comparison = stdout[stdout.IndexOf("models compared", StringComparison.Ordinal)..];
+        Assert.All(models, model => Assert.Matches($@"(?m)^{Regex.Escape(model)} +\d\.\d{{4}} +\d\.\d{{4}}", comparison));
+        using (var json = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(dir.File("metrics.json"), TestContext.Current.CancellationToken)))
+            Assert.Equal(2, json.RootElement.GetArrayLength());
+
+        // The page: both models in the comparison table, each with its own section and figures.
+        string html = await File.ReadAllTextAsync(Path.Combine(reportDirectory, EvaluationReportWriter.HtmlFile), TestContext.Current.CancellationToken);
+        string table = html[html.IndexOf("<table class=\"models\">", StringComparison.Ordinal)..];
+        table = table[..table.IndexOf("</table>", StringComparison.Ordinal)];
+        Assert.All(models, model => Assert.Contains($"<tr><td>{model}</td>", table));
+        Assert.All(models, model => Assert.Contains($"<h2 id=\"model-{Array.IndexOf(models, model) + 1}\">{model}</h2>", html));
+        string[] expected = [.. EvaluationReportWriter.ComparisonFigureFiles,
+            .. Enumerable.Range(0, 2).SelectMany(i => EvaluationReportWriter.FigureFiles.Select(f => EvaluationReportWriter.ModelFilePrefix(i) + f))];
+        var pngs = Directory.GetFiles(reportDirectory, "*.png").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected.Order(StringComparer.Ordinal), pngs);
+        var referenced = Regex.Matches(html, "<img src=\"([^\"]+)\"").Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(pngs, referenced);
+        foreach (string png in pngs)
+            FigureCheck.AssertDrawn(Path.Combine(reportDirectory, png), 900, 600);
     }
 
     [Fact]
