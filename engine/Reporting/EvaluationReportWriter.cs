@@ -140,7 +140,7 @@ public static class EvaluationReportWriter
     }
 
     /// <summary>Users' scores (max over the period) in shared bins, each class as a share of its own users so both show.</summary>
-    /// <remarks>Without labels every user is one class ("users").</remarks>
+    /// <remarks>Without labels every user is one class ("all").</remarks>
     private static void SaveHistogram(string path, EvaluationReport report, IReadOnlyList<UserScore> users, EvaluationReportOptions options, bool labelled)
     {
         var plot = NewPlot(labelled ? $"User scores: normal vs anomalous ({report.Model}@{report.Version})" : $"User scores, unlabelled ({report.Model}@{report.Version})",
@@ -151,7 +151,7 @@ public static class EvaluationReportWriter
             double low = Math.Min(finite.Min(u => u.Score), report.Threshold), high = Math.Max(finite.Max(u => u.Score), report.Threshold);
             if (high <= low) high = low + 1;
             double width = (high - low) / options.HistogramBins;
-            var classes = labelled ? new[] { (0, "normal", Colors.SteelBlue), (1, "anomalous", Colors.OrangeRed) } : new[] { (-1, "users", Colors.SteelBlue) };
+            var classes = labelled ? new[] { (0, "normal", Colors.SteelBlue), (1, "anomalous", Colors.OrangeRed) } : new[] { (-1, "all", Colors.SteelBlue) };
             foreach (var (label, name, color) in classes)
             {
                 var scores = finite.Where(u => label < 0 || u.Label == label).Select(u => u.Score).ToArray();
@@ -252,7 +252,9 @@ public static class EvaluationReportWriter
             line.Color = plot.Add.Palette.GetColor(i);
         }
         plot.Axes.SetLimits(-0.01, 1.01, -0.01, roc ? 1.01 : 1.05);
-        plot.Legend.Alignment = roc ? Alignment.LowerRight : Alignment.LowerLeft;
+        // ROC curves keep to the upper left; precision-recall curves cross the whole plot, so their legend goes below it.
+        if (roc) plot.Legend.Alignment = Alignment.LowerRight;
+        else plot.ShowLegend(Edge.Bottom);
         plot.SavePng(path, options.FigureWidth, options.FigureHeight);
     }
 
