@@ -142,7 +142,7 @@ public sealed class ComposeFileTests
     /// <summary>
     /// Instruments the dashboard reads that the engine does not declare on this branch yet: issue 14's metrics work
     /// (branch i14-metrics) adds them, with these OpenTelemetry names, units and kinds. Once it is merged they are
-    /// declared in engine/Telemetry, and <see cref="Instruments_the_dashboard_waits_for_are_declared_as_it_expects_once_they_exist"/>
+    /// declared in engine/ and stages/, and <see cref="Instruments_the_dashboard_waits_for_are_declared_as_it_expects_once_they_exist"/>
     /// checks that their declaration gives the names the dashboard queries; then this list can go.
     /// </summary>
     private static readonly (string Instrument, string Unit, string Kind)[] AwaitedInstruments =
@@ -152,7 +152,7 @@ public sealed class ComposeFileTests
         ("streamdetect.partitions.local", "{partition}", "ObservableGauge"),
         ("streamdetect.users.local", "{user}", "ObservableGauge"),
         ("streamdetect.scorer.busy", "1", "ObservableGauge"),
-        ("streamdetect.threshold", "", "ObservableGauge"),
+        ("streamdetect.threshold", "1", "ObservableGauge"),
     ];
 
     private string Docker(string path) => Path.Combine(_compose.RepositoryRoot, "docker", path);
@@ -274,7 +274,7 @@ public sealed class ComposeFileTests
             ("Alerts per minute by model and segment", ["streamdetect_alerts_total"]),
             ("threshold per segment", ["streamdetect_threshold"]),
             ("Model version in use", ["streamdetect_model_in_use"]),
-            ("Scorer busy", ["streamdetect_scorer_busy_ratio"]),
+            ("Scorer busy", ["streamdetect_scorer_busy"]),
             ("Partitions per node", ["streamdetect_partitions_local"]),
             ("Users per node", ["streamdetect_users_local"]),
         };

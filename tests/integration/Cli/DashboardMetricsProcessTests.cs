@@ -68,7 +68,7 @@ public sealed class DashboardMetricsProcessTests(TrainedModelFixture model) : IC
     {
         ["streamdetect_partitions_local"] = "streamdetect.partitions.local",
         ["streamdetect_users_local"] = "streamdetect.users.local",
-        ["streamdetect_scorer_busy_ratio"] = "streamdetect.scorer.busy",
+        ["streamdetect_scorer_busy"] = "streamdetect.scorer.busy",
         ["streamdetect_threshold"] = "streamdetect.threshold",
     };
 
