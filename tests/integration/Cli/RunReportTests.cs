@@ -43,6 +43,34 @@ public sealed class RunReportTests(TrainedModelFixture trained) : IClassFixture<
     }
 
     [Fact]
+    public async Task Run_report_of_a_generator_run_that_trains_its_model_counts_the_users_of_the_days_after_training_as_the_summary_does()
+    {
+        using var dir = new TempDirectory("sd-run-report-generator-");
+        await File.WriteAllTextAsync(dir.File("small.conf"),
+            "streamdetect.generator { users = 400, days = 3 }\nstreamdetect.run.train-days = 1\nstreamdetect.run.model = zscore\n", TestContext.Current.CancellationToken);
+        string reportDirectory = dir.File("report");
+        var (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "run", "--config", dir.File("small.conf"), "--data-dir", dir.File("data"),
+            "--alerts", dir.File("alerts.jsonl"), "--summary-json", dir.File("summary.json"), "--report", reportDirectory);
+        Assert.True(code == 0, stderr);
+
+        string html = await File.ReadAllTextAsync(Path.Combine(reportDirectory, EvaluationReportWriter.HtmlFile), TestContext.Current.CancellationToken);
+        Assert.Contains("source generator", html);
+        Assert.Contains("on: the days before trained the model)", html);
+        // The user-level overall row counts the users the run's detection summary counts: active after the training days.
+        using var summary = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(dir.File("summary.json"), TestContext.Current.CancellationToken));
+        var scoring = summary.RootElement.GetProperty("scoring");
+        var overall = Regex.Match(html, "<tr class=\"overall\"><td>overall</td><td>(\\d+)</td><td>(\\d+)</td>");
+        Assert.True(overall.Success, "no overall row");
+        int positives = int.Parse(overall.Groups[1].Value), negatives = int.Parse(overall.Groups[2].Value);
+        Assert.Equal(scoring.GetProperty("anomalous_users").GetInt32(), positives);
+        Assert.Equal(scoring.GetProperty("evaluated_users").GetInt32(), positives + negatives);
+        var pngs = Directory.GetFiles(reportDirectory, "*.png").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(EvaluationReportWriter.FigureFiles.Order(StringComparer.Ordinal), pngs);
+        foreach (string png in pngs)
+            FigureCheck.AssertDrawn(Path.Combine(reportDirectory, png), 900, 600);
+    }
+
+    [Fact]
     public async Task Run_report_on_input_without_labels_says_so_and_leaves_out_what_needs_them()
     {
         using var dir = new TempDirectory("sd-run-report-unlabelled-");
