@@ -97,7 +97,7 @@ public static class EvalCommand
                 }
                 var clock = Stopwatch.StartNew();
                 var events = TrainCommand.ReadEvents(dataPath, config, out long rejected);
-                var dataset = DatasetBuilder.Build(events, TrainCommand.WindowSize(config));
+                var dataset = DatasetBuilder.Build(events, TrainCommand.WindowSize(config), SessionSettingsReader.Read(config));
                 if (dataset.EventCount == 0) throw new UserInputException($"--data '{dataPath}' holds no valid events");
                 long start = TrainCommand.TimeOption(parse.GetValue(from), "--from")
                     ?? TrainCommand.DaysAfterStart(dataset.FirstEventMs, skip, "--skip-days")

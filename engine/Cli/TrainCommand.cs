@@ -77,7 +77,7 @@ public static class TrainCommand
 
             var clock = Stopwatch.StartNew();
             var events = ReadEvents(dataPath, config, out long rejected);
-            var dataset = DatasetBuilder.Build(events, windowSize);
+            var dataset = DatasetBuilder.Build(events, windowSize, SessionSettingsReader.Read(config));
             if (dataset.EventCount == 0) throw new UserInputException($"--data '{dataPath}' holds no valid events");
             long? cut = TimeOption(parse.GetValue(until), "--train-until") ?? DaysAfterStart(dataset.FirstEventMs, trainDays, "--train-days");
             if (cut is long cutMs) dataset = dataset.Before(cutMs);
