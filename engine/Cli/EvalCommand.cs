@@ -103,7 +103,7 @@ public static class EvalCommand
                     ?? TrainCommand.DaysAfterStart(dataset.FirstEventMs, skip, "--skip-days")
                     ?? long.MinValue;
                 if (start > dataset.LastEventMs) throw new UserInputException("the evaluated period holds no events");
-                Console.Error.WriteLine($"read {dataset.EventCount} events of {dataset.Users.Count} users in {clock.Elapsed.TotalSeconds:F1}s" +
+                Console.Error.WriteLine($"read {dataset.EventCount} events of {dataset.Users.Count} users ({dataset.EntryCount - dataset.EventCount} session ends) in {clock.Elapsed.TotalSeconds:F1}s" +
                     (rejected > 0 ? $" ({rejected} records rejected)" : "") + (truthPath is null ? "; no truth file, scenarios from labels" : $"; truth from '{truthPath}'"));
 
                 var result = Evaluator.Evaluate(detector, dataset, table,
