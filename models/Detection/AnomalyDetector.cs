@@ -65,14 +65,22 @@ public abstract class AnomalyDetector : IAnomalyDetector
         _stateKey = null;
     }
 
-    /// <summary>Fits calibration and threshold from the raw scores of a replay over normal validation users.
-    /// The ensemble overrides this to calibrate its members first.</summary>
-    internal virtual void FitCalibration(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options)
+    /// <summary>Fits calibration and threshold from the raw scores of a replay over normal validation users, whose
+    /// activity (<paramref name="activity"/>) the threshold keeps. The ensemble overrides this to calibrate its members first.</summary>
+    internal virtual void FitCalibration(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options, EntityActivity activity)
     {
         var calibration = CalibrationSample.Fit(samples, options);
         var maxima = CalibrationSample.UserDayMaxima(samples, calibration.Map);
-        SetCalibration(calibration, AlertThreshold.Fit(maxima));
+        SetCalibration(calibration, AlertThreshold.Fit(maxima, activity,
+            DecisionRawScore is double raw ? calibration.Map(raw) : null));
     }
+
+    /// <summary>The raw score from which the detector's own decision rule alerts, whatever the wanted rate (a
+    /// sequence model in top-k mode: an event outside the k most likely); null when the wanted rate decides.</summary>
+    protected virtual double? DecisionRawScore => null;
+
+    /// <summary>How the detector decides, in words for reports and alert explanations.</summary>
+    public virtual string DecisionRule => "calibrated score at the wanted alert rate";
 
     public void Save(string path) => ToFile().Save(path);
 

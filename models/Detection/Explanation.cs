@@ -16,6 +16,10 @@ public sealed record Explanation(
     IReadOnlyList<FeatureContribution> Features,
     IReadOnlyList<MemberScore> Members)
 {
+    /// <summary>How the detector decided, in words (a sequence model's decision mode: calibrated surprise or
+    /// top-k); empty when the detector does not say.</summary>
+    public string Decision { get; init; } = "";
+
     public static Explanation ForEvents(string model, double rawScore, IReadOnlyList<UnexpectedEvent> events) =>
         new(model, rawScore, events, [], []);
 
