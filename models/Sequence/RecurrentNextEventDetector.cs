@@ -38,6 +38,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
     private readonly RecurrentNextEventNetwork _network;
     private readonly EventTokenizer _tokenizer;
     private readonly RecurrentHyperParameters _parameters;
+    private readonly NextEventDecision _decision;
 
     private RecurrentNextEventDetector(string name, RecurrentHyperParameters parameters, EventTokenizer tokenizer, RecurrentNextEventNetwork network, Device device)
         : base(name, device)
@@ -46,6 +47,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         _tokenizer = tokenizer;
         _network = network;
         _network.eval();
+        _decision = new NextEventDecision(parameters.Decision, Math.Min(parameters.TopK, tokenizer.Vocabulary.Count));
     }
 
     public static IDetectorKind<RecurrentHyperParameters> LstmKind { get; } = new Kind("lstm", RecurrentCell.Lstm);
@@ -57,6 +59,12 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
     public RecurrentHyperParameters HyperParameters => _parameters;
 
     public EventTokenizer Tokenizer => _tokenizer;
+
+    public NextEventDecision Decision => _decision;
+
+    public override string DecisionRule => _decision.Describe();
+
+    protected override double? DecisionRawScore => _decision.AlertRawScore;
 
     private int StateSize => _network.Layers * _network.Hidden;
 
@@ -211,11 +219,11 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             {
                 int windowIndex = first[i] + j, at = slotStep[slot] + j;
                 bool counted = fresh[i] || windowIndex >= newFrom || input.WindowStartsAtUserStart || windowIndex >= _parameters.WarmupSkip;
-                SurpriseRing.Push(ring, counted ? EventSurprise(-typeLog[at * types + typeTargets[at]], -gapLog[at * gaps + gapTargets[at]], typeTargets[at]) : float.NaN);
+                SurpriseRing.Push(ring, counted ? Evidence(typeLog.AsSpan(at * types, types), -gapLog[at * gaps + gapTargets[at]], typeTargets[at]) : float.NaN);
                 if (windowIndex < newFrom) continue;
 
                 var asOf = input.Window.AsSpan(0, windowIndex + 1);
-                double raw = SurpriseRing.TopMean(ring, _parameters.AggregateTop, asOf, HorizonMs);
+                double raw = SurpriseRing.TopMean(ring, _decision.Aggregate(_parameters.AggregateTop), asOf, HorizonMs);
                 double score = Calibration.Map(raw);
                 int row = rowStart[i] + windowIndex - newFrom;
                 buffer.Set(row, raw, score);
@@ -235,7 +243,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                     if (index == windowIndex) (outside, expected) = TopK(typeLog.AsSpan(at * types, types), typeTargets[at], k);
                     unexpected.Add(new UnexpectedEvent(index, entry.TimestampMs, entry.Type, ring[top[q]], outside, expected));
                 }
-                buffer.Explain(row, Explanation.ForEvents(Name, raw, unexpected));
+                buffer.Explain(row, Explanation.ForEvents(Name, raw, unexpected) with { Decision = DecisionRule });
             }
             states[i] = new ModelStateSlot(key, input.EventCount, values);
         }
@@ -294,6 +302,11 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         return (!inside, expected);
     }
 
+    /// <summary>What the ring keeps for an event in the decision mode: its surprise, or its top-k rank evidence.</summary>
+    private float Evidence(ReadOnlySpan<float> typeLogProbabilities, float gapSurprise, long typeToken) =>
+        _decision.Evidence(EventSurprise(-typeLogProbabilities[(int)typeToken], gapSurprise, typeToken),
+            _decision.Mode == NextEventDecisionMode.TopK ? NextEventDecision.RankOf(typeLogProbabilities, typeToken) : 0);
+
     private float EventSurprise(float typeSurprise, float gapSurprise, long typeToken)
     {
         double type = typeToken == EventVocabulary.UnknownToken ? Math.Max(typeSurprise, _parameters.UnknownSurprise) : typeSurprise;
@@ -303,7 +316,8 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
     /// <summary>
     /// Full-pass scoring of one user's whole history from the zero state (what training computes): every
     /// event's surprise, the user score after each event, and the most likely type the model predicted for
-    /// each event before seeing it. Incremental scoring gives the same surprises and scores.
+    /// each event before seeing it (in top-k mode the surprises are the events' rank evidence, see <see cref="NextEventDecision"/>).
+    /// Incremental scoring gives the same surprises and scores.
     /// </summary>
     public (float[] Surprises, double[] Scores, string[] Predicted) ScoreSequence(IReadOnlyList<WindowEntry> entries)
     {
@@ -335,9 +349,9 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             int best = 0;
             for (int t = 1; t < types; t++) if (typeLog[j * types + t] > typeLog[j * types + best]) best = t;
             predicted[j] = _tokenizer.Vocabulary.NameOf(best);
-            surprises[j] = EventSurprise(-typeLog[j * types + targets[j].Type], -gapLog[j * gaps + targets[j].Gap], targets[j].Type);
+            surprises[j] = Evidence(typeLog.AsSpan(j * types, types), -gapLog[j * gaps + targets[j].Gap], targets[j].Type);
             SurpriseRing.Push(ring, surprises[j]);
-            scores[j] = SurpriseRing.TopMean(ring, _parameters.AggregateTop, window.AsSpan(Math.Max(0, j + 1 - ring.Length), Math.Min(j + 1, ring.Length)), HorizonMs);
+            scores[j] = SurpriseRing.TopMean(ring, _decision.Aggregate(_parameters.AggregateTop), window.AsSpan(Math.Max(0, j + 1 - ring.Length), Math.Min(j + 1, ring.Length)), HorizonMs);
         }
         return (surprises, scores, predicted);
     }

@@ -23,6 +23,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
     private readonly CausalTransformerNetwork _network;
     private readonly EventTokenizer _tokenizer;
     private readonly TransformerHyperParameters _parameters;
+    private readonly NextEventDecision _decision;
 
     private TransformerNextEventDetector(TransformerHyperParameters parameters, EventTokenizer tokenizer, CausalTransformerNetwork network, Device device)
         : base("transformer", device)
@@ -31,9 +32,16 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
         _tokenizer = tokenizer;
         _network = network;
         _network.eval();
+        _decision = new NextEventDecision(parameters.Decision, Math.Min(parameters.TopK, tokenizer.Vocabulary.Count));
     }
 
     public static IDetectorKind<TransformerHyperParameters> Kind { get; } = new KindImpl();
+
+    public NextEventDecision Decision => _decision;
+
+    public override string DecisionRule => _decision.Describe();
+
+    protected override double? DecisionRawScore => _decision.AlertRawScore;
 
     protected override ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch)
     {
@@ -139,9 +147,9 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
                 // user's first event lack context and are left out, except the event judged (the view's last).
                 bool counted = atStart || j >= _parameters.WarmupSkip || j == len - 1;
                 double type = types[at] == EventVocabulary.UnknownToken ? Math.Max(typeSurprise[at], _parameters.UnknownSurprise) : typeSurprise[at];
-                surprises[j] = counted ? (float)(type + _parameters.GapWeight * gapSurprise[at]) : float.NaN;
+                surprises[j] = counted ? _decision.Evidence((float)(type + _parameters.GapWeight * gapSurprise[at]), NextEventDecision.RankIn(topTokens.AsSpan(at * k, k), types[at])) : float.NaN;
             }
-            double raw = SurpriseRing.TopMean(surprises, _parameters.AggregateTop, view, horizonMs);
+            double raw = SurpriseRing.TopMean(surprises, _decision.Aggregate(_parameters.AggregateTop), view, horizonMs);
             double score = Calibration.Map(raw);
             buffer.Set(row, raw, score);
             if (score < ExplainFrom) continue;
@@ -161,7 +169,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
                 var entry = view[j];
                 unexpected[q] = new UnexpectedEvent(offset[row] + j, entry.TimestampMs, entry.Type, surprises[j], !inside, expected);
             }
-            buffer.Explain(row, Explanation.ForEvents(Name, raw, unexpected));
+            buffer.Explain(row, Explanation.ForEvents(Name, raw, unexpected) with { Decision = DecisionRule });
         }
 
         var outputs = new ScoringOutput[n];
