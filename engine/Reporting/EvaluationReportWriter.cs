@@ -177,8 +177,8 @@ public static class EvaluationReportWriter
         html.AppendLine("</head><body>");
         html.AppendLine(C, $"<h1>Evaluation of {E(report.Model)}@{E(report.Version)}</h1>");
         html.AppendLine(C, $"<p>Period {report.From:u} .. {report.Until:u} ({report.PeriodDays:F0} days); {report.UsersScored} users and {report.EventsScored} events scored " +
-                           $"in {report.ScoringSeconds:F1} s.<br>Threshold {report.Threshold:F3} (target alert rate {report.AlertRate:P2} of normal users over the period); " +
-                           $"measured alert rate on normal users {report.NormalUserAlertRate:P2}.</p>");
+                           $"in {report.ScoringSeconds:F1} s.<br>Decision: {E(report.Decision)}; threshold {report.Threshold:F3}. Normal alert rate: target {report.AlertRate:P2} of normal entities " +
+                           $"over their active days ({report.ActiveDaysPerEntity:F2} per entity); measured {report.NormalUserAlertRate:P2} ({report.AlertRateRatio:F2} x target).</p>");
         html.AppendLine("<p>Each scenario row and curve counts that scenario's users against all normal users; \"overall\" counts every user. " +
                         "A user's score is the maximum of its event scores in the period; a user is anomalous when one of its events in the period is labelled so.</p>");
         foreach (var (level, pick) in new (string, Func<ScenarioMetrics, DetectionMetrics>)[] { ("User level", s => s.Users), ("Event level", s => s.Events) })
