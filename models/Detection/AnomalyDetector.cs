@@ -44,6 +44,10 @@ public abstract class AnomalyDetector : IAnomalyDetector
     /// </summary>
     public virtual double ExplainFrom { get; set; } = 2.0;
 
+    /// <summary><see cref="ExplainFrom"/>, or the score of the detector's own decision rule when that alerts below it
+    /// (a sequence model in top-k mode), so that every alert of the rule is explained.</summary>
+    protected double ExplainFromOrRule => Threshold.DecisionScore is double rule ? Math.Min(ExplainFrom, rule) : ExplainFrom;
+
     public ScoringOutput[] ScoreBatch(IReadOnlyList<ScoringInput> batch)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

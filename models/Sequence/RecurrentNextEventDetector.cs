@@ -227,7 +227,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                 double score = Calibration.Map(raw);
                 int row = rowStart[i] + windowIndex - newFrom;
                 buffer.Set(row, raw, score);
-                if (score < ExplainFrom) continue;
+                if (score < ExplainFromOrRule) continue;
 
                 // The most surprising events still in the window as of this event; top-k details for this event
                 // (the others were judged as of themselves, in their own verdicts).

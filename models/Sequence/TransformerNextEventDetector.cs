@@ -152,7 +152,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
             double raw = SurpriseRing.TopMean(surprises, _decision.Aggregate(_parameters.AggregateTop), view, horizonMs);
             double score = Calibration.Map(raw);
             buffer.Set(row, raw, score);
-            if (score < ExplainFrom) continue;
+            if (score < ExplainFromOrRule) continue;
 
             int count = SurpriseRing.TopPositions(surprises, best);
             var unexpected = new UnexpectedEvent[count];
