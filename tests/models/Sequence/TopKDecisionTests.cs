@@ -68,4 +68,23 @@ public sealed class TopKDecisionTests : IClassFixture<TopKDecisionTests.GrammarM
         Assert.Equal("checkout", reason.UnexpectedEvents[0].Type);
         Assert.True(reason.UnexpectedEvents[0].OutsideTopK);
     }
+
+    [Fact]
+    public void Top_k_scoring_event_by_event_equals_full_pass_scoring()
+    {
+        var events = new List<UserEvent>();
+        long t = SyntheticTraffic.T0;
+        foreach (string type in SyntheticTraffic.Cycle.Concat(["login", "checkout", "view", "teleport"]).Concat(SyntheticTraffic.Cycle))
+        {
+            events.Add(new UserEvent("probe", t, type));
+            t += 10_000;
+        }
+        var detector = _model.Detector;
+        var (evidence, scores, _) = detector.ScoreSequence(DatasetBuilder.Build(events).Users[0].Entries);
+        var outputs = LstmNextEventTests.ScoreOneByOne(detector, events);
+
+        for (int i = 0; i < events.Count; i++) Assert.Equal(scores[i], outputs[i].RawScoreAt(0), 1e-5);
+        Assert.Contains(evidence, e => e >= 1); // the out-of-grammar events
+        Assert.Contains(evidence, e => e < 0.5);
+    }
 }
