@@ -149,7 +149,7 @@ public static class EvalCommand
         return command;
     }
 
-    private static readonly JsonSerializerOptions ReportJson = new(JsonSerializerDefaults.Web)
+    internal static readonly JsonSerializerOptions ReportJson = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
@@ -193,8 +193,10 @@ public static class EvalCommand
         var c = CultureInfo.InvariantCulture;
         text.AppendLine(c, $"model {report.Model}@{report.Version}; period {report.From:u} .. {report.Until:u} ({report.PeriodDays:F0} days); " +
             $"{report.UsersScored} users, {report.EventsScored} events scored in {report.ScoringSeconds:F1}s ({report.EventsScored / Math.Max(1e-9, report.ScoringSeconds):F0} events/s)");
-        text.AppendLine(c, $"threshold {report.Threshold:F3} (target alert rate {report.AlertRate:P2} of normal users over the period); " +
-            $"measured alert rate on normal users {report.NormalUserAlertRate:P2}");
+        text.AppendLine(c, $"decision: {report.Decision}; threshold {report.Threshold:F3}");
+        text.AppendLine(c, $"normal alert rate: target {report.AlertRate:P2} of normal entities over their active days " +
+            $"({report.ActiveDaysPerEntity:F2} active days per entity, {report.PerActiveDayRate:P3} per active day); " +
+            $"measured {report.NormalUserAlertRate:P2} ({report.AlertRateRatio:F2} x target)");
         foreach (var (level, pick) in new (string, Func<ScenarioMetrics, DetectionMetrics>)[] { ("user-level", s => s.Users), ("event-level", s => s.Events) })
         {
             text.AppendLine();

@@ -102,7 +102,7 @@ public static class TrainCommand
                 if (detector is AnomalyDetector concrete) concrete.ExplainFrom = options.ExplainFrom;
                 detector.Save(outPath);
                 Console.WriteLine($"trained {detector.Name}@{detector.Version} in {clock.Elapsed.TotalSeconds:F1}s; " +
-                    $"threshold {detector.Threshold.For(options.AlertRate):F3} at alert rate {options.AlertRate} per day; saved to {outPath}");
+                    $"threshold {detector.Threshold.For(options.AlertRate):F3} at alert rate {options.AlertRate} per active entity-day ({detector.DecisionRule}); saved to {outPath}");
             }
             return Task.FromResult(0);
         }, cancellation));

@@ -5,6 +5,7 @@ using Akka.Streams.Dsl;
 using StreamDetect.Engine.Configuration;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline.Inputs;
+using StreamDetect.Models.Calibration;
 using StreamDetect.Models.Detection;
 using StreamDetect.Stages.Alerts;
 using StreamDetect.Stages.Parsing;
@@ -232,10 +233,19 @@ public sealed class RunJob
                            $"streamdetect.run.fresh-state = {plan.Run.FreshState.ToString().ToLowerInvariant()}, set off to resume from it)");
     }
 
-    private static ModelThreshold? FittedThresholds(IAnomalyDetector detector, string key, ThresholdSettings thresholds) =>
-        key == detector.StateKey && detector.Threshold.IsFitted
-            ? new ModelThreshold(detector.Threshold.For(thresholds.AlertRate, thresholds.PeriodDays), detector.Threshold.For(thresholds.ReferenceRate))
-            : null;
+    /// <summary>The model's thresholds for the period: the wanted rate per active entity, through the activity of the
+    /// model's calibration entities stretched to the period (every entity active every day for an older model).</summary>
+    private static ModelThreshold? FittedThresholds(IAnomalyDetector detector, string key, ThresholdSettings thresholds)
+    {
+        if (key != detector.StateKey || !detector.Threshold.IsFitted) return null;
+        var threshold = detector.Threshold;
+        var activity = threshold.Activity?.Over(thresholds.PeriodDays) ?? EntityActivity.EveryDay(thresholds.PeriodDays);
+        return new ModelThreshold(threshold.For(thresholds.AlertRate, activity), threshold.AtUserDayRate(thresholds.ReferenceRate))
+        {
+            PerDayRate = activity.PerActiveDayRate(thresholds.AlertRate),
+            FollowsRule = threshold.DecisionScore is not null,
+        };
+    }
 
     /// <summary>
     /// A Kafka run ends on Ctrl-C, or after --stop-after-idle without a record: the consumer stops

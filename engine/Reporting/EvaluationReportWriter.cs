@@ -282,8 +282,12 @@ public static class EvaluationReportWriter
     /// <summary>A model's summary, tables (when labelled) and figures, with headings from <paramref name="level"/> down.</summary>
     private static void AppendModelSection(StringBuilder html, EvaluationReport report, EvaluationReportOptions options, EvaluationReportPage page, IReadOnlyList<string> figures, int level)
     {
-        string measured = page.Labelled ? string.Create(C, $"; measured alert rate on normal users {report.NormalUserAlertRate:P2}.") : ".";
-        html.AppendLine(C, $"<p>Period {report.From:u} .. {report.Until:u} ({report.PeriodDays:F0} days); {report.UsersScored} users and {report.EventsScored} events scored in {report.ScoringSeconds:F1} s.<br>Threshold {report.Threshold:F3} (target alert rate {report.AlertRate:P2} of normal users over the period){measured}</p>");
+        string measured = page.Labelled
+            ? string.Create(C, $"; measured {report.NormalUserAlertRate:P2} ({report.AlertRateRatio:F2} x target).")
+            : ".";
+        html.AppendLine(C, $"<p>Period {report.From:u} .. {report.Until:u} ({report.PeriodDays:F0} days); {report.UsersScored} users and {report.EventsScored} events scored " +
+                           $"in {report.ScoringSeconds:F1} s.<br>Decision: {E(report.Decision)}; threshold {report.Threshold:F3}. Normal alert rate: target {report.AlertRate:P2} of normal entities " +
+                           $"over their active days ({report.ActiveDaysPerEntity:F2} per entity){measured}</p>");
         if (!page.Labelled)
         {
             html.AppendLine("<p class=\"unlabelled\"><b>The scored events carried no labels:</b> the ROC and precision-recall figures and the per-scenario tables " +

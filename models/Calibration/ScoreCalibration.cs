@@ -124,6 +124,29 @@ public sealed class ScoreCalibration
         return _quantiles[k] + (p - k) * (_quantiles[k + 1] - _quantiles[k]);
     }
 
+    /// <summary>
+    /// The sample value (one of the exactly kept tail values) whose share of the sample at or above it is nearest to
+    /// <paramref name="survival"/> in ratio: a threshold that alerts as close to the wanted share as the sample can
+    /// tell. Between two sample values the sample holds no evidence (and a score distribution with atoms, common for
+    /// sequence models, has none there either), so interpolating there lands a threshold just above an atom of the
+    /// normal scores, alerting far fewer than wanted. Outside the exact tail (a share above the tail's, or below one
+    /// sample) it is <see cref="RawAtSurvival"/>.
+    /// </summary>
+    public double NearestSampleAtSurvival(double survival)
+    {
+        if (IsIdentity) throw new InvalidOperationException("an identity calibration has no distribution");
+        double n = _sampleSize;
+        if (!(survival >= 1 / n && survival <= TailShare)) return RawAtSurvival(survival);
+        double best = _tail[^1], bestDistance = double.PositiveInfinity;
+        for (int j = 0; j < _tail.Length; j++)
+        {
+            if (j > 0 && _tail[j] == _tail[j - 1]) continue; // ties: the share at or above counts from the first of them
+            double distance = Math.Abs(Math.Log((_tail.Length - j) / n / survival));
+            if (distance <= bestDistance) (best, bestDistance) = (_tail[j], distance);
+        }
+        return best;
+    }
+
     private const int Block = 32;
 
     internal static double[] BlockStarts(double[] sorted)

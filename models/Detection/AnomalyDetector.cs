@@ -44,6 +44,10 @@ public abstract class AnomalyDetector : IAnomalyDetector
     /// </summary>
     public virtual double ExplainFrom { get; set; } = 2.0;
 
+    /// <summary><see cref="ExplainFrom"/>, or the score of the detector's own decision rule when that alerts below it
+    /// (a sequence model in top-k mode), so that every alert of the rule is explained.</summary>
+    protected double ExplainFromOrRule => Threshold.DecisionScore is double rule ? Math.Min(ExplainFrom, rule) : ExplainFrom;
+
     public ScoringOutput[] ScoreBatch(IReadOnlyList<ScoringInput> batch)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -65,14 +69,22 @@ public abstract class AnomalyDetector : IAnomalyDetector
         _stateKey = null;
     }
 
-    /// <summary>Fits calibration and threshold from the raw scores of a replay over normal validation users.
-    /// The ensemble overrides this to calibrate its members first.</summary>
-    internal virtual void FitCalibration(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options)
+    /// <summary>Fits calibration and threshold from the raw scores of a replay over normal validation users, whose
+    /// activity (<paramref name="activity"/>) the threshold keeps. The ensemble overrides this to calibrate its members first.</summary>
+    internal virtual void FitCalibration(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options, EntityActivity activity)
     {
         var calibration = CalibrationSample.Fit(samples, options);
         var maxima = CalibrationSample.UserDayMaxima(samples, calibration.Map);
-        SetCalibration(calibration, AlertThreshold.Fit(maxima));
+        SetCalibration(calibration, AlertThreshold.Fit(maxima, activity,
+            DecisionRawScore is double raw ? calibration.Map(raw) : null));
     }
+
+    /// <summary>The raw score from which the detector's own decision rule alerts, whatever the wanted rate (a
+    /// sequence model in top-k mode: an event outside the k most likely); null when the wanted rate decides.</summary>
+    protected virtual double? DecisionRawScore => null;
+
+    /// <summary>How the detector decides, in words for reports and alert explanations.</summary>
+    public virtual string DecisionRule => "calibrated score at the wanted alert rate";
 
     public void Save(string path) => ToFile().Save(path);
 

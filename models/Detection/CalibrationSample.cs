@@ -1,8 +1,11 @@
 namespace StreamDetect.Models.Detection;
 
-/// <summary>One scored validation event: who, which day, the raw score (and the members' raw scores for an ensemble).</summary>
-internal readonly record struct CalibrationSample(int User, long Day, double RawScore, double[]? MemberRawScores)
+/// <summary>One scored validation event: who, when, the raw score (and the members' raw scores for an ensemble).</summary>
+internal readonly record struct CalibrationSample(int User, long TimestampMs, double RawScore, double[]? MemberRawScores)
 {
+    /// <summary>The UTC day of the event.</summary>
+    public long Day => Calibration.EntityActivity.DayOf(TimestampMs);
+
     /// <summary>A calibration of the samples' raw scores on the basis the options ask for.</summary>
     public static Calibration.ScoreCalibration Fit(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options) =>
         Calibration.ScoreCalibration.Fit(

@@ -19,6 +19,10 @@ public sealed record Explanation(
     /// <summary>For a verdict on a session end marker by a sequence model: why the end was (un)expected; else null.</summary>
     public SessionEndReason? SessionEnd { get; init; }
 
+    /// <summary>How the detector decided, in words (a sequence model's decision mode: calibrated surprise or
+    /// top-k); empty when the detector does not say.</summary>
+    public string Decision { get; init; } = "";
+
     public static Explanation ForEvents(string model, double rawScore, IReadOnlyList<UnexpectedEvent> events) =>
         new(model, rawScore, events, [], []);
 

@@ -31,6 +31,10 @@ public interface IAnomalyDetector : IDisposable
     /// <summary>Alert thresholds on the calibrated scale for a wanted alert rate (fitted on normal validation users).</summary>
     AlertThreshold Threshold { get; }
 
+    /// <summary>How the detector decides, in words for reports and alert explanations (a sequence model: calibrated
+    /// surprise or DeepLog's top-k rule).</summary>
+    string DecisionRule => "calibrated score at the wanted alert rate";
+
     /// <summary>Scores a batch of users: one output per input, same order, with one verdict per new event
     /// (<see cref="ScoringOutput.ScoreAt"/>), each equal to what scoring the user's events one at a time with
     /// the state passed along gives (see <see cref="ScoringInput"/> for the context the window must hold).

@@ -36,6 +36,8 @@ public sealed class EnsembleDetector : AnomalyDetector
 
     public EnsembleCombination Combination => _parameters.Combine;
 
+    public override string DecisionRule => $"calibrated {_parameters.Combine.ToString().ToLowerInvariant()} of the members' scores at the wanted alert rate";
+
     public override bool IsStateful => _stateful;
 
     public override double ExplainFrom
@@ -170,13 +172,13 @@ public sealed class EnsembleDetector : AnomalyDetector
         return new ModelStateSlot(key, eventCount, values);
     }
 
-    internal override void FitCalibration(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options)
+    internal override void FitCalibration(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options, EntityActivity activity)
     {
         for (int m = 0; m < _members.Length; m++)
         {
             int member = m;
             var memberSamples = samples.Select(s => s with { RawScore = s.MemberRawScores![member], MemberRawScores = null }).ToArray();
-            _members[m].FitCalibration(memberSamples, options);
+            _members[m].FitCalibration(memberSamples, options, activity);
         }
         var combined = samples.Select(s =>
         {
@@ -185,7 +187,7 @@ public sealed class EnsembleDetector : AnomalyDetector
             return s with { RawScore = Combine(calibrated) };
         }).ToArray();
         var calibration = CalibrationSample.Fit(combined, options);
-        SetCalibration(calibration, AlertThreshold.Fit(CalibrationSample.UserDayMaxima(combined, calibration.Map)));
+        SetCalibration(calibration, AlertThreshold.Fit(CalibrationSample.UserDayMaxima(combined, calibration.Map), activity));
     }
 
     protected override void WriteSections(ModelFileWriter writer)

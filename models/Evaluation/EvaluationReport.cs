@@ -1,6 +1,7 @@
 namespace StreamDetect.Models.Evaluation;
 
-/// <summary>The result of an evaluation: overall and per-scenario metrics, user-level and event-level.</summary>
+/// <summary>The result of an evaluation: overall and per-scenario metrics, user-level and event-level, and the
+/// measured alert rate of normal entities next to the wanted one.</summary>
 public sealed record EvaluationReport(
     string Model,
     string Version,
@@ -14,4 +15,17 @@ public sealed record EvaluationReport(
     double NormalUserAlertRate,
     double ScoringSeconds,
     ScenarioMetrics Overall,
-    IReadOnlyList<ScenarioMetrics> Scenarios);
+    IReadOnlyList<ScenarioMetrics> Scenarios)
+{
+    /// <summary>How the detector decides (calibrated score at the wanted rate, a sequence model's top-k rule, a given threshold).</summary>
+    public string Decision { get; init; } = "";
+
+    /// <summary>Mean active days (UTC days with a scored event) per evaluated entity: what turns <see cref="AlertRate"/> into a per-active-day rate.</summary>
+    public double ActiveDaysPerEntity { get; init; } = 1;
+
+    /// <summary>The per-active-day alert rate that meets <see cref="AlertRate"/> over the entities' active days.</summary>
+    public double PerActiveDayRate { get; init; }
+
+    /// <summary>Measured normal alert rate over the target (1 = on target; NaN without normal entities).</summary>
+    public double AlertRateRatio => NormalUserAlertRate / AlertRate;
+}

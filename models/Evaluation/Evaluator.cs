@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using StreamDetect.Models.Calibration;
 using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Replay;
@@ -18,8 +19,11 @@ public static class Evaluator
     {
         long from = Math.Max(options.FromMs, data.FirstEventMs);
         double periodDays = Math.Max(1, Math.Ceiling((data.LastEventMs - from + 1) / 86_400_000.0));
+        // The target holds per active entity: the evaluated entities' active days, measured on the evaluated
+        // events (no labels involved), turn it into a per-active-day rate.
+        var activity = ActivityOf(data, from);
         double threshold = options.Threshold ?? (detector.Threshold.IsFitted
-            ? detector.Threshold.For(options.AlertRate, periodDays)
+            ? detector.Threshold.For(options.AlertRate, activity)
             : throw new InvalidOperationException("the detector has no fitted threshold; give one"));
 
         var userMax = new double[data.Users.Count];
@@ -82,7 +86,16 @@ public static class Evaluator
 
         var report = new EvaluationReport(detector.Name, detector.Version,
             DateTime.UnixEpoch.AddMilliseconds(from), DateTime.UnixEpoch.AddMilliseconds(data.LastEventMs), periodDays,
-            options.AlertRate, threshold, users.Count, scored, normalAlertRate, seconds, overall, scenarios);
+            options.AlertRate, threshold, users.Count, scored, normalAlertRate, seconds, overall, scenarios)
+        {
+            Decision = options.Threshold is null ? detector.DecisionRule : "the given threshold",
+            ActiveDaysPerEntity = activity.MeanActiveDays,
+            PerActiveDayRate = activity.PerActiveDayRate(options.AlertRate),
+        };
         return new EvaluationResult(report, users, alerts);
     }
+
+    /// <summary>The active days of the entities with events in the evaluated period (from <paramref name="fromMs"/> on).</summary>
+    public static EntityActivity ActivityOf(BehaviorDataset data, long fromMs) =>
+        EntityActivity.Measure(data.Users.Select(user => Enumerable.Range(0, user.Count).Select(user.TimestampMs).Where(t => t >= fromMs)));
 }

@@ -12,8 +12,12 @@ public sealed record RecurrentHyperParameters
 
     public int Layers { get; init; } = 1;
 
-    /// <summary>An event whose type is outside the model's top-k predictions is flagged in explanations.</summary>
+    /// <summary>An event whose type is outside the model's top-k predictions is flagged in explanations, and in
+    /// <see cref="NextEventDecisionMode.TopK"/> mode it is what alerts.</summary>
     public int TopK { get; init; } = 3;
+
+    /// <summary>How the model decides: calibrated surprise at the wanted alert rate, or DeepLog's top-k rule (see <see cref="NextEventDecision"/>).</summary>
+    public NextEventDecisionMode Decision { get; init; } = NextEventDecisionMode.Surprise;
 
     /// <summary>The user's score is the mean of this many largest surprises among the last <see cref="SurpriseWindow"/> events
     /// (1: the largest; a single impossible step, e.g. a coupon straight after login, is the whole signal of some abuse).</summary>

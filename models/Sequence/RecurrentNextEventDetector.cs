@@ -38,6 +38,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
     private readonly RecurrentNextEventNetwork _network;
     private readonly EventTokenizer _tokenizer;
     private readonly RecurrentHyperParameters _parameters;
+    private readonly NextEventDecision _decision;
 
     private RecurrentNextEventDetector(string name, RecurrentHyperParameters parameters, EventTokenizer tokenizer, RecurrentNextEventNetwork network, Device device)
         : base(name, device)
@@ -46,6 +47,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         _tokenizer = tokenizer;
         _network = network;
         _network.eval();
+        _decision = new NextEventDecision(parameters.Decision, Math.Min(parameters.TopK, tokenizer.Vocabulary.Count));
     }
 
     public static IDetectorKind<RecurrentHyperParameters> LstmKind { get; } = new Kind("lstm", RecurrentCell.Lstm);
@@ -57,6 +59,12 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
     public RecurrentHyperParameters HyperParameters => _parameters;
 
     public EventTokenizer Tokenizer => _tokenizer;
+
+    public NextEventDecision Decision => _decision;
+
+    public override string DecisionRule => _decision.Describe();
+
+    protected override double? DecisionRawScore => _decision.AlertRawScore;
 
     private int StateSize => _network.Layers * _network.Hidden;
 
@@ -212,15 +220,15 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                 int windowIndex = first[i] + j, at = slotStep[slot] + j;
                 bool counted = fresh[i] || windowIndex >= newFrom || input.WindowStartsAtUserStart || windowIndex >= _parameters.WarmupSkip;
                 counted &= !SessionEndExplainer.Unscorable(_tokenizer, input.Window[windowIndex]);
-                SurpriseRing.Push(ring, counted ? EventSurprise(-typeLog[at * types + typeTargets[at]], -gapLog[at * gaps + gapTargets[at]], typeTargets[at]) : float.NaN);
+                SurpriseRing.Push(ring, counted ? Evidence(typeLog.AsSpan(at * types, types), -gapLog[at * gaps + gapTargets[at]], typeTargets[at]) : float.NaN);
                 if (windowIndex < newFrom) continue;
 
                 var asOf = input.Window.AsSpan(0, windowIndex + 1);
-                double raw = SurpriseRing.TopMean(ring, _parameters.AggregateTop, asOf, HorizonMs);
+                double raw = SurpriseRing.TopMean(ring, _decision.Aggregate(_parameters.AggregateTop), asOf, HorizonMs);
                 double score = Calibration.Map(raw);
                 int row = rowStart[i] + windowIndex - newFrom;
                 buffer.Set(row, raw, score);
-                if (score < ExplainFrom) continue;
+                if (score < ExplainFromOrRule) continue;
 
                 // The most surprising events still in the window as of this event; top-k details for this event
                 // (the others were judged as of themselves, in their own verdicts).
@@ -236,7 +244,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                     if (index == windowIndex) (outside, expected) = TopK(typeLog.AsSpan(at * types, types), typeTargets[at], k);
                     unexpected.Add(new UnexpectedEvent(index, entry.TimestampMs, entry.Type, ring[top[q]], outside, expected));
                 }
-                var explanation = Explanation.ForEvents(Name, raw, unexpected);
+                var explanation = Explanation.ForEvents(Name, raw, unexpected) with { Decision = DecisionRule };
                 if (Sessions.SessionRule.IsEndMarker(asOf[windowIndex]))
                     explanation = explanation with
                     {
@@ -302,13 +310,19 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         return (!inside, expected);
     }
 
+    /// <summary>What the ring keeps for an event in the decision mode: its surprise, or its top-k rank evidence.</summary>
+    private float Evidence(ReadOnlySpan<float> typeLogProbabilities, float gapSurprise, long typeToken) =>
+        _decision.Evidence(EventSurprise(-typeLogProbabilities[(int)typeToken], gapSurprise, typeToken),
+            _decision.Mode == NextEventDecisionMode.TopK ? NextEventDecision.RankOf(typeLogProbabilities, typeToken) : 0);
+
     private float EventSurprise(float typeSurprise, float gapSurprise, long typeToken) =>
         SessionEndExplainer.Surprise(_tokenizer, typeSurprise, gapSurprise, _parameters.GapWeight, typeToken, _parameters.UnknownSurprise);
 
     /// <summary>
     /// Full-pass scoring of one user's whole history from the zero state (what training computes): every
     /// event's surprise, the user score after each event, and the most likely type the model predicted for
-    /// each event before seeing it. Incremental scoring gives the same surprises and scores.
+    /// each event before seeing it (in top-k mode the surprises are the events' rank evidence, see <see cref="NextEventDecision"/>).
+    /// Incremental scoring gives the same surprises and scores.
     /// </summary>
     public (float[] Surprises, double[] Scores, string[] Predicted) ScoreSequence(IReadOnlyList<WindowEntry> entries)
     {
@@ -341,9 +355,9 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             for (int t = 1; t < types; t++) if (typeLog[j * types + t] > typeLog[j * types + best]) best = t;
             predicted[j] = _tokenizer.Vocabulary.NameOf(best);
             surprises[j] = SessionEndExplainer.Unscorable(_tokenizer, window[j]) ? float.NaN
-                : EventSurprise(-typeLog[j * types + targets[j].Type], -gapLog[j * gaps + targets[j].Gap], targets[j].Type);
+                : Evidence(typeLog.AsSpan(j * types, types), -gapLog[j * gaps + targets[j].Gap], targets[j].Type);
             SurpriseRing.Push(ring, surprises[j]);
-            scores[j] = SurpriseRing.TopMean(ring, _parameters.AggregateTop, window.AsSpan(Math.Max(0, j + 1 - ring.Length), Math.Min(j + 1, ring.Length)), HorizonMs);
+            scores[j] = SurpriseRing.TopMean(ring, _decision.Aggregate(_parameters.AggregateTop), window.AsSpan(Math.Max(0, j + 1 - ring.Length), Math.Min(j + 1, ring.Length)), HorizonMs);
         }
         return (surprises, scores, predicted);
     }

@@ -15,7 +15,12 @@ public sealed record TransformerHyperParameters
     /// <summary>Longest window scored (older entries are dropped); also the training chunk length.</summary>
     public int MaxPositions { get; init; } = 32;
 
+    /// <summary>An event whose type is outside the model's top-k predictions is flagged in explanations, and in
+    /// <see cref="NextEventDecisionMode.TopK"/> mode it is what alerts.</summary>
     public int TopK { get; init; } = 3;
+
+    /// <summary>How the model decides: calibrated surprise at the wanted alert rate, or DeepLog's top-k rule (see <see cref="NextEventDecision"/>).</summary>
+    public NextEventDecisionMode Decision { get; init; } = NextEventDecisionMode.Surprise;
 
     /// <summary>The score is the mean of this many largest surprises in the window (1: the largest, as for the LSTM/GRU).</summary>
     public int AggregateTop { get; init; } = 1;

@@ -23,6 +23,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
     private readonly CausalTransformerNetwork _network;
     private readonly EventTokenizer _tokenizer;
     private readonly TransformerHyperParameters _parameters;
+    private readonly NextEventDecision _decision;
 
     private TransformerNextEventDetector(TransformerHyperParameters parameters, EventTokenizer tokenizer, CausalTransformerNetwork network, Device device)
         : base("transformer", device)
@@ -31,9 +32,16 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
         _tokenizer = tokenizer;
         _network = network;
         _network.eval();
+        _decision = new NextEventDecision(parameters.Decision, Math.Min(parameters.TopK, tokenizer.Vocabulary.Count));
     }
 
     public static IDetectorKind<TransformerHyperParameters> Kind { get; } = new KindImpl();
+
+    public NextEventDecision Decision => _decision;
+
+    public override string DecisionRule => _decision.Describe();
+
+    protected override double? DecisionRawScore => _decision.AlertRawScore;
 
     protected override ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch)
     {
@@ -139,13 +147,14 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
                 // user's first event lack context and are left out, except the event judged (the view's last).
                 bool counted = (atStart || j >= _parameters.WarmupSkip || j == len - 1) && !SessionEndExplainer.Unscorable(_tokenizer, view[j]);
                 surprises[j] = counted
-                    ? SessionEndExplainer.Surprise(_tokenizer, typeSurprise[at], gapSurprise[at], _parameters.GapWeight, types[at], _parameters.UnknownSurprise)
+                    ? _decision.Evidence(SessionEndExplainer.Surprise(_tokenizer, typeSurprise[at], gapSurprise[at], _parameters.GapWeight, types[at], _parameters.UnknownSurprise),
+                        NextEventDecision.RankIn(topTokens.AsSpan(at * k, k), types[at]))
                     : float.NaN;
             }
-            double raw = SurpriseRing.TopMean(surprises, _parameters.AggregateTop, view, horizonMs);
+            double raw = SurpriseRing.TopMean(surprises, _decision.Aggregate(_parameters.AggregateTop), view, horizonMs);
             double score = Calibration.Map(raw);
             buffer.Set(row, raw, score);
-            if (score < ExplainFrom) continue;
+            if (score < ExplainFromOrRule) continue;
 
             int count = SurpriseRing.TopPositions(surprises, best);
             var unexpected = new UnexpectedEvent[count];
@@ -162,7 +171,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
                 var entry = view[j];
                 unexpected[q] = new UnexpectedEvent(offset[row] + j, entry.TimestampMs, entry.Type, surprises[j], !inside, expected);
             }
-            var explanation = Explanation.ForEvents(Name, raw, unexpected);
+            var explanation = Explanation.ForEvents(Name, raw, unexpected) with { Decision = DecisionRule };
             if (Sessions.SessionRule.IsEndMarker(view[len - 1]))
             {
                 int at = row * maxT + len - 1;

@@ -51,16 +51,28 @@ public static class DetectorTrainer
         var samples = new List<CalibrationSample>((int)Math.Min(int.MaxValue, validation.EntryCount));
         double periodMs = validation.LastEventMs - validation.FirstEventMs;
         long from = validation.FirstEventMs + (long)Math.Min(options.Calibration.WarmUpDays * 86_400_000, periodMs / 3);
-        StreamingReplay.Run(validation, detector, new ReplayOptions(options.ScoringBatchSize, from), score =>
+        // Entities that came and went within the warm-up (sessions, short visits) have no history to build: they are
+        // scored from their first event, as entities that start after it are, instead of being lost to the sample.
+        var within = validation.Users.Where(u => u.LastEventMs < from).ToArray();
+        var after = validation.Users.Where(u => u.LastEventMs >= from).ToArray();
+        Collect(within, long.MinValue, 0);
+        Collect(after, from, within.Length);
+        void Collect(UserSequence[] users, long scoreFrom, int userOffset)
         {
-            // The replay scores one event per output (the newest); raw scores are read without building explanations.
-            var output = score.Output;
-            int last = output.Count - 1;
-            var members = output.Members;
-            double[]? memberRaw = members.Count == 0 ? null : members.Select(m => m.RawScoreAt(last)).ToArray();
-            samples.Add(new CalibrationSample(score.UserIndex, Math.DivRem(score.TimestampMs, 86_400_000L).Quotient, output.RawScoreAt(last), memberRaw));
-        }, cancellation);
-        detector.FitCalibration(samples, options.Calibration);
+            if (users.Length == 0) return;
+            StreamingReplay.Run(new BehaviorDataset(users, validation.WindowCapacity), detector, new ReplayOptions(options.ScoringBatchSize, scoreFrom), score =>
+            {
+                // The replay scores one event per output (the newest); raw scores are read without building explanations.
+                var output = score.Output;
+                int last = output.Count - 1;
+                var members = output.Members;
+                double[]? memberRaw = members.Count == 0 ? null : members.Select(m => m.RawScoreAt(last)).ToArray();
+                samples.Add(new CalibrationSample(userOffset + score.UserIndex, score.TimestampMs, output.RawScoreAt(last), memberRaw));
+            }, cancellation);
+        }
+        // The validation entities' active days over the whole validation data (warm-up included): their lifetimes
+        // tell entities that come and go (sessions) from long-lived ones the window cuts.
+        detector.FitCalibration(samples, options.Calibration, Evaluation.Evaluator.ActivityOf(validation, long.MinValue));
     }
 
     private static void Report(IProgress<TrainingProgress>? progress, Stopwatch clock, string message) =>

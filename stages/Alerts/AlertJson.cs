@@ -52,6 +52,7 @@ public static class AlertJson
         w.WriteStartObject();
         w.WriteString("model"u8, e.Model);
         w.WriteNumber("rawScore"u8, Math.Round(e.RawScore, 4));
+        if (e.Decision.Length > 0) w.WriteString("decision"u8, e.Decision);
         if (e.UnexpectedEvents.Count > 0)
         {
             w.WriteStartArray("leastExpected"u8);

@@ -30,12 +30,17 @@ public sealed class AlertThresholds
     public AlertThresholds(ThresholdSettings settings, ModelThreshold? model)
     {
         _settings = settings;
-        _perDayRate = -double.ExpM1(double.LogP1(-settings.AlertRate) / Math.Max(1, settings.PeriodDays));
+        // Per active entity-day: the model's measure of its entities' active days when it has one, else every
+        // entity active every day of the period.
+        _perDayRate = model?.PerDayRate ?? -double.ExpM1(double.LogP1(-settings.AlertRate) / Math.Max(1, settings.PeriodDays));
         foreach (string segment in new[] { UserSegment.New, UserSegment.Established })
         {
             bool fromModel = settings.Mode != "fixed" && model is not null;
             double initial = fromModel ? model!.Alert : settings.Fixed[segment];
-            _segments[segment] = new Segment(initial, fromModel ? model!.Reference : null, new ScoreHistogram(halfLife: settings.HalfLifeUserDays));
+            _segments[segment] = new Segment(initial, fromModel ? model!.Reference : null, new ScoreHistogram(halfLife: settings.HalfLifeUserDays))
+            {
+                FollowsRule = fromModel && model!.FollowsRule,
+            };
         }
     }
 
@@ -112,6 +117,9 @@ public sealed class AlertThresholds
 
         public ScoreHistogram Days { get; } = days;
 
+        /// <summary>The initial threshold is the model's decision rule: live traffic does not move it.</summary>
+        public bool FollowsRule { get; init; }
+
         public double Shift { get; set; }
 
         /// <summary>The threshold before feedback, as of the last <see cref="Recompute"/>.</summary>
@@ -119,7 +127,7 @@ public sealed class AlertThresholds
 
         public void Recompute(ThresholdSettings settings, double perDayRate)
         {
-            if (Days.Added < settings.WarmupUserDays || Days.Added == 0)
+            if (FollowsRule || Days.Added < settings.WarmupUserDays || Days.Added == 0)
             {
                 Base = Initial;
                 return;

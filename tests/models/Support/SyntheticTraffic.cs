@@ -78,6 +78,22 @@ internal static class SyntheticTraffic
         return events.OrderBy(e => e.TimestampMs).ThenBy(e => e.UserId, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// Normal shopping sessions as their own entities (entity "s-{i}": one session each, minutes long), started
+    /// uniformly over <paramref name="days"/> days: entities that live minutes, however long the data.
+    /// </summary>
+    public static List<UserEvent> SessionEntities(int sessions, int days, int seed)
+    {
+        var random = new Random(seed);
+        var events = new List<UserEvent>();
+        for (int i = 0; i < sessions; i++)
+        {
+            long t = T0 + (long)(random.NextDouble() * days * 86_400_000L);
+            NormalSession($"s-{seed}-{i}", ref t, random, events, optionalFields: true, i);
+        }
+        return events.OrderBy(e => e.TimestampMs).ThenBy(e => e.UserId, StringComparer.Ordinal).ToList();
+    }
+
     private static void NormalSession(string user, ref long t, Random random, List<UserEvent> events, bool optionalFields, int u)
     {
         int item = optionalFields ? random.Next(0, 200) : -1;

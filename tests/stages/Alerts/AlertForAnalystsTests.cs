@@ -78,6 +78,19 @@ public sealed class AlertForAnalystsTests
     }
 
     [Fact]
+    public void A_sequence_model_s_alert_names_its_decision_mode()
+    {
+        var topK = Explanation.ForEvents("gru", 1.9, [new UnexpectedEvent(7, T0 + 34_000, "pay_fail", 1.9f, true, [new ExpectedEvent("purchase", 0.8)])])
+            with { Decision = "top-9 (DeepLog: an event outside the model's 9 most likely next events alerts)" };
+        using var json = JsonDocument.Parse(Decide(topK).Json);
+        Assert.StartsWith("top-9", json.RootElement.GetProperty("reason").GetProperty("decision").GetString(), StringComparison.Ordinal);
+
+        // A detector that does not say (feature models) writes no decision.
+        using var plain = JsonDocument.Parse(Decide(FeatureReason(null)).Json);
+        Assert.False(plain.RootElement.GetProperty("reason").TryGetProperty("decision", out _));
+    }
+
+    [Fact]
     public void A_model_file_without_quantiles_is_quoted_with_its_training_median_labelled_as_such()
     {
         var alert = Decide(Explanation.ForFeatures("zscore", 7.5, [new FeatureContribution("count_pay_fail_1m", MathF.Log(1 + 3f), 1) { Normal = new FeatureNormal(0, null, null) }]));

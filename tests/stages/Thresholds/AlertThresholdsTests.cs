@@ -67,6 +67,31 @@ public sealed class AlertThresholdsTests
     }
 
     [Fact]
+    public void Without_a_model_reference_the_live_quantile_is_read_at_the_model_s_per_active_day_rate()
+    {
+        // Entities that live minutes: a 7-day period is one active day each, so the per-active-day rate is the
+        // wanted rate itself (0.001, quantile 3), not the calendar rule's 1 - (1 - 0.001)^(1/7) (quantile ~3.85).
+        var week = Online with { PeriodDays = 7 };
+        var thresholds = new AlertThresholds(week, new ModelThreshold(3.0, Reference: null) { PerDayRate = 0.001 });
+        Feed(thresholds, users: 5000, days: 6, anomalousShare: 0, drift: 0);
+        Assert.InRange(thresholds.For(UserSegment.Established), 2.8, 3.2);
+
+        var calendar = new AlertThresholds(week, new ModelThreshold(3.0, Reference: null));
+        Feed(calendar, users: 5000, days: 6, anomalousShare: 0, drift: 0);
+        Assert.InRange(calendar.For(UserSegment.Established), 3.6, 4.1);
+    }
+
+    [Fact]
+    public void A_threshold_that_is_the_model_s_decision_rule_is_not_moved_by_drift()
+    {
+        // A sequence model in top-k mode: its threshold is "outside the top k", whatever live scores do.
+        var thresholds = new AlertThresholds(Online, Calibrated with { FollowsRule = true });
+        Feed(thresholds, users: 5000, days: 5, anomalousShare: 0.01, drift: 0.8);
+        Assert.Equal(3.0, thresholds.For(UserSegment.Established));
+        Assert.Equal(0, thresholds.DriftOf(UserSegment.Established));
+    }
+
+    [Fact]
     public void User_days_move_the_thresholds_only_when_folded_and_only_those_before_the_fold()
     {
         var thresholds = new AlertThresholds(Online with { WarmupUserDays = 10 }, new ModelThreshold(3.0, Reference: null));

@@ -1,0 +1,45 @@
+using System.Text.Json;
+using StreamDetect.Engine.Cli;
+using StreamDetect.Models.Evaluation;
+
+namespace StreamDetect.Engine.Tests.Cli;
+
+/// <summary>Plain `eval` names the decision mode and puts the measured normal alert rate next to the target, in text and JSON.</summary>
+public sealed class EvalOutputTests
+{
+    private static EvaluationReport Report()
+    {
+        var users = DetectionMetrics.Compute([0.1, 0.2, 3.5, 4.0, 5.0], [0, 0, 0, 1, 1], threshold: 3.0);
+        var overall = new ScenarioMetrics("overall", users, users);
+        return new EvaluationReport("gru", "abc", DateTime.UnixEpoch, DateTime.UnixEpoch.AddDays(2), 2, AlertRate: 0.005, Threshold: 3.0,
+            UsersScored: 5, EventsScored: 40, NormalUserAlertRate: 0.008, ScoringSeconds: 1, overall, [])
+        {
+            Decision = "top-9 (DeepLog: an event outside the model's 9 most likely next events alerts)",
+            ActiveDaysPerEntity = 1.25,
+            PerActiveDayRate = 0.0041,
+        };
+    }
+
+    [Fact]
+    public void The_text_names_the_mode_and_shows_target_and_measured_normal_alert_rates()
+    {
+        string text = EvalCommand.Format(Report());
+
+        Assert.Contains("decision: top-9 (DeepLog", text, StringComparison.Ordinal);
+        Assert.Contains("normal alert rate: target 0.50 % of normal entities over their active days (1.25 active days per entity, 0.410 % per active day); " +
+                        "measured 0.80 % (1.60 x target)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_json_carries_the_mode_the_target_and_the_measured_rate()
+    {
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(Report(), EvalCommand.ReportJson));
+        var root = json.RootElement;
+
+        Assert.StartsWith("top-9", root.GetProperty("decision").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0.005, root.GetProperty("alertRate").GetDouble());
+        Assert.Equal(0.008, root.GetProperty("normalUserAlertRate").GetDouble());
+        Assert.Equal(1.6, root.GetProperty("alertRateRatio").GetDouble(), 9);
+        Assert.Equal(1.25, root.GetProperty("activeDaysPerEntity").GetDouble());
+    }
+}
