@@ -1,3 +1,4 @@
+using System.Numerics;
 using StreamDetect.Models.Tensors;
 using StreamDetect.Models.Vocabulary;
 using TorchSharp;
@@ -93,11 +94,10 @@ internal sealed class TransformerCachedStep
                 for (int s = 0; s < count; s++)
                 {
                     var (cache, phase, _) = steps[s];
-                    var row = qkv.AsSpan(s * 3 * _width, 3 * _width);
                     // The new row's key and value join the cache before the attention (a row attends to itself).
-                    var keyValue = cache.NewKeyValue(phase, layer);
-                    row.Slice(_width, 2 * _width).CopyTo(keyValue);
-                    Attend(row[.._width], begin.KeyValues.AsSpan(layer * 2 * _width, 2 * _width), cache, phase, layer, scores, attended.AsSpan(s * _width, _width));
+                    var (rowArray, rowOffset) = cache.NewRow(phase);
+                    Array.Copy(qkv, s * 3 * _width + _width, rowArray, rowOffset + layer * 2 * _width, 2 * _width);
+                    Attend(qkv, s * 3 * _width, begin.KeyValues, layer, cache, phase, scores, attended, s * _width);
                 }
                 x = block.AfterAttention(x, TensorTransfer.ToTensor(attended, [padded, _width], _device));
             }
@@ -110,26 +110,25 @@ internal sealed class TransformerCachedStep
     }
 
     /// <summary>
-    /// Scaled dot-product attention of one query row over the begin token's row and the cached rows 1..position
-    /// of one block (the newest, at the position itself, included), head by head, into <paramref name="output"/>.
+    /// Scaled dot-product attention of one query row (at <paramref name="queryAt"/> of <paramref name="query"/>) over
+    /// the begin token's row and the cached rows 1..position of one block (the newest, at the position itself,
+    /// included), head by head, into <paramref name="output"/> at <paramref name="outputAt"/>.
     /// </summary>
-    private void Attend(ReadOnlySpan<float> query, ReadOnlySpan<float> beginKeyValue, TransformerKeyValueCache cache, int phase, int layer,
-        Span<float> scores, Span<float> output)
+    private void Attend(float[] query, int queryAt, float[] beginKeyValues, int layer, TransformerKeyValueCache cache, int phase,
+        float[] scores, float[] output, int outputAt)
     {
-        int position = cache.Seen(phase), d = _headWidth;
-        output.Clear();
+        int position = cache.Seen(phase), d = _headWidth, layerAt = layer * 2 * _width;
+        Array.Clear(output, outputAt, _width);
         for (int h = 0; h < _heads; h++)
         {
-            var q = query.Slice(h * d, d);
+            int q = queryAt + h * d;
             float max = float.NegativeInfinity;
             for (int r = 0; r <= position; r++)
             {
-                var kv = r == 0 ? beginKeyValue : cache.KeyValue(phase, r, layer);
-                var k = kv.Slice(h * d, d);
-                float dot = 0;
-                for (int e = 0; e < d; e++) dot += q[e] * k[e];
-                scores[r] = dot * _scale;
-                max = MathF.Max(max, scores[r]);
+                var (rows, at) = r == 0 ? (beginKeyValues, 0) : cache.RowAt(phase, r);
+                float score = Dot(query, q, rows, at + layerAt + h * d, d) * _scale;
+                scores[r] = score;
+                if (score > max) max = score;
             }
             float sum = 0;
             for (int r = 0; r <= position; r++)
@@ -137,15 +136,41 @@ internal sealed class TransformerCachedStep
                 scores[r] = MathF.Exp(scores[r] - max);
                 sum += scores[r];
             }
-            var o = output.Slice(h * d, d);
+            int o = outputAt + h * d;
             for (int r = 0; r <= position; r++)
             {
-                var kv = r == 0 ? beginKeyValue : cache.KeyValue(phase, r, layer);
-                var v = kv.Slice(_width + h * d, d);
-                float w = scores[r] / sum;
-                for (int e = 0; e < d; e++) o[e] += w * v[e];
+                var (rows, at) = r == 0 ? (beginKeyValues, 0) : cache.RowAt(phase, r);
+                AddScaled(output, o, rows, at + layerAt + _width + h * d, d, scores[r] / sum);
             }
         }
+    }
+
+    /// <summary>The dot product of <paramref name="count"/> floats of two arrays (SIMD where the hardware has it).</summary>
+    private static float Dot(float[] a, int aAt, float[] b, int bAt, int count)
+    {
+        float sum = 0;
+        int e = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var acc = Vector<float>.Zero;
+            for (; e + Vector<float>.Count <= count; e += Vector<float>.Count)
+                acc += new Vector<float>(a, aAt + e) * new Vector<float>(b, bAt + e);
+            sum = Vector.Sum(acc);
+        }
+        for (; e < count; e++) sum += a[aAt + e] * b[bAt + e];
+        return sum;
+    }
+
+    /// <summary>target[t..t+count) += weight * source[s..s+count).</summary>
+    private static void AddScaled(float[] target, int targetAt, float[] source, int sourceAt, int count, float weight)
+    {
+        int e = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; e + Vector<float>.Count <= count; e += Vector<float>.Count)
+                (new Vector<float>(target, targetAt + e) + weight * new Vector<float>(source, sourceAt + e)).CopyTo(target, targetAt + e);
+        }
+        for (; e < count; e++) target[targetAt + e] += weight * source[sourceAt + e];
     }
 
     private BeginRow Begin

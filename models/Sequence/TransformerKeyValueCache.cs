@@ -30,7 +30,12 @@ internal sealed class TransformerKeyValueCache
 {
     public const int Phases = 2;
 
-    private readonly float[][] _rows;
+    // Per phase: the rows kept from the state read (read in place, never copied: the state array is not changed),
+    // then the rows added since, in a buffer that grows as needed.
+    private readonly float[]?[] _kept = new float[]?[Phases];
+    private readonly int[] _keptOffset = new int[Phases];
+    private readonly int[] _keptRows = new int[Phases];
+    private readonly float[][] _added = [[], []];
     private readonly int[] _seen = new int[Phases];
     private readonly bool[] _truncated = new bool[Phases];
 
@@ -40,7 +45,6 @@ internal sealed class TransformerKeyValueCache
         Layers = layers;
         Width = width;
         RowFloats = layers * 2 * width;
-        _rows = [new float[(length - 1) * RowFloats], new float[(length - 1) * RowFloats]];
     }
 
     /// <summary>Block length L (max-positions).</summary>
@@ -82,11 +86,7 @@ internal sealed class TransformerKeyValueCache
     {
         int natural = NaturalPosition(index, phase, Length);
         if (natural < 0) return -1;
-        if (natural == 0)
-        {
-            _seen[phase] = 0;
-            _truncated[phase] = false;
-        }
+        if (natural == 0) Clear(phase, truncated: false);
         return _seen[phase];
     }
 
@@ -94,24 +94,27 @@ internal sealed class TransformerKeyValueCache
     /// of a window whose earlier events are gone) when that event is not the first of its block.</summary>
     public void StartAt(int phase, long index)
     {
-        if (NaturalPosition(index, phase, Length) <= 0) return;
-        _seen[phase] = 0;
-        _truncated[phase] = true;
+        if (NaturalPosition(index, phase, Length) > 0) Clear(phase, truncated: true);
     }
 
-    /// <summary>Cached row <paramref name="row"/> (1..Seen-1) of <paramref name="phase"/>: per layer a key and a value.</summary>
-    public ReadOnlySpan<float> Row(int phase, int row) => _rows[phase].AsSpan((row - 1) * RowFloats, RowFloats);
-
-    /// <summary>Layer <paramref name="layer"/>'s key and value (2 * width floats) of cached row <paramref name="row"/>.</summary>
-    public ReadOnlySpan<float> KeyValue(int phase, int row, int layer) =>
-        _rows[phase].AsSpan((row - 1) * RowFloats + layer * 2 * Width, 2 * Width);
-
-    /// <summary>Where layer <paramref name="layer"/>'s key and value of the row computed for the event at position
-    /// <c>Seen(phase)</c> (which must be at least 1) go.</summary>
-    public Span<float> NewKeyValue(int phase, int layer)
+    /// <summary>Where cached row <paramref name="row"/> (1..Seen-1, or Seen once <see cref="NewRow"/> wrote it) of
+    /// <paramref name="phase"/> starts: per layer a key, then a value, each <see cref="Width"/> floats.</summary>
+    public (float[] Array, int Offset) RowAt(int phase, int row)
     {
-        int row = _seen[phase];
-        return _rows[phase].AsSpan((row - 1) * RowFloats + layer * 2 * Width, 2 * Width);
+        int kept = _keptRows[phase];
+        return row <= kept
+            ? (_kept[phase]!, _keptOffset[phase] + (row - 1) * RowFloats)
+            : (_added[phase], (row - kept - 1) * RowFloats);
+    }
+
+    /// <summary>Where the row computed for the event at position <c>Seen(phase)</c> (at least 1) goes; it is part of
+    /// the cache from then on (<see cref="RowAt"/> finds it).</summary>
+    public (float[] Array, int Offset) NewRow(int phase)
+    {
+        int row = _seen[phase], index = row - _keptRows[phase] - 1;
+        if ((index + 1) * RowFloats > _added[phase].Length)
+            Array.Resize(ref _added[phase], Math.Max(index + 1, Math.Min(2 * (index + 1), Length - 1)) * RowFloats);
+        return (_added[phase], index * RowFloats);
     }
 
     /// <summary>Counts the event just judged or stepped in <paramref name="phase"/> as seen.</summary>
@@ -136,34 +139,49 @@ internal sealed class TransformerKeyValueCache
         {
             int rows = KeptRows(phase, next);
             destination[phase] = KeepsSeen(phase, next) ? _seen[phase] : 0;
-            _rows[phase].AsSpan(0, rows * RowFloats).CopyTo(destination[at..]);
-            at += rows * RowFloats;
+            int fromKept = Math.Min(rows, _keptRows[phase]);
+            if (fromKept > 0) _kept[phase].AsSpan(_keptOffset[phase], fromKept * RowFloats).CopyTo(destination[at..]);
+            at += fromKept * RowFloats;
+            int added = rows - fromKept;
+            _added[phase].AsSpan(0, added * RowFloats).CopyTo(destination[at..]);
+            at += added * RowFloats;
         }
     }
 
     /// <summary>
-    /// Reads a cache written by <see cref="WriteTo"/> for the next event <paramref name="next"/>; false (the cache
-    /// must be rebuilt) when the values do not fit that event: a seen count out of range or lengths that disagree.
-    /// Blocks read back count as not truncated: a state is only kept for events that were all new, i.e. judged as
-    /// well as the window allowed.
+    /// Reads a cache written by <see cref="WriteTo"/> at <paramref name="offset"/> of <paramref name="values"/> (to
+    /// the end) for the next event <paramref name="next"/>, in place: the array must not change while this cache is
+    /// used. False (the cache must be rebuilt) when the values do not fit that event: a seen count out of range or
+    /// lengths that disagree. Blocks read back count as not truncated: a state is only kept for events that were
+    /// all new, i.e. judged as well as the window allowed.
     /// </summary>
-    public bool TryRead(ReadOnlySpan<float> values, long next)
+    public bool TryRead(float[] values, int offset, long next)
     {
-        if (values.Length < Phases) return false;
-        int at = Phases;
+        if (values.Length - offset < Phases) return false;
+        int at = offset + Phases;
         for (int phase = 0; phase < Phases; phase++)
         {
-            float seen = values[phase];
+            float seen = values[offset + phase];
             int natural = NaturalPosition(next, phase, Length);
             if (seen != MathF.Floor(seen) || seen < 0 || seen > Math.Max(natural, 0)) return false;
+            int rows = Math.Max(0, (int)seen - 1);
+            if (at + rows * RowFloats > values.Length) return false;
             _seen[phase] = (int)seen;
             _truncated[phase] = false;
-            int floats = Math.Max(0, _seen[phase] - 1) * RowFloats;
-            if (at + floats > values.Length) return false;
-            values.Slice(at, floats).CopyTo(_rows[phase]);
-            at += floats;
+            _kept[phase] = values;
+            _keptOffset[phase] = at;
+            _keptRows[phase] = rows;
+            at += rows * RowFloats;
         }
         return at == values.Length;
+    }
+
+    private void Clear(int phase, bool truncated)
+    {
+        _seen[phase] = 0;
+        _truncated[phase] = truncated;
+        _kept[phase] = null;
+        _keptRows[phase] = 0;
     }
 
     /// <summary>Whether the seen count of <paramref name="phase"/> still matters for the event <paramref name="next"/>

@@ -89,7 +89,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
             var ring = rings[i] = new float[ringLength];
             long next = input.EventCount - input.NewEvents;
             bool fresh = input.State is { } s && s.ModelKey == key && s.EventsFolded == next && s.Values.Length >= ringLength
-                && cache.TryRead(s.Values.AsSpan(ringLength), next)
+                && cache.TryRead(s.Values, ringLength, next)
                 && (input.FirstNewIndex >= 1 || (cache.Seen(0) == 0 && cache.Seen(1) == 0));
             if (fresh)
             {
