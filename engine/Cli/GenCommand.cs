@@ -25,7 +25,7 @@ public static class GenCommand
         };
         var anomalyRate = new Option<string?>("--anomaly-rate")
         {
-            Description = "Fraction of users that are anomalous, in [0, 1], spread evenly over the 7 anomaly scenarios " +
+            Description = "Fraction of users that are anomalous, in [0, 1], spread evenly over the anomaly scenarios (--scenarios) " +
                 "[default: streamdetect.generator.anomaly-rate, 0.02]",
             HelpName = "R",
         };
@@ -39,6 +39,12 @@ public static class GenCommand
             Description = "Start of the period, ISO 8601 (UTC unless an offset is given) " +
                 "[default: streamdetect.generator.start, 2026-11-01T00:00:00Z]",
             HelpName = "ISO8601",
+        };
+        var scenarios = new Option<string?>("--scenarios")
+        {
+            Description = "Anomaly scenarios to generate, comma-separated, each once, in the order anomalous users are allotted to them " +
+                $"(equal shares) [default: streamdetect.generator.scenarios, all: {string.Join(",", Scenarios.Anomalous)}]",
+            HelpName = "LIST",
         };
         var output = new Option<string?>("--out")
         {
@@ -54,13 +60,15 @@ public static class GenCommand
 
         var command = new Command("gen",
             "Generate realistic, labelled e-commerce traffic (JSON Lines): normal shoppers plus anomalous users " +
-            "(scraper_bot, card_testing, account_takeover, order_brushing, review_spam, coupon_abuse, implausible_order); " +
+            "(scraper_bot, card_testing, account_takeover, order_brushing, review_spam, coupon_abuse, implausible_order, " +
+            "and three whose anomaly is in how sessions end or in counts: abandoned_takeover, checkout_loop, event_burst); " +
             "every event carries label 0/1.");
         command.Options.Add(users);
         command.Options.Add(days);
         command.Options.Add(anomalyRate);
         command.Options.Add(seed);
         command.Options.Add(start);
+        command.Options.Add(scenarios);
         command.Options.Add(output);
         command.Options.Add(truth);
 
@@ -68,7 +76,7 @@ public static class GenCommand
         {
             var settings = GeneratorSettings.Create(CommonOptions.LoadConfig(parse));
             settings = Apply(settings, parse.GetValue(users), parse.GetValue(days), parse.GetValue(anomalyRate),
-                parse.GetValue(seed), parse.GetValue(start));
+                parse.GetValue(seed), parse.GetValue(start), parse.GetValue(scenarios));
             string outPath = parse.GetValue(output) is { Length: > 0 } o
                 ? o
                 : throw new UserInputException("--out is required: a file path, or - for stdout");
@@ -81,7 +89,8 @@ public static class GenCommand
 
     // Numbers are parsed here rather than by System.CommandLine so that a bad value is a usage error like any
     // other (one line on stderr, exit code 2, stdout untouched).
-    private static GeneratorSettings Apply(GeneratorSettings settings, string? usersText, string? daysText, string? rateText, string? seedText, string? start)
+    private static GeneratorSettings Apply(GeneratorSettings settings, string? usersText, string? daysText, string? rateText, string? seedText, string? start,
+        string? scenariosText)
     {
         int? users = usersText is null ? null : ParseInt(usersText, "--users");
         int? days = daysText is null ? null : ParseInt(daysText, "--days");
@@ -118,6 +127,12 @@ public static class GenCommand
             }
             settings = settings with { Start = time.UtcDateTime };
         }
+        if (scenariosText is not null)
+        {
+            var list = scenariosText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (GeneratorSettings.ScenarioProblem(list) is { } problem) throw new UserInputException($"--scenarios {problem}");
+            settings = settings with { AnomalyScenarios = list };
+        }
         return settings;
     }
 
@@ -151,7 +166,7 @@ public static class GenCommand
             Guard(truthPath!, () => GeneratedTrafficWriter.WriteTruth(generator.Truth, truthStream));
         }
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"gen: {settings.Users:N0} users, {settings.Days} day{(settings.Days == 1 ? "" : "s")} from {settings.Start:yyyy-MM-ddTHH:mm:ssZ}, anomaly rate {settings.AnomalyRate}, seed {settings.Seed} -> {(toStdout ? "stdout" : outPath)}"));
+            $"gen: {settings.Users:N0} users, {settings.Days} day{(settings.Days == 1 ? "" : "s")} from {settings.Start:yyyy-MM-ddTHH:mm:ssZ}, anomaly rate {settings.AnomalyRate} over {settings.AnomalyScenarios.Count} scenarios, seed {settings.Seed} -> {(toStdout ? "stdout" : outPath)}"));
 
         GenerationSummary summary = null!;
         Guard(toStdout ? "stdout" : outPath, () => summary = GeneratedTrafficWriter.WriteEvents(generator, events,

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -43,4 +44,25 @@ public sealed class CausalSelfAttentionBlock : nn.Module<Tensor, Tensor>
         var result = h + contract.call(nn.functional.gelu(expand.call(feedForwardNorm.call(h))));
         return result.MoveToOuterDisposeScope();
     }
+
+    /// <summary>Attention heads.</summary>
+    public int Heads => _heads;
+
+    /// <summary>Queries, keys and values [N, 3 * width] of rows [N, width] (per row: q, k, v, each head-major), as
+    /// <see cref="forward"/> computes them; for one-step scoring from cached keys and values.</summary>
+    public Tensor QueryKeyValue(Tensor x) => queryKeyValue.call(attentionNorm.call(x));
+
+    /// <summary>The block's output for rows [N, width] given their attention results [N, width] (head-major), as
+    /// <see cref="forward"/> computes it after the attention.</summary>
+    public Tensor AfterAttention(Tensor x, Tensor attended)
+    {
+        // add with a Scalar kept alive, not `+` (its implicit Scalar can be finalized during the native call:
+        // TorchSharpScalarLifetimeTests); this runs for every scored event.
+        using var scope = NewDisposeScope();
+        var h = x.add(projection.call(attended), One);
+        var result = h.add(contract.call(nn.functional.gelu(expand.call(feedForwardNorm.call(h)))), One);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    private static readonly Scalar One = 1;
 }

@@ -51,4 +51,40 @@ public sealed class CausalTransformerNetwork : nn.Module<Tensor, (Tensor TypeLog
         var top = finalNorm.call(x.narrow(1, 0, t));
         return scope.MoveToOuter(typeHead.call(top), gapHead.call(top));
     }
+
+    /// <summary>Model width (four field embeddings).</summary>
+    public int Width => _width;
+
+    /// <summary>Encoder blocks.</summary>
+    public int Layers => blocks.Count;
+
+    /// <summary>Encoder block <paramref name="layer"/> (0 = first), for one-step scoring from cached keys and values.</summary>
+    public CausalSelfAttentionBlock Block(int layer) => blocks[layer];
+
+    /// <summary>Input rows [N, width] of events [N, 4] at the given positions [N] (1..MaxPositions: position 0 is the begin token's).</summary>
+    public Tensor EmbedAt(Tensor tokens, Tensor positionIndices)
+    {
+        using var scope = NewDisposeScope();
+        var rows = embedding.call(tokens).reshape(tokens.shape[0], _width).add(positions.weight!.index_select(0, positionIndices), One);
+        return rows.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The begin token's input row [1, width] (position 0).</summary>
+    public Tensor BeginRow()
+    {
+        using var scope = NewDisposeScope();
+        var row = begin.reshape(1, _width).add(positions.weight!.narrow(0, 0, 1), One);
+        return row.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Kept alive for <c>add</c> (an implicit Scalar can be finalized during the native call: TorchSharpScalarLifetimeTests).</summary>
+    private static readonly Scalar One = 1;
+
+    /// <summary>Type and gap logits [N, V] and [N, G] from last-block output rows [N, width].</summary>
+    public (Tensor TypeLogits, Tensor GapLogits) Predict(Tensor top)
+    {
+        using var scope = NewDisposeScope();
+        var normed = finalNorm.call(top);
+        return scope.MoveToOuter(typeHead.call(normed), gapHead.call(normed));
+    }
 }

@@ -12,7 +12,8 @@ public sealed record TransformerHyperParameters
 
     public int FeedForward { get; init; } = 128;
 
-    /// <summary>Longest window scored (older entries are dropped); also the training chunk length.</summary>
+    /// <summary>Block length of incremental scoring (see <see cref="TransformerKeyValueCache"/>); also the training chunk
+    /// length and the number of surprises kept per user.</summary>
     public int MaxPositions { get; init; } = 32;
 
     /// <summary>An event whose type is outside the model's top-k predictions is flagged in explanations, and in
@@ -33,7 +34,8 @@ public sealed record TransformerHyperParameters
 
     public double UnknownSurprise { get; init; } = 15;
 
-    /// <summary>Oldest entries of a window that does not start at the user's first event left out of the score.</summary>
+    /// <summary>In a state rebuilt from a window whose blocks started before it, events judged with fewer than this many
+    /// events of context are left out of the score (new events are always judged).</summary>
     public int WarmupSkip { get; init; } = 4;
 
     public int Epochs { get; init; } = 6;

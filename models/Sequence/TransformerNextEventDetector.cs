@@ -10,19 +10,34 @@ using static TorchSharp.torch;
 namespace StreamDetect.Models.Sequence;
 
 /// <summary>
-/// Causal Transformer next-event detector with full-window scoring: every call re-reads the user's last
-/// <see cref="TransformerHyperParameters.MaxPositions"/> events and scores each event's surprise (as the
-/// LSTM does: -ln p(type) + gapWeight * -ln p(gap bucket), &lt;unk&gt; at least UnknownSurprise); the
-/// user's score is the mean of the <see cref="TransformerHyperParameters.AggregateTop"/> largest
-/// surprises in the window. Every new event is judged on its own window as of itself (the last
-/// MaxPositions entries up to it), one row of a forward pass each (one pass per window length in the batch). Stateless; costs a
-/// window of work per new event, so it suits batch re-scoring more than per-event streaming.
+/// Causal Transformer next-event detector with incremental scoring: a new event costs one step of the network per
+/// block phase (two), from the keys and values cached for the user (<see cref="TransformerKeyValueCache"/>), not a
+/// re-run of its window.
+/// <para>
+/// The user's events are read in fixed blocks of <see cref="TransformerHyperParameters.MaxPositions"/> events (two
+/// phases of blocks, offset by half a block), each as one training chunk is read: the begin token, then the block's
+/// events. Every event is judged once, as of itself, in the block where it has the most context (its first
+/// MaxPositions events from the user's first; every later one with MaxPositions/2 to MaxPositions-1 events of
+/// context): surprise = -ln p(type) + gapWeight * -ln p(gap bucket), &lt;unk&gt; at least UnknownSurprise. The user's
+/// score is the mean of the <see cref="TransformerHyperParameters.AggregateTop"/> largest surprises of the last
+/// MaxPositions events within the surprise horizon, as for the recurrent models.
+/// </para>
+/// <para>
+/// The per-user state (<see cref="ModelStateSlot.Values"/>) is the surprise ring (MaxPositions floats), then the
+/// cache: per phase, the events of its current block seen, and the keys and values of every layer for the rows
+/// computed so far (2 x layers x width floats a row). A missing, foreign or stale state is rebuilt by stepping
+/// through the whole window; the rebuilt cache is exact when the window reaches back to the start of both current
+/// blocks (a window of MaxPositions events before the first new one always does), and the ring then holds the
+/// surprises of the window's events whose blocks start inside the window. <see cref="ScoreSequence"/> is the same
+/// scoring as full forward passes over whole blocks; incremental scoring equals it up to float rounding.
+/// </para>
 /// </summary>
 public sealed class TransformerNextEventDetector : AnomalyDetector
 {
     private readonly CausalTransformerNetwork _network;
     private readonly EventTokenizer _tokenizer;
     private readonly TransformerHyperParameters _parameters;
+    private readonly TransformerCachedStep _step;
     private readonly NextEventDecision _decision;
 
     private TransformerNextEventDetector(TransformerHyperParameters parameters, EventTokenizer tokenizer, CausalTransformerNetwork network, Device device)
@@ -32,10 +47,13 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
         _tokenizer = tokenizer;
         _network = network;
         _network.eval();
+        _step = new TransformerCachedStep(network, device);
         _decision = new NextEventDecision(parameters.Decision, Math.Min(parameters.TopK, tokenizer.Vocabulary.Count));
     }
 
     public static IDetectorKind<TransformerHyperParameters> Kind { get; } = new KindImpl();
+
+    public override bool IsStateful => true;
 
     public NextEventDecision Decision => _decision;
 
@@ -43,151 +61,247 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
 
     protected override double? DecisionRawScore => _decision.AlertRawScore;
 
+    public TransformerHyperParameters HyperParameters => _parameters;
+
+    /// <summary>Surprises kept per user: the last max-positions events'.</summary>
+    private int RingLength => _parameters.MaxPositions;
+
+    private long HorizonMs => (long)(_parameters.SurpriseHorizonHours * 3_600_000);
+
+    private TransformerKeyValueCache NewCache() => new(_parameters.MaxPositions, _network.Layers, _network.Width);
+
+    /// <summary>Floats in the state of a user whose next event is its event <paramref name="next"/> (0 = first)
+    /// after scoring from a full window: the ring plus the cached rows of both phases' current blocks.</summary>
+    public int StateLengthAt(long next)
+    {
+        var cache = NewCache();
+        for (long e = Math.Max(0, next - _parameters.MaxPositions); e < next; e++)
+            for (int phase = 0; phase < TransformerKeyValueCache.Phases; phase++)
+                if (cache.Enter(phase, e) >= 0) cache.Advance(phase);
+        return RingLength + cache.StateLength(next);
+    }
+
     protected override ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch)
     {
-        // One row per new event: the last MaxPositions entries up to and including that event (its window as
-        // of itself).
-        int n = batch.Count, maxT = 0;
-        var rowStart = ScoringOutputBuffer.RowOffsets(batch);
-        int rows = rowStart[n];
-        var rowInput = new int[rows];
-        var offset = new int[rows];
-        var length = new int[rows];
+        int n = batch.Count, length = _parameters.MaxPositions, ringLength = RingLength;
+        string key = StateKey;
+        var caches = new TransformerKeyValueCache[n];
+        var rings = new float[n][];
+        var first = new int[n];
+        var tokens = new EventToken[n][];
+        int waves = 0;
         for (int i = 0; i < n; i++)
         {
             var input = batch[i];
-            for (int e = 0; e < input.NewEvents; e++)
+            var cache = caches[i] = NewCache();
+            var ring = rings[i] = new float[ringLength];
+            long next = input.EventCount - input.NewEvents;
+            bool fresh = input.State is { } s && s.ModelKey == key && s.EventsFolded == next && s.Values.Length >= ringLength
+                && cache.TryRead(s.Values, ringLength, next)
+                && (input.FirstNewIndex >= 1 || (cache.Seen(0) == 0 && cache.Seen(1) == 0));
+            if (fresh)
             {
-                int row = rowStart[i] + e, end = input.FirstNewIndex + e + 1;
-                rowInput[row] = i;
-                length[row] = Math.Min(end, _parameters.MaxPositions);
-                offset[row] = end - length[row];
-                maxT = Math.Max(maxT, length[row]);
+                first[i] = input.FirstNewIndex;
+                input.State!.Values.AsSpan(0, ringLength).CopyTo(ring);
             }
-        }
-        // Row r's results at [r * maxT + j] for its steps j < length[r].
-        var types = new long[rows * maxT];
-        var gaps = new long[rows * maxT];
-        int k = Math.Min(_parameters.TopK, _tokenizer.Vocabulary.Count);
-        var typeSurprise = new float[rows * maxT];
-        var gapSurprise = new float[rows * maxT];
-        var topProbability = new float[rows * maxT * k];
-        var topTokens = new long[rows * maxT * k];
-        // One forward pass per run of rows of equal length, padded to a multiple of BatchRows.Multiple rows: a row's
-        // bits then depend on the row alone, not on how long the other rows of the batch are or how many there are.
-        var byLength = Enumerable.Range(0, rows).OrderByDescending(r => length[r]).ToArray(); // stable: equal lengths keep row order
-        for (int runStart = 0; runStart < rows;)
-        {
-            int t = length[byLength[runStart]], runEnd = runStart;
-            while (runEnd < rows && length[byLength[runEnd]] == t) runEnd++;
-            int m = runEnd - runStart, padded = BatchRows.Padded(m);
-            var tokens = new long[padded * t * EventTokenizer.Fields];
-            var runTypes = new long[padded * t];
-            var runGaps = new long[padded * t];
-            var pad = new EventToken(EventVocabulary.PadToken, 0, 0, 0);
-            for (int q = 0; q < padded; q++)
+            else
             {
-                int row = q < m ? byLength[runStart + q] : -1;
-                for (int j = 0; j < t; j++)
+                // Rebuilt from the window: a fresh cache (TryRead may have filled part of it), blocks cut at the window's start.
+                cache = caches[i] = NewCache();
+                first[i] = 0;
+                Array.Fill(ring, float.NaN);
+                long start = input.EventCount - input.Window.Length;
+                if (!input.WindowStartsAtUserStart)
+                    for (int phase = 0; phase < TransformerKeyValueCache.Phases; phase++) cache.StartAt(phase, start);
+            }
+            tokens[i] = new EventToken[input.Window.Length];
+            for (int j = Math.Max(0, first[i] - 1); j < input.Window.Length; j++) tokens[i][j] = _tokenizer.Tokenize(input.Window, j, input.WindowStartsAtUserStart);
+            waves = Math.Max(waves, input.Window.Length - first[i]);
+        }
+
+        var rowStart = ScoringOutputBuffer.RowOffsets(batch);
+        var buffer = new ScoringOutputBuffer(Name, rowStart[n]);
+        int types = _tokenizer.Vocabulary.Count, gaps = TimeGapBuckets.Count, k = Math.Min(_parameters.TopK, types);
+        var steps = new List<(TransformerKeyValueCache Cache, int Phase, EventToken Token)>(2 * n);
+        var judgedStep = new int[n];   // the step whose prediction judges the user's event in this wave; -1: the begin token's; -2: none
+        var judgedPosition = new int[n];
+        var judgedTruncated = new bool[n];
+        var typeLog = new float[2 * n * types];
+        var gapLog = new float[2 * n * gaps];
+        Span<int> top = stackalloc int[_parameters.ExplainTop];
+        // Wave w steps every user's w-th event to score (events of one user depend on each other's rows, users do not).
+        for (int wave = 0; wave < waves; wave++)
+        {
+            steps.Clear();
+            for (int i = 0; i < n; i++)
+            {
+                var input = batch[i];
+                int j = first[i] + wave;
+                judgedStep[i] = -2;
+                if (j >= input.Window.Length) continue;
+                long index = input.EventCount - input.Window.Length + j;
+                int judging = TransformerKeyValueCache.JudgingPhase(index, length);
+                for (int phase = 0; phase < TransformerKeyValueCache.Phases; phase++)
                 {
-                    var fields = tokens.AsSpan((q * t + j) * EventTokenizer.Fields, EventTokenizer.Fields);
-                    if (row < 0)
+                    int position = caches[i].Enter(phase, index);
+                    if (position < 0) continue;
+                    if (phase == judging)
                     {
-                        _tokenizer.WriteOffsetFields(pad, fields);
-                        continue;
+                        judgedStep[i] = position == 0 ? -1 : steps.Count;
+                        judgedPosition[i] = position;
+                        judgedTruncated[i] = caches[i].Truncated(phase);
                     }
-                    var input = batch[rowInput[row]];
-                    var token = _tokenizer.Tokenize(input.Window.AsSpan(offset[row], t), j, input.WindowStartsAtUserStart && offset[row] == 0);
-                    _tokenizer.WriteOffsetFields(token, fields);
-                    runTypes[q * t + j] = types[row * maxT + j] = token.Type;
-                    runGaps[q * t + j] = gaps[row * maxT + j] = token.Gap;
+                    // Position 0: predicted by the begin token alone (nothing to compute); else the row of the event before.
+                    if (position == 0) caches[i].Advance(phase);
+                    else steps.Add((caches[i], phase, tokens[i][j - 1]));
                 }
             }
+            _step.Run(steps, _tokenizer, typeLog, gapLog);
 
-            float[] runTypeSurprise, runGapSurprise, runTopProbability;
-            long[] runTopTokens;
-            using (var scope = torch.NewDisposeScope())
-            using (torch.inference_mode())
+            // Per event: push its surprise, then score and explain the event as of itself.
+            for (int i = 0; i < n; i++)
             {
-                var (typeLogits, gapLogits) = _network.call(TensorTransfer.ToTensor(tokens, [padded, t, EventTokenizer.Fields], Device));
-                var typeLog = nn.functional.log_softmax(typeLogits, 2);
-                var gapLog = nn.functional.log_softmax(gapLogits, 2);
-                runTypeSurprise = TensorTransfer.ToFloatArray(typeLog.gather(2, TensorTransfer.ToTensor(runTypes, [padded, t, 1], Device)).neg());
-                runGapSurprise = TensorTransfer.ToFloatArray(gapLog.gather(2, TensorTransfer.ToTensor(runGaps, [padded, t, 1], Device)).neg());
-                var (values, indices) = typeLog.topk(k, 2);
-                runTopProbability = TensorTransfer.ToFloatArray(values.exp());
-                runTopTokens = TensorTransfer.ToLongArray(indices);
-            }
-            for (int q = 0; q < m; q++)
-            {
-                int row = byLength[runStart + q];
-                runTypeSurprise.AsSpan(q * t, t).CopyTo(typeSurprise.AsSpan(row * maxT, t));
-                runGapSurprise.AsSpan(q * t, t).CopyTo(gapSurprise.AsSpan(row * maxT, t));
-                runTopProbability.AsSpan(q * t * k, t * k).CopyTo(topProbability.AsSpan(row * maxT * k, t * k));
-                runTopTokens.AsSpan(q * t * k, t * k).CopyTo(topTokens.AsSpan(row * maxT * k, t * k));
-            }
-            runStart = runEnd;
-        }
+                if (judgedStep[i] == -2) continue;
+                var input = batch[i];
+                int j = first[i] + wave, newFrom = input.FirstNewIndex;
+                var typeRow = judgedStep[i] < 0 ? _step.BeginTypeLog : typeLog.AsSpan(judgedStep[i] * types, types);
+                var gapRow = judgedStep[i] < 0 ? _step.BeginGapLog : gapLog.AsSpan(judgedStep[i] * gaps, gaps);
+                var target = tokens[i][j];
+                // An event judged in a block cut at the window's start lacks context: left out of the score, unless it is
+                // new (it must be judged) or has warmup-skip events of context.
+                bool counted = (!judgedTruncated[i] || j >= newFrom || judgedPosition[i] >= _parameters.WarmupSkip)
+                    && !SessionEndExplainer.Unscorable(_tokenizer, input.Window[j]);
+                var ring = rings[i].AsSpan();
+                SurpriseRing.Push(ring, counted ? Evidence(typeRow, -gapRow[target.Gap], target.Type) : float.NaN);
+                if (j < newFrom) continue;
 
-        var buffer = new ScoringOutputBuffer(Name, rows);
-        var ring = new float[maxT];
-        Span<int> best = stackalloc int[_parameters.ExplainTop];
-        long horizonMs = (long)(_parameters.SurpriseHorizonHours * 3_600_000);
-        for (int row = 0; row < rows; row++)
-        {
-            var input = batch[rowInput[row]];
-            int len = length[row];
-            bool atStart = input.WindowStartsAtUserStart && offset[row] == 0;
-            var view = input.Window.AsSpan(offset[row], len);
-            var surprises = ring.AsSpan(0, len);
-            for (int j = 0; j < len; j++)
-            {
-                int at = row * maxT + j;
-                // As when this event was the only new one: the oldest entries of a view that does not start at the
-                // user's first event lack context and are left out, except the event judged (the view's last).
-                bool counted = (atStart || j >= _parameters.WarmupSkip || j == len - 1) && !SessionEndExplainer.Unscorable(_tokenizer, view[j]);
-                surprises[j] = counted
-                    ? _decision.Evidence(SessionEndExplainer.Surprise(_tokenizer, typeSurprise[at], gapSurprise[at], _parameters.GapWeight, types[at], _parameters.UnknownSurprise),
-                        NextEventDecision.RankIn(topTokens.AsSpan(at * k, k), types[at]))
-                    : float.NaN;
-            }
-            double raw = SurpriseRing.TopMean(surprises, _decision.Aggregate(_parameters.AggregateTop), view, horizonMs);
-            double score = Calibration.Map(raw);
-            buffer.Set(row, raw, score);
-            if (score < ExplainFromOrRule) continue;
+                var asOf = input.Window.AsSpan(0, j + 1);
+                double raw = SurpriseRing.TopMean(ring, _decision.Aggregate(_parameters.AggregateTop), asOf, HorizonMs);
+                double score = Calibration.Map(raw);
+                int row = rowStart[i] + j - newFrom;
+                buffer.Set(row, raw, score);
+                if (score < ExplainFromOrRule) continue;
 
-            int count = SurpriseRing.TopPositions(surprises, best);
-            var unexpected = new UnexpectedEvent[count];
-            for (int q = 0; q < count; q++)
-            {
-                int j = best[q], at = row * maxT + j;
-                var expected = new ExpectedEvent[k];
-                bool inside = false;
-                for (int t = 0; t < k; t++)
+                // The most surprising events still in the ring as of this event; top-k details for this event (the
+                // others were judged as of themselves, in their own verdicts).
+                int count = SurpriseRing.TopPositions(ring, top);
+                var unexpected = new List<UnexpectedEvent>(count);
+                for (int q = 0; q < count; q++)
                 {
-                    expected[t] = new ExpectedEvent(_tokenizer.Vocabulary.NameOf((int)topTokens[at * k + t]), topProbability[at * k + t]);
-                    inside |= topTokens[at * k + t] == types[at];
+                    int index = asOf.Length - ringLength + top[q];
+                    if (index < 0) continue;
+                    var entry = asOf[index];
+                    bool? outside = null;
+                    IReadOnlyList<ExpectedEvent> expected = [];
+                    if (index == j) (outside, expected) = TopK(typeRow, target.Type, k);
+                    unexpected.Add(new UnexpectedEvent(index, entry.TimestampMs, entry.Type, ring[top[q]], outside, expected));
                 }
-                var entry = view[j];
-                unexpected[q] = new UnexpectedEvent(offset[row] + j, entry.TimestampMs, entry.Type, surprises[j], !inside, expected);
+                var explanation = Explanation.ForEvents(Name, raw, unexpected) with { Decision = DecisionRule };
+                if (Sessions.SessionRule.IsEndMarker(input.Window[j]))
+                    explanation = explanation with
+                    {
+                        SessionEnd = SessionEndExplainer.Reason(_tokenizer, asOf, j, Math.Exp(typeRow[target.Type]), TopK(typeRow, target.Type, k).Expected),
+                    };
+                buffer.Explain(row, explanation);
             }
-            var explanation = Explanation.ForEvents(Name, raw, unexpected) with { Decision = DecisionRule };
-            if (Sessions.SessionRule.IsEndMarker(view[len - 1]))
-            {
-                int at = row * maxT + len - 1;
-                var expected = new ExpectedEvent[k];
-                for (int t = 0; t < k; t++) expected[t] = new ExpectedEvent(_tokenizer.Vocabulary.NameOf((int)topTokens[at * k + t]), topProbability[at * k + t]);
-                explanation = explanation with
-                {
-                    SessionEnd = SessionEndExplainer.Reason(_tokenizer, view, len - 1, Math.Exp(-typeSurprise[at]), expected),
-                };
-            }
-            buffer.Explain(row, explanation);
         }
 
         var outputs = new ScoringOutput[n];
-        for (int i = 0; i < n; i++) outputs[i] = buffer.Output(rowStart[i], batch[i].NewEvents, null);
+        for (int i = 0; i < n; i++)
+        {
+            var input = batch[i];
+            var values = new float[ringLength + caches[i].StateLength(input.EventCount)];
+            rings[i].CopyTo(values, 0);
+            caches[i].WriteTo(values.AsSpan(ringLength), input.EventCount);
+            outputs[i] = buffer.Output(rowStart[i], input.NewEvents, new ModelStateSlot(key, input.EventCount, values));
+        }
         return outputs;
+    }
+
+    /// <summary>
+    /// The reference for incremental scoring: one user's whole history from its first event scored with full
+    /// forward passes of the network over whole blocks (every event judged in its block, as <see cref="Score"/>
+    /// judges it). Returns every event's surprise and the user's raw score after each event.
+    /// </summary>
+    public (float[] Surprises, double[] Scores) ScoreSequence(IReadOnlyList<WindowEntry> entries)
+    {
+        var window = entries.ToArray();
+        int count = window.Length, length = _parameters.MaxPositions, types = _tokenizer.Vocabulary.Count, gaps = TimeGapBuckets.Count;
+        var targets = new EventToken[count];
+        for (int j = 0; j < count; j++) targets[j] = _tokenizer.Tokenize(window, j, startsAtUserStart: true);
+        var surprises = new float[count];
+        for (int phase = 0; phase < TransformerKeyValueCache.Phases; phase++)
+        {
+            for (int start = phase * (length / 2); start < count; start += length)
+            {
+                int blockLength = Math.Min(length, count - start);
+                var fields = new long[blockLength * EventTokenizer.Fields];
+                for (int j = 0; j < blockLength; j++) _tokenizer.WriteOffsetFields(targets[start + j], fields.AsSpan(j * EventTokenizer.Fields, EventTokenizer.Fields));
+                float[] typeLog, gapLog;
+                using (var scope = torch.NewDisposeScope())
+                using (torch.inference_mode())
+                {
+                    var (typeLogits, gapLogits) = _network.call(TensorTransfer.ToTensor(fields, [1, blockLength, EventTokenizer.Fields], Device));
+                    typeLog = TensorTransfer.ToFloatArray(nn.functional.log_softmax(typeLogits, 2));
+                    gapLog = TensorTransfer.ToFloatArray(nn.functional.log_softmax(gapLogits, 2));
+                }
+                for (int j = 0; j < blockLength; j++)
+                {
+                    int e = start + j;
+                    if (TransformerKeyValueCache.JudgingPhase(e, length) != phase) continue;
+                    surprises[e] = SessionEndExplainer.Unscorable(_tokenizer, window[e]) ? float.NaN
+                        : Evidence(typeLog.AsSpan(j * types, types), -gapLog[j * gaps + targets[e].Gap], targets[e].Type);
+                }
+            }
+        }
+        var scores = new double[count];
+        var ring = new float[RingLength];
+        Array.Fill(ring, float.NaN);
+        for (int j = 0; j < count; j++)
+        {
+            SurpriseRing.Push(ring, surprises[j]);
+            scores[j] = SurpriseRing.TopMean(ring, _decision.Aggregate(_parameters.AggregateTop), window.AsSpan(0, j + 1), HorizonMs);
+        }
+        return (surprises, scores);
+    }
+
+    /// <summary>What the ring keeps for an event in the decision mode: its surprise, or its top-k rank evidence.</summary>
+    private float Evidence(ReadOnlySpan<float> typeLogProbabilities, float gapSurprise, long typeToken) =>
+        _decision.Evidence(EventSurprise(-typeLogProbabilities[(int)typeToken], gapSurprise, typeToken),
+            _decision.Mode == NextEventDecisionMode.TopK ? NextEventDecision.RankOf(typeLogProbabilities, typeToken) : 0);
+
+    private float EventSurprise(float typeSurprise, float gapSurprise, long typeToken) =>
+        SessionEndExplainer.Surprise(_tokenizer, typeSurprise, gapSurprise, _parameters.GapWeight, typeToken, _parameters.UnknownSurprise);
+
+    /// <summary>The k most likely types of one prediction and whether the actual type is outside them.</summary>
+    private (bool OutsideTopK, ExpectedEvent[] Expected) TopK(ReadOnlySpan<float> logProbabilities, long actual, int k)
+    {
+        Span<int> best = stackalloc int[k];
+        int count = 0;
+        for (int t = 0; t < logProbabilities.Length; t++)
+        {
+            float v = logProbabilities[t];
+            int at = count < k ? count++ : k;
+            if (at == k)
+            {
+                if (v <= logProbabilities[best[k - 1]]) continue;
+                at = k - 1;
+            }
+            while (at > 0 && logProbabilities[best[at - 1]] < v)
+            {
+                best[at] = best[at - 1];
+                at--;
+            }
+            best[at] = t;
+        }
+        var expected = new ExpectedEvent[count];
+        bool inside = false;
+        for (int e = 0; e < count; e++)
+        {
+            expected[e] = new ExpectedEvent(_tokenizer.Vocabulary.NameOf(best[e]), Math.Exp(logProbabilities[best[e]]));
+            inside |= best[e] == actual;
+        }
+        return (!inside, expected);
     }
 
     protected override void WriteSections(ModelFileWriter writer)
@@ -209,7 +323,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
     {
         public string Name => "transformer";
 
-        public string Description => "causal Transformer next-event model over the window (full-window scoring)";
+        public string Description => "causal Transformer next-event model, incremental (cached keys and values: one step per event)";
 
         public TransformerHyperParameters DefaultHyperParameters { get; } = new();
 

@@ -16,6 +16,9 @@ internal abstract class AnomalyEpisode
         [Scenarios.ReviewSpam] = new ReviewSpamEpisode(),
         [Scenarios.CouponAbuse] = new CouponAbuseEpisode(),
         [Scenarios.ImplausibleOrder] = new ImplausibleOrderEpisode(),
+        [Scenarios.AbandonedTakeover] = new AbandonedTakeoverEpisode(),
+        [Scenarios.CheckoutLoop] = new CheckoutLoopEpisode(),
+        [Scenarios.EventBurst] = new EventBurstEpisode(),
     };
 
     public static AnomalyEpisode For(string scenario) =>

@@ -18,7 +18,7 @@ public sealed record GeneratorSettings
     /// <summary>Length of the simulated period, in days from <see cref="Start"/>.</summary>
     public int Days { get; init; } = 7;
 
-    /// <summary>Fraction of users who are anomalous, spread evenly over <see cref="Scenarios.Anomalous"/>.</summary>
+    /// <summary>Fraction of users who are anomalous, spread evenly over <see cref="AnomalyScenarios"/>.</summary>
     public double AnomalyRate { get; init; } = 0.02;
 
     /// <summary>Seed: the same settings give byte-identical traffic.</summary>
@@ -51,6 +51,13 @@ public sealed record GeneratorSettings
     /// <summary>Largest coupon-abuse ring.</summary>
     public int CouponRingMaxSize { get; init; } = 6;
 
+    /// <summary>
+    /// The anomaly scenarios generated (names from <see cref="Scenarios.Anomalous"/>, each once), in the order
+    /// anomalous users are allotted to them: each gets an equal share of the anomalous users, earlier ones the
+    /// remainder. Default: all of them.
+    /// </summary>
+    public IReadOnlyList<string> AnomalyScenarios { get; init; } = Scenarios.Anomalous;
+
     /// <summary>The built-in defaults (equal to hocon/streamdetect.conf).</summary>
     public static GeneratorSettings Default { get; } = new();
 
@@ -76,7 +83,9 @@ public sealed record GeneratorSettings
             MaxSessionsPerDay = r.Double("max-sessions-per-day", 0.001, 1000),
             CouponRingMinSize = r.Int("coupon-ring-min-size", 1, 1000),
             CouponRingMaxSize = r.Int("coupon-ring-max-size", 1, 1000),
+            AnomalyScenarios = r.Has("scenarios") ? ScenarioList(r.StringList("scenarios")) : Scenarios.Anomalous,
         };
+        if (ScenarioProblem(settings.AnomalyScenarios) is { } problem) throw new SettingsException(r.Key("scenarios"), problem);
         if (settings.CouponRingMaxSize < settings.CouponRingMinSize)
             throw new SettingsException(r.Key("coupon-ring-max-size"), $"{settings.CouponRingMaxSize} is below coupon-ring-min-size ({settings.CouponRingMinSize})");
         return settings;
@@ -102,5 +111,21 @@ public sealed record GeneratorSettings
         Check(MaxSessionsPerDay > 0 && double.IsFinite(MaxSessionsPerDay), nameof(MaxSessionsPerDay), "must be positive");
         Check(CouponRingMinSize >= 1, nameof(CouponRingMinSize), "must be positive");
         Check(CouponRingMaxSize >= CouponRingMinSize, nameof(CouponRingMaxSize), "must not be below CouponRingMinSize");
+        Check(ScenarioProblem(AnomalyScenarios) is null, nameof(AnomalyScenarios), ScenarioProblem(AnomalyScenarios) ?? "");
+    }
+
+    /// <summary>The list read, or <see cref="Scenarios.Anomalous"/> itself when it names the same scenarios in the same
+    /// order (so settings read from the shipped file equal <see cref="Default"/>).</summary>
+    private static IReadOnlyList<string> ScenarioList(IReadOnlyList<string> read) =>
+        read.SequenceEqual(Scenarios.Anomalous, StringComparer.Ordinal) ? Scenarios.Anomalous : read;
+
+    /// <summary>What is wrong with a list of anomaly scenarios (empty, unknown or repeated names); null when nothing is.</summary>
+    public static string? ScenarioProblem(IReadOnlyList<string>? scenarios)
+    {
+        if (scenarios is null || scenarios.Count == 0) return $"names no scenario (choose from {string.Join(", ", Scenarios.Anomalous)})";
+        foreach (string name in scenarios)
+            if (!Scenarios.Anomalous.Contains(name)) return $"'{name}' is not a scenario (choose from {string.Join(", ", Scenarios.Anomalous)})";
+        if (scenarios.Distinct(StringComparer.Ordinal).Count() != scenarios.Count) return $"names a scenario twice ({string.Join(", ", scenarios)})";
+        return null;
     }
 }

@@ -4,8 +4,8 @@ namespace StreamDetect.Stages.Generator;
 
 /// <summary>
 /// Decides, before any event exists, who is anomalous and how: round(users x anomaly rate) users drawn at
-/// random, split as evenly as possible over <see cref="Scenarios.Anomalous"/> (earlier scenarios get the
-/// remainder), each with an episode time in the middle of the period so there is normal history before it
+/// random, split as evenly as possible over <see cref="GeneratorSettings.AnomalyScenarios"/> (earlier scenarios
+/// get the remainder), each with an episode time in the middle of the period so there is normal history before it
 /// and room after it. Coupon-abuse users are grouped into rings.
 /// </summary>
 internal sealed class ScenarioPlan
@@ -39,10 +39,11 @@ internal sealed class ScenarioPlan
 
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         int next = 0;
-        int scenarioCount = Scenarios.Anomalous.Count;
+        var scenarios = settings.AnomalyScenarios;
+        int scenarioCount = scenarios.Count;
         for (int s = 0; s < scenarioCount; s++)
         {
-            string scenario = Scenarios.Anomalous[s];
+            string scenario = scenarios[s];
             int count = anomalous / scenarioCount + (s < anomalous % scenarioCount ? 1 : 0);
             counts[scenario] = count;
             int[] members = order[next..(next + count)];

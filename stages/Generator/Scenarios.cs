@@ -34,10 +34,26 @@ public static class Scenarios
     /// </summary>
     public const string ImplausibleOrder = "implausible_order";
 
-    /// <summary>The anomaly scenarios, in the order anomalous users are allotted to them.</summary>
+    /// <summary>
+    /// Ends the session early: a clean login from a new device and address, the shipping address changed, then the
+    /// session just stops (no order, no logout).
+    /// </summary>
+    public const string AbandonedTakeover = "abandoned_takeover";
+
+    /// <summary>Cart and checkout of the same ordinary items 4-12 times, never paid (no purchase, no pay_fail); the
+    /// session ends at a checkout.</summary>
+    public const string CheckoutLoop = "checkout_loop";
+
+    /// <summary>One event type (view, search, cart or favorite of one item or query) 25-80 times in a row, a second or
+    /// two apart, from the user's own device.</summary>
+    public const string EventBurst = "event_burst";
+
+    /// <summary>The anomaly scenarios, in the order anomalous users are allotted to them (the generator's default
+    /// <see cref="GeneratorSettings.AnomalyScenarios"/>).</summary>
     public static IReadOnlyList<string> Anomalous { get; } =
     [
         ScraperBot, CardTesting, AccountTakeover, OrderBrushing, ReviewSpam, CouponAbuse, ImplausibleOrder,
+        AbandonedTakeover, CheckoutLoop, EventBurst,
     ];
 
     /// <summary><see cref="Normal"/> followed by <see cref="Anomalous"/>.</summary>

@@ -16,9 +16,9 @@ namespace StreamDetect.Benchmarks.Models;
 
 /// <summary>
 /// Scoring in the streaming shape: one batch of 1024 users, one new event each. "kept state": every user's
-/// detector state comes from the batch before (one recurrent step per event); "rebuilt state": no state,
-/// so recurrent models rebuild it from the 32-event window (what re-running windows costs); the
-/// Transformer always reads the whole window. Models are trained in the setup on generated traffic
+/// detector state comes from the batch before (one recurrent or cached Transformer step per event); "rebuilt
+/// state": no state, so the sequence models rebuild it from the 32-event window (what re-running windows costs;
+/// the Transformer steps through the window's blocks). Models are trained in the setup on generated traffic
 /// (3000 users, 3 days; short epochs: the cost of scoring does not depend on how well a model learned).
 /// With SD_BENCH_MODELS (saved model files, comma-separated) and SD_BENCH_DATA (an event file) set, those
 /// models are scored instead, on users of that file (the shape of the figures in a models report).

@@ -132,6 +132,78 @@ public sealed class AnomalyScenarioTests
     }
 
     [Fact]
+    public void Abandoned_takeovers_log_in_from_a_new_device_change_the_address_and_the_session_just_stops()
+    {
+        foreach (var (user, history, episode) in Cases(Scenarios.AbandonedTakeover))
+        {
+            Assert.Equal(EventTypes.Login, episode[0].Type);
+            Assert.Equal(EventTypes.AddressChange, episode[^1].Type);
+            Assert.All(episode[1..^1], e => Assert.Equal(EventTypes.View, e.Type));
+            Assert.InRange(episode.Count, 2, 4);
+            Assert.Single(episode.Select(e => (e.Device, e.Ip, e.Session)).Distinct());
+            Assert.DoesNotContain(episode[0].Device, history.Select(e => e.Device));
+            Assert.DoesNotContain(episode[0].Ip, history.Select(e => e.Ip));
+            // The session stops at the address change: nothing in it after, the owner's next event (if any) much later
+            // and in another session.
+            var all = GeneratedSample.ByUser[user];
+            int last = all.IndexOf(episode[^1]);
+            Assert.DoesNotContain(all.Skip(last + 1), e => e.Session == episode[^1].Session);
+            if (last + 1 < all.Count)
+            {
+                Assert.True(all[last + 1].TimestampMs - episode[^1].TimestampMs >= 30 * 60_000, $"{user}: next event soon after the address change");
+                Assert.Equal(0, all[last + 1].Label);
+            }
+        }
+    }
+
+    [Fact]
+    public void Checkout_loops_cart_and_check_out_again_and_again_never_pay_and_end_at_a_checkout()
+    {
+        foreach (var (user, _, episode) in Cases(Scenarios.CheckoutLoop))
+        {
+            int checkouts = episode.Count(e => e.Type == EventTypes.Checkout);
+            Assert.InRange(checkouts, 4, 12);
+            Assert.Equal(checkouts, episode.Count(e => e.Type == EventTypes.Cart));
+            Assert.DoesNotContain(episode, e => e.Type is EventTypes.Purchase or EventTypes.PayFail or EventTypes.Logout);
+            Assert.Equal(EventTypes.Checkout, episode[^1].Type);
+            Assert.All(episode, e => Assert.Contains(e.Type, new[] { EventTypes.View, EventTypes.Cart, EventTypes.Checkout }));
+            Assert.InRange(episode.Select(e => e.Item).Distinct().Count(), 1, 3);
+            Assert.Single(episode.Select(e => e.Session).Distinct());
+            // Each item at its one catalog price every time (not a card tester's varying cents), from an ordinary address.
+            Assert.All(episode.Where(e => e.Amount is not null).GroupBy(e => e.Item), g => Assert.Single(g.Select(e => e.Amount).Distinct()));
+            Assert.DoesNotContain(episode, e => NetworkIdentities.IsDatacenter(e.Ip!));
+            var all = GeneratedSample.ByUser[user];
+            Assert.DoesNotContain(all.Skip(all.IndexOf(episode[^1]) + 1), e => e.Session == episode[^1].Session);
+        }
+    }
+
+    [Fact]
+    public void Event_bursts_repeat_one_event_type_on_one_item_or_query_dozens_of_times_seconds_apart()
+    {
+        var types = new HashSet<string>();
+        foreach (var (user, _, episode) in Cases(Scenarios.EventBurst))
+        {
+            // The longest run of one type: at least 25 events, on one item (or one query), a second or two apart.
+            int bestStart = 0, bestLength = 0;
+            for (int i = 0; i < episode.Count;)
+            {
+                int j = i;
+                while (j < episode.Count && episode[j].Type == episode[i].Type && episode[j].Item == episode[i].Item && episode[j].Query == episode[i].Query) j++;
+                if (j - i > bestLength) (bestStart, bestLength) = (i, j - i);
+                i = j;
+            }
+            var run = episode.GetRange(bestStart, bestLength);
+            Assert.True(bestLength >= 25 && bestLength <= 80, $"{user}: longest run {bestLength}");
+            Assert.Equal(episode.Count, bestStart + bestLength); // the burst ends the episode
+            Assert.True(MedianGapMs(run) < 5_000, $"{user}: median gap {MedianGapMs(run)} ms in the burst");
+            Assert.Contains(run[0].Type, new[] { EventTypes.View, EventTypes.Search, EventTypes.Cart, EventTypes.Favorite });
+            Assert.DoesNotContain(episode, e => NetworkIdentities.IsDatacenter(e.Ip!));
+            types.Add(run[0].Type);
+        }
+        Assert.True(types.Count >= 2, $"bursts of {string.Join(", ", types)} only");
+    }
+
+    [Fact]
     public void Normal_behaviour_never_breaks_the_order_rules()
     {
         foreach (var (user, scenario) in GeneratedSample.Generator.Truth)

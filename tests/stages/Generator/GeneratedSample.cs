@@ -4,14 +4,14 @@ using StreamDetect.Stages.Generator;
 namespace StreamDetect.Stages.Tests.Generator;
 
 /// <summary>
-/// One small generated data set shared by the generator tests (generated once per test run): 1400 users,
+/// One small generated data set shared by the generator tests (generated once per test run): 2000 users,
 /// 3 days, 10% anomalous, so every scenario has 20 users.
 /// </summary>
 internal static class GeneratedSample
 {
     public static readonly GeneratorSettings Settings = new()
     {
-        Users = 1400, Days = 3, AnomalyRate = 0.10, Seed = 11, Start = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc),
+        Users = 2000, Days = 3, AnomalyRate = 0.10, Seed = 11, Start = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc),
     };
 
     private static readonly Lazy<TrafficGenerator> LazyGenerator = new(() => new TrafficGenerator(Settings));

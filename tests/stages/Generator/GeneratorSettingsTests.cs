@@ -25,7 +25,21 @@ public sealed class GeneratorSettingsTests
         Assert.Equal(DateTimeKind.Utc, settings.Start.Kind);
     }
 
+    [Fact]
+    public void The_scenario_list_is_read_in_its_order_and_defaults_to_every_scenario()
+    {
+        Assert.Equal(Scenarios.Anomalous, GeneratorSettings.Default.AnomalyScenarios);
+        Assert.Contains(Scenarios.AbandonedTakeover, Scenarios.Anomalous);
+        Assert.Contains(Scenarios.CheckoutLoop, Scenarios.Anomalous);
+        Assert.Contains(Scenarios.EventBurst, Scenarios.Anomalous);
+        var settings = GeneratorSettings.Create(Overlay("scenarios = [event_burst, checkout_loop]"));
+        Assert.Equal([Scenarios.EventBurst, Scenarios.CheckoutLoop], settings.AnomalyScenarios);
+    }
+
     [Theory]
+    [InlineData("scenarios = []", "streamdetect.generator.scenarios")]
+    [InlineData("scenarios = [checkout_loop, nope]", "streamdetect.generator.scenarios")]
+    [InlineData("scenarios = [event_burst, event_burst]", "streamdetect.generator.scenarios")]
     [InlineData("users = 0", "streamdetect.generator.users")]
     [InlineData("days = -1", "streamdetect.generator.days")]
     [InlineData("anomaly-rate = 1.5", "streamdetect.generator.anomaly-rate")]

@@ -65,9 +65,9 @@ public sealed class TrafficGeneratorTests
         Assert.All(truth.Values, scenario => Assert.Contains(scenario, Scenarios.All));
         foreach (string scenario in Scenarios.Anomalous)
         {
-            Assert.Equal(20, truth.Values.Count(v => v == scenario)); // 1400 x 10% / 7
+            Assert.Equal(20, truth.Values.Count(v => v == scenario)); // 2000 x 10% / 10
         }
-        Assert.Equal(1260, truth.Values.Count(v => v == Scenarios.Normal));
+        Assert.Equal(1800, truth.Values.Count(v => v == Scenarios.Normal));
     }
 
     [Fact]
@@ -145,13 +145,36 @@ public sealed class TrafficGeneratorTests
     }
 
     [Fact]
+    public void The_scenario_list_switches_scenarios_and_shares_the_anomalous_users_over_them_in_its_order()
+    {
+        var two = new TrafficGenerator(Small with { AnomalyRate = 1, Users = 41, AnomalyScenarios = [Scenarios.EventBurst, Scenarios.CheckoutLoop] });
+        Assert.Equal(21, two.AnomalousUsersByScenario[Scenarios.EventBurst]);
+        Assert.Equal(20, two.AnomalousUsersByScenario[Scenarios.CheckoutLoop]);
+        Assert.Equal([Scenarios.CheckoutLoop, Scenarios.EventBurst], two.Truth.Values.Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal("AnomalyScenarios", Assert.Throws<ArgumentException>(() => new TrafficGenerator(Small with { AnomalyScenarios = ["nope"] })).ParamName);
+        Assert.Equal("AnomalyScenarios", Assert.Throws<ArgumentException>(() => new TrafficGenerator(Small with { AnomalyScenarios = [] })).ParamName);
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_file_with_only_the_new_session_end_and_count_scenarios()
+    {
+        var settings = Small with { AnomalyRate = 0.2, AnomalyScenarios = [Scenarios.AbandonedTakeover, Scenarios.CheckoutLoop, Scenarios.EventBurst] };
+        (byte[] events1, byte[] truth1) = Write(settings);
+        (byte[] events2, byte[] truth2) = Write(settings);
+        Assert.Equal(events1, events2);
+        Assert.Equal(truth1, truth2);
+        var (events3, _) = Write(settings with { Seed = settings.Seed + 1 });
+        Assert.NotEqual(events1, events3);
+    }
+
+    [Fact]
     public void Anomaly_rate_zero_gives_only_normal_users_and_rate_one_only_anomalous_ones()
     {
         var none = new TrafficGenerator(Small with { AnomalyRate = 0, Users = 50 });
         Assert.All(none.Truth.Values, v => Assert.Equal(Scenarios.Normal, v));
         Assert.All(none.Events(), e => Assert.Equal(0, e.Label));
 
-        var all = new TrafficGenerator(Small with { AnomalyRate = 1, Users = 70 });
+        var all = new TrafficGenerator(Small with { AnomalyRate = 1, Users = 100 });
         Assert.DoesNotContain(Scenarios.Normal, all.Truth.Values);
         Assert.All(Scenarios.Anomalous, s => Assert.Equal(10, all.AnomalousUsersByScenario[s]));
     }
