@@ -233,6 +233,15 @@ public sealed class EnsembleDetector : AnomalyDetector
                 foreach (var member in members) member.Dispose();
                 throw;
             }
+            if (p.SelectMembers && members.Count > 1)
+            {
+                if (p.SelectionUsers < 10) throw new ArgumentException($"streamdetect.models.ensemble.selection-users must be at least 10, got {p.SelectionUsers}");
+                var (keep, report) = MemberSelection.Select(members, context, p);
+                foreach (string line in report) context.Report(Name, line);
+                for (int m = 0; m < members.Count; m++) if (!keep.Contains(m)) members[m].Dispose();
+                members = [.. keep.Select(m => members[m])];
+                p = p with { Members = [.. members.Select(m => m.Name)] };
+            }
             return new EnsembleDetector(p, [.. members], context.Device);
         }
 

@@ -4,7 +4,7 @@ namespace StreamDetect.Models.Ensemble;
 public sealed record EnsembleHyperParameters
 {
     /// <summary>Member detectors by registry name.</summary>
-    public IReadOnlyList<string> Members { get; init; } = ["gru", "zscore", "ae"];
+    public IReadOnlyList<string> Members { get; init; } = ["gru", "zscore", "ae", "novelty"];
 
     public EnsembleCombination Combine { get; init; } = EnsembleCombination.Max;
 
@@ -13,4 +13,14 @@ public sealed record EnsembleHyperParameters
 
     /// <summary>Score the members of a batch in parallel (one task per member) when there are several cores.</summary>
     public bool ParallelMembers { get; init; } = true;
+
+    /// <summary>Choose the members from validation data after training them (<see cref="MemberSelection"/>): drop those
+    /// without spread or that add too little to separating normal validation users from perturbed copies of them.</summary>
+    public bool SelectMembers { get; init; } = true;
+
+    /// <summary>Normal validation users sampled for the selection (each also gets a perturbed copy).</summary>
+    public int SelectionUsers { get; init; } = 300;
+
+    /// <summary>The least rise of the perturbation ROC-AUC for which the greedy selection adds a member.</summary>
+    public double SelectionMinGain { get; init; } = 0.005;
 }

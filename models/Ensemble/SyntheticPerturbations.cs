@@ -1,0 +1,115 @@
+using StreamDetect.Models.Dataset;
+using StreamDetect.Models.Events;
+
+namespace StreamDetect.Models.Ensemble;
+
+/// <summary>
+/// Synthetic anomalies made from normal validation users, to judge ensemble members without test labels: each
+/// sampled user gets a copy with one perturbation inside its scored period (after <c>fromMs</c>), the kind
+/// taking turns: <see cref="PerturbationKind.Shuffle"/> (six events in another order), <see cref="PerturbationKind.Drop"/>
+/// (two events left out), <see cref="PerturbationKind.Insert"/> (two events of a random type seen among the
+/// validation users), <see cref="PerturbationKind.Burst"/> (one event repeated eight times a second apart) and
+/// <see cref="PerturbationKind.Amount"/> (three amounts multiplied by 20; a burst where the user has none).
+/// <see cref="Shift"/> makes the other kind of copy: the same user twelve hours later, still normal.
+/// Truncated sessions are not made here: without end markers in the data a cut is invisible to every model.
+/// </summary>
+internal static class SyntheticPerturbations
+{
+    public const int MinScoredEvents = 4;
+
+    /// <summary>Up to <paramref name="maxUsers"/> validation users with at least <see cref="MinScoredEvents"/> events
+    /// from <paramref name="fromMs"/> on (a deterministic sample for the seed), and a perturbed copy of each.</summary>
+    public static (UserSequence[] Normal, UserSequence[] Perturbed) Build(BehaviorDataset validation, long fromMs, int maxUsers, int seed)
+    {
+        var random = new Random(seed);
+        var candidates = validation.Users.Where(u => ScoredFrom(u, fromMs) <= u.Count - MinScoredEvents).ToList();
+        // A deterministic sample: a partial Fisher-Yates shuffle.
+        int take = Math.Min(maxUsers, candidates.Count);
+        for (int i = 0; i < take; i++)
+        {
+            int j = i + random.Next(candidates.Count - i);
+            (candidates[i], candidates[j]) = (candidates[j], candidates[i]);
+        }
+        var normal = candidates.Take(take).ToArray();
+        var types = validation.Users.SelectMany(u => Enumerable.Range(0, u.Count).Select(i => u.EventAt(i).Type))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var kinds = Enum.GetValues<PerturbationKind>();
+        var perturbed = new UserSequence[take];
+        for (int i = 0; i < take; i++) perturbed[i] = Perturb(normal[i], fromMs, kinds[i % kinds.Length], types, random);
+        return (normal, perturbed);
+    }
+
+    private static int ScoredFrom(UserSequence user, long fromMs)
+    {
+        int s = 0;
+        while (s < user.Count && user.TimestampMs(s) < fromMs) s++;
+        return s;
+    }
+
+    internal static UserSequence Perturb(UserSequence user, long fromMs, PerturbationKind kind, string[] types, Random random)
+    {
+        var events = Enumerable.Range(0, user.Count).Select(user.EventAt).ToList();
+        int scored = ScoredFrom(user, fromMs);
+        int q = scored + random.Next(Math.Max(1, events.Count - scored - 1));
+        string id = $"{user.UserId}~{kind.ToString().ToLowerInvariant()}";
+        if (kind == PerturbationKind.Amount && !events.Skip(q).Any(e => e.Amount is not null)) kind = PerturbationKind.Burst;
+        switch (kind)
+        {
+            case PerturbationKind.Shuffle:
+            {
+                int end = Math.Min(events.Count, q + 6);
+                var segment = events.GetRange(q, end - q);
+                var order = segment.Select(e => e.Type).ToArray();
+                random.Shuffle(order);
+                if (order.SequenceEqual(segment.Select(e => e.Type))) order = [.. order.Reverse()];
+                for (int k = 0; k < segment.Count; k++) events[q + k] = Copy(segment[k], segment[k].TimestampMs, order[k]);
+                break;
+            }
+            case PerturbationKind.Drop:
+                events.RemoveRange(q, Math.Min(2, events.Count - q - 1));
+                break;
+            case PerturbationKind.Insert:
+                for (int k = 0; k < 2; k++) events.Insert(q, Copy(events[q], events[q].TimestampMs, types[random.Next(types.Length)]));
+                break;
+            case PerturbationKind.Burst:
+            {
+                var copies = Enumerable.Range(1, 8).Select(k => Copy(events[q], events[q].TimestampMs + k * 1000L, events[q].Type)).ToArray();
+                for (int k = q + 1; k < events.Count; k++) events[k] = Copy(events[k], events[k].TimestampMs + 8000L, events[k].Type);
+                events.InsertRange(q + 1, copies);
+                break;
+            }
+            default:
+            {
+                int changed = 0;
+                for (int k = q; k < events.Count && changed < 3; k++)
+                {
+                    if (events[k].Amount is not { } amount) continue;
+                    events[k] = Copy(events[k], events[k].TimestampMs, events[k].Type, amount * 20);
+                    changed++;
+                }
+                break;
+            }
+        }
+        return new UserSequence(id, [.. events.Select(e => Copy(e, e.TimestampMs, e.Type, e.Amount, id))]);
+    }
+
+    /// <summary>A copy of the user with every event moved by <paramref name="shiftMs"/>: the same behaviour at another
+    /// time of day, which a member should still take for normal.</summary>
+    public static UserSequence Shift(UserSequence user, long shiftMs)
+    {
+        string id = $"{user.UserId}~shifted";
+        return new UserSequence(id, [.. Enumerable.Range(0, user.Count).Select(user.EventAt).Select(e => Copy(e, e.TimestampMs + shiftMs, e.Type, e.Amount, id))]);
+    }
+
+    private static UserEvent Copy(UserEvent e, long timestampMs, string type, double? amount = null, string? userId = null) =>
+        new(userId ?? e.UserId, timestampMs, type)
+        {
+            Item = e.Item,
+            Category = e.Category,
+            Amount = amount ?? e.Amount,
+            Query = e.Query,
+            Ip = e.Ip,
+            Device = e.Device,
+            Session = e.Session,
+        };
+}
