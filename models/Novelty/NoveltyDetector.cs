@@ -210,7 +210,8 @@ public sealed class NoveltyDetector : AnomalyDetector
     {
         var findings = new Findings(this);
         var session = new SessionCounts(_profile.Types.Length);
-        Rebuild(input, windowIndex + 1, session, findings);
+        Rebuild(input, windowIndex, session, findings);
+        Step(session, input.Window[windowIndex], windowIndex, findings);
         return findings.ToExplanation(Name, raw);
     }
 
