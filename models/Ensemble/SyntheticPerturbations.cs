@@ -18,8 +18,9 @@ internal static class SyntheticPerturbations
     public const int MinScoredEvents = 4;
 
     /// <summary>Up to <paramref name="maxUsers"/> validation users with at least <see cref="MinScoredEvents"/> events
-    /// from <paramref name="fromMs"/> on (a deterministic sample for the seed), and a perturbed copy of each.</summary>
-    public static (UserSequence[] Normal, UserSequence[] Perturbed) Build(BehaviorDataset validation, long fromMs, int maxUsers, int seed)
+    /// from <paramref name="fromMs"/> on (a deterministic sample for the seed), a perturbed copy of each, and the index
+    /// of each user's first perturbed event (the same index in the user and its copy).</summary>
+    public static (UserSequence[] Normal, UserSequence[] Perturbed, int[] At) Build(BehaviorDataset validation, long fromMs, int maxUsers, int seed)
     {
         var random = new Random(seed);
         var candidates = validation.Users.Where(u => ScoredFrom(u, fromMs) <= u.Count - MinScoredEvents).ToList();
@@ -35,8 +36,9 @@ internal static class SyntheticPerturbations
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         var kinds = Enum.GetValues<PerturbationKind>();
         var perturbed = new UserSequence[take];
-        for (int i = 0; i < take; i++) perturbed[i] = Perturb(normal[i], fromMs, kinds[i % kinds.Length], types, random);
-        return (normal, perturbed);
+        var at = new int[take];
+        for (int i = 0; i < take; i++) (perturbed[i], at[i]) = Perturb(normal[i], fromMs, kinds[i % kinds.Length], types, random);
+        return (normal, perturbed, at);
     }
 
     private static int ScoredFrom(UserSequence user, long fromMs)
@@ -46,7 +48,7 @@ internal static class SyntheticPerturbations
         return s;
     }
 
-    internal static UserSequence Perturb(UserSequence user, long fromMs, PerturbationKind kind, string[] types, Random random)
+    internal static (UserSequence User, int At) Perturb(UserSequence user, long fromMs, PerturbationKind kind, string[] types, Random random)
     {
         var events = Enumerable.Range(0, user.Count).Select(user.EventAt).ToList();
         int scored = ScoredFrom(user, fromMs);
@@ -90,7 +92,7 @@ internal static class SyntheticPerturbations
                 break;
             }
         }
-        return new UserSequence(id, [.. events.Select(e => Copy(e, e.TimestampMs, e.Type, e.Amount, id))]);
+        return (new UserSequence(id, [.. events.Select(e => Copy(e, e.TimestampMs, e.Type, e.Amount, id))]), q);
     }
 
     /// <summary>A copy of the user with every event moved by <paramref name="shiftMs"/>: the same behaviour at another
