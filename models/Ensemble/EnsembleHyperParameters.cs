@@ -15,12 +15,15 @@ public sealed record EnsembleHyperParameters
     public bool ParallelMembers { get; init; } = true;
 
     /// <summary>Choose the members from validation data after training them (<see cref="MemberSelection"/>): drop those
-    /// without spread or that add too little to separating normal validation users from perturbed copies of them.</summary>
+    /// without spread, those that lean on the time of day, and those that barely tell perturbed users from normal ones.</summary>
     public bool SelectMembers { get; init; } = true;
 
     /// <summary>Normal validation users sampled for the selection (each also gets a perturbed copy).</summary>
     public int SelectionUsers { get; init; } = 300;
 
-    /// <summary>The least rise of the perturbation ROC-AUC for which the greedy selection adds a member.</summary>
-    public double SelectionMinGain { get; init; } = 0.005;
+    /// <summary>A member is dropped when its ROC-AUC of perturbed copies against normal validation users is below 0.5 + this.</summary>
+    public double SelectionMinSignal { get; init; } = 0.05;
+
+    /// <summary>A member is dropped when its ROC-AUC of 12 h-shifted copies against the normal users is above 0.5 + this.</summary>
+    public double SelectionTimeShiftTolerance { get; init; } = 0.1;
 }

@@ -8,16 +8,17 @@ namespace StreamDetect.Models.Ensemble;
 
 /// <summary>
 /// Chooses an ensemble's members from training/validation data only, never test labels. Every trained member
-/// scores a sample of normal validation users and a perturbed copy of each (<see cref="SyntheticPerturbations"/>);
-/// a member's score of a user is its highest raw score over the <see cref="LocalEvents"/> events from the perturbed
-/// one on (the same events of the unperturbed user: a change in days of history is judged where it happens), put on a shared scale by
-/// the member's own normal users (-log10 of the share of them scoring at least as high). Time-shifted copies of the
-/// normal users (<see cref="SyntheticPerturbations.Shift"/>) count as normal too: a member that flags the same
-/// behaviour at another hour of the day ranks them among the perturbed and loses AUC. A member whose scores carry
-/// no spread (the same for every user, normal, shifted or perturbed) is dropped. Then, greedily: start from the member that best separates
-/// perturbed from normal users (ROC-AUC), and add the member that most raises the AUC of the maximum of the chosen
-/// members' scores while it rises by at least <see cref="EnsembleHyperParameters.SelectionMinGain"/>. So the
-/// ensemble's ranking on this set is never worse than its best member's.
+/// scores a sample of normal validation users, a perturbed copy of each (<see cref="SyntheticPerturbations"/>) and
+/// a copy of each moved 12 h later (<see cref="SyntheticPerturbations.Shift"/>: the same behaviour at another hour).
+/// A member's score of a user is its highest raw score over the <see cref="LocalEvents"/> events from the perturbed
+/// one on (the same events of the unperturbed and shifted users: a change in days of history is judged where it
+/// happens), put on a shared scale by the member's own normal users (-log10 of the share of them scoring at least
+/// as high). A member is dropped when its scores carry no spread (the same for every user), when it tells the
+/// shifted copies from the normal users (ROC-AUC above 0.5 + <see cref="EnsembleHyperParameters.SelectionTimeShiftTolerance"/>:
+/// it leans on the time of day, which then drags the ensemble on data from other hours), or when it barely tells
+/// the perturbed copies from the normal users (ROC-AUC below 0.5 + <see cref="EnsembleHyperParameters.SelectionMinSignal"/>).
+/// When every member fails, the one that ranks best keeps the ensemble going. The report gives each member's AUCs
+/// and the kept members' combined AUC next to their best member's.
 /// </summary>
 internal static class MemberSelection
 {
@@ -55,39 +56,42 @@ internal static class MemberSelection
             spread[m] = maxima.Where(double.IsFinite).Distinct().Skip(1).Any();
             scores[m] = OnNormalScale(maxima, normal.Length);
         }
-        var aucs = scores.Select(s => RankingMetrics.RocAuc(s, labels)).ToArray();
+        int n = normal.Length;
+        var isNormal = new int[n];
         var chosen = new List<int>();
-        double best = double.NegativeInfinity;
-        var candidates = Enumerable.Range(0, members.Count).Where(m => spread[m]).ToList();
-        while (candidates.Count > 0)
-        {
-            int pick = -1;
-            double pickAuc = double.NegativeInfinity;
-            foreach (int m in candidates)
-            {
-                double auc = RankingMetrics.RocAuc(Combined([.. chosen, m], scores), labels);
-                if (auc > pickAuc) (pick, pickAuc) = (m, auc);
-            }
-            if (chosen.Count > 0 && pickAuc < best + p.SelectionMinGain) break;
-            chosen.Add(pick);
-            best = pickAuc;
-            candidates.Remove(pick);
-        }
-        if (chosen.Count == 0) chosen.Add(Enumerable.Range(0, members.Count).MaxBy(m => aucs[m])); // no member has spread: keep the best
+        var perturbedAuc = new double[members.Count];
+        var shiftedAuc = new double[members.Count];
+        var why = new string[members.Count];
         for (int m = 0; m < members.Count; m++)
         {
-            string why = !spread[m] ? "no spread: the same score for every user"
-                : chosen.Contains(m) ? $"step {chosen.IndexOf(m) + 1} of the greedy choice"
-                : "adds too little to the chosen members";
-            int n = normal.Length;
-            double perturbedOnly = RankingMetrics.RocAuc(scores[m][..(2 * n)], labels[..(2 * n)]);
-            double shiftedOnly = RankingMetrics.RocAuc([.. scores[m][..n], .. scores[m][(2 * n)..]], [.. new int[n], .. Enumerable.Repeat(1, n)]);
-            report.Add($"member '{members[m].Name}': ROC-AUC {aucs[m]:F4} alone (perturbed vs normal {perturbedOnly:F4}, time-shifted vs normal {shiftedOnly:F4}); " +
-                       $"{(chosen.Contains(m) ? "kept" : "dropped")} ({why})");
+            perturbedAuc[m] = RankingMetrics.RocAuc(scores[m][..(2 * n)], labels[..(2 * n)]);
+            shiftedAuc[m] = RankingMetrics.RocAuc([.. scores[m][..n], .. scores[m][(2 * n)..]], [.. isNormal, .. Enumerable.Repeat(1, n)]);
+            if (!spread[m]) why[m] = "dropped: no spread, the same score for every user";
+            else if (shiftedAuc[m] > 0.5 + p.SelectionTimeShiftTolerance)
+                why[m] = $"dropped: it flags the same users 12 h later (AUC above {0.5 + p.SelectionTimeShiftTolerance:F2}): time of day is no signal";
+            else if (perturbedAuc[m] < 0.5 + p.SelectionMinSignal)
+                why[m] = $"dropped: it barely tells perturbed users from normal ones (AUC below {0.5 + p.SelectionMinSignal:F2})";
+            else
+            {
+                why[m] = "kept";
+                chosen.Add(m);
+            }
         }
-        report.Add($"ensemble of {string.Join(", ", chosen.Order().Select(m => members[m].Name))}: perturbation ROC-AUC {best:F4} " +
-                   $"({normal.Length} normal validation users, as many time-shifted and perturbed copies)");
-        return ([.. chosen.Order()], report);
+        if (chosen.Count == 0)
+        {
+            int best = Enumerable.Range(0, members.Count).MaxBy(m => RankingMetrics.RocAuc(scores[m], labels));
+            chosen.Add(best);
+            why[best] = "kept: the best of members that all fail the rules";
+        }
+        for (int m = 0; m < members.Count; m++)
+        {
+            report.Add($"member '{members[m].Name}': ROC-AUC perturbed vs normal {perturbedAuc[m]:F4}, time-shifted vs normal {shiftedAuc[m]:F4}; {why[m]}");
+        }
+        double combined = RankingMetrics.RocAuc(Combined(chosen, scores), labels);
+        double bestAlone = chosen.Max(m => RankingMetrics.RocAuc(scores[m], labels));
+        report.Add($"ensemble of {string.Join(", ", chosen.Select(m => members[m].Name))}: ROC-AUC {combined:F4} against perturbed, normal and time-shifted users " +
+                   $"(its best member alone {bestAlone:F4}; {n} normal validation users, as many time-shifted and perturbed copies)");
+        return ([.. chosen], report);
     }
 
     /// <summary>Each user's highest raw score over its events <c>[from[u], from[u] + LocalEvents)</c>.</summary>

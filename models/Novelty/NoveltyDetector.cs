@@ -58,19 +58,21 @@ public sealed class NoveltyDetector : AnomalyDetector
         var buffer = new ScoringOutputBuffer(Name, rowStart[^1]);
         var states = new ModelStateSlot[batch.Count];
         var session = new SessionCounts(_profile.Types.Length);
+        var before = new SessionCounts(_profile.Types.Length);
         for (int i = 0; i < batch.Count; i++)
         {
             var input = batch[i];
             bool fresh = input.State is { } state && state.ModelKey == key && state.EventsFolded == input.EventCount - input.NewEvents
                 && session.TryRead(state.Values);
-            if (!fresh) Rebuild(input, input.FirstNewIndex, session, null);
+            if (!fresh) Rebuild(input, input.FirstNewIndex, session);
             for (int e = 0; e < input.NewEvents; e++)
             {
                 int at = input.FirstNewIndex + e;
+                before.CopyFrom(session);
                 double raw = Step(session, input.Window[at], at, null);
                 double score = Calibration.Map(raw);
                 buffer.Set(rowStart[i] + e, raw, score);
-                if (score >= ExplainFrom) buffer.Explain(rowStart[i] + e, Explain(input, at, raw));
+                if (score >= ExplainFrom) buffer.Explain(rowStart[i] + e, Explain(before, input.Window[at], at, raw));
             }
             states[i] = new ModelStateSlot(key, input.EventCount, session.WriteTo());
         }
@@ -80,7 +82,7 @@ public sealed class NoveltyDetector : AnomalyDetector
     }
 
     /// <summary>The open session as of window index <paramref name="upTo"/> (exclusive), from the window alone.</summary>
-    private void Rebuild(ScoringInput input, int upTo, SessionCounts session, Findings? findings)
+    private void Rebuild(ScoringInput input, int upTo, SessionCounts session)
     {
         var window = input.Window;
         int start = -1;
@@ -93,7 +95,7 @@ public sealed class NoveltyDetector : AnomalyDetector
         session.Reset();
         if (!known) session.PreviousType = SessionCounts.Unseen;
         session.StartKnown = known;
-        for (int k = Math.Max(0, start); k < upTo; k++) Step(session, window[k], k, findings);
+        for (int k = Math.Max(0, start); k < upTo; k++) Step(session, window[k], k, null);
     }
 
     /// <summary>Folds one window entry into the open session; returns its raw score.</summary>
@@ -206,12 +208,15 @@ public sealed class NoveltyDetector : AnomalyDetector
         return raw;
     }
 
-    private Explanation Explain(ScoringInput input, int windowIndex, double raw)
+    /// <summary>What the event (or the close) showed, from the session as it was before it, and the evidence the
+    /// session held already (earlier novelties: an event's score is its session's evidence so far).</summary>
+    private Explanation Explain(SessionCounts before, in WindowEntry entry, int windowIndex, double raw)
     {
         var findings = new Findings(this);
-        var session = new SessionCounts(_profile.Types.Length);
-        Rebuild(input, windowIndex, session, findings);
-        Step(session, input.Window[windowIndex], windowIndex, findings);
+        bool continues = !SessionRule.IsEndMarker(entry) && before.IsOpen && entry.TimestampMs - before.LastMs <= _splitGapMs;
+        float earlier = continues || SessionRule.IsEndMarker(entry) ? before.Evidence : 0;
+        Step(before, entry, windowIndex, findings);
+        if (earlier > 0) findings.Count("session_novelty_before (nats of earlier novelty in this session)", earlier, earlier);
         return findings.ToExplanation(Name, raw);
     }
 

@@ -51,6 +51,18 @@ internal sealed class SessionCounts
 
     public static int StateLength(int types) => Header + types;
 
+    /// <summary>Makes this a copy of <paramref name="other"/> (same vocabulary).</summary>
+    public void CopyFrom(SessionCounts other)
+    {
+        other.Counts.CopyTo(Counts, 0);
+        Length = other.Length;
+        PreviousType = other.PreviousType;
+        StartMs = other.StartMs;
+        LastMs = other.LastMs;
+        StartKnown = other.StartKnown;
+        Evidence = other.Evidence;
+    }
+
     public float[] WriteTo()
     {
         var values = new float[Header + Counts.Length];

@@ -37,7 +37,7 @@ public sealed class MemberSelectionTests(TrainedDetectors trained)
         var lines = new Lines();
         using var ensemble = (EnsembleDetector)DetectorTrainer.Train("ensemble", trained.Data, options, lines, TestContext.Current.CancellationToken);
         Assert.Equal(["novelty"], ensemble.Members.Select(m => m.Name));
-        Assert.Contains(lines.Messages, m => m.StartsWith("member 'zscore'", StringComparison.Ordinal) && m.Contains("dropped (no spread", StringComparison.Ordinal));
+        Assert.Contains(lines.Messages, m => m.StartsWith("member 'zscore'", StringComparison.Ordinal) && m.Contains("dropped: no spread", StringComparison.Ordinal));
     }
 
     [Fact]
