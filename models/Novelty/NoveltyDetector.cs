@@ -12,7 +12,8 @@ namespace StreamDetect.Models.Novelty;
 /// Every event adds evidence to its open session when it shows something training never did: a type never seen
 /// (ln(training events + 2) nats: the rule-of-succession surprise of a new type), a transition never seen from
 /// the previous type or the session start (ln(times that type was followed + 2)), a per-type count above the
-/// largest in a training session, a session longer than any (each ln(training sessions + 2)). At an end marker
+/// largest in a training session, a session longer than any (each ln(training sessions + 2), once per type and
+/// session: the event that first goes beyond, so that a long session does not pile evidence up event by event). At an end marker
 /// the closed session is judged as a whole: an ending never seen after its last type, a session shorter than
 /// any, a type every training session held missing, a duration outside the training range, and a bucketed
 /// per-type count vector never seen (weighted by its distance to the nearest seen one). An event's raw score is
@@ -131,14 +132,14 @@ public sealed class NoveltyDetector : AnomalyDetector
                 else rarity = -Math.Log((double)n / from);
             }
             int count = ++session.Counts[type];
-            if (count > _profile.MaxCounts[type])
+            if (count == _profile.MaxCounts[type] + 1) // once per type and session: a long normal session must not pile it up
             {
                 evidence += _perSession;
                 findings?.Count($"session_count_{entry.Type} (normal {_profile.MinCounts[type]}..{_profile.MaxCounts[type]})", count, _perSession);
             }
         }
         session.Length++;
-        if (session.Length > _profile.MaxLength)
+        if (session.Length == _profile.MaxLength + 1)
         {
             evidence += _perSession;
             findings?.Count($"session_length (normal {_profile.MinLength}..{_profile.MaxLength})", session.Length, _perSession);
