@@ -4,7 +4,12 @@ namespace StreamDetect.Models.Ensemble;
 public sealed record EnsembleHyperParameters
 {
     /// <summary>Member detectors by registry name.</summary>
-    public IReadOnlyList<string> Members { get; init; } = ["gru", "zscore", "ae", "novelty"];
+    public IReadOnlyList<string> Members { get; init; } = ["gru", "zscore", "ae"];
+
+    /// <summary>Detectors trained beside the members that join only when the selection finds them better than every
+    /// kept member at telling perturbed validation users from normal ones (<see cref="MemberSelection"/>); not
+    /// trained when <see cref="SelectMembers"/> is off.</summary>
+    public IReadOnlyList<string> Challengers { get; init; } = ["novelty"];
 
     public EnsembleCombination Combine { get; init; } = EnsembleCombination.Max;
 

@@ -17,7 +17,9 @@ namespace StreamDetect.Models.Ensemble;
 /// shifted copies from the normal users (ROC-AUC above 0.5 + <see cref="EnsembleHyperParameters.SelectionTimeShiftTolerance"/>:
 /// it leans on the time of day, which then drags the ensemble on data from other hours), or when it barely tells
 /// the perturbed copies from the normal users (ROC-AUC below 0.5 + <see cref="EnsembleHyperParameters.SelectionMinSignal"/>).
-/// When every member fails, the one that ranks best keeps the ensemble going. The report gives each member's AUCs
+/// A challenger (<see cref="EnsembleHyperParameters.Challengers"/>) that passes these rules joins only when its ROC-AUC of
+/// perturbed against normal users beats every kept member's. When every member fails, the one that ranks best keeps
+/// the ensemble going. The report gives each member's AUCs
 /// and the kept members' combined AUC next to their best member's.
 /// </summary>
 internal static class MemberSelection
@@ -29,7 +31,8 @@ internal static class MemberSelection
     public const int LocalEvents = 20;
 
     /// <summary>The indices of the members to keep (in their configured order) and one line per member saying why.</summary>
-    public static (int[] Keep, IReadOnlyList<string> Report) Select(IReadOnlyList<AnomalyDetector> members, TrainingContext context, EnsembleHyperParameters p)
+    public static (int[] Keep, IReadOnlyList<string> Report) Select(IReadOnlyList<AnomalyDetector> members, IReadOnlyList<bool> challenger,
+        TrainingContext context, EnsembleHyperParameters p)
     {
         var validation = context.Validation;
         double periodMs = validation.LastEventMs - validation.FirstEventMs;
@@ -76,6 +79,18 @@ internal static class MemberSelection
                 why[m] = "kept";
                 chosen.Add(m);
             }
+        }
+        // A challenger joins only when it tells perturbed users from normal ones better than every member kept so far.
+        double bestMember = chosen.Where(m => !challenger[m]).Select(m => perturbedAuc[m]).DefaultIfEmpty(double.NegativeInfinity).Max();
+        foreach (int m in chosen.Where(m => challenger[m]).ToArray())
+        {
+            if (perturbedAuc[m] > bestMember)
+            {
+                why[m] = $"kept: a challenger better than every member ({perturbedAuc[m]:F4} > {bestMember:F4})";
+                continue;
+            }
+            chosen.Remove(m);
+            why[m] = $"dropped: a challenger no better than the best member ({perturbedAuc[m]:F4} <= {bestMember:F4})";
         }
         if (chosen.Count == 0)
         {
