@@ -97,13 +97,13 @@ public static class EvalCommand
                 }
                 var clock = Stopwatch.StartNew();
                 var events = TrainCommand.ReadEvents(dataPath, config, out long rejected);
-                var dataset = DatasetBuilder.Build(events, TrainCommand.WindowSize(config));
+                var dataset = DatasetBuilder.Build(events, TrainCommand.WindowSize(config), SessionSettingsReader.Read(config));
                 if (dataset.EventCount == 0) throw new UserInputException($"--data '{dataPath}' holds no valid events");
                 long start = TrainCommand.TimeOption(parse.GetValue(from), "--from")
                     ?? TrainCommand.DaysAfterStart(dataset.FirstEventMs, skip, "--skip-days")
                     ?? long.MinValue;
                 if (start > dataset.LastEventMs) throw new UserInputException("the evaluated period holds no events");
-                Console.Error.WriteLine($"read {dataset.EventCount} events of {dataset.Users.Count} users in {clock.Elapsed.TotalSeconds:F1}s" +
+                Console.Error.WriteLine($"read {dataset.EventCount} events of {dataset.Users.Count} users ({dataset.EntryCount - dataset.EventCount} session ends) in {clock.Elapsed.TotalSeconds:F1}s" +
                     (rejected > 0 ? $" ({rejected} records rejected)" : "") + (truthPath is null ? "; no truth file, scenarios from labels" : $"; truth from '{truthPath}'"));
 
                 var result = Evaluator.Evaluate(detector, dataset, table,

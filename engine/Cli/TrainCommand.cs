@@ -77,12 +77,12 @@ public static class TrainCommand
 
             var clock = Stopwatch.StartNew();
             var events = ReadEvents(dataPath, config, out long rejected);
-            var dataset = DatasetBuilder.Build(events, windowSize);
+            var dataset = DatasetBuilder.Build(events, windowSize, SessionSettingsReader.Read(config));
             if (dataset.EventCount == 0) throw new UserInputException($"--data '{dataPath}' holds no valid events");
             long? cut = TimeOption(parse.GetValue(until), "--train-until") ?? DaysAfterStart(dataset.FirstEventMs, trainDays, "--train-days");
             if (cut is long cutMs) dataset = dataset.Before(cutMs);
             if (dataset.EventCount == 0) throw new UserInputException("the training period holds no events");
-            Console.Error.WriteLine($"read {dataset.EventCount} events of {dataset.Users.Count} users from '{dataPath}'" +
+            Console.Error.WriteLine($"read {dataset.EventCount} events of {dataset.Users.Count} users ({dataset.EntryCount - dataset.EventCount} session ends) from '{dataPath}'" +
                 (rejected > 0 ? $" ({rejected} records rejected)" : "") +
                 (cut is long c ? $", training before {DateTime.UnixEpoch.AddMilliseconds(c):O}" : "") +
                 $" in {clock.Elapsed.TotalSeconds:F1}s");

@@ -66,7 +66,7 @@ public static class ModelProvider
         int window = Entities.UserPartitionSettings.Create(config).WindowSize;
 
         var clock = Stopwatch.StartNew();
-        var all = DatasetBuilder.Build(events, window);
+        var all = DatasetBuilder.Build(events, window, SessionSettingsReader.Read(config));
         if (all.EventCount == 0) throw new UserInputException("there are no events to train on");
         long cut = cutMs ?? (all.FirstEventMs - ((all.FirstEventMs % 86_400_000) + 86_400_000) % 86_400_000 + (long)(run.TrainDays * 86_400_000));
         var training = all.Before(cut);

@@ -11,7 +11,8 @@ public sealed class BehaviorDataset
         ArgumentOutOfRangeException.ThrowIfLessThan(windowCapacity, 2);
         Users = users;
         WindowCapacity = windowCapacity;
-        EventCount = users.Sum(u => (long)u.Count);
+        EventCount = users.Sum(u => (long)u.EventCount);
+        EntryCount = users.Sum(u => (long)u.Count);
         FirstEventMs = users.Count == 0 ? 0 : users.Min(u => u.FirstEventMs);
         LastEventMs = users.Count == 0 ? 0 : users.Max(u => u.LastEventMs);
     }
@@ -21,7 +22,11 @@ public sealed class BehaviorDataset
     /// <summary>Window capacity of the <see cref="Features.UserBehaviorState"/> used for replay.</summary>
     public int WindowCapacity { get; }
 
+    /// <summary>The users' events (end markers not counted).</summary>
     public long EventCount { get; }
+
+    /// <summary>Entries replayed: the events plus the session end markers.</summary>
+    public long EntryCount { get; }
 
     public long FirstEventMs { get; }
 

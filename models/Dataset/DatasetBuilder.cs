@@ -1,17 +1,22 @@
 using StreamDetect.Models.Events;
+using StreamDetect.Models.Sessions;
 
 namespace StreamDetect.Models.Dataset;
 
 /// <summary>
 /// Groups a time-ordered event stream per user (each user's events sorted by time, stable for equal
-/// times) for replay through <see cref="Features.UserBehaviorState"/>.
+/// times) for replay through <see cref="Features.UserBehaviorState"/>. With a session rule, each user's entries hold the
+/// end markers of its sessions where the rule closes them and after its last event (the end of the input), as the
+/// stream puts them.
 /// </summary>
 public static class DatasetBuilder
 {
     /// <param name="events">The events (file order); the same time order as the stream is expected but not required.</param>
     /// <param name="windowCapacity">Window capacity of the user state, as in the streaming engine.</param>
-    public static BehaviorDataset Build(IEnumerable<UserEvent> events, int windowCapacity = 32)
+    /// <param name="sessions">Where sessions end (HOCON <c>streamdetect.sessions</c>); null: no end markers.</param>
+    public static BehaviorDataset Build(IEnumerable<UserEvent> events, int windowCapacity = 32, SessionSettings? sessions = null)
     {
+        var rule = sessions is null ? null : new SessionRule(sessions);
         var byUser = new Dictionary<string, List<UserEvent>>(StringComparer.Ordinal);
         var order = new List<string>();
         foreach (var e in events)
@@ -29,7 +34,7 @@ public static class DatasetBuilder
         {
             var list = byUser[order[i]];
             var sorted = IsSorted(list) ? list.ToArray() : list.OrderBy(e => e.TimestampMs).ToArray();
-            users[i] = new UserSequence(order[i], sorted);
+            users[i] = new UserSequence(order[i], sorted, rule);
         }
         return new BehaviorDataset(users, windowCapacity);
     }

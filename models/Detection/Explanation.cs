@@ -16,6 +16,9 @@ public sealed record Explanation(
     IReadOnlyList<FeatureContribution> Features,
     IReadOnlyList<MemberScore> Members)
 {
+    /// <summary>For a verdict on a session end marker by a sequence model: why the end was (un)expected; else null.</summary>
+    public SessionEndReason? SessionEnd { get; init; }
+
     public static Explanation ForEvents(string model, double rawScore, IReadOnlyList<UnexpectedEvent> events) =>
         new(model, rawScore, events, [], []);
 

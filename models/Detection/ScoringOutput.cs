@@ -124,7 +124,10 @@ public sealed class ScoringOutput
         return new Explanation(_model, rawScore,
             bestEvents < 0 ? [] : memberScores[bestEvents].Explanation.UnexpectedEvents,
             bestFeatures < 0 ? [] : memberScores[bestFeatures].Explanation.Features,
-            memberScores);
+            memberScores)
+        {
+            SessionEnd = bestEvents < 0 ? null : memberScores[bestEvents].Explanation.SessionEnd,
+        };
     }
 
     private int Index(int i)

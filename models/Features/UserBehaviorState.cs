@@ -1,4 +1,5 @@
 using StreamDetect.Models.Events;
+using StreamDetect.Models.Sessions;
 
 namespace StreamDetect.Models.Features;
 
@@ -9,10 +10,14 @@ namespace StreamDetect.Models.Features;
 /// </summary>
 public sealed class UserBehaviorState
 {
-    /// <summary>Version of the binary layout written by <see cref="WriteTo"/>.</summary>
-    public const byte SerializationVersion = 1;
+    /// <summary>Version of the binary layout written by <see cref="WriteTo"/>. Layout 2 adds the session state (end
+    /// markers folded, whether a session is open and its <c>session</c> field); layout 1 is still read.</summary>
+    public const byte SerializationVersion = 2;
+
+    private const byte FirstSessionVersion = 2;
 
     private readonly BehaviorProfile _profile = new();
+    private long _markers;
 
     public UserBehaviorState(int windowCapacity = 32)
     {
@@ -30,16 +35,51 @@ public sealed class UserBehaviorState
     /// <summary>Time of the first event (epoch ms).</summary>
     public long FirstEventMs => _profile.FirstTimeMs;
 
+    /// <summary>Window entries folded into this state: the user's events plus the session end markers
+    /// (<see cref="CloseSession"/>). This is what <c>ScoringInput.EventCount</c> carries, since the window holds both.</summary>
+    public long EntryCount => _profile.EventsTotal + _markers;
+
+    /// <summary>Whether an event was folded since the last end marker (a session is open).</summary>
+    public bool SessionOpen { get; private set; }
+
+    /// <summary>The open session's <c>session</c> field (null when the event had none or no session is open).</summary>
+    public string? SessionField { get; private set; }
+
     /// <summary>A model's per-user state, or null.</summary>
     public ModelStateSlot? ModelState { get; set; }
 
-    /// <summary>Folds one event into the window and the profile.</summary>
+    /// <summary>Folds one event into the window and the profile; it opens a session when none is open.</summary>
     public void Apply(UserEvent e)
     {
         int item = StableHash.Of(e.Item);
         int category = StableHash.Of(e.Category);
         _profile.Apply(e, item, category);
         Window.Add(new WindowEntry(e.Type, _profile.LastTimeMs, e.Amount is double a ? (float)a : float.NaN, item, category));
+        SessionOpen = true;
+        SessionField = e.Session;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="rule"/> closes the open session before <paramref name="next"/> is folded: a session is
+    /// open and the gap since its last event, or a change of the <c>session</c> field, ends it. The caller then calls
+    /// <see cref="CloseSession"/> before <see cref="Apply"/>.
+    /// </summary>
+    public bool ClosesSessionBefore(UserEvent next, SessionRule rule) =>
+        SessionOpen && rule.ClosesBefore(_profile.LastTimeMs, SessionField, next.TimestampMs, next.Session);
+
+    /// <summary>
+    /// Closes the open session: appends its end marker (<see cref="SessionRule.EndMarker"/>, time of its last event)
+    /// to the window. The profile is not changed (its counters count user events only). Returns false, adding
+    /// nothing, when no session is open (so a session never gets two markers).
+    /// </summary>
+    public bool CloseSession()
+    {
+        if (!SessionOpen) return false;
+        Window.Add(SessionRule.EndMarker(_profile.LastTimeMs));
+        _markers++;
+        SessionOpen = false;
+        SessionField = null;
+        return true;
     }
 
     /// <summary>Writes the feature vector (layout: <see cref="FeatureSchema"/>) as of the newest event.</summary>
@@ -123,13 +163,24 @@ public sealed class UserBehaviorState
     private void WindowStats(out double minGap, out double fastShare, out double distinctItems, out double distinctCategories,
         out double maxItemShare, out double entropy)
     {
-        int n = Window.Count;
+        int kept = Window.Count;
         minGap = 0; fastShare = 0; distinctItems = 0; distinctCategories = 0; maxItemShare = 0; entropy = 0;
-        if (n == 0) return;
+        if (kept == 0) return;
 
-        WindowEntry[] rented = System.Buffers.ArrayPool<WindowEntry>.Shared.Rent(n);
+        WindowEntry[] rented = System.Buffers.ArrayPool<WindowEntry>.Shared.Rent(kept);
+        Window.CopyTo(rented.AsSpan(0, kept));
+        // The statistics are over the user's events only: end markers are left out, so they change no feature.
+        int n = 0;
+        for (int k = 0; k < kept; k++)
+        {
+            if (!SessionRule.IsEndMarker(rented[k])) rented[n++] = rented[k];
+        }
         Span<WindowEntry> window = rented.AsSpan(0, n);
-        Window.CopyTo(window);
+        if (n == 0)
+        {
+            System.Buffers.ArrayPool<WindowEntry>.Shared.Return(rented, clearArray: true);
+            return;
+        }
         Span<int> items = stackalloc int[n];
         Span<int> categories = stackalloc int[n];
         Span<int> typeCounts = stackalloc int[EventTypes.ProfileBuckets];
@@ -227,14 +278,20 @@ public sealed class UserBehaviorState
             w.Write(slot.Values.Length);
             foreach (float v in slot.Values) w.Write(v);
         }
+
+        // Layout 2: the session state.
+        w.Write(_markers);
+        w.Write(SessionOpen);
+        w.Write(SessionField is not null);
+        if (SessionField is not null) w.Write(SessionField);
     }
 
     /// <summary>Reads a state written by <see cref="WriteTo"/> (this or an older layout version).</summary>
     public static UserBehaviorState ReadFrom(BinaryReader r)
     {
         byte version = r.ReadByte();
-        if (version != SerializationVersion)
-            throw new InvalidDataException($"user state layout version {version} is not supported (this build reads {SerializationVersion})");
+        if (version is 0 or > SerializationVersion)
+            throw new InvalidDataException($"user state layout version {version} is not supported (this build reads 1..{SerializationVersion})");
         int capacity = r.ReadUInt16();
         int count = r.ReadUInt16();
         if (capacity == 0 || count > capacity) throw new InvalidDataException($"user state window of {count}/{capacity} events is not valid");
@@ -273,6 +330,19 @@ public sealed class UserBehaviorState
             var values = new float[length];
             for (int k = 0; k < length; k++) values[k] = r.ReadSingle();
             state.ModelState = new ModelStateSlot(key, folded, values);
+        }
+
+        if (version >= FirstSessionVersion)
+        {
+            state._markers = r.ReadInt64();
+            if (state._markers < 0) throw new InvalidDataException($"user state holds {state._markers} session end markers");
+            state.SessionOpen = r.ReadBoolean();
+            state.SessionField = r.ReadBoolean() ? r.ReadString() : null;
+        }
+        else
+        {
+            // Layout 1 knew no sessions: the user's last session is open (its field unknown), no markers were folded.
+            state.SessionOpen = p.EventsTotal > 0;
         }
         return state;
     }

@@ -5,15 +5,16 @@ namespace StreamDetect.Models.Replay;
 
 /// <summary>
 /// Scores a dataset the way the stream does: every user replayed through its own
-/// <see cref="Features.UserBehaviorState"/>, every event scored once as the user's newest
-/// (<c>NewEvents = 1</c>) with the detector's state from the previous event passed back, users batched
+/// <see cref="Features.UserBehaviorState"/>, every entry (event, or session end marker when the dataset was built with a
+/// session rule) scored once as the user's newest (<c>NewEvents = 1</c>) with the detector's state from the previous
+/// entry passed back, users batched
 /// together. Rounds take the next event of every user that has one, so a batch never holds one user
 /// twice. A user's first scored event after the warm-up has no state: the detector rebuilds it from the
 /// window, as after a restart.
 /// </summary>
 public static class StreamingReplay
 {
-    /// <returns>The number of events scored.</returns>
+    /// <returns>The number of entries (events and end markers) scored.</returns>
     public static long Run(BehaviorDataset data, IAnomalyDetector detector, ReplayOptions options, Action<ReplayScore> onScore,
         CancellationToken cancellation = default)
     {

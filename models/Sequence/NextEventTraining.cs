@@ -86,7 +86,7 @@ internal static class NextEventTraining
         if (count == 0) return (inputs, 0);
         var (typeLogits, gapLogits) = predict(inputs);
         var loss = nn.functional.cross_entropy(typeLogits.reshape(-1, typeLogits.shape[^1]), types.reshape(-1), ignore_index: -100);
-        if (gapWeight > 0)
+        if (gapWeight > 0 && gaps.ne(-100).any().item<bool>())
             loss = loss + gapWeight * nn.functional.cross_entropy(gapLogits.reshape(-1, gapLogits.shape[^1]), gaps.reshape(-1), ignore_index: -100);
         return (loss, count);
     }

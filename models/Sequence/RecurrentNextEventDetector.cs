@@ -211,6 +211,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             {
                 int windowIndex = first[i] + j, at = slotStep[slot] + j;
                 bool counted = fresh[i] || windowIndex >= newFrom || input.WindowStartsAtUserStart || windowIndex >= _parameters.WarmupSkip;
+                counted &= !SessionEndExplainer.Unscorable(_tokenizer, input.Window[windowIndex]);
                 SurpriseRing.Push(ring, counted ? EventSurprise(-typeLog[at * types + typeTargets[at]], -gapLog[at * gaps + gapTargets[at]], typeTargets[at]) : float.NaN);
                 if (windowIndex < newFrom) continue;
 
@@ -235,7 +236,14 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                     if (index == windowIndex) (outside, expected) = TopK(typeLog.AsSpan(at * types, types), typeTargets[at], k);
                     unexpected.Add(new UnexpectedEvent(index, entry.TimestampMs, entry.Type, ring[top[q]], outside, expected));
                 }
-                buffer.Explain(row, Explanation.ForEvents(Name, raw, unexpected));
+                var explanation = Explanation.ForEvents(Name, raw, unexpected);
+                if (Sessions.SessionRule.IsEndMarker(asOf[windowIndex]))
+                    explanation = explanation with
+                    {
+                        SessionEnd = SessionEndExplainer.Reason(_tokenizer, asOf, windowIndex, Math.Exp(typeLog[at * types + typeTargets[at]]),
+                            TopK(typeLog.AsSpan(at * types, types), typeTargets[at], k).Expected),
+                    };
+                buffer.Explain(row, explanation);
             }
             states[i] = new ModelStateSlot(key, input.EventCount, values);
         }
@@ -294,11 +302,8 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         return (!inside, expected);
     }
 
-    private float EventSurprise(float typeSurprise, float gapSurprise, long typeToken)
-    {
-        double type = typeToken == EventVocabulary.UnknownToken ? Math.Max(typeSurprise, _parameters.UnknownSurprise) : typeSurprise;
-        return (float)(type + _parameters.GapWeight * gapSurprise);
-    }
+    private float EventSurprise(float typeSurprise, float gapSurprise, long typeToken) =>
+        SessionEndExplainer.Surprise(_tokenizer, typeSurprise, gapSurprise, _parameters.GapWeight, typeToken, _parameters.UnknownSurprise);
 
     /// <summary>
     /// Full-pass scoring of one user's whole history from the zero state (what training computes): every
@@ -335,7 +340,8 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             int best = 0;
             for (int t = 1; t < types; t++) if (typeLog[j * types + t] > typeLog[j * types + best]) best = t;
             predicted[j] = _tokenizer.Vocabulary.NameOf(best);
-            surprises[j] = EventSurprise(-typeLog[j * types + targets[j].Type], -gapLog[j * gaps + targets[j].Gap], targets[j].Type);
+            surprises[j] = SessionEndExplainer.Unscorable(_tokenizer, window[j]) ? float.NaN
+                : EventSurprise(-typeLog[j * types + targets[j].Type], -gapLog[j * gaps + targets[j].Gap], targets[j].Type);
             SurpriseRing.Push(ring, surprises[j]);
             scores[j] = SurpriseRing.TopMean(ring, _parameters.AggregateTop, window.AsSpan(Math.Max(0, j + 1 - ring.Length), Math.Min(j + 1, ring.Length)), HorizonMs);
         }

@@ -7,7 +7,8 @@ namespace StreamDetect.Models.Sequence;
 
 /// <summary>
 /// Training and validation users as token sequences (the tokenizer learned from the training users
-/// only), cut into chunks and assembled into padded batches for the next-event models.
+/// only), cut into chunks and assembled into padded batches for the next-event models. A user's entries include the
+/// end markers of its sessions (when the dataset was built with a session rule), so the models learn where sessions end.
 /// </summary>
 public sealed class SequenceCorpus
 {
@@ -112,6 +113,7 @@ public sealed class SequenceCorpus
         Array.Fill(types, -100L);
         Array.Fill(gaps, -100L);
         var offsets = Tokenizer.FieldOffsets;
+        long endToken = Tokenizer.Vocabulary.HasEndToken ? Tokenizer.Vocabulary.EndToken : -1;
         for (int i = 0; i < b; i++)
         {
             var chunk = chunks[i];
@@ -132,7 +134,8 @@ public sealed class SequenceCorpus
                 if (j >= chunk.LossFrom)
                 {
                     types[i * t + j] = token.Type;
-                    gaps[i * t + j] = token.Gap;
+                    // An end marker's gap (to its session's last event) is always zero: only its type is learned.
+                    gaps[i * t + j] = token.Type == endToken ? -100L : token.Gap;
                 }
             }
         }

@@ -137,9 +137,10 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
                 int at = row * maxT + j;
                 // As when this event was the only new one: the oldest entries of a view that does not start at the
                 // user's first event lack context and are left out, except the event judged (the view's last).
-                bool counted = atStart || j >= _parameters.WarmupSkip || j == len - 1;
-                double type = types[at] == EventVocabulary.UnknownToken ? Math.Max(typeSurprise[at], _parameters.UnknownSurprise) : typeSurprise[at];
-                surprises[j] = counted ? (float)(type + _parameters.GapWeight * gapSurprise[at]) : float.NaN;
+                bool counted = (atStart || j >= _parameters.WarmupSkip || j == len - 1) && !SessionEndExplainer.Unscorable(_tokenizer, view[j]);
+                surprises[j] = counted
+                    ? SessionEndExplainer.Surprise(_tokenizer, typeSurprise[at], gapSurprise[at], _parameters.GapWeight, types[at], _parameters.UnknownSurprise)
+                    : float.NaN;
             }
             double raw = SurpriseRing.TopMean(surprises, _parameters.AggregateTop, view, horizonMs);
             double score = Calibration.Map(raw);
@@ -161,7 +162,18 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
                 var entry = view[j];
                 unexpected[q] = new UnexpectedEvent(offset[row] + j, entry.TimestampMs, entry.Type, surprises[j], !inside, expected);
             }
-            buffer.Explain(row, Explanation.ForEvents(Name, raw, unexpected));
+            var explanation = Explanation.ForEvents(Name, raw, unexpected);
+            if (Sessions.SessionRule.IsEndMarker(view[len - 1]))
+            {
+                int at = row * maxT + len - 1;
+                var expected = new ExpectedEvent[k];
+                for (int t = 0; t < k; t++) expected[t] = new ExpectedEvent(_tokenizer.Vocabulary.NameOf((int)topTokens[at * k + t]), topProbability[at * k + t]);
+                explanation = explanation with
+                {
+                    SessionEnd = SessionEndExplainer.Reason(_tokenizer, view, len - 1, Math.Exp(-typeSurprise[at]), expected),
+                };
+            }
+            buffer.Explain(row, explanation);
         }
 
         var outputs = new ScoringOutput[n];

@@ -48,7 +48,7 @@ public static class DetectorTrainer
     /// <summary>Fits calibration and threshold from a streaming replay of (normal) validation users.</summary>
     internal static void Calibrate(AnomalyDetector detector, BehaviorDataset validation, TrainingOptions options, CancellationToken cancellation = default)
     {
-        var samples = new List<CalibrationSample>((int)Math.Min(int.MaxValue, validation.EventCount));
+        var samples = new List<CalibrationSample>((int)Math.Min(int.MaxValue, validation.EntryCount));
         double periodMs = validation.LastEventMs - validation.FirstEventMs;
         long from = validation.FirstEventMs + (long)Math.Min(options.Calibration.WarmUpDays * 86_400_000, periodMs / 3);
         StreamingReplay.Run(validation, detector, new ReplayOptions(options.ScoringBatchSize, from), score =>

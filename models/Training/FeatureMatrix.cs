@@ -44,6 +44,7 @@ public sealed class FeatureMatrix
             while (replay.HasNext)
             {
                 replay.Advance();
+                if (replay.AtEndMarker) continue; // a marker's row is its session's last event's: no new row to learn
                 if (keep >= 1 || Keep(u, replay.Position, seed) < keep)
                 {
                     replay.WriteFeatures(buffer);

@@ -14,11 +14,19 @@ public sealed class EventTokenizer
     /// <summary>Fields per token (type, gap, amount, item).</summary>
     public const int Fields = 4;
 
-    public EventTokenizer(EventVocabulary vocabulary, AmountBuckets amounts)
+    /// <summary>Types listed in <see cref="SessionEndsAfter"/> at most.</summary>
+    public const int SessionEndsAfterTop = 3;
+
+    public EventTokenizer(EventVocabulary vocabulary, AmountBuckets amounts, IReadOnlyList<string>? sessionEndsAfter = null)
     {
         Vocabulary = vocabulary;
         Amounts = amounts;
+        SessionEndsAfter = sessionEndsAfter ?? [];
     }
+
+    /// <summary>The event types after which training sessions ended most often (most frequent first; empty when the
+    /// training data had no session end markers): what explanations of an unexpected end call normal.</summary>
+    public IReadOnlyList<string> SessionEndsAfter { get; }
 
     public EventVocabulary Vocabulary { get; }
 
@@ -32,15 +40,26 @@ public sealed class EventTokenizer
     {
         var types = new List<string>();
         var amounts = new List<float>();
+        var endsAfter = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var sequence in sequences)
         {
+            string? previous = null;
             foreach (var entry in sequence)
             {
                 types.Add(entry.Type);
                 if (entry.HasAmount) amounts.Add(entry.Amount);
+                if (Sessions.SessionRule.IsEndMarker(entry) && previous is not null
+                    && !string.Equals(previous, Events.EventTypes.SessionEnd, StringComparison.Ordinal))
+                    endsAfter[previous] = endsAfter.GetValueOrDefault(previous) + 1;
+                previous = entry.Type;
             }
         }
-        return new EventTokenizer(EventVocabulary.Learn(types, minTypeCount), AmountBuckets.Learn(amounts, amountBuckets));
+        var vocabulary = EventVocabulary.Learn(types, minTypeCount);
+        string[] endTypes = [.. endsAfter
+            .Where(p => vocabulary.TokenOf(p.Key) != EventVocabulary.UnknownToken)
+            .OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
+            .Take(SessionEndsAfterTop).Select(p => p.Key)];
+        return new EventTokenizer(vocabulary, AmountBuckets.Learn(amounts, amountBuckets), endTypes);
     }
 
     /// <summary>Tokenizes entry <paramref name="index"/> of a window.</summary>
@@ -94,8 +113,22 @@ public sealed class EventTokenizer
     {
         Vocabulary.WriteTo(writer);
         Amounts.WriteTo(writer);
+        writer.Write(SessionEndsAfter.Count);
+        foreach (string type in SessionEndsAfter) writer.Write(type);
     }
 
-    public static EventTokenizer ReadFrom(BinaryReader reader) =>
-        new(EventVocabulary.ReadFrom(reader), AmountBuckets.ReadFrom(reader));
+    /// <summary>Reads a tokenizer written by <see cref="WriteTo"/>; one of an older file, which ends after the amount
+    /// buckets, has no <see cref="SessionEndsAfter"/>.</summary>
+    public static EventTokenizer ReadFrom(BinaryReader reader)
+    {
+        var vocabulary = EventVocabulary.ReadFrom(reader);
+        var amounts = AmountBuckets.ReadFrom(reader);
+        var stream = reader.BaseStream;
+        if (stream.CanSeek && stream.Position >= stream.Length) return new EventTokenizer(vocabulary, amounts);
+        int count = reader.ReadInt32();
+        if (count < 0 || count > SessionEndsAfterTop) throw new InvalidDataException($"tokenizer lists {count} session-ending types (at most {SessionEndsAfterTop})");
+        var endsAfter = new string[count];
+        for (int i = 0; i < count; i++) endsAfter[i] = reader.ReadString();
+        return new EventTokenizer(vocabulary, amounts, endsAfter);
+    }
 }

@@ -6,6 +6,8 @@ namespace StreamDetect.Models.Vocabulary;
 /// fewer than the minimum count) maps to. Models never see <c>&lt;unk&gt;</c> as a training target,
 /// so they give it a near-zero probability and an unseen type scores as highly unexpected.
 /// Learned types are ordered by descending frequency, then by name, so the same data gives the same tokens.
+/// A learned vocabulary always holds the session end token <c>&lt;end&gt;</c> (<see cref="Events.EventTypes.SessionEnd"/>),
+/// which the models learn to predict where training sessions end; vocabularies of older model files may lack it.
 /// </summary>
 public sealed class EventVocabulary
 {
@@ -30,6 +32,12 @@ public sealed class EventVocabulary
     /// <summary>The learned type names (without padding and <c>&lt;unk&gt;</c>), in token order.</summary>
     public IReadOnlyList<string> Types => _types[2..];
 
+    /// <summary>The token of the session end marker, or <see cref="UnknownToken"/> for a vocabulary without it.</summary>
+    public int EndToken => TokenOf(Events.EventTypes.SessionEnd);
+
+    /// <summary>Whether the vocabulary holds the session end token (every vocabulary learned by this build does).</summary>
+    public bool HasEndToken => EndToken != UnknownToken;
+
     /// <summary>Learns the vocabulary from the event types of the training data.</summary>
     /// <param name="types">Every training event's type (duplicates expected).</param>
     /// <param name="minCount">Types seen fewer times stay <c>&lt;unk&gt;</c>.</param>
@@ -42,7 +50,10 @@ public sealed class EventVocabulary
             .Where(p => p.Value >= minCount && p.Key is not (PadName or UnknownName))
             .OrderByDescending(p => p.Value)
             .ThenBy(p => p.Key, StringComparer.Ordinal)
-            .Select(p => p.Key);
+            .Select(p => p.Key)
+            .ToList();
+        // The end token is always there, seen or not, so a stream's end markers never map to <unk>.
+        if (!learned.Contains(Events.EventTypes.SessionEnd)) learned.Add(Events.EventTypes.SessionEnd);
         return new EventVocabulary([PadName, UnknownName, .. learned]);
     }
 

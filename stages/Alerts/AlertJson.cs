@@ -78,6 +78,27 @@ public static class AlertJson
             }
             w.WriteEndArray();
         }
+        if (e.SessionEnd is { } end)
+        {
+            // A verdict on a session end marker: why the session's end was (un)expected.
+            w.WriteStartObject("sessionEnd"u8);
+            w.WriteString("text"u8, end.Describe());
+            if (end.EndedAfter is not null) w.WriteString("endedAfter"u8, end.EndedAfter);
+            w.WriteNumber("pEnd"u8, Math.Round(end.EndProbability, 6));
+            w.WriteStartArray("normalEndsAfter"u8);
+            foreach (string type in end.NormalEndsAfter) w.WriteStringValue(type);
+            w.WriteEndArray();
+            w.WriteStartArray("expected"u8);
+            foreach (var x in end.Expected)
+            {
+                w.WriteStartObject();
+                w.WriteString("type"u8, x.Type);
+                w.WriteNumber("p"u8, Math.Round(x.Probability, 4));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
         if (e.Features.Count > 0)
         {
             w.WriteStartArray("features"u8);

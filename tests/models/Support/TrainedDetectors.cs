@@ -6,6 +6,7 @@ using StreamDetect.Models.Ensemble;
 using StreamDetect.Models.Neighbours;
 using StreamDetect.Models.Reconstruction;
 using StreamDetect.Models.Sequence;
+using StreamDetect.Models.Sessions;
 using StreamDetect.Models.Training;
 
 [assembly: AssemblyFixture(typeof(StreamDetect.Models.Tests.Support.TrainedDetectors))]
@@ -23,10 +24,12 @@ public sealed class TrainedDetectors : IDisposable
 
     public TrainedDetectors()
     {
-        Data = DatasetBuilder.Build(SyntheticTraffic.Shoppers(normalUsers: 500, anomalousUsers: 40, days: 4, seed: 11));
+        Data = DatasetBuilder.Build(SyntheticTraffic.Shoppers(normalUsers: 500, anomalousUsers: 40, days: 4, seed: 11),
+            sessions: SessionSettings.Default);
     }
 
-    /// <summary>The training (and evaluation) data: labelled normal and anomalous users.</summary>
+    /// <summary>The training (and evaluation) data: labelled normal and anomalous users, their sessions closed by the
+    /// default rule (so every detector trains on and scores session end markers).</summary>
     public BehaviorDataset Data { get; }
 
     public static TrainingOptions Options { get; } = new()
