@@ -37,9 +37,9 @@ internal static class MemberSelection
         var validation = context.Validation;
         double periodMs = validation.LastEventMs - validation.FirstEventMs;
         long fromMs = validation.FirstEventMs + (long)Math.Min(context.Options.Calibration.WarmUpDays * 86_400_000, periodMs / 3);
-        var (normal, perturbed, at) = SyntheticPerturbations.Build(validation, fromMs, p.SelectionUsers, context.Options.Seed);
-        // Each user is judged where its copy was perturbed: from that event on, for LocalEvents events.
-        int[] from = [.. at, .. at], shiftedFrom = at;
+        var (normal, perturbed, normalAt, perturbedAt) = SyntheticPerturbations.Build(validation, fromMs, p.SelectionUsers, context.Options.Seed);
+        // Each user is judged where its copy was perturbed: from that event on, for LocalEvents entries.
+        int[] from = [.. normalAt, .. perturbedAt], shiftedFrom = normalAt;
         var report = new List<string>();
         if (normal.Length < 10)
         {

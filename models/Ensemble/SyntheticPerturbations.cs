@@ -11,7 +11,8 @@ namespace StreamDetect.Models.Ensemble;
 /// validation users), <see cref="PerturbationKind.Burst"/> (one event repeated eight times a second apart) and
 /// <see cref="PerturbationKind.Amount"/> (three amounts multiplied by 20; a burst where the user has none).
 /// <see cref="Shift"/> makes the other kind of copy: the same user twelve hours later, still normal.
-/// Truncated sessions are not made here: without end markers in the data a cut is invisible to every model.
+/// Copies keep the user's session rule, so their end markers fall where the stream would put them. Truncated
+/// sessions are not made here.
 /// </summary>
 internal static class SyntheticPerturbations
 {
@@ -20,7 +21,7 @@ internal static class SyntheticPerturbations
     /// <summary>Up to <paramref name="maxUsers"/> validation users with at least <see cref="MinScoredEvents"/> events
     /// from <paramref name="fromMs"/> on (a deterministic sample for the seed), a perturbed copy of each, and the index
     /// of each user's first perturbed event (the same index in the user and its copy).</summary>
-    public static (UserSequence[] Normal, UserSequence[] Perturbed, int[] At) Build(BehaviorDataset validation, long fromMs, int maxUsers, int seed)
+    public static (UserSequence[] Normal, UserSequence[] Perturbed, int[] NormalAt, int[] PerturbedAt) Build(BehaviorDataset validation, long fromMs, int maxUsers, int seed)
     {
         var random = new Random(seed);
         var candidates = validation.Users.Where(u => ScoredFrom(u, fromMs) <= u.Count - MinScoredEvents).ToList();
@@ -32,13 +33,19 @@ internal static class SyntheticPerturbations
             (candidates[i], candidates[j]) = (candidates[j], candidates[i]);
         }
         var normal = candidates.Take(take).ToArray();
-        var types = validation.Users.SelectMany(u => Enumerable.Range(0, u.Count).Select(i => u.EventAt(i).Type))
+        var types = validation.Users.SelectMany(Events).Select(e => e.Type)
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         var kinds = Enum.GetValues<PerturbationKind>();
         var perturbed = new UserSequence[take];
-        var at = new int[take];
-        for (int i = 0; i < take; i++) (perturbed[i], at[i]) = Perturb(normal[i], fromMs, kinds[i % kinds.Length], types, random);
-        return (normal, perturbed, at);
+        var normalAt = new int[take];
+        var perturbedAt = new int[take];
+        for (int i = 0; i < take; i++)
+        {
+            (perturbed[i], long atMs) = Perturb(normal[i], fromMs, kinds[i % kinds.Length], types, random);
+            normalAt[i] = FirstEventAt(normal[i], atMs);
+            perturbedAt[i] = FirstEventAt(perturbed[i], atMs);
+        }
+        return (normal, perturbed, normalAt, perturbedAt);
     }
 
     private static int ScoredFrom(UserSequence user, long fromMs)
@@ -48,10 +55,23 @@ internal static class SyntheticPerturbations
         return s;
     }
 
-    internal static (UserSequence User, int At) Perturb(UserSequence user, long fromMs, PerturbationKind kind, string[] types, Random random)
+    /// <summary>The user's events (end markers left out: a copy places its own with the user's session rule).</summary>
+    private static IEnumerable<UserEvent> Events(UserSequence user) => Enumerable.Range(0, user.Count).Select(user.EventAt).OfType<UserEvent>();
+
+    /// <summary>The entry index of the user's first event at or after <paramref name="ms"/>.</summary>
+    private static int FirstEventAt(UserSequence user, long ms)
     {
-        var events = Enumerable.Range(0, user.Count).Select(user.EventAt).ToList();
-        int scored = ScoredFrom(user, fromMs);
+        for (int k = 0; k < user.Count; k++)
+            if (!user.IsEndMarker(k) && user.TimestampMs(k) >= ms) return k;
+        return user.Count;
+    }
+
+    /// <summary>A perturbed copy of the user and the time of its first perturbed event.</summary>
+    internal static (UserSequence User, long AtMs) Perturb(UserSequence user, long fromMs, PerturbationKind kind, string[] types, Random random)
+    {
+        var events = Events(user).ToList();
+        int scored = 0;
+        while (scored < events.Count && events[scored].TimestampMs < fromMs) scored++;
         int q = scored + random.Next(Math.Max(1, events.Count - scored - 1));
         string id = $"{user.UserId}~{kind.ToString().ToLowerInvariant()}";
         if (kind == PerturbationKind.Amount && !events.Skip(q).Any(e => e.Amount is not null)) kind = PerturbationKind.Burst;
@@ -92,7 +112,8 @@ internal static class SyntheticPerturbations
                 break;
             }
         }
-        return (new UserSequence(id, [.. events.Select(e => Copy(e, e.TimestampMs, e.Type, e.Amount, id))]), q);
+        long atMs = events[Math.Min(q, events.Count - 1)].TimestampMs;
+        return (new UserSequence(id, [.. events.Select(e => Copy(e, e.TimestampMs, e.Type, e.Amount, id))], user.Sessions), atMs);
     }
 
     /// <summary>A copy of the user with every event moved by <paramref name="shiftMs"/>: the same behaviour at another
@@ -100,7 +121,7 @@ internal static class SyntheticPerturbations
     public static UserSequence Shift(UserSequence user, long shiftMs)
     {
         string id = $"{user.UserId}~shifted";
-        return new UserSequence(id, [.. Enumerable.Range(0, user.Count).Select(user.EventAt).Select(e => Copy(e, e.TimestampMs + shiftMs, e.Type, e.Amount, id))]);
+        return new UserSequence(id, [.. Events(user).Select(e => Copy(e, e.TimestampMs + shiftMs, e.Type, e.Amount, id))], user.Sessions);
     }
 
     private static UserEvent Copy(UserEvent e, long timestampMs, string type, double? amount = null, string? userId = null) =>
