@@ -88,6 +88,11 @@ internal sealed class NormalSessionProfile
         return list.OrderByDescending(x => x.Item2).Take(top).ToArray();
     }
 
+    /// <summary>The types after which training sessions ended most often, most frequent first.</summary>
+    public IReadOnlyList<string> EndsAfter(int top) =>
+        Enumerable.Range(0, Types.Length).Select(t => (Type: Types[t], Count: TransitionCount(t, End))).Where(x => x.Count > 0)
+            .OrderByDescending(x => x.Count).ThenBy(x => x.Type, StringComparer.Ordinal).Take(top).Select(x => x.Type).ToArray();
+
     /// <summary>Whether the bucketed vector was seen; else the L1 distance (in buckets) to the nearest seen one, capped.</summary>
     public int VectorDistance(byte[] vector, int cap)
     {

@@ -216,9 +216,21 @@ public sealed class NoveltyDetector : AnomalyDetector
         var findings = new Findings(this);
         bool continues = !SessionRule.IsEndMarker(entry) && before.IsOpen && entry.TimestampMs - before.LastMs <= _splitGapMs;
         float earlier = continues || SessionRule.IsEndMarker(entry) ? before.Evidence : 0;
+        SessionEndReason? end = null;
+        if (SessionRule.IsEndMarker(entry) && before.IsOpen)
+        {
+            int previous = before.PreviousType;
+            bool known = previous >= 0;
+            int from = known ? _profile.FromCount(previous) : 0;
+            end = new SessionEndReason(
+                known ? _profile.Types[previous] : null,
+                from > 0 ? (double)_profile.TransitionCount(previous, _profile.End) / from : 0,
+                known ? [.. _profile.Successors(previous, _parameters.ExplainTop).Select(x => new ExpectedEvent(x.Type, x.Share))] : [],
+                _profile.EndsAfter(_parameters.ExplainTop));
+        }
         Step(before, entry, windowIndex, findings);
         if (earlier > 0) findings.Count("session_novelty_before (nats of earlier novelty in this session)", earlier, earlier);
-        return findings.ToExplanation(Name, raw);
+        return findings.ToExplanation(Name, raw) with { SessionEnd = end };
     }
 
     protected override void WriteSections(ModelFileWriter writer)

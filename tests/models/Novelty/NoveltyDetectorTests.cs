@@ -128,6 +128,10 @@ public sealed class NoveltyDetectorTests : IClassFixture<NoveltyDetectorTests.Tr
         var explanation = output.ExplanationAt(2);
         Assert.Contains(explanation.Features, f => f.Feature.StartsWith("session_length (normal 5..6)", StringComparison.Ordinal) && f.Value == 2);
         Assert.Contains(explanation.UnexpectedEvents, e => e.Type == EventTypes.SessionEnd); // view never ends a session
+        Assert.NotNull(explanation.SessionEnd);
+        Assert.Equal("view", explanation.SessionEnd.EndedAfter);
+        Assert.Equal(0, explanation.SessionEnd.EndProbability);
+        Assert.Equal(["logout"], explanation.SessionEnd.NormalEndsAfter);
     }
 
     [Fact]
