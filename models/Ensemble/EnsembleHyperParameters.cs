@@ -31,4 +31,7 @@ public sealed record EnsembleHyperParameters
 
     /// <summary>A member is dropped when its ROC-AUC of 12 h-shifted copies against the normal users is above 0.5 + this.</summary>
     public double SelectionTimeShiftTolerance { get; init; } = 0.1;
+
+    /// <summary>A challenger joins when its ROC-AUC of perturbed against normal users beats every kept member's by more than this.</summary>
+    public double SelectionChallengerMargin { get; init; } = 0.02;
 }

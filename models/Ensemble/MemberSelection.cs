@@ -18,7 +18,7 @@ namespace StreamDetect.Models.Ensemble;
 /// it leans on the time of day, which then drags the ensemble on data from other hours), or when it barely tells
 /// the perturbed copies from the normal users (ROC-AUC below 0.5 + <see cref="EnsembleHyperParameters.SelectionMinSignal"/>).
 /// A challenger (<see cref="EnsembleHyperParameters.Challengers"/>) that passes these rules joins only when its ROC-AUC of
-/// perturbed against normal users beats every kept member's. When every member fails, the one that ranks best keeps
+/// perturbed against normal users beats every kept member's by more than <see cref="EnsembleHyperParameters.SelectionChallengerMargin"/>. When every member fails, the one that ranks best keeps
 /// the ensemble going. The report gives each member's AUCs
 /// and the kept members' combined AUC next to their best member's.
 /// </summary>
@@ -80,17 +80,17 @@ internal static class MemberSelection
                 chosen.Add(m);
             }
         }
-        // A challenger joins only when it tells perturbed users from normal ones better than every member kept so far.
+        // A challenger joins only when it tells perturbed users from normal ones clearly better than every member kept so far.
         double bestMember = chosen.Where(m => !challenger[m]).Select(m => perturbedAuc[m]).DefaultIfEmpty(double.NegativeInfinity).Max();
         foreach (int m in chosen.Where(m => challenger[m]).ToArray())
         {
-            if (perturbedAuc[m] > bestMember)
+            if (perturbedAuc[m] > bestMember + p.SelectionChallengerMargin)
             {
-                why[m] = $"kept: a challenger better than every member ({perturbedAuc[m]:F4} > {bestMember:F4})";
+                why[m] = $"kept: a challenger better than every member ({perturbedAuc[m]:F4} > {bestMember:F4} + {p.SelectionChallengerMargin})";
                 continue;
             }
             chosen.Remove(m);
-            why[m] = $"dropped: a challenger no better than the best member ({perturbedAuc[m]:F4} <= {bestMember:F4})";
+            why[m] = $"dropped: a challenger not clearly better than the best member ({perturbedAuc[m]:F4} <= {bestMember:F4} + {p.SelectionChallengerMargin})";
         }
         if (chosen.Count == 0)
         {
