@@ -37,7 +37,7 @@ internal static class MemberSelection
         var validation = context.Validation;
         double periodMs = validation.LastEventMs - validation.FirstEventMs;
         long fromMs = validation.FirstEventMs + (long)Math.Min(context.Options.Calibration.WarmUpDays * 86_400_000, periodMs / 3);
-        var (normal, perturbed, normalAt, perturbedAt) = SyntheticPerturbations.Build(validation, fromMs, p.SelectionUsers, context.Options.Seed);
+        var (normal, perturbed, normalAt, perturbedAt) = SyntheticPerturbations.Build(validation, fromMs, p.SelectionUsers, context.Options.Seed, LocalEvents);
         // Each user is judged where its copy was perturbed: from that event on, for LocalEvents entries.
         int[] from = [.. normalAt, .. perturbedAt], shiftedFrom = normalAt;
         var report = new List<string>();

@@ -21,7 +21,10 @@ internal static class SyntheticPerturbations
     /// <summary>Up to <paramref name="maxUsers"/> validation users with at least <see cref="MinScoredEvents"/> events
     /// from <paramref name="fromMs"/> on (a deterministic sample for the seed), a perturbed copy of each, and the index
     /// of each user's first perturbed event (the same index in the user and its copy).</summary>
-    public static (UserSequence[] Normal, UserSequence[] Perturbed, int[] NormalAt, int[] PerturbedAt) Build(BehaviorDataset validation, long fromMs, int maxUsers, int seed)
+    /// <remarks>Users and copies end <paramref name="span"/> entries after that index (cut there as an end of input),
+    /// so that replaying them costs what judging them needs.</remarks>
+    public static (UserSequence[] Normal, UserSequence[] Perturbed, int[] NormalAt, int[] PerturbedAt) Build(BehaviorDataset validation, long fromMs,
+        int maxUsers, int seed, int span)
     {
         var random = new Random(seed);
         var candidates = validation.Users.Where(u => ScoredFrom(u, fromMs) <= u.Count - MinScoredEvents).ToList();
@@ -44,6 +47,8 @@ internal static class SyntheticPerturbations
             (perturbed[i], long atMs) = Perturb(normal[i], fromMs, kinds[i % kinds.Length], types, random);
             normalAt[i] = FirstEventAt(normal[i], atMs);
             perturbedAt[i] = FirstEventAt(perturbed[i], atMs);
+            normal[i] = Cut(normal[i], normalAt[i] + span);
+            perturbed[i] = Cut(perturbed[i], perturbedAt[i] + span);
         }
         return (normal, perturbed, normalAt, perturbedAt);
     }
@@ -57,6 +62,10 @@ internal static class SyntheticPerturbations
 
     /// <summary>The user's events (end markers left out: a copy places its own with the user's session rule).</summary>
     private static IEnumerable<UserEvent> Events(UserSequence user) => Enumerable.Range(0, user.Count).Select(user.EventAt).OfType<UserEvent>();
+
+    /// <summary>The user without its entries from <paramref name="end"/> on (those at the time of entry <paramref name="end"/> go too).</summary>
+    private static UserSequence Cut(UserSequence user, int end) =>
+        end >= user.Count || user.TimestampMs(end) <= user.FirstEventMs ? user : user.Before(user.TimestampMs(end)) ?? user;
 
     /// <summary>The entry index of the user's first event at or after <paramref name="ms"/>.</summary>
     private static int FirstEventAt(UserSequence user, long ms)
