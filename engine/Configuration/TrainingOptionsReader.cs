@@ -54,15 +54,20 @@ public static class TrainingOptionsReader
     }
 
     /// <summary>
-    /// <c>streamdetect.models.ensemble.members</c> names models this build knows (other than the ensemble):
+    /// <c>streamdetect.models.ensemble.members</c> (and <c>.challengers</c>) name models this build knows (other than the ensemble):
     /// refused here, before any work, rather than when the ensemble trains its members.
     /// </summary>
     private static void CheckEnsembleMembers(Config config, DetectorRegistry registry)
     {
-        const string key = ModelsBlock + ".ensemble.members";
+        CheckEnsembleList(config, registry, ModelsBlock + ".ensemble.members", mayBeEmpty: false);
+        CheckEnsembleList(config, registry, ModelsBlock + ".ensemble.challengers", mayBeEmpty: true);
+    }
+
+    private static void CheckEnsembleList(Config config, DetectorRegistry registry, string key, bool mayBeEmpty)
+    {
         if (!registry.TryGet("ensemble", out var ensemble) || !config.HasPath(key)) return;
         var members = ReadList(config, key);
-        if (members.Count == 0) throw new SettingsException(key, "is empty: name at least one model");
+        if (members.Count == 0 && !mayBeEmpty) throw new SettingsException(key, "is empty: name at least one model");
         foreach (string name in members)
         {
             if (!registry.TryGet(name, out var kind))

@@ -36,6 +36,9 @@ public sealed class UserSequence
 
     public string UserId { get; }
 
+    /// <summary>The rule that placed the end markers, or null when the dataset has none.</summary>
+    internal SessionRule? Sessions => _sessions;
+
     /// <summary>Entries: the user's events plus the end markers of its sessions.</summary>
     public int Count => _slots.Length;
 

@@ -2,6 +2,7 @@ using StreamDetect.Models.Adversarial;
 using StreamDetect.Models.Baselines;
 using StreamDetect.Models.Ensemble;
 using StreamDetect.Models.Neighbours;
+using StreamDetect.Models.Novelty;
 using StreamDetect.Models.Reconstruction;
 using StreamDetect.Models.Sequence;
 
@@ -40,6 +41,7 @@ public sealed class DetectorRegistry
         registry.Register(KnnDetector.Kind);
         registry.Register(RobustZScoreDetector.Kind);
         registry.Register(IsolationForestDetector.Kind);
+        registry.Register(NoveltyDetector.Kind);
         registry.Register(EnsembleDetector.Kind);
         return registry;
     }

@@ -10,7 +10,7 @@ namespace StreamDetect.Models.Detection;
 /// </summary>
 public interface IAnomalyDetector : IDisposable
 {
-    /// <summary>The registry name: lstm, gru, transformer, ae, gan, knn, zscore, iforest or ensemble.</summary>
+    /// <summary>The registry name: lstm, gru, transformer, ae, gan, knn, zscore, iforest, novelty or ensemble.</summary>
     string Name { get; }
 
     /// <summary>Stable id of the trained model (a hash of its saved content): same weights, same id.</summary>

@@ -214,7 +214,9 @@ public sealed class EnsembleDetector : AnomalyDetector
             var p = context.HyperParameters(this);
             if (p.Members.Count == 0) throw new ArgumentException("streamdetect.models.ensemble.members is empty");
             var kinds = new List<IDetectorKind>(); // all resolved before any member trains
-            foreach (string name in p.Members)
+            // Challengers are trained only to be judged by the selection (they join when they earn it).
+            var names = p.SelectMembers ? p.Members.Concat(p.Challengers.Where(c => !p.Members.Contains(c))).ToArray() : [.. p.Members];
+            foreach (string name in names)
             {
                 if (!DetectorRegistry.Default.TryGet(name, out var kind))
                     throw new ArgumentException($"streamdetect.models.ensemble.members: unknown model '{name}' (known: {string.Join(", ", DetectorRegistry.Default.Names)})");
@@ -234,6 +236,16 @@ public sealed class EnsembleDetector : AnomalyDetector
             {
                 foreach (var member in members) member.Dispose();
                 throw;
+            }
+            if (p.SelectMembers && members.Count > 1)
+            {
+                if (p.SelectionUsers < 10) throw new ArgumentException($"streamdetect.models.ensemble.selection-users must be at least 10, got {p.SelectionUsers}");
+                var challenger = members.Select((m, i) => i >= p.Members.Count).ToArray();
+                var (keep, report) = MemberSelection.Select(members, challenger, context, p);
+                foreach (string line in report) context.Report(Name, line);
+                for (int m = 0; m < members.Count; m++) if (!keep.Contains(m)) members[m].Dispose();
+                members = [.. keep.Select(m => members[m])];
+                p = p with { Members = [.. members.Select(m => m.Name)] };
             }
             return new EnsembleDetector(p, [.. members], context.Device);
         }

@@ -139,7 +139,7 @@ public sealed class TrainingOptionsReaderTests
     private static string Json(object value) => JsonSerializer.Serialize(value, value.GetType());
 
     [Theory]
-    [InlineData("[gru, zscor]", "unknown model 'zscor' (known: lstm, gru, transformer, ae, gan, knn, zscore, iforest)")]
+    [InlineData("[gru, zscor]", "unknown model 'zscor' (known: lstm, gru, transformer, ae, gan, knn, zscore, iforest, novelty)")]
     [InlineData("[gru, ensemble]", "an ensemble cannot be a member of itself")]
     [InlineData("[]", "is empty")]
     public void The_ensemble_members_are_checked_when_the_settings_are_read_before_any_member_trains(string members, string problem)
@@ -149,6 +149,16 @@ public sealed class TrainingOptionsReaderTests
 
         Assert.Equal("streamdetect.models.ensemble.members", error.Key);
         Assert.Contains(problem, error.Message);
+    }
+
+    [Fact]
+    public void An_unknown_ensemble_challenger_is_refused_naming_its_key_and_an_empty_list_is_allowed()
+    {
+        var error = Assert.Throws<SettingsException>(() =>
+            TrainingOptionsReader.Read(EngineConfig.Load(overrides: "streamdetect.models.ensemble.challengers = [novelt]")));
+        Assert.Equal("streamdetect.models.ensemble.challengers", error.Key);
+        Assert.Contains("unknown model 'novelt'", error.Message);
+        TrainingOptionsReader.Read(EngineConfig.Load(overrides: "streamdetect.models.ensemble.challengers = []"));
     }
 
     private sealed record FakeParameters

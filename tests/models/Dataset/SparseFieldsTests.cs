@@ -21,7 +21,7 @@ public sealed class SparseFieldsTests
             Device = "cpu",
             Epochs = 1,
             Models = ModelHyperParameters.Defaults
-                .With(EnsembleDetector.Kind, p => p with { Members = ["lstm", "gru", "transformer", "ae", "gan", "knn", "zscore", "iforest"] })
+                .With(EnsembleDetector.Kind, p => p with { Members = ["lstm", "gru", "transformer", "ae", "gan", "knn", "zscore", "iforest"], SelectMembers = false })
                 .With(IsolationForestDetector.Kind, p => p with { Trees = 20 }),
         };
         using var detector = DetectorTrainer.Train("ensemble", data, options, cancellation: TestContext.Current.CancellationToken);

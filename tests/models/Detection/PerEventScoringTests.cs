@@ -24,7 +24,7 @@ public sealed class PerEventScoringTests(TrainedDetectors trained, ITestOutputHe
     private readonly string _directory = Directory.CreateTempSubdirectory("sd-per-event-").FullName;
     private readonly List<IAnomalyDetector> _loaded = [];
 
-    public static TheoryData<string> Models => new() { "lstm", "gru", "transformer", "ae", "gan", "knn", "zscore", "iforest", "ensemble" };
+    public static TheoryData<string> Models => new() { "lstm", "gru", "transformer", "ae", "gan", "knn", "zscore", "iforest", "novelty", "ensemble" };
 
     public static TheoryData<string> RecurrentModels => new() { "lstm", "gru" };
 

@@ -15,7 +15,7 @@ namespace StreamDetect.Models.Tests.Detection;
 public sealed class StreamingBatchScoringTests(TrainedDetectors trained)
 {
     private const int BatchSize = 1024;
-    public static TheoryData<string> Models => new() { "lstm", "gru", "transformer", "ae", "gan", "zscore", "iforest", "knn", "ensemble" };
+    public static TheoryData<string> Models => new() { "lstm", "gru", "transformer", "ae", "gan", "zscore", "iforest", "knn", "novelty", "ensemble" };
 
     [Theory]
     [MemberData(nameof(Models))]

@@ -14,7 +14,7 @@ public sealed class MarkerVerdictTests(TrainedDetectors trained) : IDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("sd-marker-verdicts-").FullName;
     private readonly List<IAnomalyDetector> _loaded = [];
 
-    public static TheoryData<string> Models => new() { "lstm", "gru", "transformer", "ae", "gan", "knn", "zscore", "iforest", "ensemble" };
+    public static TheoryData<string> Models => new() { "lstm", "gru", "transformer", "ae", "gan", "knn", "zscore", "iforest", "novelty", "ensemble" };
 
     public void Dispose()
     {
@@ -27,7 +27,7 @@ public sealed class MarkerVerdictTests(TrainedDetectors trained) : IDisposable
     public void Every_marker_gets_a_finite_verdict_and_sequence_models_explain_it_as_a_session_end(string model)
     {
         var detector = Explaining(model);
-        bool sequence = model is "lstm" or "gru" or "transformer" or "ensemble";
+        bool sequence = model is "lstm" or "gru" or "transformer" or "novelty" or "ensemble";
         var users = trained.Data.Users.Where(u => u.UserId.StartsWith("n-", StringComparison.Ordinal)).Take(5).ToArray();
         int markers = 0;
         foreach (var user in users)
