@@ -64,6 +64,10 @@ internal sealed class KafkaConsumerSession : IKafkaControl
 
     // Written by the poll thread, read by anyone.
     private long _lostToRetention;
+    private IReadOnlyList<PartitionLag> _lag = [];
+
+    /// <summary>How often the poll thread refreshes <see cref="Lag"/>.</summary>
+    private static readonly TimeSpan LagInterval = TimeSpan.FromSeconds(1);
 
     // librdkafka's threads and the poll thread.
     private readonly RepeatedLogFilter _logFilter;
@@ -79,6 +83,8 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     private readonly Func<TopicPartition, long?> _logStart;
     private IAdminClient? _probe;
     private TimeSpan _lastProbe;
+    private TimeSpan? _lastLag;
+    private readonly Dictionary<TopicPartition, long> _committedOffsets = new();
 
     public KafkaConsumerSession(KafkaConsumerSettings settings, bool committable)
     {
@@ -102,6 +108,8 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     }
 
     public Task IsShutdown => _shutdown.Task;
+
+    public IReadOnlyList<PartitionLag> Lag => Volatile.Read(ref _lag);
 
     public bool Joined
     {
@@ -334,7 +342,36 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                     break;
             }
             WatchOutage();
+            MeasureLag();
         }
+    }
+
+    /// <summary>
+    /// Refreshes <see cref="Lag"/> once a <see cref="LagInterval"/> from what librdkafka already knows (the high
+    /// watermark of the last fetch; no broker call) and the committed offsets (poll thread).
+    /// </summary>
+    private void MeasureLag()
+    {
+        var now = _clock.Elapsed;
+        if (_lastLag is TimeSpan last && now - last < LagInterval) return;
+        _lastLag = now;
+        var lag = new List<PartitionLag>(_owned.Count);
+        foreach (var partition in _owned.Keys)
+        {
+            try
+            {
+                long high = _consumer!.GetWatermarkOffsets(partition).High.Value;
+                if (high < 0) continue;
+                long position = _committedOffsets.TryGetValue(partition, out long committed) ? committed : _consumer.Position(partition).Value;
+                if (position < 0) continue;
+                lag.Add(new PartitionLag(partition.Topic, partition.Partition.Value, Math.Max(0, high - position)));
+            }
+            catch (KafkaException)
+            {
+                // Not known now (the partition is being revoked): left out of this snapshot.
+            }
+        }
+        Volatile.Write(ref _lag, lag);
     }
 
     /// <summary>
@@ -461,6 +498,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         }
         foreach (var offset in committed)
         {
+            if (offset.Offset.Value >= 0) _committedOffsets[offset.TopicPartition] = offset.Offset.Value;
             long? expected = offset.Offset.Value >= 0 ? offset.Offset.Value : _settings.StartsAtEarliest ? 0 : null;
             _retention.Assign(offset.TopicPartition, expected);
         }
@@ -528,6 +566,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         {
             _owned.Remove(partition);
             _retention.Remove(partition);
+            _committedOffsets.Remove(partition);
         }
         _poller!.AssignmentChanged();
         if (_buffer.Count == 0) return;
@@ -602,7 +641,11 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         List<TopicPartitionOffset> offsets;
         lock (_gate) offsets = _tracker.PendingCommits(only);
+        long start = Stopwatch.GetTimestamp();
         bool all = _committer!.TryCommit(offsets, when, out var accepted);
+        if (offsets.Count > 0)
+            KafkaConsumerInstruments.CommitDuration.Record(Stopwatch.GetElapsedTime(start).TotalSeconds, new KeyValuePair<string, object?>("group", _settings.GroupId));
+        foreach (var offset in accepted) _committedOffsets[offset.TopicPartition] = offset.Offset.Value;
         lock (_gate) _tracker.Committed(accepted);
         return all;
     }
@@ -655,6 +698,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             _state.ConsumerClosed();
             _buffer.Clear();
             _owned.Clear();
+            _lag = [];
             waiters = TakeCommitWaiters();
             onStopped = _onStopped;
             onFailed = _onFailed;
