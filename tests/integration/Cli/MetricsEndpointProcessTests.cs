@@ -111,6 +111,59 @@ public sealed class MetricsEndpointProcessTests(TrainedModelFixture model) : ICl
         Assert.Equal(143, await engine.WaitAsync(Timeout));
     }
 
+    [Fact]
+    public async Task With_OTLP_on_the_run_posts_its_metrics_to_the_collector_over_http_protobuf()
+    {
+        using var dir = new TempDirectory("sd-metrics-otlp-");
+        int port = FreePort();
+        // A collector's OTLP/HTTP receiver as far as the exporter sees it: POST /v1/metrics, answered 200.
+        using var collector = new HttpListener();
+        collector.Prefixes.Add($"http://localhost:{port}/");
+        collector.Start();
+        var received = new List<(string ContentType, byte[] Body)>();
+        var receiving = Task.Run(async () =>
+        {
+            while (collector.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await collector.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return;
+                }
+                using var body = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(body);
+                if (context.Request.HttpMethod == "POST" && context.Request.Url?.AbsolutePath == "/v1/metrics")
+                    lock (received) received.Add((context.Request.ContentType ?? "", body.ToArray()));
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+        }, TestContext.Current.CancellationToken);
+        string config = dir.File("otlp.conf");
+        await File.WriteAllTextAsync(config, $"streamdetect.metrics.otlp {{ enabled = on, endpoint = \"http://localhost:{port}\", protocol = \"http/protobuf\", interval = 1s }}\n",
+            TestContext.Current.CancellationToken);
+        using var engine = EngineProcess.StartWithInput(dir.Path, "run", "--input", "-", "--model", model.Model, "--alerts", dir.File("alerts.jsonl"),
+            "--data-dir", dir.File("data"), "--config", config);
+        foreach (var line in File.ReadLines(model.Traffic).Take(2000)) await engine.StandardInput.WriteLineAsync(line);
+        engine.StandardInput.Close();
+        Assert.Equal(0, await engine.WaitAsync(Timeout));
+        Assert.Contains("metrics exported by OTLP (http/protobuf) to http://localhost:" + port + "/v1/metrics", engine.Stderr);
+
+        // Protobuf keeps instrument names as UTF-8: the engine's and the runtime's are in the payloads.
+        string payloads;
+        lock (received) payloads = string.Join("\n", received.Select(r => System.Text.Encoding.UTF8.GetString(r.Body)));
+        Assert.NotEmpty(received);
+        Assert.All(received, r => Assert.Equal("application/x-protobuf", r.ContentType));
+        Assert.Contains("streamdetect.events.received", payloads, StringComparison.Ordinal);
+        Assert.Contains("streamdetect.events.scored", payloads, StringComparison.Ordinal);
+        Assert.Contains("dotnet.gc.collections", payloads, StringComparison.Ordinal);
+        collector.Stop();
+        await receiving;
+    }
+
     private static string WriteLinger(TempDirectory dir, string linger)
     {
         string path = dir.File("metrics.conf");
