@@ -96,6 +96,7 @@ public static class BenchCommand
             var config = With(Path.Combine(scratch, "e2e"));
             var request = new RunRequest(config, EventSourceKind.Generator, null, DeadLetterSinkKind.Count, null, parse.GetValue(Model), AlertSinkKind.None, null, null, null, parse.GetValue(Device));
             if (!parse.GetValue(IngestOnly)) RunPlan.Create(request);
+            var metricsSettings = MetricsSettings.Create(config);
 
             log.WriteLine($"bench: ingest of {users:N0} users x {days} days, store {store}");
             var ingest = await IngestAsync(With(Path.Combine(scratch, "ingest")), generator, cancellation);
@@ -105,7 +106,6 @@ public static class BenchCommand
 
             // End to end at full speed, with the scoring requests kept to replay through the scorer alone.
             var job = new RunJob(request, log);
-            var metricsSettings = MetricsSettings.Create(config);
             result["metrics"] = metricsSettings.AnyExport;
             log.WriteLine($"bench: end to end at full speed{(metricsSettings.AnyExport ? " (metrics on)" : "")}");
             RunOutcome outcome;
