@@ -69,6 +69,11 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     /// <summary>How often the poll thread refreshes <see cref="Lag"/>.</summary>
     private static readonly TimeSpan LagInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>While fetching is paused, how often the high watermarks are asked of the brokers (no fetch brings them), and how long each may take.</summary>
+    private static readonly TimeSpan WatermarkQueryInterval = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan WatermarkQueryTimeout = TimeSpan.FromSeconds(1);
+
     // librdkafka's threads and the poll thread.
     private readonly RepeatedLogFilter _logFilter;
 
@@ -84,7 +89,9 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     private IAdminClient? _probe;
     private TimeSpan _lastProbe;
     private TimeSpan? _lastLag;
+    private TimeSpan? _lastWatermarkQuery;
     private readonly Dictionary<TopicPartition, long> _committedOffsets = new();
+    private readonly Dictionary<TopicPartition, long> _highWatermarks = new();
 
     public KafkaConsumerSession(KafkaConsumerSettings settings, bool committable)
     {
@@ -347,21 +354,40 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     }
 
     /// <summary>
-    /// Refreshes <see cref="Lag"/> once a <see cref="LagInterval"/> from what librdkafka already knows (the high
-    /// watermark of the last fetch; no broker call) and the committed offsets (poll thread).
+    /// Refreshes <see cref="Lag"/> once a <see cref="LagInterval"/> from the committed offsets and the high
+    /// watermarks librdkafka learnt from its last fetch (no broker call); while fetching is paused, no fetch
+    /// brings them, so they are asked of the brokers once a <see cref="WatermarkQueryInterval"/> (poll thread).
     /// </summary>
     private void MeasureLag()
     {
         var now = _clock.Elapsed;
         if (_lastLag is TimeSpan last && now - last < LagInterval) return;
         _lastLag = now;
+        bool down;
+        lock (_gate) down = _outage.Down;
+        bool query = _poller!.Paused && !down && (_lastWatermarkQuery is not TimeSpan asked || now - asked >= WatermarkQueryInterval);
+        if (query) _lastWatermarkQuery = now;
         var lag = new List<PartitionLag>(_owned.Count);
         foreach (var partition in _owned.Keys)
         {
             try
             {
                 long high = _consumer!.GetWatermarkOffsets(partition).High.Value;
+                if (query)
+                {
+                    try
+                    {
+                        high = Math.Max(high, _consumer.QueryWatermarkOffsets(partition, WatermarkQueryTimeout).High.Value);
+                    }
+                    catch (KafkaException)
+                    {
+                        query = false; // the brokers are slow now: no more waiting on them in this round
+                    }
+                }
+                // A watermark only grows: the highest known (fetched or asked) stands until a newer one.
+                if (_highWatermarks.TryGetValue(partition, out long known)) high = Math.Max(high, known);
                 if (high < 0) continue;
+                _highWatermarks[partition] = high;
                 long position = _committedOffsets.TryGetValue(partition, out long committed) ? committed : _consumer.Position(partition).Value;
                 if (position < 0) continue;
                 lag.Add(new PartitionLag(partition.Topic, partition.Partition.Value, Math.Max(0, high - position)));
@@ -567,6 +593,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             _owned.Remove(partition);
             _retention.Remove(partition);
             _committedOffsets.Remove(partition);
+            _highWatermarks.Remove(partition);
         }
         _poller!.AssignmentChanged();
         if (_buffer.Count == 0) return;
