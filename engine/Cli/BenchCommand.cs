@@ -10,6 +10,7 @@ using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline;
 using StreamDetect.Engine.Pipeline.Inputs;
 using StreamDetect.Engine.Pipeline.Outputs;
+using StreamDetect.Engine.Telemetry;
 using StreamDetect.Stages.Alerts;
 using StreamDetect.Stages.DeadLetters;
 using StreamDetect.Stages.Generator;
@@ -38,11 +39,16 @@ public static class BenchCommand
     private static readonly Option<bool> IngestOnly = new("--ingest-only") { Description = "Measure only the ingest path (validate -> entities -> features with persistence); no model" };
     private static readonly Option<string> Store = new("--store") { Description = "sqlite (default, as the product runs) or memory", DefaultValueFactory = _ => "sqlite" };
     private static readonly Option<bool> Json2Stdout = new("--quiet") { Description = "Print only the JSON result" };
+    private static readonly Option<int?> MetricsPort = new("--metrics-port")
+    {
+        HelpName = "N",
+        Description = "Serve metrics and health on this port during the end-to-end phase, as `run --metrics-port` does (to measure their cost; streamdetect.metrics also applies)",
+    };
 
     public static Command Create()
     {
         var command = new Command("bench", "Benchmark the engine on generated traffic: ingest events/s and bytes per user, end-to-end events/s, the scorer alone, and latency at half load; writes JSON with --json");
-        foreach (var option in new Option[] { Users, Days, TrainDays, Model, Device, Batch, Json, IngestOnly, Store, Json2Stdout }) command.Options.Add(option);
+        foreach (var option in new Option[] { Users, Days, TrainDays, Model, Device, Batch, Json, IngestOnly, Store, Json2Stdout, MetricsPort }) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => ExecuteAsync(parse, token), cancellation));
         return command;
     }
@@ -69,6 +75,9 @@ public static class BenchCommand
         try
         {
             string batchSetting = parse.GetValue(Batch) is int batch ? $"streamdetect.scoring.batcher.max-batch = {batch}" : "";
+            string metricsSetting = parse.GetValue(MetricsPort) is int port
+                ? $"streamdetect.metrics.prometheus {{ enabled = on, port = {port} }}"
+                : "";
             string Overrides(string dir, string extra = "") => string.Join('\n',
                 $"streamdetect.store.kind = {store}",
                 $"streamdetect.store.data-dir = {RunCommand.HoconString(dir)}",
@@ -77,6 +86,7 @@ public static class BenchCommand
                 $"streamdetect.run.train-days = {trainDays.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
                 "streamdetect.run.save-model = off",
                 batchSetting,
+                metricsSetting,
                 extra);
             var baseConfig = CommonOptions.LoadConfig(parse);
             Akka.Configuration.Config With(string dir) => Akka.Configuration.ConfigurationFactory.ParseString(Overrides(dir)).WithFallback(baseConfig);
@@ -86,6 +96,7 @@ public static class BenchCommand
             var config = With(Path.Combine(scratch, "e2e"));
             var request = new RunRequest(config, EventSourceKind.Generator, null, DeadLetterSinkKind.Count, null, parse.GetValue(Model), AlertSinkKind.None, null, null, null, parse.GetValue(Device));
             if (!parse.GetValue(IngestOnly)) RunPlan.Create(request);
+            var metricsSettings = MetricsSettings.Create(config);
 
             log.WriteLine($"bench: ingest of {users:N0} users x {days} days, store {store}");
             var ingest = await IngestAsync(With(Path.Combine(scratch, "ingest")), generator, cancellation);
@@ -95,8 +106,16 @@ public static class BenchCommand
 
             // End to end at full speed, with the scoring requests kept to replay through the scorer alone.
             var job = new RunJob(request, log);
-            log.WriteLine("bench: end to end at full speed");
-            var outcome = await job.RunAsync(cancellation);
+            result["metrics"] = metricsSettings.AnyExport;
+            log.WriteLine($"bench: end to end at full speed{(metricsSettings.AnyExport ? " (metrics on)" : "")}");
+            RunOutcome outcome;
+            using (var metrics = metricsSettings.AnyExport ? EngineMetrics.Attach(job) : null)
+            using (var endpoint = metricsSettings.Enabled ? MetricsEndpoint.Start(metricsSettings, () => job.NotReadyBecause) : null)
+            using (var otlpOnly = metricsSettings is { Enabled: false, Otlp.Enabled: true } ? EngineMeterProvider.Build(metricsSettings) : null)
+            {
+                if (endpoint is not null) log.WriteLine($"bench: metrics at {endpoint.MetricsUrl}");
+                outcome = await job.RunAsync(cancellation);
+            }
             using var detector = outcome.Model!.Detector;
             var s = outcome.Summary;
             var scoring = s.Scoring!;

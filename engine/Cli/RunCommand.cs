@@ -207,10 +207,13 @@ public static class RunCommand
             stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly);
         var job = new RunJob(request, Console.Error) { CollectEvaluation = reportDirectory is not null };
         var metricsSettings = MetricsSettings.Create(config);
-        using var metrics = metricsSettings.Enabled ? EngineMetrics.Attach(job) : null;
-        using var endpoint = metricsSettings.Enabled ? MetricsEndpoint.Start(metricsSettings, () => job.IsReady) : null;
+        using var metrics = metricsSettings.AnyExport ? EngineMetrics.Attach(job) : null;
+        using var endpoint = metricsSettings.Enabled ? MetricsEndpoint.Start(metricsSettings, () => job.NotReadyBecause) : null;
+        // OTLP without the scrape endpoint: the provider alone (with the endpoint, it exports to both).
+        using var otlpOnly = metricsSettings is { Enabled: false, Otlp.Enabled: true } ? EngineMeterProvider.Build(metricsSettings) : null;
         using var draining = endpoint is null ? default : cancellation.Register(endpoint.Drain);
         if (endpoint is not null) Console.Error.WriteLine($"metrics at {endpoint.MetricsUrl}, health at {endpoint.HealthUrl}live and {endpoint.HealthUrl}ready");
+        if (metricsSettings.Otlp.Enabled) Console.Error.WriteLine($"metrics exported by OTLP ({metricsSettings.Otlp.Protocol}) to {metricsSettings.Otlp.ExportUri} every {metricsSettings.Otlp.Interval.TotalSeconds:0.#} s");
         RunOutcome outcome;
         var streamingRate = new IntervalRate();
         try

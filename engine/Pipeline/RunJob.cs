@@ -8,6 +8,7 @@ using StreamDetect.Engine.Pipeline.Inputs;
 using StreamDetect.Models.Calibration;
 using StreamDetect.Models.Detection;
 using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.Kafka;
 using StreamDetect.Stages.Parsing;
 using StreamDetect.Stages.Partitions;
 using StreamDetect.Stages.Routing;
@@ -55,7 +56,20 @@ public sealed class RunJob
     /// Ready for traffic: the engine started and joined its cluster, the store answered (the partitions' state was
     /// read), the model is loaded (when scoring), the stream runs, and (Kafka) the consumer joined its group.
     /// </summary>
-    public bool IsReady => _streaming && (_kafka is null || (_kafka.Control.IsCompletedSuccessfully && _kafka.Control.Result.Joined));
+    public bool IsReady => NotReadyBecause is null;
+
+    /// <summary>Why the run is not <see cref="IsReady"/> (for /health/ready), or null when it is.</summary>
+    public string? NotReadyBecause =>
+        !_streaming ? $"not streaming ({Phase})"
+        : _kafka is not null && !(_kafka.Control.IsCompletedSuccessfully && _kafka.Control.Result.Joined) ? "the Kafka consumer has no partition assignment from its group yet"
+        : null;
+
+    /// <summary>The engine while it runs (for metrics: what this node hosts), else null.</summary>
+    public EngineHost? Host { get; private set; }
+
+    /// <summary>The Kafka consumer's lag per owned partition (empty without Kafka or before its start).</summary>
+    public IReadOnlyList<PartitionLag> KafkaLag =>
+        _kafka is { Control.IsCompletedSuccessfully: true } kafka ? kafka.Control.Result.Lag : [];
 
     public ReadProgress Progress { get; } = new();
 
@@ -79,19 +93,35 @@ public sealed class RunJob
         await using (host)
         using (var scorer = model is null ? null : new Scorer(model.Detector, plan.Scorer))
         {
-            var build = await BuildAsync(plan, host, model, scorer);
-            IngestResult result;
+            Host = host;
             try
             {
-                result = await RunStreamAsync(plan, build, cancellation);
+                return await RunBuiltAsync(plan, host, model, scorer, cancellation);
             }
             finally
             {
-                _streaming = false;
-                if (build.Feedback is not null) await build.Feedback.StopAsync();
+                Host = null;
             }
-            return Report(build, result, host, model);
         }
+    }
+
+    private async Task<RunOutcome> RunBuiltAsync(RunPlan plan, EngineHost host, TrainedModel? model, Scorer? scorer, CancellationToken cancellation)
+    {
+        var build = await BuildAsync(plan, host, model, scorer);
+        IngestResult result;
+        try
+        {
+            result = await RunStreamAsync(plan, build, cancellation);
+        }
+        finally
+        {
+            _streaming = false;
+            Phase = "ended";
+            if (build.Feedback is not null) await build.Feedback.StopAsync();
+        }
+        // The gauges of what this node hosts show the end state, not the last periodic look.
+        if (Metrics is { } metrics) await metrics.RefreshOccupancyAsync(host);
+        return Report(build, result, host, model);
     }
 
     /// <summary>What <see cref="BuildAsync"/> wired: the input, the downstream the routed events feed, the scoring loop and its first requests.</summary>

@@ -12,8 +12,12 @@ namespace StreamDetect.Engine.Telemetry;
 /// read, valid events, dead letters by reason, rows and events persisted, events scored) are observable
 /// instruments read at each collection, so the hot paths do no extra work; the histograms (micro-batch size,
 /// scorer batch duration, ingest -> scored and ingest -> alert latency) and the alerts counter are recorded
-/// by the scoring loop only when a run has metrics attached. Names and units follow the OpenTelemetry
-/// conventions: <c>streamdetect.events.received</c> is <c>streamdetect_events_received_total</c> in Prometheus.
+/// by the scoring loop only when a run has metrics attached. The gauges read what the run holds at each
+/// collection: partitions and users on this node (<see cref="NodeOccupancy"/>), the scorer's busy share since the
+/// previous collection, the thresholds in force, the Kafka consumer's lag per partition; the Kafka commit
+/// duration comes from the consumer (<c>KafkaConsumerInstruments</c>, same meter name). Names and units follow
+/// the OpenTelemetry conventions: <c>streamdetect.events.received</c> is <c>streamdetect_events_received_total</c>
+/// in Prometheus.
 /// </summary>
 public sealed class EngineMetrics : IDisposable
 {
@@ -27,6 +31,15 @@ public sealed class EngineMetrics : IDisposable
     private readonly Histogram<double> _alertLatency;
     private readonly Counter<long> _alerts;
     private readonly ConcurrentDictionary<string, byte> _models = new(StringComparer.Ordinal);
+    private readonly NodeOccupancy _occupancy;
+    private readonly Lock _busyGate = new();
+    private Scorer? _busyScorer;
+    private long _busyAt;
+    private TimeSpan _busyThen;
+    private double? _busyShare;
+
+    /// <summary>Shortest window the scorer's busy share is measured over (collections closer together repeat the last value).</summary>
+    private static readonly TimeSpan MinBusyWindow = TimeSpan.FromSeconds(1);
 
     private EngineMetrics(RunJob job)
     {
@@ -49,7 +62,18 @@ public sealed class EngineMetrics : IDisposable
         _meter.CreateObservableCounter("streamdetect.events.scored", () => job.Scoring?.EventsDecided ?? 0, "{event}",
             "Events scored and decided");
         _meter.CreateObservableGauge("streamdetect.model.in_use", ModelsInUse, "{model}",
-            "1 for each model (name@version) that decided events in this run");
+            "1 for each model that decided events in this run: model (name@version), name, version");
+        _occupancy = new NodeOccupancy(() => job.Host);
+        _meter.CreateObservableGauge("streamdetect.partitions.local", () => Optional(_occupancy.Partitions), "{partition}",
+            "User partitions hosted by this node");
+        _meter.CreateObservableGauge("streamdetect.users.local", () => Optional(_occupancy.Users), "{user}",
+            "Users held in the user partitions hosted by this node");
+        _meter.CreateObservableGauge("streamdetect.scorer.busy", () => Optional(ScorerBusy()), "1",
+            "Share of wall time the scorer spent in model calls since the previous collection (0..1)");
+        _meter.CreateObservableGauge("streamdetect.threshold", Thresholds, "1",
+            "Alert threshold in force (calibrated score), by model (name@version) and segment (new, established)");
+        _meter.CreateObservableGauge("streamdetect.kafka.consumer.lag", KafkaLag, "{record}",
+            "Records between the committed offset and the high watermark, per topic and partition this consumer owns");
         _batchSize = _meter.CreateHistogram<long>("streamdetect.scorer.batch.size", "{request}",
             "Scoring requests per micro-batch", advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 8, 32, 64, 128, 256, 512, 1024, 2048, 4096] });
         _batchDuration = _meter.CreateHistogram<double>("streamdetect.scorer.batch.duration", "s",
@@ -86,6 +110,9 @@ public sealed class EngineMetrics : IDisposable
             if (request.ReceivedTicks != 0) _scoredLatency.Record(Stopwatch.GetElapsedTime(request.ReceivedTicks, nowTicks).TotalSeconds);
     }
 
+    /// <summary>Reads what this node hosts now (the stream ended): the gauges show the end state.</summary>
+    internal Task RefreshOccupancyAsync(Hosting.EngineHost host) => _occupancy.RefreshNowAsync(host);
+
     /// <summary>An alert on its way to the output.</summary>
     internal void RecordAlert(AlertRecord alert)
     {
@@ -97,11 +124,57 @@ public sealed class EngineMetrics : IDisposable
         _job.Progress.DeadLettersByReason.Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("reason", p.Key)));
 
     private IEnumerable<Measurement<int>> ModelsInUse() =>
-        _models.Keys.Select(m => new Measurement<int>(1, new KeyValuePair<string, object?>("model", m)));
+        _models.Keys.Select(m =>
+        {
+            int at = m.LastIndexOf('@');
+            return new Measurement<int>(1, new KeyValuePair<string, object?>("model", m),
+                new KeyValuePair<string, object?>("name", at < 0 ? m : m[..at]), new KeyValuePair<string, object?>("version", at < 0 ? "" : m[(at + 1)..]));
+        });
+
+    private static IEnumerable<Measurement<T>> Optional<T>(T? value) where T : struct =>
+        value is T v ? [new Measurement<T>(v)] : [];
+
+    private static IEnumerable<Measurement<long>> Optional(int? value) => Optional(value is int v ? (long?)v : null);
+
+    /// <summary>The scorer's busy share over the wall time since the window started (at least <see cref="MinBusyWindow"/>); null before a first window.</summary>
+    private double? ScorerBusy()
+    {
+        if (_job.Scoring?.Scorer is not { } scorer) return null;
+        long now = Stopwatch.GetTimestamp();
+        var busy = scorer.BusyTime(now);
+        lock (_busyGate)
+        {
+            if (!ReferenceEquals(_busyScorer, scorer))
+            {
+                _busyScorer = scorer;
+                _busyAt = now;
+                _busyThen = busy;
+                _busyShare = null;
+                return null;
+            }
+            var wall = Stopwatch.GetElapsedTime(_busyAt, now);
+            if (wall >= MinBusyWindow)
+            {
+                _busyShare = Math.Clamp((busy - _busyThen) / wall, 0, 1);
+                _busyAt = now;
+                _busyThen = busy;
+            }
+            return _busyShare;
+        }
+    }
+
+    private IEnumerable<Measurement<double>> Thresholds() =>
+        _job.Scoring?.Decider.CurrentThresholds() is { } thresholds
+            ? thresholds.Select(t => new Measurement<double>(t.Threshold, new KeyValuePair<string, object?>("model", t.Model), new KeyValuePair<string, object?>("segment", t.Segment)))
+            : [];
+
+    private IEnumerable<Measurement<long>> KafkaLag() =>
+        _job.KafkaLag.Select(l => new Measurement<long>(l.Records, new KeyValuePair<string, object?>("topic", l.Topic), new KeyValuePair<string, object?>("partition", l.Partition)));
 
     public void Dispose()
     {
         if (_job.Metrics == this) _job.Metrics = null;
+        _occupancy.Dispose();
         _meter.Dispose();
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using StreamDetect.Engine.Configuration;
 
@@ -10,20 +9,21 @@ namespace StreamDetect.Engine.Telemetry;
 /// <see cref="EngineMetrics.MeterName"/> plus the .NET runtime metrics) and the health endpoints, served by a
 /// second HttpListener of ours on the same port under /health/ (the managed listener shares a port between
 /// listeners of one process by path prefix): <c>/health/live</c> answers 200 while the process serves,
-/// <c>/health/ready</c> 200 when <paramref name="ready"/> says so and the run is not draining, else 503.
+/// <c>/health/ready</c> 200 when the run says it is ready and is not draining, else 503 with the reason as body.
+/// The provider exports to OTLP too when <c>streamdetect.metrics.otlp</c> is on (<see cref="EngineMeterProvider"/>).
 /// </summary>
 public sealed class MetricsEndpoint : IDisposable
 {
     private readonly MeterProvider _provider;
     private readonly HttpListener _health;
-    private readonly Func<bool> _ready;
+    private readonly Func<string?> _notReadyBecause;
     private volatile bool _draining;
 
-    private MetricsEndpoint(MeterProvider provider, HttpListener health, Func<bool> ready)
+    private MetricsEndpoint(MeterProvider provider, HttpListener health, Func<string?> notReadyBecause)
     {
         _provider = provider;
         _health = health;
-        _ready = ready;
+        _notReadyBecause = notReadyBecause;
     }
 
     /// <summary>The scrape URL, e.g. http://localhost:9464/metrics.</summary>
@@ -33,7 +33,8 @@ public sealed class MetricsEndpoint : IDisposable
     public required string HealthUrl { get; init; }
 
     /// <summary>Starts serving; a port in use (or refused) is a user error naming the setting.</summary>
-    public static MetricsEndpoint Start(MetricsSettings settings, Func<bool> ready)
+    /// <param name="notReadyBecause">Why the run is not ready (the body of a 503), or null when it is.</param>
+    public static MetricsEndpoint Start(MetricsSettings settings, Func<string?> notReadyBecause)
     {
         string host = settings.Host;
         // Health first: once the port answers, /health is ours (the exporter answers 404 outside its path).
@@ -50,16 +51,7 @@ public sealed class MetricsEndpoint : IDisposable
         MeterProvider provider;
         try
         {
-            provider = Sdk.CreateMeterProviderBuilder()
-                .AddMeter(EngineMetrics.MeterName)
-                .AddRuntimeInstrumentation()
-                .AddPrometheusHttpListener(o =>
-                {
-                    o.Host = host;
-                    o.Port = settings.Port;
-                    o.ScrapeEndpointPath = settings.Path;
-                })
-                .Build();
+            provider = EngineMeterProvider.Build(settings);
         }
         catch (Exception e) when (e is HttpListenerException or InvalidOperationException)
         {
@@ -67,7 +59,7 @@ public sealed class MetricsEndpoint : IDisposable
             throw new UserInputException($"streamdetect.metrics.prometheus.port (--metrics-port): cannot listen on {host}:{settings.Port}: {e.Message}", e);
         }
         string shown = host;
-        var endpoint = new MetricsEndpoint(provider, health, ready)
+        var endpoint = new MetricsEndpoint(provider, health, notReadyBecause)
         {
             MetricsUrl = $"http://{shown}:{settings.Port}{settings.Path}",
             HealthUrl = $"http://{shown}:{settings.Port}/health/",
@@ -117,7 +109,7 @@ public sealed class MetricsEndpoint : IDisposable
                 {
                     "/health/live" => (200, "live"),
                     "/health/ready" when _draining => (503, "draining"),
-                    "/health/ready" => _ready() ? (200, "ready") : (503, "not ready"),
+                    "/health/ready" => _notReadyBecause() is string reason ? (503, "not ready: " + reason) : (200, "ready"),
                     _ => (404, "not found: /health/live, /health/ready"),
                 };
                 context.Response.StatusCode = status;

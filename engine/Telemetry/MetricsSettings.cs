@@ -3,7 +3,10 @@ using StreamDetect.Stages.Configuration;
 
 namespace StreamDetect.Engine.Telemetry;
 
-/// <summary>HOCON block <c>streamdetect.metrics.prometheus</c>: the scrape and health endpoint.</summary>
+/// <summary>
+/// HOCON blocks <c>streamdetect.metrics.prometheus</c> (the scrape and health endpoint) and
+/// <c>streamdetect.metrics.otlp</c> (<see cref="Otlp"/>).
+/// </summary>
 public sealed record MetricsSettings
 {
     public bool Enabled { get; init; }
@@ -22,6 +25,12 @@ public sealed record MetricsSettings
     /// <summary>How long the endpoint keeps serving after the run ends (final totals for a scraper).</summary>
     public TimeSpan Linger { get; init; }
 
+    /// <summary>OTLP export (off by default); on its own or beside the Prometheus endpoint.</summary>
+    public OtlpSettings Otlp { get; init; } = new();
+
+    /// <summary>Whether the run records metrics at all (an endpoint, an OTLP export, or both).</summary>
+    public bool AnyExport => Enabled || Otlp.Enabled;
+
     public static MetricsSettings Create(Config config)
     {
         var r = new SettingsReader(config, "streamdetect.metrics.prometheus");
@@ -38,6 +47,7 @@ public sealed record MetricsSettings
             Port = r.Int("port", min: 1, max: 65535),
             Path = path,
             Linger = r.Duration("linger", allowZero: true),
+            Otlp = OtlpSettings.Create(new SettingsReader(config, "streamdetect.metrics.otlp")),
         };
     }
 }

@@ -67,6 +67,22 @@ public sealed class AlertDecider
         lock (_gate) return Model(model).Live;
     }
 
+    /// <summary>
+    /// The threshold in force now for each model that decided events and each segment (calibrated score,
+    /// feedback shift included), as (model, segment, threshold). Thread-safe (for metrics).
+    /// </summary>
+    public IReadOnlyList<(string Model, string Segment, double Threshold)> CurrentThresholds()
+    {
+        lock (_gate)
+        {
+            var result = new List<(string, string, double)>(_models.Count * 2);
+            foreach (var (model, thresholds) in _models)
+                foreach (string segment in new[] { UserSegment.New, UserSegment.Established })
+                    result.Add((model, segment, thresholds.Live.For(segment)));
+            return result;
+        }
+    }
+
     /// <summary>Decides a scored batch; adds what could be decided (now or, for held requests, just now) to <paramref name="decided"/>.</summary>
     public void Offer(ScoredBatch batch, List<DecidedRequest> decided)
     {

@@ -37,6 +37,13 @@ public interface IKafkaControl
     IReadOnlyList<TopicPartition> Assignment { get; }
 
     /// <summary>
+    /// The consumer's lag on each partition it owns (a snapshot, refreshed about once a second by the poll
+    /// thread): records between the committed offset (the consumer's position before any commit) and the
+    /// high watermark librdkafka last learnt from a fetch. A partition whose watermark is not known yet is left out.
+    /// </summary>
+    IReadOnlyList<PartitionLag> Lag { get; }
+
+    /// <summary>
     /// Records the group never read because retention deleted them first (the first offset this consumer
     /// could read on a partition was above the committed or expected one), summed over every partition
     /// since the start. Each loss is also logged with its topic, partition and offsets.

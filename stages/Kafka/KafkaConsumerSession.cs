@@ -64,6 +64,15 @@ internal sealed class KafkaConsumerSession : IKafkaControl
 
     // Written by the poll thread, read by anyone.
     private long _lostToRetention;
+    private IReadOnlyList<PartitionLag> _lag = [];
+
+    /// <summary>How often the poll thread refreshes <see cref="Lag"/>.</summary>
+    private static readonly TimeSpan LagInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>While fetching is paused, how often the high watermarks are asked of the brokers (no fetch brings them), and how long each may take.</summary>
+    private static readonly TimeSpan WatermarkQueryInterval = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan WatermarkQueryTimeout = TimeSpan.FromSeconds(1);
 
     // librdkafka's threads and the poll thread.
     private readonly RepeatedLogFilter _logFilter;
@@ -79,6 +88,10 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     private readonly Func<TopicPartition, long?> _logStart;
     private IAdminClient? _probe;
     private TimeSpan _lastProbe;
+    private TimeSpan? _lastLag;
+    private TimeSpan? _lastWatermarkQuery;
+    private readonly Dictionary<TopicPartition, long> _committedOffsets = new();
+    private readonly Dictionary<TopicPartition, long> _highWatermarks = new();
 
     public KafkaConsumerSession(KafkaConsumerSettings settings, bool committable)
     {
@@ -102,6 +115,8 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     }
 
     public Task IsShutdown => _shutdown.Task;
+
+    public IReadOnlyList<PartitionLag> Lag => Volatile.Read(ref _lag);
 
     public bool Joined
     {
@@ -334,7 +349,55 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                     break;
             }
             WatchOutage();
+            MeasureLag();
         }
+    }
+
+    /// <summary>
+    /// Refreshes <see cref="Lag"/> once a <see cref="LagInterval"/> from the committed offsets and the high
+    /// watermarks librdkafka learnt from its last fetch (no broker call); while fetching is paused, no fetch
+    /// brings them, so they are asked of the brokers once a <see cref="WatermarkQueryInterval"/> (poll thread).
+    /// </summary>
+    private void MeasureLag()
+    {
+        var now = _clock.Elapsed;
+        if (_lastLag is TimeSpan last && now - last < LagInterval) return;
+        _lastLag = now;
+        bool down;
+        lock (_gate) down = _outage.Down;
+        bool query = _poller!.Paused && !down && (_lastWatermarkQuery is not TimeSpan asked || now - asked >= WatermarkQueryInterval);
+        if (query) _lastWatermarkQuery = now;
+        var lag = new List<PartitionLag>(_owned.Count);
+        foreach (var partition in _owned.Keys)
+        {
+            try
+            {
+                long high = _consumer!.GetWatermarkOffsets(partition).High.Value;
+                if (query)
+                {
+                    try
+                    {
+                        high = Math.Max(high, _consumer.QueryWatermarkOffsets(partition, WatermarkQueryTimeout).High.Value);
+                    }
+                    catch (KafkaException)
+                    {
+                        query = false; // the brokers are slow now: no more waiting on them in this round
+                    }
+                }
+                // A watermark only grows: the highest known (fetched or asked) stands until a newer one.
+                if (_highWatermarks.TryGetValue(partition, out long known)) high = Math.Max(high, known);
+                if (high < 0) continue;
+                _highWatermarks[partition] = high;
+                long position = _committedOffsets.TryGetValue(partition, out long committed) ? committed : _consumer.Position(partition).Value;
+                if (position < 0) continue;
+                lag.Add(new PartitionLag(partition.Topic, partition.Partition.Value, Math.Max(0, high - position)));
+            }
+            catch (KafkaException)
+            {
+                // Not known now (the partition is being revoked): left out of this snapshot.
+            }
+        }
+        Volatile.Write(ref _lag, lag);
     }
 
     /// <summary>
@@ -461,6 +524,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         }
         foreach (var offset in committed)
         {
+            if (offset.Offset.Value >= 0) _committedOffsets[offset.TopicPartition] = offset.Offset.Value;
             long? expected = offset.Offset.Value >= 0 ? offset.Offset.Value : _settings.StartsAtEarliest ? 0 : null;
             _retention.Assign(offset.TopicPartition, expected);
         }
@@ -528,6 +592,8 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         {
             _owned.Remove(partition);
             _retention.Remove(partition);
+            _committedOffsets.Remove(partition);
+            _highWatermarks.Remove(partition);
         }
         _poller!.AssignmentChanged();
         if (_buffer.Count == 0) return;
@@ -602,7 +668,11 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         List<TopicPartitionOffset> offsets;
         lock (_gate) offsets = _tracker.PendingCommits(only);
+        long start = Stopwatch.GetTimestamp();
         bool all = _committer!.TryCommit(offsets, when, out var accepted);
+        if (offsets.Count > 0)
+            KafkaConsumerInstruments.CommitDuration.Record(Stopwatch.GetElapsedTime(start).TotalSeconds, new KeyValuePair<string, object?>("group", _settings.GroupId));
+        foreach (var offset in accepted) _committedOffsets[offset.TopicPartition] = offset.Offset.Value;
         lock (_gate) _tracker.Committed(accepted);
         return all;
     }
@@ -655,6 +725,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             _state.ConsumerClosed();
             _buffer.Clear();
             _owned.Clear();
+            _lag = [];
             waiters = TakeCommitWaiters();
             onStopped = _onStopped;
             onFailed = _onFailed;

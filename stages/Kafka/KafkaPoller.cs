@@ -29,6 +29,9 @@ internal sealed class KafkaPoller
         _groupId = groupId;
     }
 
+    /// <summary>Whether fetching is paused now (the buffer stayed full): librdkafka learns no new high watermark meanwhile.</summary>
+    public bool Paused => _paused;
+
     /// <summary>Partitions were assigned, revoked or lost: the next <see cref="SetPaused"/> applies its state to the whole assignment again.</summary>
     public void AssignmentChanged() => _assignmentChanged = true;
 

@@ -21,6 +21,9 @@ public sealed class Scorer : IDisposable
     private IAnomalyDetector _detector;
     private long _batches, _requests, _events, _scoringTicks;
 
+    // Stopwatch timestamp at which the forward pass now running started; 0 while none runs.
+    private long _busySince;
+
     public Scorer(IAnomalyDetector detector, ScorerSettings settings)
     {
         _detector = detector;
@@ -41,6 +44,20 @@ public sealed class Scorer : IDisposable
 
     /// <summary>Time spent in forward passes.</summary>
     public TimeSpan ScoringTime => TimeSpan.FromTicks(Interlocked.Read(ref _scoringTicks) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+
+    /// <summary>
+    /// Time spent in forward passes up to <paramref name="nowTicks"/> (a <see cref="Stopwatch"/> timestamp), the
+    /// pass running now included as far as it got: sampled twice, the difference over the wall time between
+    /// is the scorer's busy share, which a long pass does not push above 1.
+    /// </summary>
+    public TimeSpan BusyTime(long nowTicks)
+    {
+        long since = Interlocked.Read(ref _busySince);
+        long done = Interlocked.Read(ref _scoringTicks);
+        // A pass that ended between the two reads is in both: counted once.
+        if (since != 0 && Interlocked.Read(ref _busySince) == since) done += Math.Max(0, nowTicks - since);
+        return TimeSpan.FromTicks(done * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+    }
 
     /// <summary>The scorer as a stream stage: one batch in flight, in order.</summary>
     public Flow<IReadOnlyList<ScoringRequest>, ScoredBatch, NotUsed> Flow() =>
@@ -70,12 +87,22 @@ public sealed class Scorer : IDisposable
             events += r.NewEvents;
         }
         long start = Stopwatch.GetTimestamp();
-        var outputs = detector.ScoreBatch(inputs);
-        long elapsed = Stopwatch.GetTimestamp() - start;
+        Interlocked.Exchange(ref _busySince, start);
+        IReadOnlyList<ScoringOutput> outputs;
+        long elapsed;
+        try
+        {
+            outputs = detector.ScoreBatch(inputs);
+        }
+        finally
+        {
+            elapsed = Stopwatch.GetTimestamp() - start;
+            Interlocked.Add(ref _scoringTicks, elapsed);
+            Interlocked.Exchange(ref _busySince, 0);
+        }
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _requests, batch.Count);
         Interlocked.Add(ref _events, events);
-        Interlocked.Add(ref _scoringTicks, elapsed);
         return new ScoredBatch(batch, outputs, detector.StateKey, TimeSpan.FromTicks(elapsed * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
     }
 

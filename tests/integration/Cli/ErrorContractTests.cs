@@ -79,6 +79,23 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
     }
 
     [Theory]
+    [InlineData("run")]
+    [InlineData("bench")]
+    public async Task A_bad_OTLP_protocol_is_refused_before_any_work_naming_the_key(string command)
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.File("overlay.conf"), "streamdetect.metrics.otlp { enabled = on, protocol = thrift }\n", TestContext.Current.CancellationToken);
+        string[] arguments = command == "run"
+            ? ["run", "--input", trained.Traffic, "--model", trained.Model, "--data-dir", "data", "--config", "overlay.conf"]
+            : ["bench", "--users", "200", "--days", "2", "--model", trained.Model, "--config", "overlay.conf"];
+
+        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, arguments);
+
+        AssertRefused(code, stdout, stderr, 2, "streamdetect.metrics.otlp.protocol", "'thrift' is not one of: grpc, http/protobuf");
+        Assert.False(Directory.Exists(dir.File("data")));
+    }
+
+    [Theory]
     [InlineData("directory")]
     [InlineData("store file")]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]

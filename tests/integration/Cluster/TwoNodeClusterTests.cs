@@ -92,6 +92,17 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output)
 
         var stats = await seed.PartitionStatsAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(events.Count, stats.Sum(s => s.EventsPersisted));
+
+        // What each node reports hosting (the gauges streamdetect.partitions.local and users.local): between them
+        // every partition (all awake after the stats above) and every user, each on one node only.
+        using var here = new Engine.Telemetry.NodeOccupancy(() => seed);
+        using var there = new Engine.Telemetry.NodeOccupancy(() => other);
+        await here.RefreshNowAsync(seed);
+        await there.RefreshNowAsync(other);
+        output.WriteLine($"partitions: {here.Partitions} here, {there.Partitions} there; users: {here.Users} here, {there.Users} there");
+        Assert.Equal(seed.Settings.Routing.Partitions, here.Partitions + there.Partitions);
+        Assert.InRange(here.Partitions ?? 0, 1, seed.Settings.Routing.Partitions - 1);
+        Assert.Equal(stats.Sum(s => (long)s.Users), here.Users + there.Users);
         var some = alerts.Where(a => a.UserId == alerts.First().UserId).MaxBy(a => a.TimeMs)!; // the user's last alert
         int partition = UserPartitioner.PartitionOf(some.UserId, seed.Settings.Routing.Partitions);
         var alertState = await seed.Partitions.Ask<UserAlertStateReply>(new GetAlertState(partition, some.UserId), TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);

@@ -63,6 +63,21 @@ public sealed class AlertDeciderTests
     }
 
     [Fact]
+    public void The_thresholds_in_force_are_listed_per_model_and_segment_once_the_model_decided_events()
+    {
+        var ledger = new DecisionLedger();
+        var settings = ThresholdSettings.Default with { Mode = "fixed" };
+        var decider = Decider(ledger, settings);
+        Assert.Empty(decider.CurrentThresholds());
+
+        Offer(decider, Scored([Admitted(ledger, "u-1", T0 + Hour)], _ => 1.0));
+
+        Assert.Equal(
+            [("zscore@1", UserSegment.New, settings.Fixed[UserSegment.New]), ("zscore@1", UserSegment.Established, settings.Fixed[UserSegment.Established])],
+            decider.CurrentThresholds());
+    }
+
+    [Fact]
     public void A_request_needing_online_thresholds_not_computable_yet_is_held_until_every_event_they_depend_on_is_decided()
     {
         var ledger = new DecisionLedger();

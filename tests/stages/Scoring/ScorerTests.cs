@@ -22,8 +22,15 @@ public sealed class ScorerTests
         public ScoreCalibration Calibration => ScoreCalibration.Identity;
         public AlertThreshold Threshold => AlertThreshold.None;
 
+        /// <summary>When set, a forward pass waits for it (after signalling <see cref="Entered"/>).</summary>
+        public ManualResetEventSlim? Hold { get; init; }
+
+        public ManualResetEventSlim Entered { get; } = new();
+
         public ScoringOutput[] ScoreBatch(IReadOnlyList<ScoringInput> batch)
         {
+            Entered.Set();
+            Hold?.Wait(TimeSpan.FromMinutes(1));
             CallSizes.Add(batch.Count);
             return batch.Select(input =>
             {
@@ -42,6 +49,31 @@ public sealed class ScorerTests
     private static ScoringRequest Request(string user, long eventCount, int windowLength, ModelStateSlot? state = null) =>
         new(user, 0, Enumerable.Range(0, windowLength).Select(i => new WindowEntry("view", i * 1000L, float.NaN, 0, 0)).ToArray(),
             1, new float[FeatureSchema.Count], state, eventCount, 0, [eventCount * 1000], UserAlertState.None, RequestTicket.None);
+
+    [Fact]
+    public async Task Busy_time_counts_a_forward_pass_while_it_runs_and_equals_the_model_time_once_it_is_over()
+    {
+        using var hold = new ManualResetEventSlim();
+        var detector = new CountingDetector { Hold = hold };
+        using var scorer = new Scorer(detector, ScorerSettings.Default with { TorchThreads = 1 });
+        Assert.Equal(TimeSpan.Zero, scorer.BusyTime(System.Diagnostics.Stopwatch.GetTimestamp()));
+
+        var scoring = scorer.ScoreAsync([Request("u-1", 1, 1)]);
+        Assert.True(detector.Entered.Wait(TimeSpan.FromSeconds(30)));
+        // The pass is still running: it counts as far as it got, and keeps growing.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (scorer.BusyTime(System.Diagnostics.Stopwatch.GetTimestamp()) < TimeSpan.FromMilliseconds(50))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "a running pass does not count as busy");
+            await Task.Yield();
+        }
+        Assert.False(scoring.IsCompleted);
+
+        hold.Set();
+        var batch = await scoring;
+        Assert.Equal(batch.ScoringTime, scorer.BusyTime(System.Diagnostics.Stopwatch.GetTimestamp()));
+        Assert.Equal(scorer.ScoringTime, batch.ScoringTime);
+    }
 
     [Fact]
     public async Task A_batch_is_one_call_of_the_detector_with_each_users_state_from_its_partition_and_a_foreign_models_state_left_out()
