@@ -24,4 +24,10 @@ public sealed record EventsPersisted(IReadOnlyList<PersistedEvent> Events, bool 
 
     /// <summary>Ids of alerts the stream has delivered since the previous row.</summary>
     public IReadOnlyList<string> Delivered { get; init; } = [];
+
+    /// <summary>
+    /// The input ended at this watermark (<see cref="Stages.Partitions.CloseSessions"/>): every session still open
+    /// closes here, its end marker keyed by it. Journaled, so a recovery closes the same sessions; null otherwise.
+    /// </summary>
+    public long? SessionsClosedAtMs { get; init; }
 }

@@ -11,13 +11,16 @@ namespace StreamDetect.Engine.Entities;
 /// writes asynchronously while the partition keeps changing its users: encoding at capture makes the
 /// snapshot exactly the state it claims.
 /// </summary>
-/// <param name="Layout">How <paramref name="EncodedUsers"/> is laid out: 5 = user records (<see cref="StateCodec.WriteUser"/>) whose unscored events keep their device and IP; 4 = the same without them; 2 and 3 = behaviour only (written by earlier versions).</param>
+/// <param name="Layout">How <paramref name="EncodedUsers"/> is laid out: 6 = user records with the label of their open session; 5 = user records (<see cref="StateCodec.WriteUser"/>) whose unscored events keep their device and IP; 4 = the same without them; 2 and 3 = behaviour only (written by earlier versions).</param>
 public sealed record PartitionSnapshot(long EventsApplied, IReadOnlyDictionary<SourceStream, long> SourceMarks, byte[] EncodedUsers, byte Layout = PartitionSnapshot.CurrentLayout)
 {
-    public const byte CurrentLayout = 5;
+    public const byte CurrentLayout = 6;
 
     /// <summary>Alerts journaled but not yet delivered.</summary>
     public IReadOnlyList<AlertRecord> Undelivered { get; init; } = [];
+
+    /// <summary>The partition's event-time watermark (the largest order key it has folded; <see cref="long.MinValue"/> before layout 6).</summary>
+    public long WatermarkMs { get; init; } = long.MinValue;
 
     /// <summary>Captures the partition's state now.</summary>
     public static PartitionSnapshot Capture(PartitionState state)
@@ -35,13 +38,14 @@ public sealed record PartitionSnapshot(long EventsApplied, IReadOnlyDictionary<S
         return new PartitionSnapshot(state.EventsApplied, state.Replays.Applied.ToDictionary(), buffer.ToArray())
         {
             Undelivered = state.Alerts.Undelivered.ToList(),
+            WatermarkMs = state.WatermarkMs,
         };
     }
 
     /// <summary>Replaces the partition's state with this snapshot's.</summary>
     public void RestoreInto(PartitionState state, int windowSize)
     {
-        state.Restore(EventsApplied, SourceMarks, Users(windowSize), Undelivered);
+        state.Restore(EventsApplied, SourceMarks, Users(windowSize), Undelivered, WatermarkMs);
     }
 
     /// <summary>Decodes the user records.</summary>
@@ -57,14 +61,14 @@ public sealed record PartitionSnapshot(long EventsApplied, IReadOnlyDictionary<S
             if (Layout >= 4)
             {
                 // Layout 4 kept no device or IP of unscored events: their alerts say none.
-                user = StateCodec.ReadUser(r, windowSize, withOrigins: Layout >= 5);
+                user = StateCodec.ReadUser(r, windowSize, withOrigins: Layout >= 5, withSession: Layout >= 6);
             }
             else
             {
                 // Earlier layouts kept behaviour only. Events a layout-3 snapshot lists as not confirmed scored
                 // cannot be scored again exactly (their feature vectors were not kept): they count as scored.
                 var behavior = UserBehaviorState.ReadFrom(r);
-                user = new UserRecord(behavior) { ScoredThrough = behavior.EventCount };
+                user = new UserRecord(behavior) { ScoredThrough = behavior.EntryCount };
             }
             users.Add(new(id, user));
         }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using StreamDetect.Models.Features;
+using StreamDetect.Models.Sessions;
 using StreamDetect.Stages.Alerts;
 using StreamDetect.Stages.Parsing;
 using StreamDetect.Stages.Partitions;
@@ -9,8 +10,9 @@ namespace StreamDetect.Engine.Entities;
 
 /// <summary>
 /// The state of one user partition and every rule about it, without an actor: de-duplication of replayed
-/// events, folding events into users, the scoring ledger (which events are unscored, one request in flight
-/// per user, settling), the alerts journaled but not yet delivered, and what a snapshot holds. The
+/// events, folding events into users, where their sessions end, the scoring ledger (which events are unscored,
+/// one request in flight per user, settling), the alerts journaled but not yet delivered, and what a snapshot
+/// holds. The
 /// <see cref="UserPartition"/> actor is glue around it (persistence, stashing, messages); tests drive this
 /// class directly.
 /// </summary>
@@ -24,6 +26,14 @@ public sealed class PartitionState
     // Per applied row, scratch: the users it touched in first-seen order.
     private readonly List<KeyValuePair<string, UserRecord>> _touched = [];
     private readonly HashSet<string> _touchedSet = new(StringComparer.Ordinal);
+    private readonly SessionRule _sessions;
+    // Users whose session may be open, by the time of their last event then id: the watermark closes them once it
+    // passes last + gap. One entry per user (UserRecord.InIdleQueue); an entry whose user had events since is moved on.
+    private readonly PriorityQueue<string, (long LastMs, string UserId)> _idle = new(IdleOrder.Instance);
+    // Per applied row, scratch: the keys of the markers the sending stream admits, and the sessions closed.
+    private readonly List<long> _markerKeys = [];
+    private readonly List<KeyValuePair<string, UserRecord>> _closing = [];
+    private int _sessionsClosed;
     private long _nextTicket;
     private bool _rescoreDue, _undeliveredDue;
 
@@ -33,7 +43,25 @@ public sealed class PartitionState
         _partition = partition;
         _settings = settings;
         _incarnation = incarnation == 0 ? 1 : incarnation;
+        _sessions = new SessionRule(settings.Sessions);
     }
+
+    /// <summary>
+    /// The partition's event-time watermark: the largest order key among the events it has folded (an order key
+    /// is its source stream's event-time progress when the event was read). Sessions idle for longer than the gap
+    /// at the watermark are closed. It only depends on the events the partition received and their order, so a
+    /// replay (or a recovery from the journal) closes the same sessions at the same places.
+    /// </summary>
+    public long WatermarkMs { get; private set; } = long.MinValue;
+
+    /// <summary>The session end markers the last applied row's users got that the sending stream admits (their order keys).</summary>
+    public IReadOnlyList<long> MarkerKeys => _markerKeys;
+
+    /// <summary>Sessions the last applied row closed.</summary>
+    public int SessionsClosed => _sessionsClosed;
+
+    /// <summary>Whether some user of the partition has an open session.</summary>
+    public bool HasOpenSessions => _users.Values.Any(u => u.Behavior.SessionOpen);
 
     public int Partition => _partition;
 
@@ -82,9 +110,12 @@ public sealed class PartitionState
     public int Apply(EventsPersisted row, LiveRow? live, List<ScoringRequest>? requests, List<HandOver>? handOvers = null)
     {
         int newUsers = 0;
+        _markerKeys.Clear();
+        _sessionsClosed = 0;
         for (int i = 0; i < row.Events.Count; i++)
         {
             var (e, position, _) = row.Events[i];
+            long key = row.Events[i].Key;
             Replays.MarkApplied(position);
             if (!_users.TryGetValue(e.UserId, out var user))
             {
@@ -92,12 +123,18 @@ public sealed class PartitionState
                 _users[e.UserId] = user;
                 newUsers++;
             }
+            // Sessions end (README "Sessions in the stream"): those the watermark leaves idle, this user's when the gap or the
+            // session field closes it, and right after an end type (logout).
+            AdvanceWatermark(key, row.AwaitingScoring, live);
+            if (user.Behavior.ClosesSessionBefore(e, _sessions)) Close(e.UserId, user, key, row.AwaitingScoring, live);
+            sbyte label = e.Label is int l ? (sbyte)l : (sbyte)-1;
+            if (label > user.SessionLabel) user.SessionLabel = label;
             if (row.AwaitingScoring)
             {
                 if (live?.Inbox is { } inbox && !Equals(user.Inbox, inbox)) SwitchInbox(user, inbox, handOvers);
-                user.Tail ??= new ScoringTail(user.Behavior.Window.ToArray(), user.Behavior.EventCount + 1, _settings.WindowSize);
+                user.Tail ??= new ScoringTail(user.Behavior.Window.ToArray(), user.Behavior.EntryCount + 1, _settings.WindowSize);
                 user.Behavior.Apply(e);
-                user.Tail.Add(user.Behavior, row.Events[i].Key, e.Label is int label ? (sbyte)label : (sbyte)-1, live?.ReceivedTicks[i] ?? 0, e.Device, e.Ip);
+                user.Tail.Add(user.Behavior, key, label, live?.ReceivedTicks[i] ?? 0, e.Device, e.Ip);
                 if (live is not null && _touchedSet.Add(e.UserId)) _touched.Add(new(e.UserId, user));
             }
             else
@@ -105,8 +142,24 @@ public sealed class PartitionState
                 // An ingest-only row: nothing will score these events (nor those before them).
                 user.Behavior.Apply(e);
                 user.Tail = null;
-                user.ScoredThrough = user.Behavior.EventCount;
+                user.ScoredThrough = user.Behavior.EntryCount;
             }
+            if (_sessions.EndsSession(e.Type)) Close(e.UserId, user, key, row.AwaitingScoring, live);
+            else if (!user.InIdleQueue)
+            {
+                _idle.Enqueue(e.UserId, (user.Behavior.LastEventMs, e.UserId));
+                user.InIdleQueue = true;
+            }
+        }
+        if (row.SessionsClosedAtMs is long end)
+        {
+            // The input ended: every open session closes, in user order.
+            if (end > WatermarkMs) WatermarkMs = end;
+            foreach (var (userId, user) in _users)
+                if (user.Behavior.SessionOpen) _closing.Add(new(userId, user));
+            _closing.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+            foreach (var (userId, user) in _closing) Close(userId, user, end, row.AwaitingScoring, live);
+            _closing.Clear();
         }
         foreach (var mark in row.Marks)
             if (_users.TryGetValue(mark.UserId, out var user)) Confirm(user, mark.ScoredThrough);
@@ -148,7 +201,7 @@ public sealed class PartitionState
             Confirm(user, s.ScoredThrough);
             _pendingMarks[s.UserId] = Math.Max(_pendingMarks.GetValueOrDefault(s.UserId), s.ScoredThrough);
             user.Alert = s.Alert;
-            if (s.State is { } slot && slot.EventsFolded <= user.Behavior.EventCount) user.Behavior.ModelState = slot;
+            if (s.State is { } slot && slot.EventsFolded <= user.Behavior.EntryCount) user.Behavior.ModelState = slot;
             alerts.AddRange(s.Alerts);
             if (Issue(s.UserId, user) is { } next && (user.Inbox ?? settle.Origin) is { } inbox)
             {
@@ -166,7 +219,7 @@ public sealed class PartitionState
             foreach (var user in _users.Values)
             {
                 user.Tail = null;
-                user.ScoredThrough = user.Behavior.EventCount;
+                user.ScoredThrough = user.Behavior.EntryCount;
             }
         }
         _rescoreDue = _users.Values.Any(u => u.Tail is not null);
@@ -216,13 +269,93 @@ public sealed class PartitionState
         _users.TryGetValue(userId, out var user) ? new UserAlertStateReply(userId, true, user.Alert) : new UserAlertStateReply(userId, false, UserAlertState.None);
 
     /// <summary>Replaces the users (from a snapshot).</summary>
-    public void Restore(long eventsApplied, IReadOnlyDictionary<Stages.Sources.SourceStream, long> marks, IEnumerable<KeyValuePair<string, UserRecord>> users, IEnumerable<AlertRecord> undelivered)
+    public void Restore(long eventsApplied, IReadOnlyDictionary<Stages.Sources.SourceStream, long> marks, IEnumerable<KeyValuePair<string, UserRecord>> users,
+        IEnumerable<AlertRecord> undelivered, long watermarkMs = long.MinValue)
     {
         _users.Clear();
-        foreach (var (id, user) in users) _users[id] = user;
+        _idle.Clear();
+        foreach (var (id, user) in users)
+        {
+            _users[id] = user;
+            user.InIdleQueue = user.Behavior.SessionOpen;
+            if (user.InIdleQueue) _idle.Enqueue(id, (user.Behavior.LastEventMs, id));
+        }
         Replays.Restore(marks);
         Alerts.Restore(undelivered);
         EventsApplied = eventsApplied;
+        WatermarkMs = watermarkMs;
+    }
+
+    /// <summary>
+    /// Raises the watermark to <paramref name="key"/> and closes every open session idle at it (its last event more
+    /// than the gap before), in (last event time, user) order, each end marker keyed by <paramref name="key"/>.
+    /// </summary>
+    private void AdvanceWatermark(long key, bool awaitingScoring, LiveRow? live)
+    {
+        if (key <= WatermarkMs) return;
+        WatermarkMs = key;
+        while (_idle.TryPeek(out _, out var entry) && _sessions.IsIdleAt(entry.LastMs, key))
+        {
+            _idle.Dequeue();
+            var user = _users[entry.UserId];
+            user.InIdleQueue = false;
+            if (!user.Behavior.SessionOpen) continue;
+            long last = user.Behavior.LastEventMs;
+            if (_sessions.IsIdleAt(last, key))
+            {
+                _closing.Add(new(entry.UserId, user));
+            }
+            else
+            {
+                // Events came since the entry was queued: it waits for its newest one.
+                _idle.Enqueue(entry.UserId, (last, entry.UserId));
+                user.InIdleQueue = true;
+            }
+        }
+        if (_closing.Count == 0) return;
+        _closing.Sort(static (a, b) => a.Value.Behavior.LastEventMs != b.Value.Behavior.LastEventMs
+            ? a.Value.Behavior.LastEventMs.CompareTo(b.Value.Behavior.LastEventMs)
+            : string.CompareOrdinal(a.Key, b.Key));
+        foreach (var (userId, user) in _closing) Close(userId, user, key, awaitingScoring, live);
+        _closing.Clear();
+    }
+
+    /// <summary>
+    /// Closes the user's open session: its end marker joins the user's window and, when a scorer will score it, the
+    /// unscored entries (keyed by <paramref name="key"/>, labelled with the session's label, with the feature row as
+    /// of the session's end), like an event. Live, the user gets a request, and the marker's key goes to the sending
+    /// stream's ledger (<see cref="MarkerKeys"/>), or, when another stream scores the user, with its next request.
+    /// </summary>
+    private void Close(string userId, UserRecord user, long key, bool awaitingScoring, LiveRow? live)
+    {
+        if (!user.Behavior.SessionOpen) return;
+        sbyte label = user.SessionLabel;
+        user.SessionLabel = -1;
+        _sessionsClosed++;
+        if (!awaitingScoring)
+        {
+            user.Behavior.CloseSession();
+            user.Tail = null;
+            user.ScoredThrough = user.Behavior.EntryCount;
+            return;
+        }
+        user.Tail ??= new ScoringTail(user.Behavior.Window.ToArray(), user.Behavior.EntryCount + 1, _settings.WindowSize);
+        user.Behavior.CloseSession();
+        user.Tail.Add(user.Behavior, key, label, 0);
+        if (live is null) return;
+        if (live.Inbox is { } inbox) user.Inbox ??= inbox;
+        if (user.Inbox is null || Equals(user.Inbox, live.Inbox)) _markerKeys.Add(key);
+        else (user.AdmitKeys ??= []).Add(key);
+        if (_touchedSet.Add(userId)) _touched.Add(new(userId, user));
+    }
+
+    /// <summary>Open sessions by the time of their last event, then user id (ordinal).</summary>
+    private sealed class IdleOrder : IComparer<(long LastMs, string UserId)>
+    {
+        public static readonly IdleOrder Instance = new();
+
+        public int Compare((long LastMs, string UserId) x, (long LastMs, string UserId) y) =>
+            x.LastMs != y.LastMs ? x.LastMs.CompareTo(y.LastMs) : string.CompareOrdinal(x.UserId, y.UserId);
     }
 
     private void Confirm(UserRecord user, long through)

@@ -85,12 +85,16 @@ public sealed class ScoringTail
 
     /// <summary>
     /// The events up to the user's event number <paramref name="scoredThrough"/> are scored: they leave the
-    /// tail and become context. Returns whether unscored events remain.
+    /// tail and become context. Returns whether unscored events remain; when none does, the tail is left as it was
+    /// (its owner drops it).
     /// </summary>
     public bool Confirm(long scoredThrough)
     {
         int drop = (int)Math.Clamp(scoredThrough - FirstEventIndex + 1, 0, _entries.Count);
         if (drop == 0) return _entries.Count > 0;
+        // Everything is scored: the owner drops the tail, so its context is not rebuilt (the common case: one request
+        // per user in flight, and a user idle-closed by the watermark has only its end marker).
+        if (drop == _entries.Count) return false;
         int keep = Math.Min(_windowSize, _context.Length + drop);
         var context = new WindowEntry[keep];
         int fromEntries = Math.Min(drop, keep);

@@ -84,6 +84,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
 
         Command<PartitionBatch>(OnBatch);
         Command<SettleScoring>(OnSettle);
+        Command<CloseSessions>(OnCloseSessions);
         Command<AlertsDelivered>(delivered => _state.Alerts.Delivered(delivered.AlertIds));
         Command<FlushTick>(_ => Flush(null));
         Command<FlushScoredMarks>(_ => Flush(Sender));
@@ -160,6 +161,8 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             {
                 DroppedKeys = dropped,
                 UndeliveredAlerts = undelivered,
+                MarkerKeys = _state.MarkerKeys.ToArray(),
+                SessionsClosed = _state.SessionsClosed,
             });
         });
     }
@@ -185,6 +188,43 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         // The alerts are recorded before the stream may emit them.
         var row = new EventsPersisted([], true, _state.TakeMarks()) { Alerts = alerts, Delivered = _state.Alerts.TakeDeliveries() };
         Write(row, sender, _ => sender.Tell(new ScoringSettled(_partition, stale)));
+    }
+
+    /// <summary>
+    /// The input ended: every open session closes at the stream's watermark. The close is journaled (a row), so a
+    /// recovery closes exactly these sessions again, and a rerun that reaches the end again finds none open.
+    /// </summary>
+    private void OnCloseSessions(CloseSessions close)
+    {
+        if (_schedule.Due)
+        {
+            Stash.Stash();
+            return;
+        }
+        var sender = Sender;
+        if (!_state.HasOpenSessions)
+        {
+            sender.Tell(RescoringReply(close.ScoringInbox, []));
+            return;
+        }
+        var row = new EventsPersisted([], close.AwaitScoring, _state.TakeMarks())
+        {
+            Delivered = _state.Alerts.TakeDeliveries(),
+            SessionsClosedAtMs = close.WatermarkMs,
+        };
+        Write(row, sender, persisted =>
+        {
+            var requests = new List<ScoringRequest>();
+            _state.Apply(persisted, new LiveRow([], close.ScoringInbox), requests);
+            var undelivered = new List<AlertRecord>();
+            if (_state.RescoringDue) _state.TakeRescoring(close.ScoringInbox, requests, undelivered);
+            sender.Tell(new PartitionReply(_partition, requests, 0, 0, 0, _schedule.CanTake)
+            {
+                UndeliveredAlerts = undelivered,
+                MarkerKeys = _state.MarkerKeys.ToArray(),
+                SessionsClosed = _state.SessionsClosed,
+            });
+        });
     }
 
     /// <summary>
@@ -220,7 +260,8 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             _waiting.Dequeue();
             _schedule.WriteFinished();
             _rowsWritten++;
-            if (persisted.Events.Count == 0) _state.Apply(persisted, live: null, requests: null);
+            // A row of events, or one closing the sessions, is applied live by its handler.
+            if (persisted.Events.Count == 0 && persisted.SessionsClosedAtMs is null) _state.Apply(persisted, live: null, requests: null);
             _schedule.EventsApplied(persisted.Events.Count);
             then(persisted);
             if (_schedule.CanTake) TakeSnapshot();

@@ -1,4 +1,6 @@
 using Akka.Configuration;
+using StreamDetect.Engine.Configuration;
+using StreamDetect.Models.Sessions;
 using StreamDetect.Stages.Configuration;
 
 namespace StreamDetect.Engine.Entities;
@@ -24,6 +26,16 @@ public sealed record UserPartitionSettings
     /// </summary>
     public int MaxRequestEvents { get; init; } = 256;
 
+    /// <summary>When a user's session ends (HOCON <c>streamdetect.sessions</c>); README "Sessions in the stream".</summary>
+    public SessionSettings Sessions { get; init; } = SessionSettings.Default;
+
+    /// <summary>
+    /// What an entity is (<c>streamdetect.entities.key</c>): <c>user</c> (the event's userId) or <c>session</c> (the
+    /// event's session field: log-style data, one sequence per id). Applied where events are parsed
+    /// (<see cref="Stages.Validation.ValidationSettings.KeyBySession"/>); kept here for the summary.
+    /// </summary>
+    public string EntityKey { get; init; } = "user";
+
     public static UserPartitionSettings Default { get; } = new();
 
     public static UserPartitionSettings Create(Config config)
@@ -36,6 +48,8 @@ public sealed record UserPartitionSettings
             RescoreAfterCrash = r.Bool("rescore-after-crash"),
             ScoredMarksFlush = r.Duration("scored-marks-flush"),
             MaxRequestEvents = r.Int("max-request-events", 1, 1 << 20),
+            Sessions = SessionSettingsReader.Read(config),
+            EntityKey = r.OneOf("key", "user", "session"),
         };
     }
 }

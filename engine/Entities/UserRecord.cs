@@ -40,4 +40,13 @@ public sealed class UserRecord
     public List<long>? AdmitKeys { get; set; }
 
     public bool HasRequestInFlight => InFlight != RequestTicket.None;
+
+    /// <summary>
+    /// Ground truth of the open session: the highest label of its events (-1: none labelled). Its end marker
+    /// carries it (a session is anomalous when any of its events is); evaluation only.
+    /// </summary>
+    public sbyte SessionLabel { get; set; } = -1;
+
+    /// <summary>Whether the user is in its partition's queue of open sessions the watermark may close (not persisted: rebuilt).</summary>
+    internal bool InIdleQueue { get; set; }
 }

@@ -17,10 +17,13 @@ public sealed class EngineSerializer : SerializerWithStringManifest
 {
     private const string EventsV1Manifest = "E1"; // events only (read: rows written before scoring marks)
     private const string EventsV2Manifest = "E2"; // events and scoring marks (read)
-    private const string EventsManifest = "E3";   // events with order keys, marks, alerts, deliveries
+    private const string EventsV3Manifest = "E3"; // events with order keys, marks, alerts, deliveries (read)
+    private const string EventsManifest = "E4";   // as E3, and the end-of-input session close
     private const string SnapshotManifest = "S1";
     private const string BatchManifest = "PB2";
-    private const string ReplyManifest = "PR2";
+    private const string ReplyV2Manifest = "PR2";
+    private const string ReplyManifest = "PR3";
+    private const string CloseSessionsManifest = "CS1";
     private const string SettleManifest = "SS1";
     private const string SettledManifest = "SD1";
     private const string FollowUpsManifest = "FU1";
@@ -63,6 +66,7 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         UserStates => UserStatesManifest,
         TakeRescoring => TakeRescoringManifest,
         FlushScoredMarks => FlushScoredMarksManifest,
+        CloseSessions => CloseSessionsManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not serialized by {nameof(EngineSerializer)}"),
     };
 
@@ -136,6 +140,11 @@ public sealed class EngineSerializer : SerializerWithStringManifest
                 case FlushScoredMarks flush:
                     w.Write(flush.Partition);
                     break;
+                case CloseSessions close:
+                    w.Write(close.Partition);
+                    w.Write(close.WatermarkMs);
+                    WireCodec.WriteRef(w, close.ScoringInbox);
+                    break;
                 default:
                     throw new ArgumentException($"{obj.GetType()} is not serialized by {nameof(EngineSerializer)}");
             }
@@ -150,12 +159,15 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         using var r = new BinaryReader(new MemoryStream(bytes));
         return manifest switch
         {
-            EventsManifest => ReadEvents(r),
+            EventsManifest => ReadEvents(r, withSessions: true),
+            EventsV3Manifest => ReadEvents(r, withSessions: false),
             EventsV2Manifest => ReadEventsV2(r),
             EventsV1Manifest => new EventsPersisted(EventCodec.ReadBatch(r)),
             SnapshotManifest => ReadSnapshot(r),
             BatchManifest => WireCodec.ReadBatch(r, _system),
             ReplyManifest => WireCodec.ReadReply(r),
+            ReplyV2Manifest => WireCodec.ReadReply(r, withSessions: false),
+            CloseSessionsManifest => new CloseSessions(r.ReadInt32(), r.ReadInt64(), WireCodec.ReadRef(r, _system)),
             SettleManifest => WireCodec.ReadSettle(r, _system),
             SettledManifest => WireCodec.ReadSettled(r),
             FollowUpsManifest => new FollowUps(r.ReadInt32(), WireCodec.ReadRequests(r)),
@@ -180,12 +192,16 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         WriteScored(w, events.Marks.Select(m => (m.UserId, m.ScoredThrough)).ToList());
         StateCodec.WriteAlerts(w, events.Alerts.ToArray());
         StateCodec.WriteStrings(w, events.Delivered.ToArray());
+        // E4: the end-of-input session close.
+        w.Write(events.SessionsClosedAtMs is not null);
+        if (events.SessionsClosedAtMs is long closedAt) w.Write(closedAt);
     }
 
-    private static EventsPersisted ReadEvents(BinaryReader r)
+    private static EventsPersisted ReadEvents(BinaryReader r, bool withSessions)
     {
         var row = ReadEventsV2(r);
-        return row with { Alerts = StateCodec.ReadAlerts(r), Delivered = StateCodec.ReadStrings(r) };
+        row = row with { Alerts = StateCodec.ReadAlerts(r), Delivered = StateCodec.ReadStrings(r) };
+        return withSessions && r.ReadBoolean() ? row with { SessionsClosedAtMs = r.ReadInt64() } : row;
     }
 
     private static EventsPersisted ReadEventsV2(BinaryReader r)
@@ -229,15 +245,16 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         w.Write(s.EncodedUsers.Length);
         w.Write(s.EncodedUsers);
         StateCodec.WriteAlerts(w, s.Undelivered.ToArray());
+        w.Write(s.WatermarkMs);
     }
 
     private static PartitionSnapshot ReadSnapshot(BinaryReader r)
     {
         byte layout = r.ReadByte();
         // 2: behaviour only; 3: plus scoring marks; 4: user records (behaviour, alert state, unscored events) and undelivered alerts;
-        // 5: as 4, with each unscored event's device and IP.
-        if (layout is not (2 or 3 or 4 or 5))
-            throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {layout} is not supported (this build reads 2 to 5)");
+        // 5: as 4, with each unscored event's device and IP; 6: as 5, with each user's open session label and the partition's watermark.
+        if (layout is not (2 or 3 or 4 or 5 or 6))
+            throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {layout} is not supported (this build reads 2 to 6)");
         long applied = r.ReadInt64();
         int markCount = r.Read7BitEncodedInt();
         var marks = new Dictionary<SourceStream, long>(markCount);
@@ -246,6 +263,7 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         byte[] users = r.ReadBytes(length);
         if (layout == 3) ReadScored(r); // the unconfirmed users of an old snapshot: counted as scored (see PartitionSnapshot.Users)
         var undelivered = layout >= 4 ? StateCodec.ReadAlerts(r) : [];
-        return new PartitionSnapshot(applied, marks, users, layout) { Undelivered = undelivered };
+        long watermark = layout >= 6 ? r.ReadInt64() : long.MinValue;
+        return new PartitionSnapshot(applied, marks, users, layout) { Undelivered = undelivered, WatermarkMs = watermark };
     }
 }

@@ -143,6 +143,8 @@ public static class StateCodec
         WriteAlertState(w, user.Alert);
         w.Write7BitEncodedInt64(user.ScoredThrough);
         var tail = user.Tail;
+        // Snapshot layout 6: the label of the user's open session (its end marker carries it).
+        w.Write(user.SessionLabel);
         w.Write(tail is not null);
         if (tail is null) return;
         w.Write7BitEncodedInt64(tail.FirstEventIndex);
@@ -160,13 +162,15 @@ public static class StateCodec
     }
 
     /// <param name="withOrigins">Layout 5 and later: each unscored event's device and IP follow its features.</param>
-    public static UserRecord ReadUser(BinaryReader r, int windowSize, bool withOrigins = true)
+    /// <param name="withSession">Layout 6 and later: the open session's label follows the scored-through count.</param>
+    public static UserRecord ReadUser(BinaryReader r, int windowSize, bool withOrigins = true, bool withSession = true)
     {
         var user = new UserRecord(UserBehaviorState.ReadFrom(r))
         {
             Alert = ReadAlertState(r),
             ScoredThrough = r.Read7BitEncodedInt64(),
         };
+        if (withSession) user.SessionLabel = r.ReadSByte();
         if (!r.ReadBoolean()) return user;
         long first = r.Read7BitEncodedInt64();
         var context = ReadEntries(r);

@@ -46,19 +46,24 @@ public static class WireCodec
         WriteRequests(w, reply.Requests);
         StateCodec.WriteLongs(w, reply.DroppedKeys.ToArray());
         StateCodec.WriteAlerts(w, reply.UndeliveredAlerts.ToArray());
+        // Layout PR3: the session end markers.
+        StateCodec.WriteLongs(w, reply.MarkerKeys.ToArray());
+        w.Write(reply.SessionsClosed);
     }
 
-    public static PartitionReply ReadReply(BinaryReader r)
+    /// <param name="withSessions">Layout PR3 and later: the session end markers' keys and count follow.</param>
+    public static PartitionReply ReadReply(BinaryReader r, bool withSessions = true)
     {
         int partition = r.ReadInt32();
         int accepted = r.ReadInt32(), duplicates = r.ReadInt32(), newUsers = r.ReadInt32();
         bool snapshot = r.ReadBoolean();
         var requests = ReadRequests(r);
-        return new PartitionReply(partition, requests, accepted, duplicates, newUsers, snapshot)
+        var reply = new PartitionReply(partition, requests, accepted, duplicates, newUsers, snapshot)
         {
             DroppedKeys = StateCodec.ReadLongs(r),
             UndeliveredAlerts = StateCodec.ReadAlerts(r),
         };
+        return withSessions ? reply with { MarkerKeys = StateCodec.ReadLongs(r), SessionsClosed = r.ReadInt32() } : reply;
     }
 
     public static void WriteRequests(BinaryWriter w, IReadOnlyList<ScoringRequest> requests)

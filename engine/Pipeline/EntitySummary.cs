@@ -12,6 +12,12 @@ public sealed class EntitySummary
     public double EventsPerRow { get; set; }
     public long Snapshots { get; set; }
     public long EventsInState { get; set; }
+
+    /// <summary>Sessions closed by this run (README "Sessions in the stream"), each scored at its end marker in a scoring run.</summary>
+    public long SessionsClosed { get; set; }
+
+    /// <summary>What an entity is: user or session (<c>streamdetect.entities.key</c>).</summary>
+    public string EntityKey { get; set; } = "user";
     public long MaxRecoveryMs { get; set; }
     public string Store { get; set; } = "";
     public string? DataDir { get; set; }

@@ -36,6 +36,7 @@ public sealed class IngestJob
     /// <param name="rescoring">Requests that go downstream before any other (users scored again after a crash), or null.</param>
     /// <param name="scoring">The scoring loop the downstream runs (events get order keys and await scoring), or null.</param>
     /// <param name="maxUnsettled">With <paramref name="scoring"/>: events admitted and not yet settled, at most (<c>scoring.max-unsettled-events</c>).</param>
+    /// <param name="closeSessionsAtEnd">Asked when the source ends: whether the input ended, so the open sessions close (README "Sessions in the stream"); null: always.</param>
     public async Task<IngestResult> RunAsync(
         Source<IngestedEvent, Task<DeadLetterSummary>> source,
         Sink<ScoringRequest, Task> downstream,
@@ -44,7 +45,8 @@ public sealed class IngestJob
         Sink<object, Task>? acks = null,
         Source<ScoringRequest, NotUsed>? rescoring = null,
         ScoringContext? scoring = null,
-        long maxUnsettled = 65_536)
+        long maxUnsettled = 65_536,
+        Func<bool>? closeSessionsAtEnd = null)
     {
         var clock = Stopwatch.StartNew();
         long firstEvent = 0, lastPersisted = 0;
@@ -58,7 +60,7 @@ public sealed class IngestJob
         });
         if (scoring is not null) counted = counted.Via(new ScoringAdmission(scoring, maxUnsettled));
         var (((deadLetters, killSwitch), acksDone), done) = counted
-            .Via(EntityRoutingFlow.Create(_host.Partitions, _host.Settings.Routing, scoring))
+            .Via(EntityRoutingFlow.Create(_host.Partitions, _host.Settings.Routing, scoring, closeSessionsAtEnd))
             .Select(reply =>
             {
                 if (reply.Accepted > 0) lastPersisted = Stopwatch.GetTimestamp();

@@ -6,7 +6,7 @@ namespace StreamDetect.Engine.Pipeline;
 /// <summary>Totals over the partitions' replies: what was persisted, what was a replay.</summary>
 public sealed class RoutingStatistics
 {
-    private long _accepted, _duplicates, _rows, _requests, _newUsers, _snapshots;
+    private long _accepted, _duplicates, _rows, _requests, _newUsers, _snapshots, _sessionsClosed;
 
     public long Accepted => Interlocked.Read(ref _accepted);
     public long Duplicates => Interlocked.Read(ref _duplicates);
@@ -14,6 +14,9 @@ public sealed class RoutingStatistics
     public long Requests => Interlocked.Read(ref _requests);
     public long NewUsers => Interlocked.Read(ref _newUsers);
     public long Snapshots => Interlocked.Read(ref _snapshots);
+
+    /// <summary>Sessions the partitions closed (gap, end type, session field, watermark, end of input), each with its end marker.</summary>
+    public long SessionsClosed => Interlocked.Read(ref _sessionsClosed);
 
     public void Add(PartitionReply reply)
     {
@@ -23,5 +26,6 @@ public sealed class RoutingStatistics
         Interlocked.Add(ref _requests, reply.Requests.Count);
         Interlocked.Add(ref _newUsers, reply.NewUsers);
         if (reply.SnapshotTaken) Interlocked.Increment(ref _snapshots);
+        if (reply.SessionsClosed > 0) Interlocked.Add(ref _sessionsClosed, reply.SessionsClosed);
     }
 }

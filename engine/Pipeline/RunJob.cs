@@ -50,6 +50,9 @@ public sealed class RunJob
     public Telemetry.EngineMetrics? Metrics { get; internal set; }
 
     private volatile bool _streaming;
+    // Whether the end of the stream is the end of the input (README "Sessions in the stream"): a Kafka run stopped by Ctrl-C or
+    // SIGTERM leaves its sessions open for the next run; one stopped by --stop-after-idle closes them.
+    private volatile bool _inputEnded = true;
     private KafkaEventSource? _kafka;
 
     /// <summary>
@@ -182,7 +185,8 @@ public sealed class RunJob
         try
         {
             var running = Ingest!.RunAsync(build.Input.Events, build.Downstream, () => Progress.Records,
-                kafka is null ? cancellation : CancellationToken.None, kafka?.Acks(), build.Rescoring, build.Scoring, plan.Scorer.MaxUnsettledEvents);
+                kafka is null ? cancellation : CancellationToken.None, kafka?.Acks(), build.Rescoring, build.Scoring, plan.Scorer.MaxUnsettledEvents,
+                () => _inputEnded);
             return kafka is null ? await running : await RunKafkaAsync(kafka, running, cancellation);
         }
         catch (Exception e) when (_request.Input is not null && e is IOException or UnauthorizedAccessException)
@@ -298,6 +302,7 @@ public sealed class RunJob
         var first = await Task.WhenAny(running, idleWatch);
         if (first != running)
         {
+            _inputEnded = !cancellation.IsCancellationRequested;
             await kafka.StopAsync();
             _log.WriteLine(cancellation.IsCancellationRequested ? "stopping: draining and committing" : $"no record for {idle?.TotalSeconds} s: draining and committing");
         }

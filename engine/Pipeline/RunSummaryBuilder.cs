@@ -33,6 +33,8 @@ public static class RunSummaryBuilder
                 EventsPerRow = routing.Rows == 0 ? 0 : Math.Round((double)routing.Accepted / routing.Rows, 1),
                 Snapshots = routing.Snapshots,
                 EventsInState = result.Partitions.Sum(p => p.EventsApplied),
+                SessionsClosed = routing.SessionsClosed,
+                EntityKey = settings.Entities.EntityKey,
                 MaxRecoveryMs = result.Partitions.Count == 0 ? 0 : result.Partitions.Max(p => p.RecoveryMs),
                 Store = settings.Store.Kind,
                 DataDir = settings.Store.Kind == "sqlite" ? settings.Store.DataDirectory : null,

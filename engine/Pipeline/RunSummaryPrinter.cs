@@ -21,6 +21,8 @@ public static class RunSummaryPrinter
             o.WriteLine($"state               {e.UsersInState:N0} users in {e.Partitions} partitions ({where})");
             o.WriteLine($"persisted           {e.EventsPersisted:N0} events in {e.JournalRows:N0} journal rows ({e.EventsPerRow:N1} events/row), {e.Snapshots} snapshots");
             if (e.DuplicatesDropped > 0) o.WriteLine($"replays dropped     {e.DuplicatesDropped:N0} (already persisted by an earlier run)");
+            o.WriteLine($"sessions closed     {e.SessionsClosed:N0} (gap, end type, session field, watermark, end of input; one end marker each)"
+                + (e.EntityKey == "session" ? "; entities are sessions (streamdetect.entities.key = session)" : ""));
         }
         if (s.Scoring is { } sc)
         {

@@ -24,6 +24,9 @@ public sealed record Alert(
     /// <summary>The scenario family a simple rule tells from the window (<see cref="ScenarioRules"/>); null when none does.</summary>
     public ScenarioGuess? Scenario { get; init; }
 
+    /// <summary>Whether the alerting entry is a session's end marker (the session was scored as it closed; README "Sessions in the stream").</summary>
+    public bool SessionEnd { get; init; }
+
     /// <summary>When the engine accepted the newest event (Stopwatch ticks): for ingest-to-alert latency; not part of the alert's JSON.</summary>
     public long ReceivedTicks { get; init; }
 }

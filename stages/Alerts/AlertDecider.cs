@@ -1,5 +1,6 @@
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
+using StreamDetect.Models.Sessions;
 using StreamDetect.Stages.Feedback;
 using StreamDetect.Stages.Ordering;
 using StreamDetect.Stages.Scoring;
@@ -160,6 +161,7 @@ public sealed class AlertDecider
                     {
                         Context = ContextOf(request, j),
                         Scenario = ScenarioRules.Classify(window),
+                        SessionEnd = SessionRule.IsEndMarker(entry),
                     };
                     (h.Alerts ??= []).Add(new AlertRecord(id, request.UserId, entry.TimestampMs, key, eventIndex, AlertJson.ToUtf8(alert, _settings))
                     {

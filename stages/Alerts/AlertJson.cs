@@ -32,6 +32,7 @@ public static class AlertJson
         w.WriteNumber("threshold"u8, Math.Round(a.Threshold, 4));
         w.WriteString("model"u8, a.Model);
         w.WriteString("segment"u8, a.Segment);
+        if (a.SessionEnd) w.WriteBoolean("sessionEnd"u8, true);
         if (a.Scenario is { } scenario)
         {
             w.WriteStartObject("scenario"u8);

@@ -137,6 +137,38 @@ public sealed class DecisionLedger
         }
     }
 
+    /// <summary>
+    /// Holds <paramref name="key"/> undecided and unsettled without counting an event: the routing stage reserves the
+    /// smallest key of a partition batch while the partition persists it, because folding the batch may close
+    /// sessions whose end markers (keys at or above it) are admitted only once the answer is back
+    /// (<see cref="AdmitKey"/>); meanwhile no threshold interval or alert release may pass them. <see cref="Release"/> ends it.
+    /// </summary>
+    public void Reserve(long key)
+    {
+        lock (_gate)
+        {
+            var counts = BucketLocked(key);
+            if (counts.Undecided++ == 0) _undecidedBuckets.Add(Bucket(key));
+            if (counts.Unsettled++ == 0) _unsettledBuckets.Add(Bucket(key));
+            _undecided++;
+            _unsettled++;
+        }
+    }
+
+    /// <summary>Ends a <see cref="Reserve"/> of <paramref name="key"/>.</summary>
+    public void Release(long key)
+    {
+        lock (_gate)
+        {
+            var counts = BucketLocked(key);
+            if (--counts.Undecided == 0) _undecidedBuckets.Remove(Bucket(key));
+            if (--counts.Unsettled == 0) _unsettledBuckets.Remove(Bucket(key));
+            _undecided--;
+            _unsettled--;
+            if (counts.Unsettled == 0 && counts.Undecided == 0) RemoveLocked(key);
+        }
+    }
+
     /// <summary>Whether every admitted event with a key below <paramref name="key"/> is decided (a whole second's bucket counts as below once it starts below).</summary>
     public bool AllDecidedBefore(long key)
     {

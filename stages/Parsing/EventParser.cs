@@ -102,8 +102,11 @@ public sealed class EventParser
                 $"amount {amount} is outside [{_settings.MinAmount}, {_settings.MaxAmount}] (streamdetect.validation.min-amount/max-amount)"));
         if (r.Label is int label && label is not (0 or 1))
             return Reject(RejectionReason.OutOfRange, $"label {label} is not 0 or 1");
+        if (_settings.KeyBySession && string.IsNullOrWhiteSpace(r.Session))
+            return Reject(RejectionReason.MissingField, "session is missing or empty (streamdetect.entities.key = session: the session field is the entity)");
 
-        var ev = new UserEvent(r.UserId, ts, EventTypes.Intern(r.Type))
+        // The entity: the user, or (log-style data, streamdetect.entities.key = session) the session.
+        var ev = new UserEvent(_settings.KeyBySession ? r.Session! : r.UserId, ts, EventTypes.Intern(r.Type))
         {
             Item = r.Item,
             Category = r.Category,

@@ -4,7 +4,7 @@ using StreamDetect.Stages.Scoring;
 namespace StreamDetect.Stages.Partitions;
 
 /// <summary>
-/// A partition entity's answer to a <see cref="PartitionBatch"/> (or to <see cref="TakeRescoring"/>),
+/// A partition entity's answer to a <see cref="PartitionBatch"/> (or to <see cref="TakeRescoring"/> or <see cref="CloseSessions"/>),
 /// sent only after the batch is persisted: one scoring request per user that had new events and no
 /// request in flight, and how many events were dropped as replays of events persisted before
 /// (at-least-once sources re-deliver after a crash).
@@ -21,6 +21,15 @@ public sealed record PartitionReply(int Partition, IReadOnlyList<ScoringRequest>
     /// the two). The stream emits them before anything else; carried once.
     /// </summary>
     public IReadOnlyList<AlertRecord> UndeliveredAlerts { get; init; } = [];
+
+    /// <summary>
+    /// The order keys of the session end markers this answer's row added for users the sending stream scores
+    /// (README "Sessions in the stream"): the stream admits them to its decision ledger before it passes the requests on.
+    /// </summary>
+    public IReadOnlyList<long> MarkerKeys { get; init; } = [];
+
+    /// <summary>Sessions this answer's row closed (every cause; markers of an ingest-only run included).</summary>
+    public int SessionsClosed { get; init; }
 
     /// <summary>
     /// The source acknowledgements (<see cref="Parsing.IngestedEvent.Ack"/>) of the batch's events,

@@ -23,20 +23,52 @@ public static class EntityRoutingFlow
 {
     /// <param name="partitions">The shard region (or any actor) that routes a <see cref="PartitionBatch"/> to its entity.</param>
     /// <param name="scoring">The stream's scoring loop, or null for an ingest-only run.</param>
-    public static Flow<IngestedEvent, PartitionReply, NotUsed> Create(IActorRef partitions, EntityRoutingSettings settings, ScoringContext? scoring = null) =>
-        Flow.Create<IngestedEvent>()
+    /// <param name="closeSessionsAtEnd">
+    /// Asked when the events end: whether the input ended (a file read to its end, <c>--stop-after-idle</c>), so every
+    /// partition closes its open sessions at the stream's last watermark (<see cref="CloseSessions"/>) before the
+    /// flow completes; their answers (the end markers' requests) follow the last batch's. Null: always.
+    /// </param>
+    public static Flow<IngestedEvent, PartitionReply, NotUsed> Create(IActorRef partitions, EntityRoutingSettings settings, ScoringContext? scoring = null,
+        Func<bool>? closeSessionsAtEnd = null)
+    {
+        var watermark = new Watermark();
+        return Flow.Create<IngestedEvent>()
+            .Select(e =>
+            {
+                watermark.Observe(e.OrderKey != 0 ? e.OrderKey : e.Event.TimestampMs);
+                return e;
+            })
             .GroupedWithin(settings.MaxBatch, settings.MaxWait)
             .SelectMany(batch => Split(batch, settings.Partitions, scoring?.Inbox))
             .SelectAsync(settings.Parallelism, part => AskAsync(partitions, part, settings.AskTimeout, scoring))
+            // The end of the events: a marker element (Concat materializes and pulls its second source at once, so the
+            // close itself must wait for the element to come through).
+            .Concat(Source.Single(EndOfEvents))
+            .SelectAsync(1, reply => ReferenceEquals(reply, EndOfEvents)
+                ? CloseAllAsync(partitions, settings, scoring, watermark, closeSessionsAtEnd)
+                : Task.FromResult<IReadOnlyList<PartitionReply>>([reply]))
+            .SelectMany(replies => replies)
             .Named("entity-routing");
+    }
 
     private static async Task<PartitionReply> AskAsync(IActorRef partitions, PartitionBatch part, TimeSpan timeout, ScoringContext? scoring)
     {
+        // Folding the batch may close sessions (end markers keyed at or above its smallest key): until their keys are
+        // admitted below, no threshold interval and no alert release may pass that key.
+        long reserved = 0;
+        if (scoring is not null)
+        {
+            reserved = long.MaxValue;
+            foreach (var e in part.Events) reserved = Math.Min(reserved, e.OrderKey);
+            scoring.Ledger.Reserve(reserved);
+        }
         var reply = await partitions.Ask<PartitionReply>(part, timeout);
         if (scoring is not null)
         {
             foreach (long key in reply.DroppedKeys) scoring.Ledger.Dropped(key);
-            if (reply.DroppedKeys.Count > 0) scoring.WakeAll();
+            foreach (long key in reply.MarkerKeys) scoring.Ledger.AdmitKey(key);
+            scoring.Ledger.Release(reserved);
+            if (reply.DroppedKeys.Count > 0 || reply.Requests.Count == 0) scoring.WakeAll();
             if (reply.UndeliveredAlerts.Count > 0) scoring.AddRedeliveries(reply.UndeliveredAlerts);
         }
         List<object>? acks = null;
@@ -46,6 +78,47 @@ public static class EntityRoutingFlow
             (acks ??= new List<object>(part.Events.Count)).Add(e.Ack);
         }
         return acks is null ? reply : reply with { Acks = acks };
+    }
+
+    private static readonly PartitionReply EndOfEvents = new(-1, [], 0, 0, 0, false);
+
+    private static async Task<IReadOnlyList<PartitionReply>> CloseAllAsync(IActorRef partitions, EntityRoutingSettings settings, ScoringContext? scoring,
+        Watermark watermark, Func<bool>? closeSessionsAtEnd)
+    {
+        if (!watermark.Seen || !(closeSessionsAtEnd?.Invoke() ?? true)) return [];
+        var closes = Enumerable.Range(0, settings.Partitions)
+            .Select(p => CloseAsync(partitions, new CloseSessions(p, watermark.Value, scoring?.Inbox), settings.AskTimeout, scoring));
+        return await Task.WhenAll(closes);
+    }
+
+    private static async Task<PartitionReply> CloseAsync(IActorRef partitions, CloseSessions close, TimeSpan timeout, ScoringContext? scoring)
+    {
+        scoring?.Ledger.Reserve(close.WatermarkMs);
+        var reply = await partitions.Ask<PartitionReply>(close, timeout);
+        if (scoring is not null)
+        {
+            foreach (long key in reply.MarkerKeys) scoring.Ledger.AdmitKey(key);
+            scoring.Ledger.Release(close.WatermarkMs);
+            if (reply.Requests.Count == 0) scoring.WakeAll();
+            if (reply.UndeliveredAlerts.Count > 0) scoring.AddRedeliveries(reply.UndeliveredAlerts);
+        }
+        return reply;
+    }
+
+    /// <summary>The largest order key (event time for an ingest-only run) the stream has routed: its event-time watermark.</summary>
+    private sealed class Watermark
+    {
+        private long _value = long.MinValue;
+
+        public bool Seen { get; private set; }
+
+        public long Value => Volatile.Read(ref _value);
+
+        public void Observe(long key)
+        {
+            Seen = true;
+            if (key > _value) Volatile.Write(ref _value, key);
+        }
     }
 
     /// <summary>Splits a micro-batch by partition; parts come out in order of each partition's first event.</summary>

@@ -27,6 +27,12 @@ public sealed record ValidationSettings
     /// <summary>Largest accepted amount.</summary>
     public double MaxAmount { get; init; } = 10_000_000;
 
+    /// <summary>
+    /// <c>streamdetect.entities.key = session</c>: an event's entity (its routing and partition key, the subject of its
+    /// alerts) is its <c>session</c> field instead of its userId, and an event without one is a dead letter.
+    /// </summary>
+    public bool KeyBySession { get; init; }
+
     public static ValidationSettings Default { get; } = new();
 
     public static ValidationSettings Create(Config config)
@@ -40,6 +46,8 @@ public sealed record ValidationSettings
             MaxTimeMs = r.TimeMs("max-time"),
             MinAmount = r.Double("min-amount"),
             MaxAmount = r.Double("max-amount"),
+            KeyBySession = config.HasPath("streamdetect.entities.key")
+                && new SettingsReader(config, "streamdetect.entities").OneOf("key", "user", "session") == "session",
         };
         if (settings.MaxTimeMs <= settings.MinTimeMs)
             throw new SettingsException(r.Key("max-time"), "must be later than min-time");

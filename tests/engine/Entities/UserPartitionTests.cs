@@ -135,6 +135,47 @@ public sealed class UserPartitionTests : TestKit
         Assert.Equal("e", Assert.Single(ExpectMsg<PartitionReply>().Requests).UserId);
     }
 
+    [Theory]
+    [InlineData(1_000_000)]
+    [InlineData(2)] // the close lands in a snapshot
+    public void Sessions_closed_at_the_end_of_the_input_are_journaled_so_a_restart_scores_their_markers_once_and_closes_nothing_twice(int snapshotEvery)
+    {
+        int id = 20 + snapshotEvery % 7;
+        var partition = Partition(id, snapshotEvery);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1), Event("b", 2), Event("b", 3, EventTypes.Logout)], TestActor));
+        var first = ExpectMsg<PartitionReply>();
+        Assert.Equal([T0 + 3000], first.MarkerKeys); // b's logout closed its session
+        Assert.Equal(1, first.SessionsClosed);
+        foreach (var r in first.Requests)
+        {
+            partition.Tell(Settle(id, r, TestActor));
+            ExpectMsg<ScoringSettled>();
+        }
+
+        partition.Tell(new CloseSessions(id, T0 + 3000, TestActor));
+        var closed = ExpectMsg<PartitionReply>();
+        var marker = Assert.Single(closed.Requests);
+        Assert.Equal(("a", 2L), (marker.UserId, marker.EventCount));
+        Assert.Equal(EventTypes.SessionEnd, marker.Window[^1].Type);
+        Assert.Equal([T0 + 3000], closed.MarkerKeys);
+        Assert.Equal(1, closed.SessionsClosed);
+
+        // The engine dies before the marker is scored: the restart scores it again, exactly as before, once.
+        Restart(ref partition, () => Partition(id, snapshotEvery));
+        partition.Tell(new CloseSessions(id, T0 + 3000, TestActor)); // the rerun reaches the end again: nothing is open
+        var rerun = ExpectMsg<PartitionReply>();
+        Assert.Equal(0, rerun.SessionsClosed);
+        Assert.Empty(rerun.MarkerKeys);
+        var again = Assert.Single(rerun.Requests);
+        Assert.Equal(marker.Features, again.Features);
+        Assert.Equal(marker.Window, again.Window);
+        Assert.Equal(marker.OrderKeys, again.AdmitKeys); // the stream admits it: it did not read it itself
+        partition.Tell(Settle(id, again, TestActor));
+        ExpectMsg<ScoringSettled>();
+        partition.Tell(new CloseSessions(id, T0 + 3000, TestActor));
+        Assert.Empty(ExpectMsg<PartitionReply>().Requests);
+    }
+
     [Fact]
     public void Confirmations_that_no_batch_follows_are_journaled_on_their_own_after_the_flush_interval()
     {

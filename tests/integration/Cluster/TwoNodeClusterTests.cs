@@ -73,7 +73,7 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output)
         var result = await running.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
 
         Assert.Equal(events.Count, result.Routing.Accepted);
-        Assert.Equal(events.Count, scoring.EventsDecided); // every event scored and decided once
+        Assert.Equal(events.Count + result.Routing.SessionsClosed, scoring.EventsDecided); // every event and session end marker scored and decided once
         // Thresholds 0: every user alerts on its first event, then again only after the cooldown (6 h): the alert
         // state went back and forth between the stream and partitions on the other node with every settlement.
         Assert.Equal(events.Select(e => e.Event.UserId).Distinct().Order(), alerts.Select(a => a.UserId).Distinct().Order());

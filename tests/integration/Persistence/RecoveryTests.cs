@@ -59,29 +59,31 @@ public sealed class RecoveryTests(ITestOutputHelper output)
         await host.DisposeAsync();
     }
 
-    private static async Task<Dictionary<string, (long Count, float[] Features)>> StatesAsync(Config config)
+    /// <summary>Per user: events folded, features, and the window's entry types (its session end markers included: the closes must match too).</summary>
+    private static async Task<Dictionary<string, (long Count, float[] Features, string Entries)>> StatesAsync(Config config)
     {
         await using var host = await EngineHost.StartAsync(config, cluster: false, TestContext.Current.CancellationToken);
-        var result = new Dictionary<string, (long, float[])>(StringComparer.Ordinal);
+        var result = new Dictionary<string, (long, float[], string)>(StringComparer.Ordinal);
         for (int p = 0; p < host.Settings.Routing.Partitions; p++)
         {
             var states = await Akka.Actor.Futures.Ask<UserStates>(host.Partitions, new GetUserStates(p), TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
             foreach (string user in states.States.Keys)
             {
                 var state = states.Read(user);
-                result[user] = (state.EventCount, state.Features());
+                result[user] = (state.EventCount, state.Features(), $"{state.EntryCount} {state.SessionOpen}: " + string.Join(",", state.Window.ToArray().Select(e => e.Type)));
             }
         }
         return result;
     }
 
-    private static void AssertSameStates(Dictionary<string, (long Count, float[] Features)> expected, Dictionary<string, (long Count, float[] Features)> actual)
+    private static void AssertSameStates(Dictionary<string, (long Count, float[] Features, string Entries)> expected, Dictionary<string, (long Count, float[] Features, string Entries)> actual)
     {
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
-        foreach (var (user, (count, features)) in expected)
+        foreach (var (user, (count, features, entries)) in expected)
         {
             Assert.Equal(count, actual[user].Count);
             Assert.Equal(features, actual[user].Features);
+            Assert.Equal(entries, actual[user].Entries);
         }
     }
 

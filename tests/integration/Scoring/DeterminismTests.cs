@@ -9,7 +9,8 @@ namespace StreamDetect.Integration.Tests.Scoring;
 /// <summary>
 /// The same input, configuration and model give the same alerts — ids, scores, thresholds, reasons, windows,
 /// in the same order — on every run, whatever the batching, parallelism or timing. The thresholds are the
-/// online ones (they learn from the traffic while it runs), so this covers their order too.
+/// online ones (they learn from the traffic while it runs), so this covers their order too. Sessions close on gaps,
+/// logouts and at the end of the input, each scored at its end marker: the same sessions close, and alert, every time.
 /// </summary>
 public sealed class DeterminismTests(ITestOutputHelper output)
 {
@@ -27,21 +28,24 @@ public sealed class DeterminismTests(ITestOutputHelper output)
         // Online thresholds that move within three days of traffic: warm after 200 user-days, recomputed every
         // hour from the user-days closed at least 3 hours before.
         const string online = "thresholds { mode = online, warmup-user-days = 200, update-interval = 1h, delay = 3h, alert-rate = 0.2 }\nalerts.cooldown = 30m";
-        string[] first = await RunAsync(dir, "first", input, modelPath, online);
-        string[] again = await RunAsync(dir, "again", input, modelPath, online);
-        string[] small = await RunAsync(dir, "small", input, modelPath, online + """
+        var (first, closed) = await RunAsync(dir, "first", input, modelPath, online);
+        var (again, closedAgain) = await RunAsync(dir, "again", input, modelPath, online);
+        var (small, closedSmall) = await RunAsync(dir, "small", input, modelPath, online + """
 
             scoring.batcher { max-batch = 1, max-wait = 1ms }
             routing { max-batch = 3, max-wait = 1ms, parallelism = 1 }
             """);
-        string[] large = await RunAsync(dir, "large", input, modelPath, online + """
+        var (large, closedLarge) = await RunAsync(dir, "large", input, modelPath, online + """
 
             scoring.batcher { max-batch = 1024, max-wait = 50ms }
             routing { max-batch = 4096, max-wait = 20ms, parallelism = 32 }
             scoring.settle-parallelism = 4
             """);
 
-        output.WriteLine($"{model}: {first.Length} alerts");
+        int atCloses = first.Count(line => System.Text.Json.JsonDocument.Parse(line).RootElement.TryGetProperty("sessionEnd", out _));
+        output.WriteLine($"{model}: {first.Length} alerts, {atCloses} of them at a session's close; {closed} sessions closed");
+        Assert.InRange(closed, 1000, long.MaxValue);
+        Assert.Equal([closed, closed, closed], [closedAgain, closedSmall, closedLarge]);
         Assert.InRange(first.Length, 10, int.MaxValue); // enough alerts for the comparison to mean something
         Assert.Equal(first, again);
         Assert.Equal(first, small);
@@ -50,8 +54,8 @@ public sealed class DeterminismTests(ITestOutputHelper output)
         Assert.True(thresholds > 1, "the online thresholds should have moved during the run, or this proves little about their order");
     }
 
-    /// <summary>One `run` over the file with its own data directory; returns the alert lines as written.</summary>
-    private static async Task<string[]> RunAsync(TempDirectory dir, string name, string input, string model, string settings)
+    /// <summary>One `run` over the file with its own data directory; returns the alert lines as written and the sessions closed.</summary>
+    private static async Task<(string[] Alerts, long SessionsClosed)> RunAsync(TempDirectory dir, string name, string input, string model, string settings)
     {
         string alerts = dir.File($"alerts-{name}.jsonl");
         var config = EngineConfig.Load(null, $$"""
@@ -66,6 +70,6 @@ public sealed class DeterminismTests(ITestOutputHelper output)
         outcome.Model?.Detector.Dispose();
         var lines = File.ReadAllLines(alerts);
         Assert.Equal(outcome.Summary.Alerts, lines.Length);
-        return lines;
+        return (lines, outcome.Summary.Entities!.SessionsClosed);
     }
 }
