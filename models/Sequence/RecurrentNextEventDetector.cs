@@ -241,7 +241,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                     var entry = asOf[index];
                     bool? outside = null;
                     IReadOnlyList<ExpectedEvent> expected = [];
-                    if (index == windowIndex) (outside, expected) = TopK(typeLog.AsSpan(at * types, types), typeTargets[at], k);
+                    if (index == windowIndex) (outside, expected) = TopKPrediction.Of(typeLog.AsSpan(at * types, types), typeTargets[at], k, _tokenizer.Vocabulary);
                     unexpected.Add(new UnexpectedEvent(index, entry.TimestampMs, entry.Type, ring[top[q]], outside, expected));
                 }
                 var explanation = Explanation.ForEvents(Name, raw, unexpected) with { Decision = DecisionRule };
@@ -249,7 +249,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                     explanation = explanation with
                     {
                         SessionEnd = SessionEndExplainer.Reason(_tokenizer, asOf, windowIndex, Math.Exp(typeLog[at * types + typeTargets[at]]),
-                            TopK(typeLog.AsSpan(at * types, types), typeTargets[at], k).Expected),
+                            TopKPrediction.Of(typeLog.AsSpan(at * types, types), typeTargets[at], k, _tokenizer.Vocabulary).Expected),
                     };
                 buffer.Explain(row, explanation);
             }
@@ -277,37 +277,6 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         for (int b = 1; b < starts.Length; b++) starts[b] += starts[b - 1];
         for (int i = 0; i < steps.Length; i++) order[starts[max - steps[i]]++] = i;
         return order;
-    }
-
-    /// <summary>The k most likely types of one prediction and whether the actual type is outside them.</summary>
-    private (bool OutsideTopK, ExpectedEvent[] Expected) TopK(ReadOnlySpan<float> logProbabilities, long actual, int k)
-    {
-        Span<int> best = stackalloc int[k];
-        int count = 0;
-        for (int t = 0; t < logProbabilities.Length; t++)
-        {
-            float v = logProbabilities[t];
-            int at = count < k ? count++ : k;
-            if (at == k)
-            {
-                if (v <= logProbabilities[best[k - 1]]) continue;
-                at = k - 1;
-            }
-            while (at > 0 && logProbabilities[best[at - 1]] < v)
-            {
-                best[at] = best[at - 1];
-                at--;
-            }
-            best[at] = t;
-        }
-        var expected = new ExpectedEvent[count];
-        bool inside = false;
-        for (int e = 0; e < count; e++)
-        {
-            expected[e] = new ExpectedEvent(_tokenizer.Vocabulary.NameOf(best[e]), Math.Exp(logProbabilities[best[e]]));
-            inside |= best[e] == actual;
-        }
-        return (!inside, expected);
     }
 
     /// <summary>What the ring keeps for an event in the decision mode: its surprise, or its top-k rank evidence.</summary>

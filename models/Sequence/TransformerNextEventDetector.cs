@@ -193,14 +193,14 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
                     var entry = asOf[index];
                     bool? outside = null;
                     IReadOnlyList<ExpectedEvent> expected = [];
-                    if (index == j) (outside, expected) = TopK(typeRow, target.Type, k);
+                    if (index == j) (outside, expected) = TopKPrediction.Of(typeRow, target.Type, k, _tokenizer.Vocabulary);
                     unexpected.Add(new UnexpectedEvent(index, entry.TimestampMs, entry.Type, ring[top[q]], outside, expected));
                 }
                 var explanation = Explanation.ForEvents(Name, raw, unexpected) with { Decision = DecisionRule };
                 if (Sessions.SessionRule.IsEndMarker(input.Window[j]))
                     explanation = explanation with
                     {
-                        SessionEnd = SessionEndExplainer.Reason(_tokenizer, asOf, j, Math.Exp(typeRow[target.Type]), TopK(typeRow, target.Type, k).Expected),
+                        SessionEnd = SessionEndExplainer.Reason(_tokenizer, asOf, j, Math.Exp(typeRow[target.Type]), TopKPrediction.Of(typeRow, target.Type, k, _tokenizer.Vocabulary).Expected),
                     };
                 buffer.Explain(row, explanation);
             }
@@ -272,37 +272,6 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
 
     private float EventSurprise(float typeSurprise, float gapSurprise, long typeToken) =>
         SessionEndExplainer.Surprise(_tokenizer, typeSurprise, gapSurprise, _parameters.GapWeight, typeToken, _parameters.UnknownSurprise);
-
-    /// <summary>The k most likely types of one prediction and whether the actual type is outside them.</summary>
-    private (bool OutsideTopK, ExpectedEvent[] Expected) TopK(ReadOnlySpan<float> logProbabilities, long actual, int k)
-    {
-        Span<int> best = stackalloc int[k];
-        int count = 0;
-        for (int t = 0; t < logProbabilities.Length; t++)
-        {
-            float v = logProbabilities[t];
-            int at = count < k ? count++ : k;
-            if (at == k)
-            {
-                if (v <= logProbabilities[best[k - 1]]) continue;
-                at = k - 1;
-            }
-            while (at > 0 && logProbabilities[best[at - 1]] < v)
-            {
-                best[at] = best[at - 1];
-                at--;
-            }
-            best[at] = t;
-        }
-        var expected = new ExpectedEvent[count];
-        bool inside = false;
-        for (int e = 0; e < count; e++)
-        {
-            expected[e] = new ExpectedEvent(_tokenizer.Vocabulary.NameOf(best[e]), Math.Exp(logProbabilities[best[e]]));
-            inside |= best[e] == actual;
-        }
-        return (!inside, expected);
-    }
 
     protected override void WriteSections(ModelFileWriter writer)
     {
