@@ -264,14 +264,21 @@ public static class EvaluationReportWriter
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
 
-    private static string Html(EvaluationReport report, EvaluationReportOptions options, EvaluationReportPage page, IReadOnlyList<string> figures)
+    /// <summary>A page's head (its title, HTML-encoded here, and the style) and the opening of its body.</summary>
+    private static StringBuilder StartPage(string title)
     {
         var html = new StringBuilder();
         html.AppendLine("<!DOCTYPE html>");
         html.AppendLine("<html lang=\"en\"><head><meta charset=\"utf-8\">");
-        html.AppendLine(C, $"<title>StreamDetect: {E(page.Heading)}</title>");
+        html.AppendLine(C, $"<title>{E(title)}</title>");
         html.AppendLine(Style);
         html.AppendLine("</head><body>");
+        return html;
+    }
+
+    private static string Html(EvaluationReport report, EvaluationReportOptions options, EvaluationReportPage page, IReadOnlyList<string> figures)
+    {
+        var html = StartPage($"StreamDetect: {page.Heading}");
         html.AppendLine(C, $"<h1>{E(page.Heading)}</h1>");
         foreach (string note in page.Notes) html.AppendLine(C, $"<p>{E(note)}</p>");
         AppendModelSection(html, report, options, page, figures, level: 2);
@@ -328,12 +335,7 @@ public static class EvaluationReportWriter
 
     private static string ComparisonHtml(IReadOnlyList<EvaluationResult> results, string[] names, IReadOnlyList<IReadOnlyList<string>> perModel, EvaluationReportOptions options)
     {
-        var html = new StringBuilder();
-        html.AppendLine("<!DOCTYPE html>");
-        html.AppendLine("<html lang=\"en\"><head><meta charset=\"utf-8\">");
-        html.AppendLine(C, $"<title>StreamDetect evaluation: {results.Count} models compared</title>");
-        html.AppendLine(Style);
-        html.AppendLine("</head><body>");
+        var html = StartPage(string.Create(C, $"StreamDetect evaluation: {results.Count} models compared"));
         html.AppendLine(C, $"<h1>Evaluation: {results.Count} models compared</h1>");
         var first = results[0].Report;
         html.AppendLine(C, $"<p>The same data for every model: period {first.From:u} .. {first.Until:u} ({first.PeriodDays:F0} days), {first.UsersScored} users. Each model at its own threshold for the wanted alert rate. Scenario columns: PR-AUC / ROC-AUC of that scenario's users against all normal users.</p>");

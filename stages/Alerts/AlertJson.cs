@@ -64,18 +64,7 @@ public static class AlertJson
                 WriteTime(w, "time"u8, u.TimestampMs);
                 w.WriteNumber("surprise"u8, Math.Round(u.Surprise, 3));
                 if (u.OutsideTopK is bool outside) w.WriteBoolean("outsideTopK"u8, outside);
-                if (u.Expected.Count > 0)
-                {
-                    w.WriteStartArray("expected"u8);
-                    foreach (var x in u.Expected)
-                    {
-                        w.WriteStartObject();
-                        w.WriteString("type"u8, x.Type);
-                        w.WriteNumber("p"u8, Math.Round(x.Probability, 4));
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                }
+                if (u.Expected.Count > 0) WriteExpected(w, u.Expected);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -90,15 +79,7 @@ public static class AlertJson
             w.WriteStartArray("normalEndsAfter"u8);
             foreach (string type in end.NormalEndsAfter) w.WriteStringValue(type);
             w.WriteEndArray();
-            w.WriteStartArray("expected"u8);
-            foreach (var x in end.Expected)
-            {
-                w.WriteStartObject();
-                w.WriteString("type"u8, x.Type);
-                w.WriteNumber("p"u8, Math.Round(x.Probability, 4));
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            WriteExpected(w, end.Expected);
             w.WriteEndObject();
         }
         if (e.Features.Count > 0)
@@ -194,6 +175,20 @@ public static class AlertJson
         foreach (string type in window.Sequence) w.WriteStringValue(type);
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    /// <summary>A model's expected next events, most likely first: "expected": [{type, p}].</summary>
+    private static void WriteExpected(Utf8JsonWriter w, IReadOnlyList<ExpectedEvent> expected)
+    {
+        w.WriteStartArray("expected"u8);
+        foreach (var x in expected)
+        {
+            w.WriteStartObject();
+            w.WriteString("type"u8, x.Type);
+            w.WriteNumber("p"u8, Math.Round(x.Probability, 4));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     private static void WriteTime(Utf8JsonWriter w, ReadOnlySpan<byte> name, long ms)
