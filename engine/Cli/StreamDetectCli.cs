@@ -22,6 +22,7 @@ public static class StreamDetectCli
         root.Subcommands.Add(KafkaMockCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
         return root;
     }
 }

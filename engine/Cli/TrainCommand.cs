@@ -10,6 +10,8 @@ using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Events;
 using StreamDetect.Models.Training;
+using StreamDetect.Engine.Persistence;
+using StreamDetect.Engine.Registry;
 using StreamDetect.Stages.Configuration;
 using StreamDetect.Stages.Sources;
 using StreamDetect.Stages.Validation;
@@ -36,6 +38,11 @@ public static class TrainCommand
         var seed = new Option<string?>("--seed") { HelpName = "S", Description = "Random seed (same data + seed = same model on CPU); default streamdetect.models.seed" };
         var until = new Option<string?>("--train-until") { HelpName = "ISO8601", Description = "Train on events before this ISO 8601 time (UTC if no offset)" };
         var days = new Option<string?>("--train-days") { HelpName = "D", Description = "Train on the first D days (counted from midnight UTC of the first event's day)" };
+        var dataDir = new Option<string?>("--data-dir")
+        {
+            HelpName = "DIR",
+            Description = "Also register the model in this data directory's model registry (`streamdetect models`), as the champion when the registry has none; with --config hocon/postgres.conf in the PostgreSQL store",
+        };
         var includeLabelled = new Option<bool>("--include-labelled")
         {
             Description = "Train on every user; by default users with an event labelled anomalous are left out (labels never reach a model)",
@@ -44,7 +51,7 @@ public static class TrainCommand
         var command = new Command("train", "Train an anomaly detector on an event file and save it as a model file. Models (hyper-parameters in streamdetect.models.NAME):" +
             string.Concat(DetectorRegistry.Default.Kinds.Select(k => $"\n  {k.Name,-12} {k.Description}")))
         {
-            data, model, output, device, epochs, seed, until, days, includeLabelled,
+            data, model, output, device, epochs, seed, until, days, includeLabelled, dataDir,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token =>
         {
@@ -62,7 +69,10 @@ public static class TrainCommand
             int? seedValue = IntOption(parse.GetValue(seed), "--seed", int.MinValue, int.MaxValue);
             double? trainDays = NumberOption(parse.GetValue(days), "--train-days");
 
-            var config = CommonOptions.LoadConfig(parse);
+            string? registryDirectory = parse.GetValue(dataDir);
+            var config = CommonOptions.LoadConfig(parse, registryDirectory is null ? null : $"streamdetect.store.data-dir = {RunCommand.HoconString(registryDirectory)}");
+            var store = registryDirectory is null ? null : StoreSettings.Create(config);
+            if (store is { Kind: "sqlite" }) WritableDataDirectory.Ensure(store.DataDirectory, [store.SqliteFile]);
             var options = TrainingOptionsReader.Read(config);
             options = options with
             {
@@ -103,6 +113,9 @@ public static class TrainCommand
                 detector.Save(outPath);
                 Console.WriteLine($"trained {detector.Name}@{detector.Version} in {clock.Elapsed.TotalSeconds:F1}s; " +
                     $"threshold {detector.Threshold.For(options.AlertRate):F3} at alert rate {options.AlertRate} per active entity-day ({detector.DecisionRule}); saved to {outPath}");
+                if (store is not null)
+                    StartupRegistration.Register(store, detector, new OriginDetail(dataset.EventCount, DateTimeOffset.FromUnixTimeMilliseconds(dataset.FirstEventMs),
+                        DateTimeOffset.FromUnixTimeMilliseconds(cut ?? dataset.LastEventMs + 1), Source: $"train --data {dataPath}"), Console.Error);
             }
             return Task.FromResult(0);
         }, cancellation));

@@ -91,6 +91,7 @@ public sealed class RunJob
         using var dataLock = plan.Engine.Store.Kind == "memory" ? null : Persistence.DataDirectoryLock.Acquire(plan.Engine.Store.DataDirectory, _log);
         var model = _request.IngestOnly ? null : AcquireModel(plan, cancellation);
         if (plan.FreshState) ResetStore(plan, model);
+        if (model is not null) RegisterModel(plan, model);
         Phase = "starting the engine and recovering the persisted state";
         var host = await StartEngineAsync(plan, model, cancellation);
         await using (host)
@@ -218,6 +219,24 @@ public sealed class RunJob
         var (events, cut) = plan.Input.TrainingEvents(plan);
         string? saveTo = plan.Run.SaveModel && plan.Engine.Store.Kind != "memory" ? Path.Combine(plan.Engine.Store.DataDirectory, "models") : null;
         return ModelProvider.Train(plan.Config, plan.Run, events, cut, plan.Device, saveTo, _log, cancellation);
+    }
+
+    /// <summary>The run's model becomes a version of the store's model registry, and its champion when there is none (memory stores keep no registry).</summary>
+    private void RegisterModel(RunPlan plan, TrainedModel model)
+    {
+        if (plan.Engine.Store.Kind == "memory") return;
+        var detail = model.TrainedUntilMs is long until
+            ? new Registry.OriginDetail(EventsUntil: DateTimeOffset.FromUnixTimeMilliseconds(until), Source: $"run: the first {plan.Run.TrainDays:g} days of its traffic")
+            : new Registry.OriginDetail(Source: $"model file {model.Path}");
+        try
+        {
+            Registry.StartupRegistration.Register(plan.Engine.Store, model.Detector, detail, _log);
+        }
+        catch
+        {
+            model.Detector.Dispose();
+            throw;
+        }
     }
 
     private static async Task<EngineHost> StartEngineAsync(RunPlan plan, TrainedModel? model, CancellationToken cancellation)
