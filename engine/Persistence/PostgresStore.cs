@@ -39,7 +39,7 @@ public static partial class PostgresStore
             catch (NpgsqlException e)
             {
                 throw new EnvironmentFailureException(FailedResource.Store,
-                    $"{StoreDescription.Of("PostgreSQL", connectionString)}: cannot prepare schema '{schema}'{(e.IsTransient ? $" (tried for {clock.Elapsed.TotalSeconds:0} s)" : "")}: {StoreRetry.OneLine(e)}", e);
+                    $"{StoreDescription.Of("PostgreSQL", connectionString)}: cannot prepare schema '{schema}'{(e.IsTransient ? $" (tried for {clock.Elapsed.TotalSeconds:0} s)" : "")}: {StoreRetry.OneLine(e)} (check streamdetect.store.postgres.connection-string)", e);
             }
         }
     }

@@ -275,7 +275,7 @@ public sealed class ModelRegistry
                 string tried = transient ? $" for {clock.Elapsed.TotalSeconds:0} s ({attempt} attempts; streamdetect.store.retry.give-up-after)" : "";
                 string unknown = committing ? "; whether it was committed is unknown (`streamdetect models list` shows)" : "";
                 throw new EnvironmentFailureException(FailedResource.Store,
-                    $"{_sql.Description}: model registry: {what} failed{tried}{unknown} (check {_sql.Setting}): {StoreRetry.OneLine(e)}", e);
+                    $"{_sql.Description}: model registry: {what} failed{tried}{unknown}: {StoreRetry.OneLine(e)} (check {_sql.Setting})", e);
             }
         }
     }

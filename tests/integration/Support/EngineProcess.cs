@@ -12,7 +12,8 @@ public sealed class EngineProcess : IDisposable
     private readonly TaskCompletionSource _stdoutDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stderrDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private EngineProcess(IEnumerable<string> arguments, string? workingDirectory, IReadOnlyList<string>? launcher = null, bool redirectInput = false)
+    private EngineProcess(IEnumerable<string> arguments, string? workingDirectory, IReadOnlyList<string>? launcher = null, bool redirectInput = false,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : "dotnet")
         {
@@ -29,6 +30,7 @@ public sealed class EngineProcess : IDisposable
         }
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "streamdetect.dll"));
         foreach (string argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         _process = new Process { StartInfo = info };
         _process.OutputDataReceived += (_, e) => Append(_stdout, e.Data, _stdoutDone);
         _process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data, _stderrDone);
@@ -38,6 +40,10 @@ public sealed class EngineProcess : IDisposable
     }
 
     public static EngineProcess Start(string? workingDirectory, params string[] arguments) => new(arguments, workingDirectory);
+
+    /// <summary>Starts with these environment variables set (on top of the test's own).</summary>
+    public static EngineProcess StartWithEnvironment(string? workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        new(arguments, workingDirectory, environment: environment);
 
     /// <summary>Starts with stdin a pipe the test writes to (<see cref="StandardInput"/>); the engine reads on until it is closed.</summary>
     public static EngineProcess StartWithInput(string? workingDirectory, params string[] arguments) => new(arguments, workingDirectory, redirectInput: true);
