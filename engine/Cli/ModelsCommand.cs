@@ -112,7 +112,7 @@ public static class ModelsCommand
         {
             string change = entry.From is { } from ? $"{Word(from)} -> {Word(entry.To)}" : $"-> {Word(entry.To)}";
             string previous = entry.PreviousChampion is { } p ? $" (replaced {p})" : "";
-            text.AppendLine($"  {Time(entry.At)}  {Name(entry.Event),-11} {change,-22} {entry.Reason}{previous}");
+            text.AppendLine($"  {Time(entry.At)}  {Name(entry.Event),-12}{change,-23} {entry.Reason}{previous}");
         }
         Console.Write(text);
         return ExitCodes.Success;

@@ -82,6 +82,38 @@ public sealed class RegistryCrashTests(RegistryModels models) : IClassFixture<Re
         Assert.Null(registry.Champion());
     }
 
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Promotions_killed_at_random_moments_always_leave_one_whole_champion(string kind)
+    {
+        RegistryStore.SkipUnlessAvailable(kind);
+        using var store = new RegistryStore(kind);
+        var registry = ModelRegistry.Open(store.Settings);
+        for (int i = 0; i < 3; i++) registry.Register(models.Files[i], VersionRegistration.Trained(OriginDetail.None));
+        registry.Promote(models.Ids[0], "first");
+        var random = new Random(11);
+        int changed = 0;
+        for (int round = 0; round < 8; round++)
+        {
+            string champion = registry.Champion()!.Id;
+            string next = models.Ids.Where(id => id != champion).ElementAt(random.Next(2));
+            using (var process = EngineProcess.Start(null, "models", "promote", next, "--config", store.Overlay))
+            {
+                // The process starts in about a second here: kills land before, inside and after its transaction.
+                await Task.Delay(random.Next(300, 2500), TestContext.Current.CancellationToken);
+                process.KillHard();
+            }
+            var after = registry.Champion()!.Id;
+            Assert.Contains(after, new[] { champion, next });
+            if (after == next) changed++;
+            var versions = registry.List();
+            Assert.Equal(after, Assert.Single(versions, v => v.Status == ModelStatus.Champion).Id);
+            foreach (var version in versions) Assert.Equal(registry.History(version.Id)[^1].To, version.Status);
+        }
+        TestContext.Current.TestOutputHelper?.WriteLine($"{changed} of 8 killed promotions had committed");
+    }
+
     /// <summary>Runs the command with the pause hook on <paramref name="operation"/>, waits until it is paused in its transaction, and kills it (SIGKILL).</summary>
     private static async Task KillInsideTransactionAsync(RegistryStore store, string operation, params string[] arguments)
     {
