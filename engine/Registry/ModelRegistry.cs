@@ -159,6 +159,19 @@ public sealed class ModelRegistry
         }
     }
 
+    /// <summary>
+    /// Appends gate results to a version's (e.g. the shadow window's alert-rate band after the offline gates it
+    /// was registered with). Not a status change: no lifecycle row.
+    /// </summary>
+    public void AddGates(string id, IReadOnlyList<RecordedGate> gates) => Write("record gate results", replayable: false, session =>
+    {
+        using var read = session.Command($"SELECT gates FROM {_sql.Versions} WHERE id = @id", ("@id", id));
+        string current = read.ExecuteScalar() as string ?? throw Unknown(id);
+        session.Execute($"UPDATE {_sql.Versions} SET gates = @gates WHERE id = @id",
+            ("@gates", RegistryJson.Gates([.. RegistryJson.ParseGates(current), .. gates])), ("@id", id));
+        return true;
+    }, pauseAs: "gates");
+
     /// <summary>A candidate starts scoring in shadow. Returns false when it was in shadow already.</summary>
     public bool MarkShadow(string id, string reason) => Write("mark a version shadow", replayable: true, session =>
     {

@@ -77,6 +77,7 @@ public sealed class ModelRegistryTests(RegistryModels models) : IClassFixture<Re
 
         Assert.True(registry.Promote(a, "first"));
         Assert.True(registry.MarkShadow(b, "gates passed"));
+        registry.AddGates(b, [new RecordedGate("shadow-alert-rate", 0.004, 0.0075, true)]);
         Assert.True(registry.Promote(b, "shadow window passed"));
         Assert.False(registry.Promote(b, "again"));
         Assert.True(registry.Promote(c, "by hand"));
@@ -90,6 +91,7 @@ public sealed class ModelRegistryTests(RegistryModels models) : IClassFixture<Re
         Assert.Contains($"'{a}' is the first champion", first.Message);
 
         Assert.Equal(b, registry.Require(c).ParentId);
+        Assert.Equal([new RecordedGate("shadow-alert-rate", 0.004, 0.0075, true)], registry.Require(b).Gates);
         Assert.Equal(
             [
                 (a, LifecycleEvent.Registered), (b, LifecycleEvent.Registered), (c, LifecycleEvent.Registered),
