@@ -10,9 +10,7 @@ internal static class RegistryNames
     public static string Of(LifecycleEvent change) => change == LifecycleEvent.RolledBack ? "rolled-back" : change.ToString().ToLowerInvariant();
 
     public static ModelStatus Status(string text) =>
-        Enum.GetValues<ModelStatus>().FirstOrDefault(s => Of(s) == text, (ModelStatus)(-1)) is var status && Enum.IsDefined(status)
-            ? status
-            : throw new InvalidDataException($"unknown model status '{text}' in the registry");
+        Parse<ModelStatus>(text, Of, "model status");
 
     public static ModelOrigin Origin(string text) => text switch
     {
@@ -22,7 +20,14 @@ internal static class RegistryNames
     };
 
     public static LifecycleEvent Event(string text) =>
-        Enum.GetValues<LifecycleEvent>().FirstOrDefault(e => Of(e) == text, (LifecycleEvent)(-1)) is var change && Enum.IsDefined(change)
-            ? change
-            : throw new InvalidDataException($"unknown lifecycle event '{text}' in the registry");
+        Parse<LifecycleEvent>(text, Of, "lifecycle event");
+
+    private static T Parse<T>(string text, Func<T, string> word, string what) where T : struct, Enum
+    {
+        foreach (var value in Enum.GetValues<T>())
+        {
+            if (word(value) == text) return value;
+        }
+        throw new InvalidDataException($"unknown {what} '{text}' in the registry");
+    }
 }

@@ -2,7 +2,7 @@ namespace StreamDetect.Engine.Registry;
 
 /// <summary>
 /// A test hook for the crash tests: with the environment variable <see cref="Variable"/> set to an
-/// operation's name (register, shadow, reject, promote, rollback), that operation stops inside its
+/// operation's name (register, gates, shadow, reject, promote, rollback), that operation stops inside its
 /// transaction, after every row is written and before the commit, says so on stderr and waits to be
 /// killed. Unset (always, outside those tests), it costs one environment read per write.
 /// </summary>
