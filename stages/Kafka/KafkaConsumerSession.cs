@@ -31,11 +31,6 @@ namespace StreamDetect.Stages.Kafka;
 /// </remarks>
 internal sealed class KafkaConsumerSession : IKafkaControl
 {
-    /// <summary>Tries of the last commit before closing (a rebalance in progress refuses commits).</summary>
-    private const int FinalCommitAttempts = 5;
-
-    private static readonly TimeSpan FinalCommitRetryPoll = TimeSpan.FromMilliseconds(100);
-
     /// <summary>How often, while no broker is reachable, the poll thread asks the cluster for metadata to learn that one is back.</summary>
     private static readonly TimeSpan OutageProbeInterval = TimeSpan.FromSeconds(1);
 
@@ -97,7 +92,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         _settings = settings;
         _committable = committable;
-        _state = new KafkaConsumerStateMachine(settings.PollTimeout);
+        _state = new KafkaConsumerStateMachine(settings.PollTimeout, settings.Faults);
         _converter = new KafkaRecordConverter(settings.SchemaHeader, settings.SchemaVersions);
         _outage = new BrokerOutage(settings.Faults.UnavailableTimeout);
         _logFilter = new RepeatedLogFilter(settings.Faults.LogRepeatInterval);
@@ -636,9 +631,12 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                 lock (_gate) _state.CommitFailed(_clock.Elapsed);
                 return;
             }
-            if (_committable && !CommitDone(null, ""))
+            if (!_committable) return;
+            bool accepted = CommitDone(null, "");
+            lock (_gate)
             {
-                lock (_gate) _state.CommitFailed(_clock.Elapsed);
+                if (accepted) _state.CommitSucceeded();
+                else _state.CommitFailed(_clock.Elapsed);
             }
         }
         finally
@@ -647,15 +645,31 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         }
     }
 
-    /// <summary>The last commit before closing: retried briefly, serving the group between tries (a rebalance in progress refuses it).</summary>
+    /// <summary>
+    /// The last commit before closing: while the coordinator refuses it (a rebalance in progress, a coordinator moving,
+    /// a timeout, no broker) it is retried with backoff for up to streamdetect.kafka.final-commit-timeout, fetching
+    /// paused and the group served between tries; past that the next owner replays from the last accepted commit.
+    /// </summary>
     private void CommitFinal()
     {
         List<TaskCompletionSource> waiters;
         lock (_gate) waiters = TakeCommitWaiters();
         try
         {
-            for (int attempt = 1; !CommitDone(null, "") && attempt < FinalCommitAttempts; attempt++)
-                _poller!.Poll(FinalCommitRetryPoll, room: 1); // serves a pending rebalance; a record it returns is not emitted
+            var deadline = _clock.Elapsed + _settings.Faults.FinalCommitTimeout;
+            _poller!.SetPaused(true); // a poll between tries serves the group and waits; it fetches nothing
+            for (int failures = 1; !CommitDone(null, " on close"); failures++)
+            {
+                var left = deadline - _clock.Elapsed;
+                if (left <= TimeSpan.Zero)
+                {
+                    _log.Warning("Kafka consumer {0}: the last commit was refused for {1:0.#} s ({2}.final-commit-timeout); the next start replays the records since the last accepted commit",
+                        _settings.GroupId, _settings.Faults.FinalCommitTimeout.TotalSeconds, KafkaClientProperties.SharedPath);
+                    break;
+                }
+                var wait = _settings.Faults.RetryDelay(failures);
+                _poller.Poll(wait < left ? wait : left, room: 1); // a record it returns (none while paused) is not emitted
+            }
         }
         finally
         {
