@@ -57,6 +57,9 @@ public sealed class KafkaEventSource
         Committed = committed;
     }
 
+    /// <summary>The brokers the consumer connects to.</summary>
+    public string BootstrapServers => _consumer.BootstrapServers;
+
     /// <summary>Completes after the committer's last commit (when the run is over).</summary>
     public Task Committed { get; }
 
