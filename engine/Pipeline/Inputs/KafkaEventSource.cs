@@ -90,6 +90,9 @@ public sealed class KafkaEventSource
                 Interlocked.Exchange(ref _lastActivityTicks, Environment.TickCount64);
                 return 0;
             }
+            // Idle only when a broker confirmed it lately: an outage librdkafka does not report is found by the consumer's
+            // probe within seconds, and must not pass for idleness meanwhile.
+            if (_control.Task.IsCompletedSuccessfully && !_control.Task.Result.BrokersConfirmedReachable) return 0;
             return Environment.TickCount64 - Interlocked.Read(ref _lastActivityTicks);
         }
     }
