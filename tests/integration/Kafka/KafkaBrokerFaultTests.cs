@@ -53,10 +53,10 @@ public sealed class KafkaBrokerFaultTests(KafkaFaultModelFixture models, ITestOu
 
         var clock = Stopwatch.StartNew();
         using var engine = StartEngine(dir, model, port: null, idleSeconds: 3);
-        using var watch = Watch(cluster);
-        // A second wave while the stream runs: once the first phase is committed, more fetch and commit errors,
-        // then the second phase's events (the test's producer sends no fetch or commit).
-        await Probe.UntilAsync(() => Task.FromResult(Committed(watch, 4) >= 1000), Timeout, () => engine.Stderr);
+        // A second wave while the stream runs: once the engine sends its first commit, more fetch and commit errors,
+        // then the second phase's events (the test's producer sends no fetch or commit). Not later: the refused
+        // commits back off, and the idle stop (3 s after the last record was done) does not wait for them.
+        await Probe.UntilAsync(() => Task.FromResult(cluster.RequestCount(KafkaApiKey.OffsetCommit) >= 1), Timeout, () => engine.Stderr);
         cluster.PushRequestErrors(KafkaApiKey.Fetch, fetchErrors);
         cluster.PushRequestErrors(KafkaApiKey.OffsetCommit, commitErrors);
         Produce(cluster, "events", "b", 1000);
@@ -131,7 +131,7 @@ public sealed class KafkaBrokerFaultTests(KafkaFaultModelFixture models, ITestOu
         Produce(cluster, "events", "a", 300);
         await WriteConfigAsync(dir, cluster);
 
-        using var engine = StartEngine(dir, models.ModelPath, port: null, idleSeconds: 2);
+        using var engine = StartEngine(dir, models.ModelPath, port: null, idleSeconds: 3);
         using var watch = Watch(cluster);
         await Probe.UntilAsync(() => Task.FromResult(Committed(watch, 2) >= 300), Timeout, () => engine.Stderr);
         // From now on the coordinator refuses every commit, until a second after the run began its stop.
