@@ -64,8 +64,16 @@ public sealed class RunJob
     /// <summary>Why the run is not <see cref="IsReady"/> (for /health/ready), or null when it is.</summary>
     public string? NotReadyBecause =>
         !_streaming ? $"not streaming ({Phase})"
+        : KafkaBrokersReachable == false ? $"no Kafka broker reachable at {_kafka!.BootstrapServers} (retrying; streamdetect.kafka.unavailable-timeout stops the run)"
         : _kafka is not null && !(_kafka.Control.IsCompletedSuccessfully && _kafka.Control.Result.Joined) ? "the Kafka consumer has no partition assignment from its group yet"
         : null;
+
+    /// <summary>
+    /// Whether the Kafka consumer reaches a broker: false while librdkafka reports every broker down and none has
+    /// answered since (an outage, retried with backoff), true otherwise; null without a Kafka consumer (yet).
+    /// </summary>
+    public bool? KafkaBrokersReachable =>
+        _kafka is { Control.IsCompletedSuccessfully: true } kafka ? !kafka.Control.Result.BrokersUnreachable : null;
 
     /// <summary>The engine while it runs (for metrics: what this node hosts), else null.</summary>
     public EngineHost? Host { get; private set; }

@@ -14,7 +14,8 @@ namespace StreamDetect.Engine.Telemetry;
 /// scorer batch duration, ingest -> scored and ingest -> alert latency) and the alerts counter are recorded
 /// by the scoring loop only when a run has metrics attached. The gauges read what the run holds at each
 /// collection: partitions and users on this node (<see cref="NodeOccupancy"/>), the scorer's busy share since the
-/// previous collection, the thresholds in force, the Kafka consumer's lag per partition; the Kafka commit
+/// previous collection, the thresholds in force, the Kafka consumer's lag per partition and whether it reaches a
+/// broker; the Kafka commit
 /// duration comes from the consumer (<c>KafkaConsumerInstruments</c>, same meter name). Names and units follow
 /// the OpenTelemetry conventions: <c>streamdetect.events.received</c> is <c>streamdetect_events_received_total</c>
 /// in Prometheus.
@@ -74,6 +75,8 @@ public sealed class EngineMetrics : IDisposable
             "Alert threshold in force (calibrated score), by model (name@version) and segment (new, established)");
         _meter.CreateObservableGauge("streamdetect.kafka.consumer.lag", KafkaLag, "{record}",
             "Records between the committed offset and the high watermark, per topic and partition this consumer owns");
+        _meter.CreateObservableGauge("streamdetect.kafka.brokers.reachable", KafkaBrokersReachable, "1",
+            "1 while the Kafka consumer reaches a broker, 0 while every broker is down (retried with backoff); absent without a Kafka consumer");
         _batchSize = _meter.CreateHistogram<long>("streamdetect.scorer.batch.size", "{request}",
             "Scoring requests per micro-batch", advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 8, 32, 64, 128, 256, 512, 1024, 2048, 4096] });
         _batchDuration = _meter.CreateHistogram<double>("streamdetect.scorer.batch.duration", "s",
@@ -167,6 +170,9 @@ public sealed class EngineMetrics : IDisposable
         _job.Scoring?.Decider.CurrentThresholds() is { } thresholds
             ? thresholds.Select(t => new Measurement<double>(t.Threshold, new KeyValuePair<string, object?>("model", t.Model), new KeyValuePair<string, object?>("segment", t.Segment)))
             : [];
+
+    private IEnumerable<Measurement<int>> KafkaBrokersReachable() =>
+        _job.KafkaBrokersReachable is bool reachable ? [new Measurement<int>(reachable ? 1 : 0)] : [];
 
     private IEnumerable<Measurement<long>> KafkaLag() =>
         _job.KafkaLag.Select(l => new Measurement<long>(l.Records, new KeyValuePair<string, object?>("topic", l.Topic), new KeyValuePair<string, object?>("partition", l.Partition)));

@@ -24,6 +24,7 @@ public static class AlertTopicReader
             if (key.StartsWith("security.", StringComparison.Ordinal) || key.StartsWith("sasl.", StringComparison.Ordinal) || key.StartsWith("ssl.", StringComparison.Ordinal))
                 common[key] = value;
         }
+        producer.Faults.ApplyBackoff(common); // streamdetect.kafka.retry-backoff(-max)
         // Each client gets its own copy: a Confluent config wraps the dictionary it is given.
         var config = new ConsumerConfig(new Dictionary<string, string>(common))
         {

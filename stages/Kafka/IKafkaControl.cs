@@ -57,6 +57,13 @@ public interface IKafkaControl
     bool BrokersUnreachable { get; }
 
     /// <summary>
+    /// Whether a broker proved reachable lately (a record, or an answer to the metadata the consumer asks for once a
+    /// second while no record comes): false during an outage and while one is not ruled out yet (the last answer is
+    /// older than the probe interval). Callers that stop on idleness count only idleness a broker confirmed.
+    /// </summary>
+    bool BrokersConfirmedReachable { get; }
+
+    /// <summary>
     /// Stops emitting, waits for <paramref name="streamCompletion"/> (which should include the committer's
     /// task, so every processed record has been committed), then shuts the consumer down. A failure of the
     /// stream is rethrown after the consumer is shut down.

@@ -31,13 +31,14 @@ namespace StreamDetect.Stages.Kafka;
 /// </remarks>
 internal sealed class KafkaConsumerSession : IKafkaControl
 {
-    /// <summary>Tries of the last commit before closing (a rebalance in progress refuses commits).</summary>
-    private const int FinalCommitAttempts = 5;
-
-    private static readonly TimeSpan FinalCommitRetryPoll = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>How often, while no broker is reachable, the poll thread asks the cluster for metadata to learn that one is back.</summary>
+    /// <summary>
+    /// How often the cluster is asked for metadata while no record proves a broker reachable: during an outage, to
+    /// learn that one is back; while no record arrives, to learn of an outage that librdkafka did not report.
+    /// </summary>
     private static readonly TimeSpan OutageProbeInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a probe waits for a broker's answer before the brokers count as unreachable.</summary>
+    private static readonly TimeSpan OutageProbeTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>How long the probe and the reads of committed offsets and log starts may take.</summary>
     private static readonly TimeSpan ClusterQueryTimeout = TimeSpan.FromSeconds(5);
@@ -87,7 +88,9 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     private readonly RetentionLossDetector _retention = new();
     private readonly Func<TopicPartition, long?> _logStart;
     private IAdminClient? _probe;
+    private Task? _probing; // the probe in flight, off the poll thread
     private TimeSpan _lastProbe;
+    private long _lastAnswerTicks; // _clock ticks when a broker last proved reachable (a record, a probe's answer); any thread
     private TimeSpan? _lastLag;
     private TimeSpan? _lastWatermarkQuery;
     private readonly Dictionary<TopicPartition, long> _committedOffsets = new();
@@ -97,7 +100,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     {
         _settings = settings;
         _committable = committable;
-        _state = new KafkaConsumerStateMachine(settings.PollTimeout);
+        _state = new KafkaConsumerStateMachine(settings.PollTimeout, settings.Faults);
         _converter = new KafkaRecordConverter(settings.SchemaHeader, settings.SchemaVersions);
         _outage = new BrokerOutage(settings.Faults.UnavailableTimeout);
         _logFilter = new RepeatedLogFilter(settings.Faults.LogRepeatInterval);
@@ -113,6 +116,12 @@ internal sealed class KafkaConsumerSession : IKafkaControl
             lock (_gate) return _outage.Down;
         }
     }
+
+    public bool BrokersConfirmedReachable =>
+        !BrokersUnreachable && _clock.Elapsed - TimeSpan.FromTicks(Interlocked.Read(ref _lastAnswerTicks)) <= OutageProbeInterval + OutageProbeSlack;
+
+    /// <summary>How late a healthy broker's answer to a probe may come before reachability counts as not confirmed.</summary>
+    private static readonly TimeSpan OutageProbeSlack = TimeSpan.FromMilliseconds(500);
 
     public Task IsShutdown => _shutdown.Task;
 
@@ -309,6 +318,8 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         {
             try
             {
+                // The probe runs on the consumer's handle: it must end before the handle is destroyed.
+                _probing?.Wait(OutageProbeTimeout + TimeSpan.FromSeconds(1));
                 _probe?.Dispose();
                 consumer?.Dispose();
             }
@@ -401,42 +412,54 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     }
 
     /// <summary>
-    /// While no broker is reachable: asks for metadata once a second to learn that one is back (an idle
-    /// consumer gets no record to tell it), and past streamdetect.kafka.unavailable-timeout fails the
-    /// consumer (exit code 4) instead of retrying on (poll thread).
+    /// Past streamdetect.kafka.unavailable-timeout of outage, fails the consumer (exit code 4) instead of retrying on.
+    /// Otherwise, once a second while no broker proved reachable for a second (no record, no answer), asks the
+    /// cluster for metadata off the poll thread: an answer ends an outage (an idle consumer gets no record to tell
+    /// it), no answer within <see cref="OutageProbeTimeout"/> starts one. librdkafka's "all brokers down" error starts
+    /// one too, but it is not raised for every outage (e.g. when the consumer's connections were already idle), and
+    /// an outage nobody notices would pass for idleness (--stop-after-idle) and leave /health/ready green (poll thread).
     /// </summary>
     private void WatchOutage()
     {
         var now = _clock.Elapsed;
+        bool down;
         lock (_gate)
         {
-            if (!_outage.Down) return;
-            if (_outage.Exceeded(now))
+            down = _outage.Down;
+            if (down && _outage.Exceeded(now))
             {
                 _state.Fail(new EnvironmentFailureException(FailedResource.Broker,
                     $"kafka: no broker at {_settings.BootstrapServers} reachable for {_settings.Faults.UnavailableTimeout.TotalSeconds:0.#} s " +
                     $"({KafkaClientProperties.SharedPath}.unavailable-timeout); the run stops, a rerun resumes from the last commit"));
                 return;
             }
-            if (now - _lastProbe < OutageProbeInterval) return;
         }
+        if (_probing is { IsCompleted: false } || now - _lastProbe < OutageProbeInterval) return;
+        if (!down && now - TimeSpan.FromTicks(Interlocked.Read(ref _lastAnswerTicks)) < OutageProbeInterval) return;
         _lastProbe = now;
-        try
+        var probe = _probe ??= new DependentAdminClientBuilder(_consumer!.Handle).Build();
+        string topic = _settings.Topics[0];
+        _probing = Task.Run(() =>
         {
-            _probe ??= new DependentAdminClientBuilder(_consumer!.Handle).Build();
-            _probe.GetMetadata(TimeSpan.FromMilliseconds(500));
-            BrokerAnswered();
-        }
-        catch (KafkaException)
-        {
-            // Still down: librdkafka keeps reconnecting; the next probe is a second away.
-        }
+            try
+            {
+                probe.GetMetadata(topic, OutageProbeTimeout);
+                BrokerAnswered();
+            }
+            catch (KafkaException)
+            {
+                // No broker answered: an outage from when the probe was sent (librdkafka keeps reconnecting meanwhile).
+                lock (_gate) _outage.AllBrokersDown(now);
+            }
+        });
     }
 
     private void BrokerAnswered()
     {
         TimeSpan? lasted;
-        lock (_gate) lasted = _outage.BrokerAnswered(_clock.Elapsed);
+        var now = _clock.Elapsed;
+        Interlocked.Exchange(ref _lastAnswerTicks, now.Ticks);
+        lock (_gate) lasted = _outage.BrokerAnswered(now);
         if (lasted is TimeSpan outage)
             _log.Warning("Kafka consumer {0}: brokers reachable again after {1:0.#} s", _settings.GroupId, outage.TotalSeconds);
     }
@@ -636,9 +659,12 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                 lock (_gate) _state.CommitFailed(_clock.Elapsed);
                 return;
             }
-            if (_committable && !CommitDone(null, ""))
+            if (!_committable) return;
+            bool accepted = CommitDone(null, "");
+            lock (_gate)
             {
-                lock (_gate) _state.CommitFailed(_clock.Elapsed);
+                if (accepted) _state.CommitSucceeded();
+                else _state.CommitFailed(_clock.Elapsed);
             }
         }
         finally
@@ -647,15 +673,31 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         }
     }
 
-    /// <summary>The last commit before closing: retried briefly, serving the group between tries (a rebalance in progress refuses it).</summary>
+    /// <summary>
+    /// The last commit before closing: while the coordinator refuses it (a rebalance in progress, a coordinator moving,
+    /// a timeout, no broker) it is retried with backoff for up to streamdetect.kafka.final-commit-timeout, fetching
+    /// paused and the group served between tries; past that the next owner replays from the last accepted commit.
+    /// </summary>
     private void CommitFinal()
     {
         List<TaskCompletionSource> waiters;
         lock (_gate) waiters = TakeCommitWaiters();
         try
         {
-            for (int attempt = 1; !CommitDone(null, "") && attempt < FinalCommitAttempts; attempt++)
-                _poller!.Poll(FinalCommitRetryPoll, room: 1); // serves a pending rebalance; a record it returns is not emitted
+            var deadline = _clock.Elapsed + _settings.Faults.FinalCommitTimeout;
+            _poller!.SetPaused(true); // a poll between tries serves the group and waits; it fetches nothing
+            for (int failures = 1; !CommitDone(null, " on close"); failures++)
+            {
+                var left = deadline - _clock.Elapsed;
+                if (left <= TimeSpan.Zero)
+                {
+                    _log.Warning("Kafka consumer {0}: the last commit was refused for {1:0.#} s ({2}.final-commit-timeout); the next start replays the records since the last accepted commit",
+                        _settings.GroupId, _settings.Faults.FinalCommitTimeout.TotalSeconds, KafkaClientProperties.SharedPath);
+                    break;
+                }
+                var wait = _settings.Faults.RetryDelay(failures);
+                _poller.Poll(wait < left ? wait : left, room: 1); // a record it returns (none while paused) is not emitted
+            }
         }
         finally
         {

@@ -183,7 +183,9 @@ public sealed class KafkaConsumerSettings
     /// <summary>The Confluent.Kafka configuration: the raw properties, then the ones StreamDetect manages.</summary>
     internal ConsumerConfig ToConsumerConfig(bool autoCommit)
     {
-        var config = new ConsumerConfig(new Dictionary<string, string>(Properties, StringComparer.Ordinal));
+        var properties = new Dictionary<string, string>(Properties, StringComparer.Ordinal);
+        Faults.ApplyBackoff(properties); // streamdetect.kafka.retry-backoff(-max), unless the raw properties set them
+        var config = new ConsumerConfig(properties);
         config.BootstrapServers = BootstrapServers;
         config.GroupId = GroupId;
         config.EnableAutoCommit = autoCommit;

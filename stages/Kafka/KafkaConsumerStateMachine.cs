@@ -25,20 +25,24 @@ namespace StreamDetect.Stages.Kafka;
 /// </remarks>
 internal sealed class KafkaConsumerStateMachine
 {
-    /// <summary>How long after a failed commit it is tried again (unless a new request comes first).</summary>
-    public static readonly TimeSpan CommitRetryDelay = TimeSpan.FromSeconds(1);
-
     private readonly TimeSpan _pollTimeout;
+    private readonly KafkaFaultSettings _faults;
+    private int _commitFailures;
     private TimeSpan? _fullSince;
     private TimeSpan? _lastPoll;
     private TimeSpan? _commitRetryDue;
 
     /// <param name="pollTimeout">Longest a poll blocks; also how often a paused or draining consumer is polled to serve its group.</param>
-    public KafkaConsumerStateMachine(TimeSpan pollTimeout)
+    /// <param name="faults">How a refused commit backs off (<see cref="KafkaFaultSettings.RetryDelay"/>); the defaults when null.</param>
+    public KafkaConsumerStateMachine(TimeSpan pollTimeout, KafkaFaultSettings? faults = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(pollTimeout, TimeSpan.Zero);
         _pollTimeout = pollTimeout;
+        _faults = faults ?? KafkaFaultSettings.Default;
     }
+
+    /// <summary>Commits refused in a row since the last accepted one (each doubles the wait before the next retry).</summary>
+    public int CommitFailures => _commitFailures;
 
     public KafkaConsumerState State { get; private set; } = KafkaConsumerState.Created;
 
@@ -136,8 +140,15 @@ internal sealed class KafkaConsumerStateMachine
         return true;
     }
 
-    /// <summary>A commit was refused (e.g. during a rebalance): it is tried again <see cref="CommitRetryDelay"/> after <paramref name="now"/>.</summary>
-    public void CommitFailed(TimeSpan now) => _commitRetryDue = now + CommitRetryDelay;
+    /// <summary>
+    /// A commit was refused (a rebalance, a coordinator moving, a timeout, no broker): it is tried again after
+    /// <paramref name="now"/> plus the backoff, which doubles with each refusal in a row from retry-backoff up to
+    /// retry-backoff-max (streamdetect.kafka), unless a new request comes first.
+    /// </summary>
+    public void CommitFailed(TimeSpan now) => _commitRetryDue = now + _faults.RetryDelay(++_commitFailures);
+
+    /// <summary>A commit was accepted: the next refusal waits the first backoff again.</summary>
+    public void CommitSucceeded() => _commitFailures = 0;
 
     /// <summary>A fatal consumer error: the poll thread's next step is <see cref="PollStepKind.Fail"/> (the first error is kept).</summary>
     public void Fail(Exception error) => Failure ??= error;
@@ -153,7 +164,8 @@ internal sealed class KafkaConsumerStateMachine
 
     /// <summary>
     /// The poll thread's next step, given whether the buffer is full and the time now (any monotonic clock).
-    /// Shutting down comes first, then a fatal error, then a commit asked for or due again; then polling,
+    /// Shutting down comes first, then a fatal error, then a commit asked for (once the backoff after a refused
+    /// one has passed) or due again; then polling,
     /// which depends on the state: Joining and Consuming poll for records; Consuming whose buffer stays full
     /// for a poll timeout becomes Paused; Paused and Draining poll (paused, without blocking) once a poll
     /// timeout, so the group is served and nothing spins; Paused whose buffer has room is Consuming again.
@@ -162,7 +174,8 @@ internal sealed class KafkaConsumerStateMachine
     {
         if (IsLeaving) return PollStep.Close;
         if (Failure is not null) return PollStep.Fail;
-        if (CommitRequested || now >= _commitRetryDue)
+        // A refused commit backs off: requests that come meanwhile wait for the retry (they are coalesced into it).
+        if (_commitRetryDue is { } due ? now >= due : CommitRequested)
         {
             CommitRequested = false;
             _commitRetryDue = null;

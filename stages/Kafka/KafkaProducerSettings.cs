@@ -121,7 +121,9 @@ public sealed class KafkaProducerSettings
     /// <summary>The Confluent.Kafka configuration: the raw properties, then the ones StreamDetect manages.</summary>
     internal ProducerConfig ToProducerConfig()
     {
-        var config = new ProducerConfig(new Dictionary<string, string>(Properties, StringComparer.Ordinal));
+        var properties = new Dictionary<string, string>(Properties, StringComparer.Ordinal);
+        Faults.ApplyBackoff(properties); // streamdetect.kafka.retry-backoff(-max), unless the raw properties set them
+        var config = new ProducerConfig(properties);
         config.BootstrapServers = BootstrapServers;
         config.EnableIdempotence = true;
         config.Acks = Acks.All;

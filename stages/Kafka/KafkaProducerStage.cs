@@ -11,8 +11,9 @@ namespace StreamDetect.Stages.Kafka;
 /// Produces each element's record to one topic and emits its pass-through value once the broker has
 /// acknowledged it (acks=all; in acknowledgement order, which differs from input order across partitions).
 /// At most max-in-flight records are unacknowledged; beyond that upstream is backpressured. Completes
-/// when upstream has completed and every record is acknowledged; fails on a delivery error (librdkafka
-/// has already retried it) or a fatal producer error.
+/// when upstream has completed and every record is acknowledged; fails with an
+/// <see cref="EnvironmentFailureException"/> (exit code 4, one line naming the topic) on a delivery error
+/// (librdkafka has already retried it, with backoff) or a fatal producer error.
 /// </summary>
 internal sealed class KafkaProducerStage<TPass> : GraphStage<FlowShape<(ProducerRecord Record, TPass PassThrough), TPass>>
 {
@@ -53,9 +54,12 @@ internal sealed class KafkaProducerStage<TPass> : GraphStage<FlowShape<(Producer
         public override void PreStart()
         {
             _onDelivery = GetAsyncCallback<(DeliveryReport<byte[]?, byte[]> Report, TPass PassThrough)>(OnDelivered);
-            var onFatal = GetAsyncCallback<Error>(error => FailStage(new KafkaException(error)));
-            var log = Log;
             string topic = _stage._topic;
+            string servers = _stage._settings.BootstrapServers;
+            // A fatal error (the idempotent producer's state is lost) is the cluster's failure: exit code 4, one line.
+            var onFatal = GetAsyncCallback<Error>(error => FailStage(new EnvironmentFailureException(FailedResource.Broker,
+                $"kafka: the producer for topic '{topic}' at {servers} failed: {error.Reason} ({error.Code})", new KafkaException(error))));
+            var log = Log;
             // A broker that is down makes librdkafka repeat the same error for every broker and reconnect.
             var filter = new RepeatedLogFilter(_stage._settings.Faults.LogRepeatInterval);
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -115,7 +119,9 @@ internal sealed class KafkaProducerStage<TPass> : GraphStage<FlowShape<(Producer
             }
             catch (KafkaException e)
             {
-                FailStage(e);
+                // Refused before it was sent (a record over message.max.bytes, a topic the broker refused earlier): exit code 4, one line.
+                FailStage(new EnvironmentFailureException(FailedResource.Broker,
+                    $"kafka: a record for topic '{_stage._topic}' at {_stage._settings.BootstrapServers} could not be produced: {e.Error.Reason} ({e.Error.Code})", e));
                 return;
             }
             _inFlight++;
@@ -128,12 +134,14 @@ internal sealed class KafkaProducerStage<TPass> : GraphStage<FlowShape<(Producer
             var report = delivery.Report;
             if (report.Error.IsError)
             {
-                FailStage(report.Error.Code == ErrorCode.Local_MsgTimedOut
-                    // Not delivered within message.timeout.ms: the brokers are unreachable or refuse writes (exit code 4).
-                    ? new EnvironmentFailureException(FailedResource.Broker,
-                        $"kafka: records for topic '{_stage._topic}' at {_stage._settings.BootstrapServers} were not delivered within message.timeout.ms ({report.Error.Reason})",
-                        new KafkaException(report.Error))
-                    : new KafkaException(report.Error));
+                // librdkafka has retried what can be retried (with backoff, without duplicates: idempotent). What is left
+                // is the cluster's failure, one line and exit code 4: not delivered within message.timeout.ms (brokers
+                // unreachable or refusing writes), or refused for good (authorization, a record too large, ...). The
+                // alert stays pending in its user's state, so a rerun emits it again (with its id).
+                FailStage(new EnvironmentFailureException(FailedResource.Broker, report.Error.Code == ErrorCode.Local_MsgTimedOut
+                        ? $"kafka: records for topic '{_stage._topic}' at {_stage._settings.BootstrapServers} were not delivered within message.timeout.ms ({report.Error.Reason})"
+                        : $"kafka: records for topic '{_stage._topic}' at {_stage._settings.BootstrapServers} were refused: {report.Error.Reason} ({report.Error.Code})",
+                    new KafkaException(report.Error)));
                 return;
             }
             if (IsAvailable(_stage.Out)) Push(_stage.Out, delivery.PassThrough);

@@ -57,6 +57,9 @@ public sealed class KafkaEventSource
         Committed = committed;
     }
 
+    /// <summary>The brokers the consumer connects to.</summary>
+    public string BootstrapServers => _consumer.BootstrapServers;
+
     /// <summary>Completes after the committer's last commit (when the run is over).</summary>
     public Task Committed { get; }
 
@@ -87,6 +90,9 @@ public sealed class KafkaEventSource
                 Interlocked.Exchange(ref _lastActivityTicks, Environment.TickCount64);
                 return 0;
             }
+            // Idle only when a broker confirmed it lately: an outage librdkafka does not report is found by the consumer's
+            // probe within seconds, and must not pass for idleness meanwhile.
+            if (_control.Task.IsCompletedSuccessfully && !_control.Task.Result.BrokersConfirmedReachable) return 0;
             return Environment.TickCount64 - Interlocked.Read(ref _lastActivityTicks);
         }
     }

@@ -112,6 +112,34 @@ public sealed class KafkaMockCluster : IDisposable
     /// <summary>Drops errors pushed for <paramref name="api"/> that have not fired yet.</summary>
     public void ClearRequestErrors(KafkaApiKey api) => LibrdkafkaNative.MockClearRequestErrors(Cluster, (short)api);
 
+    /// <summary>From now on the cluster records every request it receives (see <see cref="RequestCount"/>); earlier ones are forgotten.</summary>
+    public void StartRequestTracking()
+    {
+        LibrdkafkaNative.MockStartRequestTracking(Cluster);
+        LibrdkafkaNative.MockClearRequests(Cluster);
+    }
+
+    /// <summary>
+    /// Requests of kind <paramref name="api"/> received (from any client, to any broker) since <see cref="StartRequestTracking"/>,
+    /// those answered with a pushed error included: more than the errors pushed means every one of them was answered.
+    /// </summary>
+    public int RequestCount(KafkaApiKey api)
+    {
+        IntPtr requests = LibrdkafkaNative.MockGetRequests(Cluster, out UIntPtr count);
+        if (requests == IntPtr.Zero) return 0;
+        try
+        {
+            int matching = 0;
+            for (int i = 0; i < (int)count; i++)
+                if (LibrdkafkaNative.MockRequestApiKey(Marshal.ReadIntPtr(requests, i * IntPtr.Size)) == (short)api) matching++;
+            return matching;
+        }
+        finally
+        {
+            LibrdkafkaNative.MockRequestDestroyArray(requests, count);
+        }
+    }
+
     /// <summary>
     /// How long a new consumer group waits for more members before its first assignment (real Kafka's
     /// group.initial.rebalance.delay.ms; the mock's default is seconds — set it low in tests).

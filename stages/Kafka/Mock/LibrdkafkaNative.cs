@@ -128,5 +128,21 @@ internal static class LibrdkafkaNative
     [DllImport(Library, EntryPoint = "rd_kafka_mock_group_initial_rebalance_delay_ms")]
     public static extern void MockGroupInitialRebalanceDelayMs(IntPtr cluster, int delayMs);
 
+    [DllImport(Library, EntryPoint = "rd_kafka_mock_start_request_tracking")]
+    public static extern void MockStartRequestTracking(IntPtr cluster);
+
+    [DllImport(Library, EntryPoint = "rd_kafka_mock_clear_requests")]
+    public static extern void MockClearRequests(IntPtr cluster);
+
+    /// <summary>The requests received since tracking started: an array of <paramref name="count"/> request handles, freed with <see cref="MockRequestDestroyArray"/>.</summary>
+    [DllImport(Library, EntryPoint = "rd_kafka_mock_get_requests")]
+    public static extern IntPtr MockGetRequests(IntPtr cluster, out UIntPtr count);
+
+    [DllImport(Library, EntryPoint = "rd_kafka_mock_request_api_key")]
+    public static extern short MockRequestApiKey(IntPtr request);
+
+    [DllImport(Library, EntryPoint = "rd_kafka_mock_request_destroy_array")]
+    public static extern void MockRequestDestroyArray(IntPtr requests, UIntPtr count);
+
     public static string ErrorText(int err) => Marshal.PtrToStringUTF8(ErrorToString(err)) ?? $"error {err}";
 }

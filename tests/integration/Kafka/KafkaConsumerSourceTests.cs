@@ -314,8 +314,11 @@ public sealed class KafkaConsumerSourceTests(KafkaMockFixture kafka, ITestOutput
         string topic = kafka.NewTopic("toolarge", partitions: 1);
         var settings = kafka.ProducerSettings().WithProperty("message.max.bytes", "2000");
         var task = Source.Single(new ProducerRecord("u", new byte[10_000])).RunWith(KafkaProducerSink.Create(settings, topic), kafka.Materializer);
-        var e = await Assert.ThrowsAnyAsync<Confluent.Kafka.KafkaException>(() => task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<StreamDetect.Stages.Failures.EnvironmentFailureException>(() => task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
         output.WriteLine(e.Message);
+        Assert.IsAssignableFrom<Confluent.Kafka.KafkaException>(e.InnerException);
+        Assert.Contains($"topic '{topic}'", e.Message); // one line naming the topic (exit code 4 in a run)
+        Assert.DoesNotContain('\n', e.Message);
     }
 
     [Fact]

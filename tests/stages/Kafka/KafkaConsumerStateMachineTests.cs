@@ -190,10 +190,40 @@ public sealed class KafkaConsumerStateMachineTests
         Assert.Equal(PollStepKind.Poll, machine.Next(bufferFull: false, Ms(0)).Kind);
 
         machine.CommitFailed(Ms(0));
-        var retry = KafkaConsumerStateMachine.CommitRetryDelay;
+        var retry = KafkaFaultSettings.Default.RetryDelay(1);
         Assert.Equal(PollStepKind.Poll, machine.Next(bufferFull: false, Ms(0) + retry - TimeSpan.FromMilliseconds(1)).Kind);
         Assert.Equal(PollStep.Commit, machine.Next(bufferFull: false, Ms(0) + retry));
         Assert.Equal(PollStepKind.Poll, machine.Next(bufferFull: false, Ms(0) + retry).Kind); // retried once, not again
+    }
+
+    [Fact]
+    public void StateMachine_must_double_the_wait_after_each_refused_commit_up_to_the_maximum_hold_requests_meanwhile_and_start_over_after_an_accepted_one()
+    {
+        var faults = KafkaFaultSettings.Default.WithRetryBackoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(350));
+        var machine = new KafkaConsumerStateMachine(PollTimeout, faults);
+        machine.Start();
+        machine.Assigned();
+        var now = Ms(0);
+        foreach (int wait in new[] { 100, 200, 350, 350 })
+        {
+            machine.CommitFailed(now);
+            Assert.Equal(PollStepKind.Poll, machine.Next(bufferFull: false, now + TimeSpan.FromMilliseconds(wait - 1)).Kind);
+            now += TimeSpan.FromMilliseconds(wait);
+            Assert.Equal(PollStep.Commit, machine.Next(bufferFull: false, now));
+        }
+        Assert.Equal(4, machine.CommitFailures);
+
+        // A request while backing off waits for the retry (and is answered by it).
+        machine.CommitFailed(now);
+        Assert.True(machine.RequestCommit());
+        Assert.Equal(PollStepKind.Poll, machine.Next(bufferFull: false, now + TimeSpan.FromMilliseconds(349)).Kind);
+        now += TimeSpan.FromMilliseconds(350);
+        Assert.Equal(PollStep.Commit, machine.Next(bufferFull: false, now));
+        Assert.Equal(PollStepKind.Poll, machine.Next(bufferFull: false, now).Kind);
+
+        machine.CommitSucceeded();
+        machine.CommitFailed(now);
+        Assert.Equal(PollStep.Commit, machine.Next(bufferFull: false, now + TimeSpan.FromMilliseconds(100)));
     }
 
     [Fact]
@@ -201,7 +231,7 @@ public sealed class KafkaConsumerStateMachineTests
     {
         var machine = Machine(Draining);
         Assert.Equal(PollStepKind.Poll, machine.Next(bufferFull: false, Ms(0)).Kind);
-        machine.CommitFailed(Ms(0) + TimeSpan.FromMilliseconds(20) - KafkaConsumerStateMachine.CommitRetryDelay); // due at 20 ms
+        machine.CommitFailed(Ms(0) + TimeSpan.FromMilliseconds(20) - KafkaFaultSettings.Default.RetryDelay(1)); // due at 20 ms
         Assert.Equal(PollStep.Wait(TimeSpan.FromMilliseconds(20)), machine.Next(bufferFull: false, Ms(0)));
         Assert.Equal(PollStep.Commit, machine.Next(bufferFull: false, Ms(20)));
     }

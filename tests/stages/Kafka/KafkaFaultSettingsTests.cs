@@ -10,8 +10,9 @@ public sealed class KafkaFaultSettingsTests
     public void Fault_settings_must_read_every_key_under_streamdetect_kafka()
     {
         var s = KafkaFaultSettings.Create(ConfigurationFactory.ParseString("""
-            streamdetect.kafka { connect-timeout = 3s, unavailable-timeout = 0s, on-retention-loss = FAIL, log-repeat-interval = 5s }
+            streamdetect.kafka { connect-timeout = 3s, unavailable-timeout = 0s, on-retention-loss = FAIL, log-repeat-interval = 5s, final-commit-timeout = 2s }
             """));
+        Assert.Equal(TimeSpan.FromSeconds(2), s.FinalCommitTimeout);
         Assert.Equal(TimeSpan.FromSeconds(3), s.ConnectTimeout);
         Assert.Equal(TimeSpan.Zero, s.UnavailableTimeout);
         Assert.Equal(RetentionLossPolicy.Fail, s.OnRetentionLoss);
@@ -26,7 +27,24 @@ public sealed class KafkaFaultSettingsTests
         Assert.Equal(RetentionLossPolicy.Report, s.OnRetentionLoss);
     }
 
+    [Fact]
+    public void Retry_backoff_must_double_up_to_its_maximum_and_reach_every_client_unless_its_raw_property_is_set()
+    {
+        var s = KafkaFaultSettings.Create(ConfigurationFactory.ParseString("streamdetect.kafka { retry-backoff = 250ms, retry-backoff-max = 2s }"));
+        Assert.Equal([250, 500, 1000, 2000, 2000], new[] { 1, 2, 3, 4, 40 }.Select(n => s.RetryDelay(n).TotalMilliseconds));
+        var properties = new Dictionary<string, string> { ["reconnect.backoff.max.ms"] = "30000" };
+        s.ApplyBackoff(properties);
+        Assert.Equal("250", properties["retry.backoff.ms"]);
+        Assert.Equal("2000", properties["retry.backoff.max.ms"]);
+        Assert.Equal("250", properties["reconnect.backoff.ms"]);
+        Assert.Equal("30000", properties["reconnect.backoff.max.ms"]); // the raw property wins
+        Assert.Equal("2000", KafkaConsumerSettings.Create("x:1", "g", "t").WithFaults(s).ToConsumerConfig(autoCommit: false).Get("retry.backoff.max.ms"));
+        Assert.Equal("250", KafkaProducerSettings.Create("x:1").WithFaults(s).ToProducerConfig().Get("reconnect.backoff.ms"));
+    }
+
     [Theory]
+    [InlineData("retry-backoff = 0s", "streamdetect.kafka.retry-backoff")]
+    [InlineData("retry-backoff = 2s, retry-backoff-max = 1s", "streamdetect.kafka.retry-backoff-max")]
     [InlineData("on-retention-loss = ignore", "streamdetect.kafka.on-retention-loss")]
     [InlineData("connect-timeout = 0s", "streamdetect.kafka.connect-timeout")]
     [InlineData("unavailable-timeout = soon", "streamdetect.kafka.unavailable-timeout")]
