@@ -81,6 +81,23 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
     [Theory]
     [InlineData("run")]
     [InlineData("bench")]
+    public async Task A_bad_decision_mode_is_refused_before_any_work_naming_the_key_even_with_a_loaded_model(string command)
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.File("overlay.conf"), "streamdetect.models.lstm.decision = deeplog\n", TestContext.Current.CancellationToken);
+        string[] arguments = command == "run"
+            ? ["run", "--input", trained.Traffic, "--model", trained.Model, "--data-dir", "data", "--config", "overlay.conf"]
+            : ["bench", "--users", "200", "--days", "2", "--model", trained.Model, "--config", "overlay.conf"];
+
+        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, arguments);
+
+        AssertRefused(code, stdout, stderr, 2, "streamdetect.models.lstm.decision", "deeplog");
+        Assert.False(Directory.Exists(dir.File("data")));
+    }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("bench")]
     public async Task A_bad_OTLP_protocol_is_refused_before_any_work_naming_the_key(string command)
     {
         using var dir = new TempDirectory();
