@@ -91,7 +91,7 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
 
         var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, arguments);
 
-        AssertRefused(code, stdout, stderr, 2, "streamdetect.models.lstm.decision", "deeplog");
+        AssertRefused(code, stdout, stderr, 2, "streamdetect.models.lstm.decision", "'deeplog' is not one of: surprise, top-k");
         Assert.False(Directory.Exists(dir.File("data")));
     }
 

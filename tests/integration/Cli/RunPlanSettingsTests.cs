@@ -17,7 +17,7 @@ public sealed class RunPlanSettingsTests(TrainedModelFixture trained) : IClassFi
     public void A_bad_decision_is_refused_naming_the_key_even_when_the_run_loads_a_model()
     {
         using var dir = new TempDirectory();
-        var error = Assert.Throws<SettingsException>(() => RunPlan.Create(FileRun(dir, trained.Model, "streamdetect.models.gru.decision = topk")));
+        var error = Assert.Throws<SettingsException>(() => RunPlan.Create(FileRun(dir, trained.Model, "streamdetect.models.gru.decision = deeplog")));
         Assert.Equal("streamdetect.models.gru.decision", error.Key);
     }
 
