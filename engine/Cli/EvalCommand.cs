@@ -208,6 +208,26 @@ public static class EvalCommand
                     $"{m.Confusion.TruePositives,7} {m.Confusion.FalsePositives,7} {m.Confusion.FalseNegatives,7}");
             }
         }
+        if (report.PerDay.Count > 0)
+        {
+            text.AppendLine();
+            text.Append(FormatPerDay(report.PerDay));
+        }
+        return text.ToString();
+    }
+
+    /// <summary>The per-day table (UTC days): normal users active and alerted, anomalous users and recall.</summary>
+    internal static string FormatPerDay(IReadOnlyList<DayMetrics> days)
+    {
+        var text = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        text.AppendLine("per day (UTC; day 0 = the first event's day; a user is anomalous on a day with an event labelled anomalous)");
+        text.AppendLine(c, $"{"day",4} {"date",-10} {"normal",8} {"alerted",8} {"alert%",7} {"anomalous",9} {"alerted",8} {"recall",7}");
+        foreach (var d in days)
+        {
+            string recall = double.IsNaN(d.Recall) ? "-" : d.Recall.ToString("F3", c);
+            text.AppendLine(c, $"{d.Day,4} {d.Date,-10} {d.NormalUsers,8} {d.NormalUsersAlerted,8} {d.NormalAlertRate * 100,7:F3} {d.AnomalousUsers,9} {d.AnomalousUsersAlerted,8} {recall,7}");
+        }
         return text.ToString();
     }
 }

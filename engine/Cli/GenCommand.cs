@@ -46,6 +46,37 @@ public static class GenCommand
                 $"(equal shares) [default: streamdetect.generator.scenarios, all: {string.Join(",", Scenarios.Anomalous)}]",
             HelpName = "LIST",
         };
+        var driftShare = new Option<string?>("--drift-share")
+        {
+            Description = "Benign drift: share of users, in [0, 1], whose sessions follow a product release from --drift-day on " +
+                "(new event types assistant and express_checkout, new paths through the funnel, another pace; still labelled normal); " +
+                "0 = off [default: streamdetect.generator.drift.share, 0]",
+            HelpName = "F",
+        };
+        var driftDay = new Option<string?>("--drift-day")
+        {
+            Description = "Day of the period (0 = the first) at whose midnight UTC the release lands, in [1, days - 1] " +
+                "[default: streamdetect.generator.drift.day, 5]",
+            HelpName = "D",
+        };
+        var driftPace = new Option<string?>("--drift-pace")
+        {
+            Description = "Factor on the gaps between events of a released session, in (0, 10] [default: streamdetect.generator.drift.pace, 0.7]",
+            HelpName = "F",
+        };
+        var poisoningRate = new Option<string?>("--poisoning-rate")
+        {
+            Description = "Slow poisoning: fraction of users, in [0, 1], that move session by session toward an attack while labelled normal, " +
+                "then strike (poisoning_account_takeover, poisoning_card_testing; the strike labelled anomalous); 0 = off " +
+                "[default: streamdetect.generator.poisoning.rate, 0]",
+            HelpName = "R",
+        };
+        var poisoningStrikeDay = new Option<string?>("--poisoning-strike-day")
+        {
+            Description = "Day of the period (0 = the first) from whose midnight UTC the poisoners strike, in [1, days - 1] " +
+                "[default: streamdetect.generator.poisoning.strike-day, 5]",
+            HelpName = "D",
+        };
         var output = new Option<string?>("--out")
         {
             Description = "Output JSON Lines file, or - for stdout (required). The truth file goes to FILE.truth.json unless --truth is given",
@@ -69,6 +100,11 @@ public static class GenCommand
         command.Options.Add(seed);
         command.Options.Add(start);
         command.Options.Add(scenarios);
+        command.Options.Add(driftShare);
+        command.Options.Add(driftDay);
+        command.Options.Add(driftPace);
+        command.Options.Add(poisoningRate);
+        command.Options.Add(poisoningStrikeDay);
         command.Options.Add(output);
         command.Options.Add(truth);
 
@@ -77,6 +113,8 @@ public static class GenCommand
             var settings = GeneratorSettings.Create(CommonOptions.LoadConfig(parse));
             settings = Apply(settings, parse.GetValue(users), parse.GetValue(days), parse.GetValue(anomalyRate),
                 parse.GetValue(seed), parse.GetValue(start), parse.GetValue(scenarios));
+            settings = ApplyScenarioFamilies(settings, parse.GetValue(driftShare), parse.GetValue(driftDay), parse.GetValue(driftPace),
+                parse.GetValue(poisoningRate), parse.GetValue(poisoningStrikeDay));
             string outPath = parse.GetValue(output) is { Length: > 0 } o
                 ? o
                 : throw new UserInputException("--out is required: a file path, or - for stdout");
@@ -136,6 +174,33 @@ public static class GenCommand
         return settings;
     }
 
+    /// <summary>The drift and poisoning options, checked together with the period they fall in (a day past its end is
+    /// refused naming the option that set it, or the HOCON key when no option did).</summary>
+    private static GeneratorSettings ApplyScenarioFamilies(GeneratorSettings settings, string? shareText, string? dayText, string? paceText,
+        string? rateText, string? strikeDayText)
+    {
+        var drift = settings.Drift;
+        if (shareText is not null) drift = drift with { Share = ParseDouble(shareText, "--drift-share", "a share in [0, 1], e.g. 0.5") };
+        if (dayText is not null) drift = drift with { Day = ParseInt(dayText, "--drift-day") };
+        if (paceText is not null) drift = drift with { Pace = ParseDouble(paceText, "--drift-pace", "a factor in (0, 10], e.g. 0.7") };
+        var poisoning = settings.Poisoning;
+        if (rateText is not null) poisoning = poisoning with { Rate = ParseDouble(rateText, "--poisoning-rate", "a fraction in [0, 1], e.g. 0.005") };
+        if (strikeDayText is not null) poisoning = poisoning with { StrikeDay = ParseInt(strikeDayText, "--poisoning-strike-day") };
+
+        var driftOptions = new Dictionary<string, string?> { ["share"] = shareText is null ? null : "--drift-share", ["day"] = dayText is null ? null : "--drift-day", ["pace"] = paceText is null ? null : "--drift-pace" };
+        var poisoningOptions = new Dictionary<string, string?> { ["rate"] = rateText is null ? null : "--poisoning-rate", ["strike-day"] = strikeDayText is null ? null : "--poisoning-strike-day" };
+        if (drift.Problem(settings.Days, key => driftOptions.GetValueOrDefault(key) ?? $"{GeneratorSettings.ConfigPath}.drift.{key}") is (string driftName, string driftProblem))
+            throw new UserInputException($"{driftName} {driftProblem}");
+        if (poisoning.Problem(settings.Days, key => poisoningOptions.GetValueOrDefault(key) ?? $"{GeneratorSettings.ConfigPath}.poisoning.{key}") is (string poisoningName, string poisoningProblem))
+            throw new UserInputException($"{poisoningName} {poisoningProblem}");
+        return settings with { Drift = drift, Poisoning = poisoning };
+    }
+
+    private static double ParseDouble(string text, string option, string expected) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value)
+            ? value
+            : throw new UserInputException($"{option} '{text}' is not a number ({expected})");
+
     private static int ParseInt(string text, string option) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
             ? value
@@ -165,6 +230,12 @@ public static class GenCommand
         {
             Guard(truthPath!, () => GeneratedTrafficWriter.WriteTruth(generator.Truth, truthStream));
         }
+        if (settings.Drift.Enabled)
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"gen: drift: a release from day {settings.Drift.Day} ({settings.Start.AddDays(settings.Drift.Day):yyyy-MM-dd}) for {settings.Drift.Share:P1} of the users, pace x{settings.Drift.Pace}"));
+        if (settings.Poisoning.Enabled)
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"gen: poisoning: {settings.Poisoning.Rate:P2} of the users toward {string.Join(", ", settings.Poisoning.Targets)}, striking from day {settings.Poisoning.StrikeDay}"));
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"gen: {settings.Users:N0} users, {settings.Days} day{(settings.Days == 1 ? "" : "s")} from {settings.Start:yyyy-MM-ddTHH:mm:ssZ}, anomaly rate {settings.AnomalyRate} over {settings.AnomalyScenarios.Count} scenarios, seed {settings.Seed} -> {(toStdout ? "stdout" : outPath)}"));
 

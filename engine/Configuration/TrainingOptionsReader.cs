@@ -130,8 +130,21 @@ public static class TrainingOptionsReader
         }
         catch (JsonException e)
         {
-            throw new SettingsException(path + (e.Path is { Length: > 2 } p ? "." + p[2..] : ""), $"has a value of the wrong type: {e.Message}");
+            string key = e.Path is { Length: > 2 } p ? p[2..] : "";
+            // A fixed choice (e.g. decision = surprise | top-k): name the words, not the JSON converter's complaint.
+            if (ChoiceOf(kind.HyperParameterType, key) is { } choices)
+                throw new SettingsException($"{path}.{key}", $"'{config.GetString($"{path}.{key}")}' is not one of: {string.Join(", ", choices)}");
+            throw new SettingsException(path + (key.Length > 0 ? "." + key : ""), $"has a value of the wrong type: {e.Message}");
         }
+    }
+
+    /// <summary>The kebab-case words of an enum-typed hyper-parameter (its HOCON key), or null when the key is not one.</summary>
+    private static IReadOnlyList<string>? ChoiceOf(Type hyperParameters, string key)
+    {
+        var property = hyperParameters.GetProperties().FirstOrDefault(p => JsonNamingPolicy.KebabCaseLower.ConvertName(p.Name) == key);
+        return property?.PropertyType is { IsEnum: true } type
+            ? [.. Enum.GetNames(type).Select(JsonNamingPolicy.KebabCaseLower.ConvertName)]
+            : null;
     }
 
     private static IReadOnlyList<string> ReadList(Config config, string path)

@@ -93,6 +93,7 @@ public sealed class RunJob
     public async Task<RunOutcome> RunAsync(CancellationToken cancellation)
     {
         var plan = RunPlan.Create(_request);
+        foreach (string warning in plan.Warnings) _log.WriteLine($"warning: {warning}");
         Phase = _request.IngestOnly ? "starting" : _request.ModelPath is null ? "training the model" : "loading the model";
         // Before the model is trained into DATA_DIR/models or a fresh state deletes anything: a second run on
         // the data directory is refused at once. The engine host shares it (the same process).
@@ -222,6 +223,9 @@ public sealed class RunJob
         {
             var detector = ModelProvider.Load(path, plan.Device);
             _log.WriteLine($"model {detector.Name}@{detector.Version} from {path}");
+            if (plan.FixedAtTraining.Count > 0)
+                _log.WriteLine($"note: {string.Join(", ", plan.FixedAtTraining)} {(plan.FixedAtTraining.Count == 1 ? "applies" : "apply")} when a model is trained; " +
+                    $"the loaded model keeps what it was trained with (it decides by: {detector.DecisionRule})");
             return new TrainedModel(detector, null, path, TimeSpan.Zero);
         }
         var (events, cut) = plan.Input.TrainingEvents(plan);

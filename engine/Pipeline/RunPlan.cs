@@ -3,7 +3,9 @@ using StreamDetect.Engine.Configuration;
 using StreamDetect.Engine.Hosting;
 using StreamDetect.Engine.Pipeline.Inputs;
 using StreamDetect.Engine.Pipeline.Outputs;
+using StreamDetect.Models.Detection;
 using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.Generator;
 using StreamDetect.Stages.DeadLetters;
 using StreamDetect.Stages.Scoring;
 using StreamDetect.Stages.Thresholds;
@@ -65,6 +67,15 @@ public sealed class RunPlan
     /// <summary>Whether the run removes the earlier state first (<see cref="FreshStateMode"/>).</summary>
     public bool FreshState { get; }
 
+    /// <summary>Settings the configuration changes (from the shipped defaults) that have no effect on this run, each a
+    /// line for stderr; the run goes on. E.g. <c>streamdetect.generator.*</c> on a file or Kafka run: an overlay written
+    /// for `gen` is legitimately reused to `run --input` the file it generated, so this warns rather than refuses.</summary>
+    public IReadOnlyList<string> Warnings { get; private set; } = [];
+
+    /// <summary>With --model: the changed <c>streamdetect.models.&lt;kind&gt;.*</c> keys (hyper-parameters such as
+    /// <c>decision</c>), which are checked but fixed in a model when it is trained, so the loaded model ignores them.</summary>
+    public IReadOnlyList<string> FixedAtTraining { get; private set; } = [];
+
     /// <summary>Settles the settings and checks the request; throws <see cref="UserInputException"/> or a settings error naming the problem.</summary>
     public static RunPlan Create(RunRequest request)
     {
@@ -86,8 +97,15 @@ public sealed class RunPlan
             throw new UserInputException($"feedback file '{feedback}' does not exist (create it empty to append labels during the run)");
         // The model: a given file is whole and known; a model to train has valid settings (ensemble members included);
         // the device it runs on is there.
+        // A loaded model keeps the hyper-parameters it was trained with, but a bad value in the configuration is still
+        // refused naming its key (`run --model` with a misspelt `decision` must not pass silently).
         if (request.ModelPath is { } modelPath) ModelProvider.Check(modelPath);
-        else if (!request.IngestOnly) TrainingOptionsReader.Read(config);
+        if (!request.IngestOnly) TrainingOptionsReader.Read(config);
+        if (request.ModelPath is not null && !request.IngestOnly)
+            plan.FixedAtTraining = [.. DetectorRegistry.Default.Names.SelectMany(kind => ChangedSettings.Under(config, $"streamdetect.models.{kind}"))];
+        if (plan.Input.Kind != EventSourceKind.Generator && ChangedSettings.Under(config, GeneratorSettings.ConfigPath) is { Count: > 0 } generator)
+            plan.Warnings = [$"{string.Join(", ", generator)} {(generator.Count == 1 ? "has" : "have")} no effect: the source is {plan.Input.Name}, " +
+                $"and {GeneratorSettings.ConfigPath} only shapes the built-in generator's traffic (`run --source generator`, `gen`)"];
         if (!request.IngestOnly) CheckDevice(plan.Device, request.Device is null ? "streamdetect.models.device" : "--device");
         WritableOutputFile.Ensure("--alerts", request.AlertSink == AlertSinkKind.File ? request.AlertsPath : null);
         WritableOutputFile.Ensure("--dead-letters", request.DeadLetterSink == DeadLetterSinkKind.File ? request.DeadLetterPath : null);

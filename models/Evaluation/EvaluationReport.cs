@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace StreamDetect.Models.Evaluation;
 
 /// <summary>The result of an evaluation: overall and per-scenario metrics, user-level and event-level, and the
@@ -25,6 +27,10 @@ public sealed record EvaluationReport(
 
     /// <summary>The per-active-day alert rate that meets <see cref="AlertRate"/> over the entities' active days.</summary>
     public double PerActiveDayRate { get; init; }
+
+    /// <summary>The evaluated period day by day (UTC): normal users active and alerted, anomalous users and recall.</summary>
+    [JsonPropertyName("per_day")]
+    public IReadOnlyList<DayMetrics> PerDay { get; init; } = [];
 
     /// <summary>Measured normal alert rate over the target (1 = on target; NaN without normal entities).</summary>
     public double AlertRateRatio => NormalUserAlertRate / AlertRate;

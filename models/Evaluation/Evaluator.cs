@@ -30,6 +30,7 @@ public static class Evaluator
         Array.Fill(userMax, double.NaN);
         var eventScores = new List<(int User, double Score, int Label)>();
         var alerts = new List<AlertedEvent>();
+        var days = new DailyTally(data.FirstEventMs);
         var clock = Stopwatch.StartNew();
         long scored = StreamingReplay.Run(data, detector, new ReplayOptions(options.BatchSize, from), s =>
         {
@@ -38,6 +39,7 @@ public static class Evaluator
             int label = data.Users[s.UserIndex].LabelAt(s.EventIndex);
             eventScores.Add((s.UserIndex, score, label));
             if (score >= threshold) alerts.Add(new AlertedEvent(s.TimestampMs, label));
+            days.Add(s.UserIndex, s.TimestampMs, score >= threshold, label == 1);
         }, cancellation);
         double seconds = clock.Elapsed.TotalSeconds;
 
@@ -91,6 +93,7 @@ public static class Evaluator
             Decision = options.Threshold is null ? detector.DecisionRule : "the given threshold",
             ActiveDaysPerEntity = activity.MeanActiveDays,
             PerActiveDayRate = activity.PerActiveDayRate(options.AlertRate),
+            PerDay = days.Days(u => scenarioOf[u] == TruthTable.Normal),
         };
         return new EvaluationResult(report, users, alerts);
     }

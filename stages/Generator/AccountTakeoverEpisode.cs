@@ -13,8 +13,16 @@ internal sealed class AccountTakeoverEpisode : AnomalyEpisode
     {
         var rng = episode.Rng;
         var catalog = episode.Catalog;
-        episode.Device = NetworkIdentities.NewDevice(NetworkIdentities.RandomPlatform(rng), rng);
-        episode.Ip = rng.Chance(0.6) ? NetworkIdentities.DatacenterIp(rng) : NetworkIdentities.ResidentialIp(rng);
+        if (episode.Intruder is (string device, string ip))
+        {
+            // A slow poisoner strikes from the device and address it made familiar.
+            (episode.Device, episode.Ip) = (device, ip);
+        }
+        else
+        {
+            episode.Device = NetworkIdentities.NewDevice(NetworkIdentities.RandomPlatform(rng), rng);
+            episode.Ip = rng.Chance(0.6) ? NetworkIdentities.DatacenterIp(rng) : NetworkIdentities.ResidentialIp(rng);
+        }
 
         int failures = rng.Between(4, 15);
         for (int f = 0; f < failures; f++) episode.Add(EventTypes.LoginFail, f == 0 ? 0 : episode.Gap(2.5, 0.6));

@@ -19,6 +19,8 @@ internal abstract class AnomalyEpisode
         [Scenarios.AbandonedTakeover] = new AbandonedTakeoverEpisode(),
         [Scenarios.CheckoutLoop] = new CheckoutLoopEpisode(),
         [Scenarios.EventBurst] = new EventBurstEpisode(),
+        [Scenarios.PoisoningAccountTakeover] = new SlowPoisoningEpisode(Scenarios.AccountTakeover, new AccountTakeoverEpisode()),
+        [Scenarios.PoisoningCardTesting] = new SlowPoisoningEpisode(Scenarios.CardTesting, new CardTestingEpisode()),
     };
 
     public static AnomalyEpisode For(string scenario) =>

@@ -12,8 +12,16 @@ internal sealed class CardTestingEpisode : AnomalyEpisode
     {
         var rng = episode.Rng;
         var catalog = episode.Catalog;
-        episode.Device = NetworkIdentities.NewDevice(NetworkIdentities.RandomPlatform(rng), rng);
-        episode.Ip = rng.Chance(0.5) ? NetworkIdentities.DatacenterIp(rng) : NetworkIdentities.ResidentialIp(rng);
+        if (episode.Intruder is (string device, string ip))
+        {
+            // A slow poisoner strikes from the device and address it made familiar.
+            (episode.Device, episode.Ip) = (device, ip);
+        }
+        else
+        {
+            episode.Device = NetworkIdentities.NewDevice(NetworkIdentities.RandomPlatform(rng), rng);
+            episode.Ip = rng.Chance(0.5) ? NetworkIdentities.DatacenterIp(rng) : NetworkIdentities.ResidentialIp(rng);
+        }
 
         int item = catalog.CheapItems[rng.NextInt(Math.Min(20, catalog.CheapItems.Count))];
         episode.Add(EventTypes.Login, 0);

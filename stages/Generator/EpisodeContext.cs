@@ -4,7 +4,7 @@ namespace StreamDetect.Stages.Generator;
 
 /// <summary>
 /// What an <see cref="AnomalyEpisode"/> works with: the user (identity, tempo, plan, own random stream),
-/// the shop, and a clock it advances as it records events. Every recorded event is labelled 1 and carries
+/// the shop, and a clock it advances as it records events. Every recorded event is labelled <see cref="Label"/> (1) and carries
 /// the current device, address and session, which the episode sets as its story needs.
 /// </summary>
 internal sealed class EpisodeContext
@@ -55,6 +55,17 @@ internal sealed class EpisodeContext
 
     public List<UserEvent> Events { get; } = [];
 
+    /// <summary>The label of the events recorded (1; 0 for a slow poisoner's approach sessions).</summary>
+    public int Label { get; init; } = 1;
+
+    /// <summary>A slow poisoner's own other device and address, made familiar session by session; an episode that
+    /// brings a new device uses it instead of drawing one. Null for everyone else.</summary>
+    public (string Device, string Ip)? Intruder { get; init; }
+
+    /// <summary>The chain an episode walks for the user's ordinary-looking sessions (the drift's release model for a
+    /// released user's sessions after the release).</summary>
+    public ShopperSessionModel? WalkModel { get; init; }
+
     /// <summary>Starts a new session id for the events that follow.</summary>
     public void NewSession() => SessionId = _newSessionId();
 
@@ -74,7 +85,7 @@ internal sealed class EpisodeContext
             Ip = Ip,
             Device = Device,
             Session = SessionId,
-            Label = 1,
+            Label = Label,
         });
     }
 

@@ -23,9 +23,12 @@ public sealed record GenerationSummary(
         int anomalousUsers = AnomalousUsersByScenario.Values.Sum();
         text.Append(c, $"generated {Events:N0} events ({AnomalousEvents:N0} labelled anomalous), {Bytes / (1024.0 * 1024.0):N1} MiB, ")
             .Append(c, $"{Users:N0} users ({anomalousUsers:N0} anomalous) in {Elapsed.TotalSeconds:N1} s, {EventsPerSecond:N0} events/s");
-        foreach (string scenario in Scenarios.Anomalous)
+        // The slow poisoners are listed only when there are any (poisoning on).
+        string[] listed = [.. Scenarios.Anomalous, .. Scenarios.Poisoning.Where(AnomalousUsersByScenario.ContainsKey)];
+        int width = Math.Max(18, listed.Max(s => s.Length));
+        foreach (string scenario in listed)
         {
-            text.AppendLine().Append(c, $"  {scenario,-18} {AnomalousUsersByScenario.GetValueOrDefault(scenario),7:N0} users");
+            text.AppendLine().Append("  ").Append(scenario.PadRight(width)).Append(c, $" {AnomalousUsersByScenario.GetValueOrDefault(scenario),7:N0} users");
         }
         return text.ToString();
     }

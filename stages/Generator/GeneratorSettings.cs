@@ -58,6 +58,12 @@ public sealed record GeneratorSettings
     /// </summary>
     public IReadOnlyList<string> AnomalyScenarios { get; init; } = Scenarios.Anomalous;
 
+    /// <summary>The benign-drift scenario (<c>drift { ... }</c>); off by default.</summary>
+    public DriftSettings Drift { get; init; } = DriftSettings.Off;
+
+    /// <summary>The slow-poisoning scenarios (<c>poisoning { ... }</c>); off by default.</summary>
+    public PoisoningSettings Poisoning { get; init; } = PoisoningSettings.Off;
+
     /// <summary>The built-in defaults (equal to hocon/streamdetect.conf).</summary>
     public static GeneratorSettings Default { get; } = new();
 
@@ -84,10 +90,36 @@ public sealed record GeneratorSettings
             CouponRingMinSize = r.Int("coupon-ring-min-size", 1, 1000),
             CouponRingMaxSize = r.Int("coupon-ring-max-size", 1, 1000),
             AnomalyScenarios = r.Has("scenarios") ? ScenarioList(r.StringList("scenarios")) : Scenarios.Anomalous,
+            Drift = r.Has("drift") ? ReadDrift(r.Nested("drift")) : DriftSettings.Off,
+            Poisoning = r.Has("poisoning") ? ReadPoisoning(r.Nested("poisoning")) : PoisoningSettings.Off,
         };
         if (ScenarioProblem(settings.AnomalyScenarios) is { } problem) throw new SettingsException(r.Key("scenarios"), problem);
         if (settings.CouponRingMaxSize < settings.CouponRingMinSize)
             throw new SettingsException(r.Key("coupon-ring-max-size"), $"{settings.CouponRingMaxSize} is below coupon-ring-min-size ({settings.CouponRingMinSize})");
+        if (settings.Drift.Problem(settings.Days, key => r.Key("drift." + key)) is (string driftKey, string driftProblem))
+            throw new SettingsException(driftKey, driftProblem);
+        if (settings.Poisoning.Problem(settings.Days, key => r.Key("poisoning." + key)) is (string poisoningKey, string poisoningProblem))
+            throw new SettingsException(poisoningKey, poisoningProblem);
+        return settings;
+    }
+
+    private static DriftSettings ReadDrift(SettingsReader r) => new()
+    {
+        Share = r.Double("share", 0, 1),
+        Day = r.Int("day", 0, 3660),
+        Pace = r.Double("pace", 0.01, 10),
+    };
+
+    private static PoisoningSettings ReadPoisoning(SettingsReader r)
+    {
+        var settings = new PoisoningSettings
+        {
+            Rate = r.Double("rate", 0, 1),
+            StrikeDay = r.Int("strike-day", 0, 3660),
+            Targets = PoisoningSettings.TargetList(r.StringList("targets")),
+            SessionsPerDay = r.Double("sessions-per-day", 0.01, 1000),
+        };
+        if (PoisoningSettings.TargetProblem(settings.Targets) is { } problem) throw new SettingsException(r.Key("targets"), problem);
         return settings;
     }
 
@@ -112,6 +144,10 @@ public sealed record GeneratorSettings
         Check(CouponRingMinSize >= 1, nameof(CouponRingMinSize), "must be positive");
         Check(CouponRingMaxSize >= CouponRingMinSize, nameof(CouponRingMaxSize), "must not be below CouponRingMinSize");
         Check(ScenarioProblem(AnomalyScenarios) is null, nameof(AnomalyScenarios), ScenarioProblem(AnomalyScenarios) ?? "");
+        Check(Drift is not null, nameof(Drift), "must not be null");
+        Check(Poisoning is not null, nameof(Poisoning), "must not be null");
+        if (Drift!.Problem(Days, key => $"{nameof(Drift)}.{key}") is (string driftName, string driftProblem)) Check(false, driftName, driftProblem);
+        if (Poisoning!.Problem(Days, key => $"{nameof(Poisoning)}.{key}") is (string poisoningName, string poisoningProblem)) Check(false, poisoningName, poisoningProblem);
     }
 
     /// <summary>The list read, or <see cref="Scenarios.Anomalous"/> itself when it names the same scenarios in the same

@@ -6,7 +6,9 @@ namespace StreamDetect.Stages.Generator;
 /// Decides, before any event exists, who is anomalous and how: round(users x anomaly rate) users drawn at
 /// random, split as evenly as possible over <see cref="GeneratorSettings.AnomalyScenarios"/> (earlier scenarios
 /// get the remainder), each with an episode time in the middle of the period so there is normal history before it
-/// and room after it. Coupon-abuse users are grouped into rings.
+/// and room after it. Coupon-abuse users are grouped into rings. The drift scenario's released users and the
+/// slow poisoners (<see cref="DriftSettings"/>, <see cref="PoisoningSettings"/>) are drawn afterwards, each from a
+/// random stream of its own, so switching them on changes nobody else's plan.
 /// </summary>
 internal sealed class ScenarioPlan
 {
@@ -58,8 +60,13 @@ internal sealed class ScenarioPlan
             }
             foreach (int user in members) truth[UserIds[user]] = scenario;
         }
+        // The drift and poisoning scenarios draw from streams of their own, after everything above: when they are
+        // off, nothing here runs and the plan (and every user's traffic) is what it was without them.
+        if (settings.Drift.Enabled) _released = PlanRelease(settings);
+        if (settings.Poisoning.Enabled) PlanPoisoners(settings, startMs, endMs, truth, counts);
         Truth = truth;
         AnomalousUsersByScenario = counts;
+        ReleaseAtMs = startMs + settings.Drift.Day * 86_400_000L;
     }
 
     /// <summary>"u-1" .. "u-N", by user index.</summary>
@@ -70,8 +77,69 @@ internal sealed class ScenarioPlan
 
     public IReadOnlyDictionary<string, int> AnomalousUsersByScenario { get; }
 
-    /// <summary>The plan of an anomalous user; null for a normal one.</summary>
+    /// <summary>The plan of an anomalous user (a slow poisoner included); null for a normal one.</summary>
     public UserPlan? For(int userIndex) => _anomalous.GetValueOrDefault(userIndex);
+
+    /// <summary>When the drift scenario's release lands (epoch ms; meaningful only when drift is on).</summary>
+    public long ReleaseAtMs { get; }
+
+    /// <summary>Whether the user adopts the drift scenario's release (always false when drift is off).</summary>
+    public bool IsReleased(int userIndex) => _released is not null && _released[userIndex];
+
+    private bool[]? _released;
+
+    /// <summary>round(users x share) users drawn uniformly (partial Fisher-Yates on the release's own stream).</summary>
+    private static bool[] PlanRelease(GeneratorSettings settings)
+    {
+        int users = settings.Users;
+        var rng = Xoshiro256StarStar.ForStream(settings.Seed, StreamIds.Release);
+        int count = (int)Math.Min(users, Math.Round(users * settings.Drift.Share, MidpointRounding.AwayFromZero));
+        var order = new int[users];
+        for (int i = 0; i < users; i++) order[i] = i;
+        var released = new bool[users];
+        for (int i = 0; i < count; i++)
+        {
+            int j = i + rng.NextInt(users - i);
+            (order[i], order[j]) = (order[j], order[i]);
+            released[order[i]] = true;
+        }
+        return released;
+    }
+
+    /// <summary>
+    /// round(users x rate) poisoners drawn from the users the plan left normal (fewer when not enough are), split
+    /// evenly over the targets in their order; each strikes at a uniform time from midnight of the strike day until
+    /// two hours before the end, after an approach that starts with the period.
+    /// </summary>
+    private void PlanPoisoners(GeneratorSettings settings, long startMs, long endMs, Dictionary<string, string> truth, Dictionary<string, int> counts)
+    {
+        var poisoning = settings.Poisoning;
+        var rng = Xoshiro256StarStar.ForStream(settings.Seed, StreamIds.Poisoning);
+        int[] normal = Enumerable.Range(0, settings.Users).Where(u => !_anomalous.ContainsKey(u)).ToArray();
+        int wanted = (int)Math.Round(settings.Users * poisoning.Rate, MidpointRounding.AwayFromZero);
+        int poisoners = Math.Min(normal.Length, wanted);
+        for (int i = 0; i < poisoners; i++)
+        {
+            int j = i + rng.NextInt(normal.Length - i);
+            (normal[i], normal[j]) = (normal[j], normal[i]);
+        }
+        long strikeFrom = startMs + poisoning.StrikeDay * 86_400_000L;
+        long strikeUntil = Math.Max(strikeFrom, endMs - 2 * 3_600_000L);
+        int next = 0;
+        for (int t = 0; t < poisoning.Targets.Count; t++)
+        {
+            string scenario = Scenarios.PoisoningScenarioFor(poisoning.Targets[t]);
+            int count = poisoners / poisoning.Targets.Count + (t < poisoners % poisoning.Targets.Count ? 1 : 0);
+            counts[scenario] = count;
+            for (int k = 0; k < count; k++)
+            {
+                int user = normal[next++];
+                long strikeAt = strikeFrom + (long)((strikeUntil - strikeFrom) * rng.NextDouble());
+                _anomalous[user] = new UserPlan(user, scenario, strikeAt, null, startMs);
+                truth[UserIds[user]] = scenario;
+            }
+        }
+    }
 
     private void PlanRings(int[] members, GeneratorSettings settings, Xoshiro256StarStar rng, Func<Xoshiro256StarStar, long> episodeTime)
     {

@@ -48,6 +48,25 @@ public static class Scenarios
     /// two apart, from the user's own device.</summary>
     public const string EventBurst = "event_burst";
 
+    /// <summary>Slow poisoning toward an account takeover: sessions that drift, step by step and labelled normal, toward
+    /// failed logins, another device and address, an address change and expensive items; then the takeover itself
+    /// (labelled anomalous) from the device it has made familiar. Only with <see cref="PoisoningSettings"/>.</summary>
+    public const string PoisoningAccountTakeover = "poisoning_account_takeover";
+
+    /// <summary>Slow poisoning toward card testing: sessions that end, step by step and labelled normal, in more and
+    /// more small failed payments of a cheap item, more and more from another device; then card testing itself
+    /// (labelled anomalous). Only with <see cref="PoisoningSettings"/>.</summary>
+    public const string PoisoningCardTesting = "poisoning_card_testing";
+
+    /// <summary>The attacks a slow poisoner can move toward (<see cref="PoisoningSettings.Targets"/>).</summary>
+    public static IReadOnlyList<string> PoisoningTargets { get; } = [AccountTakeover, CardTesting];
+
+    /// <summary>The slow-poisoning scenarios (truth-file names), in the order of <see cref="PoisoningTargets"/>.</summary>
+    public static IReadOnlyList<string> Poisoning { get; } = [PoisoningAccountTakeover, PoisoningCardTesting];
+
+    /// <summary>The truth-file name of a poisoner moving toward <paramref name="target"/>.</summary>
+    public static string PoisoningScenarioFor(string target) => "poisoning_" + target;
+
     /// <summary>The anomaly scenarios, in the order anomalous users are allotted to them (the generator's default
     /// <see cref="GeneratorSettings.AnomalyScenarios"/>).</summary>
     public static IReadOnlyList<string> Anomalous { get; } =
@@ -56,6 +75,6 @@ public static class Scenarios
         AbandonedTakeover, CheckoutLoop, EventBurst,
     ];
 
-    /// <summary><see cref="Normal"/> followed by <see cref="Anomalous"/>.</summary>
-    public static IReadOnlyList<string> All { get; } = [Normal, .. Anomalous];
+    /// <summary><see cref="Normal"/> followed by <see cref="Anomalous"/> and <see cref="Poisoning"/>.</summary>
+    public static IReadOnlyList<string> All { get; } = [Normal, .. Anomalous, .. Poisoning];
 }

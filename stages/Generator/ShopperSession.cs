@@ -13,7 +13,8 @@ internal sealed class ShopperSession
     private const int CartCapacity = 8;
 
     private readonly ProductCatalog _catalog;
-    private readonly ShopperSessionModel _model;
+    private readonly ShopperSessionModel _defaultModel;
+    private ShopperSessionModel _model;
     private readonly int[] _cart = new int[CartCapacity];
     private readonly double[] _cartAmount = new double[CartCapacity];
     private Xoshiro256StarStar _rng = null!;
@@ -33,13 +34,16 @@ internal sealed class ShopperSession
     public ShopperSession(ProductCatalog catalog, ShopperSessionModel model)
     {
         _catalog = catalog;
+        _defaultModel = model;
         _model = model;
     }
 
     /// <summary>Starts a new session.</summary>
     /// <param name="browseOnly">End the session where the shopper would check out (an account that never orders).</param>
-    public void Begin(Xoshiro256StarStar rng, double tempo, bool browseOnly = false)
+    /// <param name="model">The chain to walk this session (default: the one the walker was made with).</param>
+    public void Begin(Xoshiro256StarStar rng, double tempo, bool browseOnly = false, ShopperSessionModel? model = null)
     {
+        _model = model ?? _defaultModel;
         _rng = rng;
         _tempo = tempo;
         _browseOnly = browseOnly;
@@ -68,7 +72,7 @@ internal sealed class ShopperSession
         }
         else
         {
-            if (!_model.TrySampleNext(_state, _rng, out ShopperState next) || (_browseOnly && next == ShopperState.Checkout))
+            if (!_model.TrySampleNext(_state, _rng, out ShopperState next) || (_browseOnly && next is ShopperState.Checkout or ShopperState.ExpressCheckout))
             {
                 step = default;
                 return false;
@@ -95,7 +99,7 @@ internal sealed class ShopperSession
                 Browse(0.85);
                 step.Item = _currentItem;
                 break;
-            case ShopperState.Search or ShopperState.CartSearch:
+            case ShopperState.Search or ShopperState.CartSearch or ShopperState.Assistant:
                 _category = _catalog.SampleCategory(_rng);
                 step.Query = _catalog.SampleQuery(_category, _rng);
                 break;
@@ -124,6 +128,15 @@ internal sealed class ShopperSession
                     AddToCart(_currentItem); // "buy now"
                 }
                 _orderItem = _cart[0];
+                _orderAmount = Math.Max(0.5, Math.Round(CartTotal() - _discount, 2));
+                step.Item = _orderItem;
+                step.Amount = _orderAmount;
+                break;
+            case ShopperState.ExpressCheckout:
+                // One click buys the item on the page (the cart is empty in every state that leads here).
+                if (_currentItem < 0) Browse(0);
+                AddToCart(_currentItem);
+                _orderItem = _currentItem;
                 _orderAmount = Math.Max(0.5, Math.Round(CartTotal() - _discount, 2));
                 step.Item = _orderItem;
                 step.Amount = _orderAmount;

@@ -22,16 +22,28 @@ public sealed class ShopperSessionModel
     private readonly string[] _types;
 
     /// <summary>The model the generator uses.</summary>
-    public static ShopperSessionModel Default { get; } = new();
+    public static ShopperSessionModel Default { get; } = new(release: false);
 
-    private ShopperSessionModel()
+    /// <summary>
+    /// The normal shopper after the release of the benign-drift scenario (<see cref="DriftSettings"/>): a shopping
+    /// assistant that takes over part of search (new type "assistant", also a way into a session), one-click
+    /// "express_checkout" from an item page that skips cart and checkout, and review prompts after a purchase.
+    /// Everything else is as in <see cref="Default"/>; the pace is set by the caller (<see cref="DriftSettings.Pace"/>).
+    /// </summary>
+    public static ShopperSessionModel AfterRelease { get; } = new(release: true);
+
+    private ShopperSessionModel(bool release)
     {
         _types = new string[StateCount];
         foreach (ShopperState s in Enum.GetValues<ShopperState>()) _types[(int)s] = TypeOf(s);
 
-        _startCumulative = Cumulative(Row(
-            (ShopperState.Login, 0.24), (ShopperState.LoginFail, 0.01), (ShopperState.View, 0.35),
-            (ShopperState.Search, 0.40)));
+        _startCumulative = release
+            ? Cumulative(Row(
+                (ShopperState.Login, 0.20), (ShopperState.LoginFail, 0.01), (ShopperState.View, 0.30),
+                (ShopperState.Search, 0.25), (ShopperState.Assistant, 0.24)))
+            : Cumulative(Row(
+                (ShopperState.Login, 0.24), (ShopperState.LoginFail, 0.01), (ShopperState.View, 0.35),
+                (ShopperState.Search, 0.40)));
 
         _rowCumulative = new double[StateCount][];
         void Set(ShopperState from, double end, params (ShopperState To, double P)[] to)
@@ -48,7 +60,8 @@ public sealed class ShopperSessionModel
             cView = ShopperState.CartView, cSearch = ShopperState.CartSearch, cClick = ShopperState.CartClick,
             cFavorite = ShopperState.CartFavorite, cart = ShopperState.Cart, coupon = ShopperState.Coupon,
             checkout = ShopperState.Checkout, payFail = ShopperState.PayFail,
-            cAddress = ShopperState.CheckoutAddressChange;
+            cAddress = ShopperState.CheckoutAddressChange, assistant = ShopperState.Assistant,
+            express = ShopperState.ExpressCheckout;
 
         // Rows: the probability of ending the session, then the next states. Each row sums to 1.
         Set(login, 0.03, (view, 0.42), (search, 0.45), (click, 0.08), (address, 0.01), (logout, 0.01));
@@ -73,6 +86,21 @@ public sealed class ShopperSessionModel
         Set(checkout, 0.04, (purchase, 0.78), (payFail, 0.08), (cAddress, 0.03), (coupon, 0.03), (cView, 0.04));
         Set(payFail, 0.25, (checkout, 0.70), (cView, 0.05));
         Set(cAddress, 0.10, (checkout, 0.90));
+        // The release's states (unreachable before it: no row leads to them and no session starts in them).
+        // An assistant answer is a list of items, so it is mostly followed by a click; an express checkout buys
+        // the viewed item at once (a failed payment falls back to the checkout page).
+        Set(assistant, 0.06, (click, 0.60), (view, 0.20), (assistant, 0.14));
+        Set(express, 0.04, (purchase, 0.90), (payFail, 0.06));
+        if (release)
+        {
+            // New paths through the funnel: the assistant beside search, express checkout beside the cart, and a
+            // review prompt after a purchase.
+            Set(login, 0.03, (view, 0.35), (search, 0.30), (assistant, 0.22), (click, 0.08), (address, 0.01), (logout, 0.01));
+            Set(view, 0.08, (view, 0.36), (click, 0.20), (search, 0.10), (assistant, 0.04), (cart, 0.08), (favorite, 0.04),
+                (checkout, 0.01), (express, 0.08), (logout, 0.01));
+            Set(click, 0.06, (view, 0.72), (click, 0.10), (search, 0.04), (assistant, 0.03), (cart, 0.03), (express, 0.02));
+            Set(purchase, 0.35, (review, 0.18), (refund, 0.02), (view, 0.22), (search, 0.15), (logout, 0.08));
+        }
 
         // Median seconds before an event of each type, and the log-space spread.
         _gapMedianMs = new double[StateCount];
@@ -97,6 +125,8 @@ public sealed class ShopperSessionModel
                 EventTypes.Logout => (20.0, 0.8),
                 EventTypes.AddressChange => (45.0, 0.6),
                 EventTypes.Coupon => (15.0, 0.7),
+                ReleaseEventTypes.Assistant => (9.0, 0.7),
+                ReleaseEventTypes.ExpressCheckout => (12.0, 0.5),
                 _ => throw new InvalidOperationException($"no gap for {s}"),
             };
             _gapMedianMs[(int)s] = seconds * 1000.0;
@@ -120,7 +150,7 @@ public sealed class ShopperSessionModel
     /// <summary>Expected number of events in a session (visits before absorption).</summary>
     public double ExpectedSessionLength() => ExpectedVisits().Sum();
 
-    /// <summary>Expected share of each event type among all session events.</summary>
+    /// <summary>Expected share of each event type among all session events (types the model cannot emit are left out).</summary>
     public IReadOnlyDictionary<string, double> ExpectedTypeMix()
     {
         double[] visits = ExpectedVisits();
@@ -128,7 +158,8 @@ public sealed class ShopperSessionModel
         var mix = new SortedDictionary<string, double>(StringComparer.Ordinal);
         for (int i = 0; i < StateCount; i++)
         {
-            mix[_types[i]] = mix.GetValueOrDefault(_types[i]) + visits[i] / total;
+            // States the model never reaches (the release's, in the default model) emit nothing.
+            if (visits[i] > 0) mix[_types[i]] = mix.GetValueOrDefault(_types[i]) + visits[i] / total;
         }
         return mix;
     }
@@ -229,6 +260,8 @@ public sealed class ShopperSessionModel
         ShopperState.Coupon => EventTypes.Coupon,
         ShopperState.Checkout => EventTypes.Checkout,
         ShopperState.PayFail => EventTypes.PayFail,
+        ShopperState.Assistant => ReleaseEventTypes.Assistant,
+        ShopperState.ExpressCheckout => ReleaseEventTypes.ExpressCheckout,
         _ => throw new ArgumentOutOfRangeException(nameof(s)),
     };
 }

@@ -46,6 +46,10 @@ internal sealed class UserTimeline
     private int _episodeCursor;
     private SessionStep _pending;
     private UserEvent? _pendingEpisodeEvent;
+    private readonly bool _released;
+    private readonly SlowPoisoningEpisode? _poisoning;
+    private readonly (string Device, string Ip)? _intruder;
+    private bool _inApproach;
 
     /// <param name="walkers">Pool of session walkers shared by the timelines of one enumeration.</param>
     public UserTimeline(GenerationContext context, int index, Stack<ShopperSession> walkers)
@@ -62,7 +66,19 @@ internal sealed class UserTimeline
         _tempo = _rng.LogNormal(1.0, 0.25);
         _walkers = walkers;
         _now = context.StartMs;
-        if (_plan is not null)
+        _released = context.Plan.IsReleased(index);
+        if (_plan is { PoisoningFromMs: not null })
+        {
+            // A slow poisoner: an active account from the start (every session a step), with another device and
+            // address of its own that the approach makes familiar and the strike uses.
+            _episode = _poisoning = (SlowPoisoningEpisode)AnomalyEpisode.For(_plan.Scenario);
+            _episodeDue = true;
+            _sessionsPerDay = settings.Poisoning.SessionsPerDay;
+            _intruder = (NetworkIdentities.NewDevice(NetworkIdentities.RandomPlatform(_rng), _rng),
+                _rng.Chance(0.5) ? NetworkIdentities.DatacenterIp(_rng) : NetworkIdentities.ResidentialIp(_rng));
+            _nextSessionAt = NextSessionAfter(context.StartMs);
+        }
+        else if (_plan is not null)
         {
             _episode = AnomalyEpisode.For(_plan.Scenario);
             _episodeDue = true;
@@ -126,6 +142,13 @@ internal sealed class UserTimeline
                     }
                     _episodeEvents = null;
                     _pendingEpisodeEvent = null;
+                    if (_inApproach)
+                    {
+                        _inApproach = false;
+                        _nextSessionAt = NextSessionAfter(_now + MinSessionGapMs);
+                        _phase = Phase.Idle;
+                        break;
+                    }
                     if (!_episode!.ResumesNormalActivity) return Finish();
                     _nextSessionAt = NextSessionAfter(_now + ResumeAfterEpisodeMs);
                     _phase = Phase.Idle;
@@ -161,20 +184,55 @@ internal sealed class UserTimeline
 
     private void BeginSession(long atMs)
     {
+        if (_poisoning is not null && _episodeDue)
+        {
+            StartApproach(atMs);
+            return;
+        }
         _now = atMs;
         _sessionNumber++;
         _sessionId = null; // made when the session's first event is emitted, not while it waits in the queue
         (_device, _ip) = _identity.ForSession(_rng);
         _session = RentWalker();
-        _session.Begin(_rng, _tempo, browseOnly: _episode?.BrowseOnlyHistory == true);
+        bool released = IsReleasedAt(atMs);
+        _session.Begin(_rng, released ? _tempo * _context.Settings.Drift.Pace : _tempo, browseOnly: _episode?.BrowseOnlyHistory == true,
+            model: released ? ShopperSessionModel.AfterRelease : null);
         _phase = Phase.InSession;
+    }
+
+    /// <summary>Whether a session starting at <paramref name="atMs"/> follows the drift scenario's release.</summary>
+    private bool IsReleasedAt(long atMs) => _released && atMs >= _context.Plan.ReleaseAtMs;
+
+    /// <summary>A slow poisoner's session before its strike: recorded in one go (labelled normal), then replayed.</summary>
+    private void StartApproach(long atMs)
+    {
+        ShopperSession walker = RentWalker();
+        bool released = IsReleasedAt(atMs);
+        double progress = (atMs - _plan!.PoisoningFromMs!.Value) / (double)Math.Max(1, _plan.EpisodeAtMs - _plan.PoisoningFromMs.Value);
+        var approach = new EpisodeContext(_context, _plan, _userId, _rng, _identity,
+            released ? _tempo * _context.Settings.Drift.Pace : _tempo, atMs, NewSessionId, walker, null)
+        {
+            Label = 0,
+            Intruder = _intruder,
+            WalkModel = released ? ShopperSessionModel.AfterRelease : null,
+        };
+        _poisoning!.RecordApproach(approach, progress);
+        _walkers.Push(walker);
+        _now = atMs;
+        _episodeEvents = approach.Events;
+        _episodeCursor = 0;
+        _inApproach = true;
+        _phase = Phase.InEpisode;
     }
 
     private void StartEpisode(long atMs)
     {
         _episodeDue = false;
         ShopperSession walker = RentWalker();
-        var episode = new EpisodeContext(_context, _plan!, _userId, _rng, _identity, _tempo, atMs, NewSessionId, walker, _purchased);
+        var episode = new EpisodeContext(_context, _plan!, _userId, _rng, _identity, _tempo, atMs, NewSessionId, walker, _purchased)
+        {
+            Intruder = _intruder,
+        };
         _episode!.Record(episode);
         _walkers.Push(walker);
         _episodeEvents = episode.Events;

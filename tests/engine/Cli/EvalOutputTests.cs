@@ -17,7 +17,29 @@ public sealed class EvalOutputTests
             Decision = "top-9 (DeepLog: an event outside the model's 9 most likely next events alerts)",
             ActiveDaysPerEntity = 1.25,
             PerActiveDayRate = 0.0041,
+            PerDay = [new DayMetrics(3, "2026-11-04", 2000, 9, 20, 16), new DayMetrics(4, "2026-11-05", 1900, 0, 0, 0)],
         };
+    }
+
+    [Fact]
+    public void The_text_and_the_json_carry_the_period_day_by_day()
+    {
+        string text = EvalCommand.Format(Report());
+        Assert.Contains("   3 2026-11-04     2000        9   0.450        20       16   0.800", text, StringComparison.Ordinal);
+        Assert.Contains("   4 2026-11-05     1900        0   0.000         0        0       -", text, StringComparison.Ordinal);
+
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(Report(), EvalCommand.ReportJson));
+        var days = json.RootElement.GetProperty("per_day");
+        Assert.Equal(2, days.GetArrayLength());
+        var day = days[0];
+        Assert.Equal(3, day.GetProperty("day").GetInt32());
+        Assert.Equal("2026-11-04", day.GetProperty("date").GetString());
+        Assert.Equal(2000, day.GetProperty("normal_users").GetInt32());
+        Assert.Equal(9, day.GetProperty("normal_users_alerted").GetInt32());
+        Assert.Equal(0.0045, day.GetProperty("normal_alert_rate").GetDouble(), 12);
+        Assert.Equal(20, day.GetProperty("anomalous_users").GetInt32());
+        Assert.Equal(0.8, day.GetProperty("recall").GetDouble(), 12);
+        Assert.Equal("NaN", days[1].GetProperty("recall").GetString());
     }
 
     [Fact]

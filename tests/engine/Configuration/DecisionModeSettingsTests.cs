@@ -30,5 +30,6 @@ public sealed class DecisionModeSettingsTests
             TrainingOptionsReader.Read(EngineConfig.Load(overrides: "streamdetect.models.lstm.decision = deeplog")));
 
         Assert.Equal("streamdetect.models.lstm.decision", error.Key);
+        Assert.Contains("'deeplog' is not one of: surprise, top-k", error.Message, StringComparison.Ordinal);
     }
 }

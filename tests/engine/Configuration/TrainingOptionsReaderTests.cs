@@ -107,7 +107,7 @@ public sealed class TrainingOptionsReaderTests
     [InlineData("hidden = lots", "streamdetect.models.gru.hidden", "'lots' is not a number")]
     [InlineData("hidden = 1.5", "streamdetect.models.gru.hidden", "has a value of the wrong type")]
     [InlineData("hiden = 3", "streamdetect.models.gru.hiden", "is not a setting of 'gru' (known: cell, field-embedding, hidden,")]
-    [InlineData("cell = square", "streamdetect.models.gru.cell", "has a value of the wrong type")]
+    [InlineData("cell = square", "streamdetect.models.gru.cell", "'square' is not one of: lstm, gru")]
     public void A_bad_value_in_a_kinds_block_names_its_key(string setting, string key, string problem)
     {
         var error = Assert.Throws<SettingsException>(() =>

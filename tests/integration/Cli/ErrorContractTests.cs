@@ -81,6 +81,23 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
     [Theory]
     [InlineData("run")]
     [InlineData("bench")]
+    public async Task A_bad_decision_mode_is_refused_before_any_work_naming_the_key_even_with_a_loaded_model(string command)
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.File("overlay.conf"), "streamdetect.models.lstm.decision = deeplog\n", TestContext.Current.CancellationToken);
+        string[] arguments = command == "run"
+            ? ["run", "--input", trained.Traffic, "--model", trained.Model, "--data-dir", "data", "--config", "overlay.conf"]
+            : ["bench", "--users", "200", "--days", "2", "--model", trained.Model, "--config", "overlay.conf"];
+
+        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, arguments);
+
+        AssertRefused(code, stdout, stderr, 2, "streamdetect.models.lstm.decision", "'deeplog' is not one of: surprise, top-k");
+        Assert.False(Directory.Exists(dir.File("data")));
+    }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("bench")]
     public async Task A_bad_OTLP_protocol_is_refused_before_any_work_naming_the_key(string command)
     {
         using var dir = new TempDirectory();
@@ -157,6 +174,10 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
     [InlineData("frobnicate", "error: unknown command 'frobnicate' (see streamdetect --help)")]
     [InlineData("bench --users many", "error: Cannot parse argument 'many' for option '--users'")]
     [InlineData("run --stop-after-idle soon", "error: Cannot parse argument 'soon' for option '--stop-after-idle' as a number (see streamdetect run --help)")]
+    [InlineData("gen --users 100 --drift-share 0.5 --drift-day 7 --out x.jsonl", "error: --drift-day must be a day after the first and before the end of the 7-day period, in [1, 6] (got 7)")]
+    [InlineData("gen --users 100 --drift-pace fast --out x.jsonl", "error: --drift-pace 'fast' is not a number")]
+    [InlineData("gen --users 100 --days 3 --poisoning-rate 0.1 --out x.jsonl", "error: streamdetect.generator.poisoning.strike-day must be a day after the first and before the end of the 3-day period, in [1, 2] (got 5)")]
+    [InlineData("gen --users 100 --poisoning-rate 2 --out x.jsonl", "error: --poisoning-rate must be a fraction in [0, 1] (got 2)")]
     public async Task A_command_line_that_does_not_parse_is_one_line_naming_the_option_not_the_help(string arguments, string expected)
     {
         var (code, stdout, stderr) = await EngineProcess.RunAsync(null, Timeout, arguments.Split(' '));

@@ -28,5 +28,18 @@ public sealed class EvaluatorTests(TrainedDetectors trained)
         Assert.Equal(confusion.TruePositives, result.Alerts.Count(a => a.Label == 1));
         Assert.Equal(confusion.FalsePositives, result.Alerts.Count(a => a.Label == 0));
         Assert.All(result.Alerts, a => Assert.InRange(a.TimestampMs, from, trained.Data.LastEventMs));
+
+        // Day by day: only days of the evaluated period; every evaluated normal user is active on some day, and one that
+        // alerted over the period alerted on some day; every anomalous user is anomalous on some day.
+        var perDay = report.PerDay;
+        Assert.NotEmpty(perDay);
+        long dayZero = trained.Data.FirstEventMs - trained.Data.FirstEventMs % 86_400_000;
+        Assert.All(perDay, d => Assert.True(dayZero + (d.Day + 1) * 86_400_000L > from, $"day {d.Day} is before the evaluated period"));
+        Assert.Equal(perDay.Select(d => d.Day).Order(), perDay.Select(d => d.Day));
+        var normal = result.Users.Where(u => u.Scenario == "normal").ToList();
+        Assert.InRange(perDay.Sum(d => d.NormalUsers), normal.Count, normal.Count * perDay.Count);
+        Assert.InRange(perDay.Sum(d => d.NormalUsersAlerted), normal.Count(u => u.Score >= u.Threshold), int.MaxValue);
+        Assert.InRange((long)perDay.Sum(d => d.AnomalousUsers), report.Overall.Users.Positives, long.MaxValue);
+        Assert.All(perDay, d => Assert.InRange(d.AnomalousUsersAlerted, 0, d.AnomalousUsers));
     }
 }

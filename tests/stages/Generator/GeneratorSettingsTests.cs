@@ -45,6 +45,16 @@ public sealed class GeneratorSettingsTests
     [InlineData("anomaly-rate = 1.5", "streamdetect.generator.anomaly-rate")]
     [InlineData("start = yesterday", "streamdetect.generator.start")]
     [InlineData("coupon-ring-max-size = 2", "streamdetect.generator.coupon-ring-max-size")]
+    [InlineData("drift.share = 1.5", "streamdetect.generator.drift.share")]
+    [InlineData("drift.share = lots", "streamdetect.generator.drift.share")]
+    [InlineData("drift { share = 0.5, day = 7 }", "streamdetect.generator.drift.day")]
+    [InlineData("drift { share = 0.5, day = 0 }", "streamdetect.generator.drift.day")]
+    [InlineData("drift.pace = 0", "streamdetect.generator.drift.pace")]
+    [InlineData("poisoning.rate = -0.1", "streamdetect.generator.poisoning.rate")]
+    [InlineData("poisoning { rate = 0.01, strike-day = 7 }", "streamdetect.generator.poisoning.strike-day")]
+    [InlineData("poisoning.targets = [scraper_bot]", "streamdetect.generator.poisoning.targets")]
+    [InlineData("poisoning.targets = []", "streamdetect.generator.poisoning.targets")]
+    [InlineData("poisoning.sessions-per-day = 0", "streamdetect.generator.poisoning.sessions-per-day")]
     public void A_bad_value_names_its_key(string hocon, string key)
     {
         var e = Assert.Throws<SettingsException>(() => GeneratorSettings.Create(Overlay(hocon)));
