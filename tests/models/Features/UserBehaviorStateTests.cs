@@ -112,7 +112,8 @@ public sealed class UserBehaviorStateTests
         var window = new EventWindow(4);
         for (int i = 0; i < added; i++) window.Add(new WindowEntry("view", i, float.NaN, 0, 0));
         window.Segments(out var older, out var newer);
-        Assert.Equal(window.ToArray(), [.. older.ToArray(), .. newer.ToArray()]);
+        WindowEntry[] read = [.. older.ToArray(), .. newer.ToArray()];
+        Assert.Equal(window.ToArray(), read);
     }
 
     [Fact]
