@@ -339,7 +339,8 @@ public sealed class PartitionState
             user.ScoredThrough = user.Behavior.EntryCount;
             return;
         }
-        user.Tail ??= new ScoringTail(user.Behavior.Window.ToArray(), user.Behavior.EntryCount + 1, _settings.WindowSize);
+        // Usually the user's events are all scored by now (a watermark close): the tail holds the marker alone.
+        user.Tail ??= new ScoringTail(user.Behavior.Window.ToArray(), user.Behavior.EntryCount + 1, _settings.WindowSize, expected: 1);
         user.Behavior.CloseSession();
         user.Tail.Add(user.Behavior, key, label, 0);
         if (live is null) return;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using StreamDetect.Models.Features;
 
 namespace StreamDetect.Engine.Entities;
@@ -11,24 +12,32 @@ namespace StreamDetect.Engine.Entities;
 /// </summary>
 public sealed class ScoringTail
 {
-    private readonly List<WindowEntry> _entries = [];
-    private readonly List<long> _keys = [];
-    private readonly List<sbyte> _labels = [];
+    private readonly List<WindowEntry> _entries;
+    private readonly List<long> _keys;
+    private readonly List<sbyte> _labels;
     // The device and IP of each unscored event, for the alert's context: kept only until the event is scored.
-    private readonly List<string?> _devices = [];
-    private readonly List<string?> _ips = [];
+    private readonly List<string?> _devices;
+    private readonly List<string?> _ips;
     private float[] _features;
     private WindowEntry[] _context;
     private readonly int _windowSize;
 
     /// <param name="context">The user's window before the first unscored event (at most <paramref name="windowSize"/> events).</param>
     /// <param name="firstEventIndex">The user's event number (1 = first) of the first unscored event.</param>
-    public ScoringTail(WindowEntry[] context, long firstEventIndex, int windowSize)
+    /// <param name="expected">How many unscored entries the tail is sized for at first (it grows as needed): 1 for a
+    /// session closed by the watermark, whose tail is its end marker alone until it is scored.</param>
+    public ScoringTail(WindowEntry[] context, long firstEventIndex, int windowSize, int expected = 4)
     {
         _windowSize = windowSize;
         _context = context.Length > windowSize ? context[^windowSize..] : context;
         FirstEventIndex = firstEventIndex;
-        _features = new float[FeatureSchema.Count * 4];
+        expected = Math.Max(1, expected);
+        _features = new float[FeatureSchema.Count * expected];
+        _entries = new List<WindowEntry>(expected);
+        _keys = new List<long>(expected);
+        _labels = new List<sbyte>(expected);
+        _devices = new List<string?>(expected);
+        _ips = new List<string?>(expected);
     }
 
     /// <summary>The user's event number of the first unscored event.</summary>
@@ -119,13 +128,13 @@ public sealed class ScoringTail
     {
         var window = new WindowEntry[_context.Length + count];
         _context.CopyTo(window, 0);
-        _entries.CopyTo(0, window, _context.Length, count);
+        CollectionsMarshal.AsSpan(_entries)[..count].CopyTo(window.AsSpan(_context.Length));
         return window;
     }
 
     public float[] RequestFeatures(int count) => Features[..(count * FeatureSchema.Count)].ToArray();
 
-    public long[] RequestKeys(int count) => _keys.GetRange(0, count).ToArray();
+    public long[] RequestKeys(int count) => CollectionsMarshal.AsSpan(_keys)[..count].ToArray();
 
     /// <summary>The devices of the first <paramref name="count"/> unscored events, or null when none of them has one.</summary>
     public string?[]? RequestDevices(int count) => FirstOrNull(_devices, count);
@@ -136,7 +145,7 @@ public sealed class ScoringTail
     private static string?[]? FirstOrNull(List<string?> values, int count)
     {
         for (int i = 0; i < count; i++)
-            if (values[i] is not null) return values.GetRange(0, count).ToArray();
+            if (values[i] is not null) return CollectionsMarshal.AsSpan(values)[..count].ToArray();
         return null;
     }
 
@@ -144,7 +153,7 @@ public sealed class ScoringTail
     public sbyte[]? RequestLabels(int count)
     {
         for (int i = 0; i < count; i++)
-            if (_labels[i] >= 0) return _labels.GetRange(0, count).ToArray();
+            if (_labels[i] >= 0) return CollectionsMarshal.AsSpan(_labels)[..count].ToArray();
         return null;
     }
 }

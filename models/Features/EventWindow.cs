@@ -43,6 +43,17 @@ public sealed class EventWindow
         }
     }
 
+    /// <summary>
+    /// The entries in place, oldest first, as two runs of the ring (<paramref name="newer"/> is empty until it wraps):
+    /// reading them copies nothing.
+    /// </summary>
+    public void Segments(out ReadOnlySpan<WindowEntry> older, out ReadOnlySpan<WindowEntry> newer)
+    {
+        int firstPart = Math.Min(Count, _entries.Length - _start);
+        older = _entries.AsSpan(_start, firstPart);
+        newer = _entries.AsSpan(0, Count - firstPart);
+    }
+
     public void Clear()
     {
         _start = 0;

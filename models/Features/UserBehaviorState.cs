@@ -167,40 +167,36 @@ public sealed class UserBehaviorState
         minGap = 0; fastShare = 0; distinctItems = 0; distinctCategories = 0; maxItemShare = 0; entropy = 0;
         if (kept == 0) return;
 
-        WindowEntry[] rented = System.Buffers.ArrayPool<WindowEntry>.Shared.Rent(kept);
-        Window.CopyTo(rented.AsSpan(0, kept));
-        // The statistics are over the user's events only: end markers are left out, so they change no feature.
-        int n = 0;
-        for (int k = 0; k < kept; k++)
-        {
-            if (!SessionRule.IsEndMarker(rented[k])) rented[n++] = rented[k];
-        }
-        Span<WindowEntry> window = rented.AsSpan(0, n);
-        if (n == 0)
-        {
-            System.Buffers.ArrayPool<WindowEntry>.Shared.Return(rented, clearArray: true);
-            return;
-        }
-        Span<int> items = stackalloc int[n];
-        Span<int> categories = stackalloc int[n];
+        // Read in place (a copy of the window per feature row cost more than the statistics). The statistics are over
+        // the user's events only: end markers are left out, so they change no feature.
+        Window.Segments(out var older, out var newer);
+        Span<int> items = stackalloc int[kept];
+        Span<int> categories = stackalloc int[kept];
         Span<int> typeCounts = stackalloc int[EventTypes.ProfileBuckets];
-        int itemCount = 0, categoryCount = 0, fast = 0;
+        int n = 0, itemCount = 0, categoryCount = 0, fast = 0;
         long minGapMs = long.MaxValue;
         long previous = 0;
-        for (int k = 0; k < n; k++)
+        for (int part = 0; part < 2; part++)
         {
-            ref readonly var entry = ref window[k];
-            if (k > 0)
+            var run = part == 0 ? older : newer;
+            for (int k = 0; k < run.Length; k++)
             {
-                long gap = entry.TimestampMs - previous;
-                if (gap < minGapMs) minGapMs = gap;
-                if (gap < 1000) fast++;
+                ref readonly var entry = ref run[k];
+                if (SessionRule.IsEndMarker(entry)) continue;
+                if (n > 0)
+                {
+                    long gap = entry.TimestampMs - previous;
+                    if (gap < minGapMs) minGapMs = gap;
+                    if (gap < 1000) fast++;
+                }
+                n++;
+                previous = entry.TimestampMs;
+                if (entry.ItemHash != 0) items[itemCount++] = entry.ItemHash;
+                if (entry.CategoryHash != 0) categories[categoryCount++] = entry.CategoryHash;
+                typeCounts[entry.Bucket]++;
             }
-            previous = entry.TimestampMs;
-            if (entry.ItemHash != 0) items[itemCount++] = entry.ItemHash;
-            if (entry.CategoryHash != 0) categories[categoryCount++] = entry.CategoryHash;
-            typeCounts[entry.Bucket]++;
         }
+        if (n == 0) return;
         minGap = n == 1 ? 0 : minGapMs / 1000.0;
         fastShare = n > 1 ? (double)fast / (n - 1) : 0;
 
@@ -219,7 +215,6 @@ public sealed class UserBehaviorState
             double q = (double)count / n;
             entropy -= q * Math.Log(q);
         }
-        System.Buffers.ArrayPool<WindowEntry>.Shared.Return(rented, clearArray: true);
     }
 
     private static int CountDistinct(ReadOnlySpan<int> sorted, out int maxRun)

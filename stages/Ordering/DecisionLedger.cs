@@ -44,13 +44,7 @@ public sealed class DecisionLedger
     }
 
     /// <summary>Events admitted and not yet settled (or dropped).</summary>
-    public long Unsettled
-    {
-        get
-        {
-            lock (_gate) return _unsettled;
-        }
-    }
+    public long Unsettled => Volatile.Read(ref _unsettled); // written under the lock; read on every admission, without it
 
     /// <summary>Events admitted and not yet decided (or dropped).</summary>
     public long Undecided
@@ -96,6 +90,17 @@ public sealed class DecisionLedger
     public void AdmitKey(long key)
     {
         lock (_gate) AddLocked(key);
+    }
+
+    /// <summary>
+    /// <see cref="AdmitKey"/> for each of <paramref name="keys"/>, under one lock: the end markers of the sessions a
+    /// partition batch closed (the watermark closes them together, usually under one key).
+    /// </summary>
+    public void AdmitKeys(IReadOnlyList<long> keys)
+    {
+        if (keys.Count == 0) return;
+        lock (_gate)
+            for (int i = 0; i < keys.Count; i++) AddLocked(keys[i]);
     }
 
     /// <summary>The event with this key is decided (its alert, if any, is known).</summary>

@@ -66,7 +66,7 @@ public static class EntityRoutingFlow
         if (scoring is not null)
         {
             foreach (long key in reply.DroppedKeys) scoring.Ledger.Dropped(key);
-            foreach (long key in reply.MarkerKeys) scoring.Ledger.AdmitKey(key);
+            scoring.Ledger.AdmitKeys(reply.MarkerKeys);
             scoring.Ledger.Release(reserved);
             if (reply.DroppedKeys.Count > 0 || reply.Requests.Count == 0) scoring.WakeAll();
             if (reply.UndeliveredAlerts.Count > 0) scoring.AddRedeliveries(reply.UndeliveredAlerts);
@@ -97,7 +97,7 @@ public static class EntityRoutingFlow
         var reply = await partitions.Ask<PartitionReply>(close, timeout);
         if (scoring is not null)
         {
-            foreach (long key in reply.MarkerKeys) scoring.Ledger.AdmitKey(key);
+            scoring.Ledger.AdmitKeys(reply.MarkerKeys);
             scoring.Ledger.Release(close.WatermarkMs);
             if (reply.Requests.Count == 0) scoring.WakeAll();
             if (reply.UndeliveredAlerts.Count > 0) scoring.AddRedeliveries(reply.UndeliveredAlerts);

@@ -163,6 +163,36 @@ public sealed class SessionClosingTests
     }
 
     [Fact]
+    public void A_watermark_close_of_a_user_with_everything_scored_is_a_request_of_its_marker_alone_and_its_tail_grows_with_later_events()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 1);
+        var inbox = Inbox();
+        var index = new List<int>();
+        // a's first events are scored already (an ingest-only row): nothing of a is unscored when the watermark closes it.
+        var first = new EventsPersisted(state.Accept([Event("a", 0), Event("a", 1)], [], index), AwaitingScoring: false);
+        state.Apply(first, new LiveRow([0, 0], inbox), []);
+        Assert.Null(state.Users["a"].Tail);
+
+        var requests = new List<ScoringRequest>();
+        Batch(state, inbox, requests, Event("c", 40));
+        var marker = Assert.Single(requests, r => r.UserId == "a");
+        Assert.Equal([EventTypes.SessionEnd], Types(marker));
+        Assert.Equal([EventTypes.View, EventTypes.View], marker.Window[..marker.FirstNewIndex].Select(e => e.Type)); // the context before it
+        Assert.Equal(3, marker.EventCount);
+        Assert.Equal(FeatureSchema.Count, marker.Features.Length);
+        Assert.Equal([T0 + 40 * Minute], marker.OrderKeys);
+
+        // a comes back while the marker is in flight: the tail (sized for the marker) takes the new events and their rows.
+        requests.Clear();
+        Batch(state, inbox, requests, Event("a", 41), Event("a", 42), Event("a", 43));
+        Assert.DoesNotContain(requests, r => r.UserId == "a");
+        var tail = state.Users["a"].Tail!;
+        Assert.Equal([EventTypes.SessionEnd, EventTypes.View, EventTypes.View, EventTypes.View], tail.Entries.Select(e => e.Type));
+        Assert.Equal(state.Users["a"].Behavior.Features(), tail.Features[(3 * FeatureSchema.Count)..].ToArray());
+        Assert.Equal(marker.Features, tail.Features[..FeatureSchema.Count].ToArray());
+    }
+
+    [Fact]
     public void A_marker_feature_row_is_the_users_state_as_of_the_sessions_end_and_the_profile_counts_events_only()
     {
         var state = new PartitionState(0, Settings, incarnation: 1);

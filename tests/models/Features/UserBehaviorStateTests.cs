@@ -1,5 +1,6 @@
 using StreamDetect.Models.Events;
 using StreamDetect.Models.Features;
+using StreamDetect.Models.Sessions;
 
 namespace StreamDetect.Models.Tests.Features;
 
@@ -102,5 +103,54 @@ public sealed class UserBehaviorStateTests
         var window = new EventWindow(3);
         for (int i = 0; i < 5; i++) window.Add(new WindowEntry("view", i, float.NaN, 0, 0));
         Assert.Equal([2L, 3L, 4L], window.ToArray().Select(e => e.TimestampMs));
+    }
+    [Theory]
+    [InlineData(2)] // not wrapped
+    [InlineData(9)] // the ring wrapped
+    public void The_window_read_in_place_is_its_entries_oldest_first(int added)
+    {
+        var window = new EventWindow(4);
+        for (int i = 0; i < added; i++) window.Add(new WindowEntry("view", i, float.NaN, 0, 0));
+        window.Segments(out var older, out var newer);
+        WindowEntry[] read = [.. older.ToArray(), .. newer.ToArray()];
+        Assert.Equal(window.ToArray(), read);
+    }
+
+    [Fact]
+    public void Window_statistics_are_over_the_users_events_in_the_window_wrapped_or_not_markers_left_out()
+    {
+        string[] types = ["login", "view", "view", "cart", "view", "purchase", "view", "search", "click", "view", "view", "logout"];
+        var state = new UserBehaviorState(windowCapacity: 8);
+        long t = T0;
+        for (int i = 0; i < types.Length; i++)
+        {
+            t += i % 3 == 0 ? 400 : 65_000 + 1_000 * i; // some gaps under a second
+            state.Apply(new UserEvent("u-1", t, types[i]) { Item = i % 4 == 0 ? null : $"sku-{i % 3}", Category = $"c-{i % 2}" });
+            if (i % 5 == 4) state.CloseSession(); // markers in the window, left out of its statistics
+            var expected = ReferenceWindowStats(state.Window.ToArray());
+            var features = state.Features();
+            foreach (var (name, value) in expected)
+                Assert.Equal(value, features[FeatureSchema.IndexOf(name)], 5);
+        }
+    }
+
+    /// <summary>The window statistics as defined (over a copy of the window without its end markers), to compare the engine's in-place reading with.</summary>
+    private static Dictionary<string, float> ReferenceWindowStats(WindowEntry[] window)
+    {
+        var events = window.Where(e => !SessionRule.IsEndMarker(e)).ToArray();
+        int n = events.Length;
+        var gaps = events.Zip(events.Skip(1), (a, b) => b.TimestampMs - a.TimestampMs).ToArray();
+        var items = events.Where(e => e.ItemHash != 0).GroupBy(e => e.ItemHash).ToArray();
+        int categories = events.Where(e => e.CategoryHash != 0).Select(e => e.CategoryHash).Distinct().Count();
+        double entropy = -events.GroupBy(e => e.Bucket).Sum(g => (double)g.Count() / n * Math.Log((double)g.Count() / n));
+        return new()
+        {
+            ["window_min_gap_s"] = MathF.Log(1f + (float)(gaps.Length == 0 ? 0 : gaps.Min() / 1000.0)),
+            ["window_fast_gap_share"] = (float)(gaps.Length == 0 ? 0 : (double)gaps.Count(g => g < 1000) / gaps.Length),
+            ["window_distinct_items"] = (float)((double)items.Length / n),
+            ["window_distinct_categories"] = (float)((double)categories / n),
+            ["window_max_item_share"] = (float)((double)(items.Length == 0 ? 0 : items.Max(g => g.Count())) / n),
+            ["window_type_entropy"] = (float)entropy,
+        };
     }
 }

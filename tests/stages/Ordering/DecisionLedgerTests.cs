@@ -71,4 +71,32 @@ public sealed class DecisionLedgerTests
         Assert.Equal(0, ledger.Unsettled);
         Assert.Equal(1, ledger.Admitted);
     }
+    [Fact]
+    public void Keys_admitted_together_count_like_keys_admitted_one_at_a_time()
+    {
+        long[] markers = [4_000, 4_000, 4_500, 9_000];
+        var together = new DecisionLedger();
+        var one = new DecisionLedger();
+        together.AdmitKeys(markers);
+        foreach (long key in markers) one.AdmitKey(key);
+        together.AdmitKeys([]);
+        foreach (var ledger in new[] { together, one })
+        {
+            Assert.Equal(4, ledger.Unsettled);
+            Assert.Equal(4, ledger.Undecided);
+            Assert.Equal(4, ledger.Admitted);
+            Assert.True(ledger.AllDecidedBefore(4_000));
+            Assert.False(ledger.AllDecidedBefore(4_001));
+            ledger.Decided(4_000);
+            ledger.Decided(4_000);
+            ledger.Settled(4_000);
+            Assert.False(ledger.AllDecidedBefore(5_000)); // 4,500 is not decided
+            Assert.False(ledger.AllSettledThrough(4_999)); // one marker of that second is not settled
+            ledger.Decided(4_500);
+            ledger.Settled(4_000);
+            ledger.Settled(4_500);
+            Assert.True(ledger.AllSettledThrough(8_999));
+            Assert.Equal(1, ledger.Unsettled);
+        }
+    }
 }
