@@ -193,9 +193,10 @@ public sealed class KafkaConsumerSourceTests(KafkaMockFixture kafka, ITestOutput
         kafka.ProduceEvents(topic, 0, 400);
         var settings = kafka.ConsumerSettings(group, topic).WithBufferSize(16);
 
-        // a processes slowly (8 records in flight, 30-60 ms each), so records of every partition are in
-        // flight when b joins and takes partitions away.
-        var a = ProcessingPipeline.Start(kafka, settings, delay: TimeSpan.FromMilliseconds(30));
+        // a processes slowly (8 records in flight, 80-160 ms each: 4-8 s for all 400), so records of every
+        // partition are in flight when b joins and takes partitions away, even when b's join is slow under load
+        // (at 30 ms a read all 400 before b held a partition once, with the machine's load average at 40).
+        var a = ProcessingPipeline.Start(kafka, settings, delay: TimeSpan.FromMilliseconds(80));
         await a.WaitForAsync(40);
         var b = ProcessingPipeline.Start(kafka, settings, delay: TimeSpan.FromMilliseconds(1));
         var all = AllPositions(topic, kafka.EndOffsets(topic, partitions));
