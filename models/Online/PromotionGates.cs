@@ -90,7 +90,8 @@ public sealed class PromotionGates
         StreamingReplay.Run(data, detector, new ReplayOptions(_scoringBatchSize), score =>
         {
             var output = score.Output;
-            double value = output.ScoreAt(output.Count - 1);
+            // Raw scores: the order is the calibrated one, without the ties a calibration fitted on few samples can make at its top.
+            double value = output.RawScoreAt(output.Count - 1);
             if (value > maxima[score.UserIndex]) maxima[score.UserIndex] = value;
         }, cancellation);
         return maxima;

@@ -64,8 +64,9 @@ public sealed class SampleGuard
         var released = new List<(OnlineSample, GuardVerdict)>();
         long until = watermarkMs - _holdBackMs;
         int kept = 0;
-        foreach (var sample in _held)
+        for (int i = 0; i < _held.Count; i++)
         {
+            var sample = _held[i];
             if (sample.EventTimeMs <= until) released.Add((sample, Counted(Buffer.Add(sample))));
             else _held[kept++] = sample;
         }
