@@ -43,6 +43,8 @@ public sealed class ScalarSafeAdam : IDisposable
 
     public void ZeroGrad()
     {
+        // Each read of grad is a new handle: the scope disposes them.
+        using var scope = NewDisposeScope();
         foreach (var p in _parameters) p.grad?.zero_();
     }
 
@@ -69,6 +71,7 @@ public sealed class ScalarSafeAdam : IDisposable
     {
         if (strength == 0) return;
         CheckShapes(baseWeights);
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         var plus = strength.ToScalar();
         var minus = (-strength).ToScalar();

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace StreamDetect.Models.Tests.Online;
 
+[Collection(OnlineModelsCollection.Name)]
 public sealed class ScalarSafeAdamTests(ITestOutputHelper output)
 {
     private static readonly Scalar MinusOne = -1;

@@ -77,6 +77,7 @@ public sealed class SequenceFineTunerTests(OnlineModels models, ITestOutputHelpe
         var gates = new PromotionGates(attack).Evaluate(models.Champion, candidate, models.OriginalProbe, models.Anchors.ToDataset(), models.Canaries, Ct);
         foreach (var gate in gates) output.WriteLine($"{gate.Gate}: {gate.Value:F4} (bound {gate.Bound:F4}) {(gate.Passed ? "passed" : "FAILED")}");
         var canary = Assert.Single(gates, g => g.Gate == PromotionGates.CanaryRecall);
+        Assert.Contains("\"gate\":\"canary-recall\"", GateResult.ToJson(gates));
         Assert.False(canary.Passed, $"canary recall {canary.Value} vs bound {canary.Bound}");
         Assert.False(PromotionGates.AllPassed(gates));
     }
