@@ -40,8 +40,9 @@ public sealed class CausalSelfAttentionBlock : nn.Module<Tensor, Tensor>
         var qkv = queryKeyValue.call(attentionNorm.call(x)).reshape(b, t, 3, _heads, _width / _heads).permute(2, 0, 3, 1, 4);
         var attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true)
             .transpose(1, 2).reshape(b, t, _width);
-        var h = x + projection.call(attended);
-        var result = h + contract.call(nn.functional.gelu(expand.call(feedForwardNorm.call(h))));
+        // add with the kept Scalar, not `+`: training (online fine-tuning beside a busy stream) runs this too.
+        var h = x.add(projection.call(attended), One);
+        var result = h.add(contract.call(nn.functional.gelu(expand.call(feedForwardNorm.call(h)))), One);
         return result.MoveToOuterDisposeScope();
     }
 

@@ -46,7 +46,7 @@ public sealed class CausalTransformerNetwork : nn.Module<Tensor, (Tensor TypeLog
         var events = embedding.call(inputs).reshape(b, t, _width);
         var x = torch.cat([begin.expand(b, 1, _width), events], 1);
         // The first t + 1 rows of the position table (no index tensor: nothing implicit is built per call).
-        x = x + positions.weight!.narrow(0, 0, t + 1).unsqueeze(0);
+        x = x.add(positions.weight!.narrow(0, 0, t + 1).unsqueeze(0), One);
         foreach (var block in blocks) x = block.call(x);
         var top = finalNorm.call(x.narrow(1, 0, t));
         return scope.MoveToOuter(typeHead.call(top), gapHead.call(top));

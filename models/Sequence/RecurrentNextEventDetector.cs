@@ -331,6 +331,9 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         return (surprises, scores, predicted);
     }
 
+    /// <summary>The network and what its training loss needs, for online fine-tuning of a copy (never of a scoring instance).</summary>
+    internal NextEventTrainable Trainable => new(_network, _network.PredictSequence, _tokenizer, _parameters.GapWeight, _parameters.ChunkLength, _parameters.BurnIn);
+
     protected override void WriteSections(ModelFileWriter writer)
     {
         writer.AddJson("hyperparameters", _parameters);

@@ -35,6 +35,10 @@ public sealed class SequenceCorpus
         return new SequenceCorpus(tokenizer, Tokenize(tokenizer, training), Tokenize(tokenizer, validation));
     }
 
+    /// <summary>Users tokenized with an existing model's tokenizer (online fine-tuning keeps the champion's vocabulary).</summary>
+    internal static SequenceCorpus WithTokenizer(EventTokenizer tokenizer, BehaviorDataset training, BehaviorDataset validation) =>
+        new(tokenizer, Tokenize(tokenizer, training), Tokenize(tokenizer, validation));
+
     private static EventToken[][] Tokenize(EventTokenizer tokenizer, BehaviorDataset data)
     {
         var result = new EventToken[data.Users.Count][];

@@ -273,6 +273,9 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
     private float EventSurprise(float typeSurprise, float gapSurprise, long typeToken) =>
         SessionEndExplainer.Surprise(_tokenizer, typeSurprise, gapSurprise, _parameters.GapWeight, typeToken, _parameters.UnknownSurprise);
 
+    /// <summary>The network and what its training loss needs, for online fine-tuning of a copy (never of a scoring instance).</summary>
+    internal NextEventTrainable Trainable => new(_network, x => _network.call(x), _tokenizer, _parameters.GapWeight, _parameters.MaxPositions, _parameters.BurnIn);
+
     protected override void WriteSections(ModelFileWriter writer)
     {
         writer.AddJson("hyperparameters", _parameters);

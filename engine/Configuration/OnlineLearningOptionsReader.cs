@@ -1,0 +1,56 @@
+using Akka.Configuration;
+using StreamDetect.Models.Online;
+using StreamDetect.Stages.Configuration;
+
+namespace StreamDetect.Engine.Configuration;
+
+/// <summary>
+/// The online fine-tuning rules from HOCON <c>streamdetect.online-learning</c> (every key commented in
+/// hocon/streamdetect.conf); a bad value is refused with a <see cref="SettingsException"/> naming its key, a misspelled
+/// key by <see cref="KnownSettings"/>.
+/// </summary>
+public static class OnlineLearningOptionsReader
+{
+    private const string Block = "streamdetect.online-learning";
+
+    public static OnlineLearningOptions Read(Config config)
+    {
+        var r = new SettingsReader(config, Block);
+        var options = new OnlineLearningOptions
+        {
+            Enabled = r.Bool("enabled"),
+            Guards = r.Bool("guards"),
+            ScoreQuantile = Open(r, "score-quantile"),
+            HoldBack = r.Duration("hold-back", allowZero: true),
+            BufferSize = r.Int("buffer-size", 1),
+            MaxPerUser = r.Int("max-per-user", 1),
+            MaxPerDevice = r.Int("max-per-device", 1),
+            MaxPerIp = r.Int("max-per-ip", 1),
+            MaxFalseAlarmLabels = r.Int("max-false-alarm-labels", 0),
+            AnchorUsers = r.Int("anchor-users", 1),
+            AnchorShare = r.Double("anchor-share", 0, 0.99),
+            HeldBackShare = r.Double("held-back-share", 0.01, 0.99),
+            LearningRate = r.Double("learning-rate", 1e-9, OnlineLearningOptions.MaxLearningRate),
+            StepsPerVersion = r.Int("steps-per-version", 1, OnlineLearningOptions.MaxStepsPerVersion),
+            BatchSize = r.Int("batch-size", 2, 1 << 16),
+            GradientClip = r.Double("gradient-clip", 1e-9),
+            DistancePenalty = r.Double("distance-penalty", 0),
+            MaxDistance = r.Double("max-distance", 1e-9, 1),
+            RecentLossTolerance = r.Double("recent-loss-tolerance", 0),
+            AnchorLossTolerance = r.Double("anchor-loss-tolerance", 0),
+            CanaryRecallDrop = r.Double("canary-recall-drop", 0, 1),
+            AlertBudget = Open(r, "alert-budget"),
+            Seed = r.Int("seed"),
+        };
+        options.Validate(Block);
+        return options;
+    }
+
+    /// <summary>A share strictly between 0 and 1.</summary>
+    private static double Open(SettingsReader r, string key)
+    {
+        double value = r.Double(key, 0, 1);
+        if (value <= 0 || value >= 1) throw new SettingsException(r.Key(key), $"{value} must be strictly between 0 and 1");
+        return value;
+    }
+}

@@ -1,0 +1,112 @@
+namespace StreamDetect.Models.Online;
+
+/// <summary>
+/// The rules of online fine-tuning (HOCON <c>streamdetect.online-learning</c>; every key is commented in
+/// hocon/streamdetect.conf): what the guard admits, how the sample buffer is bounded, how far one fine-tuning
+/// round may move the weights, and the bounds of the promotion gates.
+/// </summary>
+public sealed record OnlineLearningOptions
+{
+    /// <summary>Whether the engine fine-tunes at all (the live path is not wired yet: off).</summary>
+    public bool Enabled { get; init; }
+
+    /// <summary>Off: every traffic sample goes to the buffer unjudged and uncapped (only to measure what the guards buy).</summary>
+    public bool Guards { get; init; } = true;
+
+    /// <summary>A sample is admitted only when its calibrated score is below this quantile of normal scores, under the
+    /// champion and under the base version both.</summary>
+    public double ScoreQuantile { get; init; } = 0.9;
+
+    /// <summary>Event time a sample waits before it may be learned, so that late feedback can still purge it.</summary>
+    public TimeSpan HoldBack { get; init; } = TimeSpan.FromHours(6);
+
+    /// <summary>Traffic samples the buffer keeps (reservoir sampling beyond).</summary>
+    public int BufferSize { get; init; } = 20_000;
+
+    public int MaxPerUser { get; init; } = 20;
+
+    public int MaxPerDevice { get; init; } = 50;
+
+    public int MaxPerIp { get; init; } = 200;
+
+    /// <summary>Analyst false-alarm labels kept (their own reservoir, beside the traffic samples).</summary>
+    public int MaxFalseAlarmLabels { get; init; } = 500;
+
+    /// <summary>Users of the original training data kept as the anchor reservoir.</summary>
+    public int AnchorUsers { get; init; } = 2_000;
+
+    /// <summary>Share of each fine-tuning batch drawn from the anchor reservoir.</summary>
+    public double AnchorShare { get; init; } = 0.5;
+
+    /// <summary>Share of the buffered samples held back from training: the candidate's calibration and the gates' recent normal set.</summary>
+    public double HeldBackShare { get; init; } = 0.25;
+
+    public double LearningRate { get; init; } = 3e-4;
+
+    /// <summary>Optimizer steps of one fine-tuning round (one candidate version).</summary>
+    public int StepsPerVersion { get; init; } = 100;
+
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Gradient norm clip.</summary>
+    public double GradientClip { get; init; } = 1.0;
+
+    /// <summary>L2-SP strength: the gradient of (strength / 2) ||w - w_base||^2 is added to every step.</summary>
+    public double DistancePenalty { get; init; } = 1.0;
+
+    /// <summary>Hard bound on ||w - w_base|| / ||w_base|| (the weights are projected back onto it after each step).</summary>
+    public double MaxDistance { get; init; } = 0.05;
+
+    /// <summary>Gate: the candidate's loss on held-back recent normal samples may exceed the champion's by this share at most.</summary>
+    public double RecentLossTolerance { get; init; } = 0.0;
+
+    /// <summary>Gate: the candidate's loss on the anchor set may exceed the champion's by this share at most (no forgetting).</summary>
+    public double AnchorLossTolerance { get; init; } = 0.05;
+
+    /// <summary>Gate: the candidate's canary recall may be this much below the champion's at most.</summary>
+    public double CanaryRecallDrop { get; init; } = 0.02;
+
+    /// <summary>The share of normal users alerted at which canary recall is measured.</summary>
+    public double AlertBudget { get; init; } = 0.005;
+
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Refuses a value outside its range, naming the key under <paramref name="prefix"/>.</summary>
+    public void Validate(string prefix = "streamdetect.online-learning")
+    {
+        void Require(bool ok, string key, object value, string range)
+        {
+            if (!ok) throw new ArgumentException($"{prefix}.{key} = {value} is out of range: {range}");
+        }
+        Require(ScoreQuantile > 0 && ScoreQuantile < 1, "score-quantile", ScoreQuantile, "must be in (0, 1)");
+        Require(HoldBack >= TimeSpan.Zero, "hold-back", HoldBack, "must not be negative");
+        Require(BufferSize >= 1, "buffer-size", BufferSize, "must be at least 1");
+        Require(MaxPerUser >= 1, "max-per-user", MaxPerUser, "must be at least 1");
+        Require(MaxPerDevice >= 1, "max-per-device", MaxPerDevice, "must be at least 1");
+        Require(MaxPerIp >= 1, "max-per-ip", MaxPerIp, "must be at least 1");
+        Require(MaxFalseAlarmLabels >= 0, "max-false-alarm-labels", MaxFalseAlarmLabels, "must not be negative");
+        Require(AnchorUsers >= 1, "anchor-users", AnchorUsers, "must be at least 1");
+        Require(AnchorShare >= 0 && AnchorShare < 1, "anchor-share", AnchorShare, "must be in [0, 1)");
+        Require(HeldBackShare > 0 && HeldBackShare < 1, "held-back-share", HeldBackShare, "must be in (0, 1)");
+        Require(LearningRate > 0 && LearningRate <= MaxLearningRate, "learning-rate", LearningRate, $"must be in (0, {MaxLearningRate}]");
+        Require(StepsPerVersion >= 1 && StepsPerVersion <= MaxStepsPerVersion, "steps-per-version", StepsPerVersion, $"must be in 1..{MaxStepsPerVersion}");
+        Require(BatchSize >= 2, "batch-size", BatchSize, "must be at least 2");
+        Require(GradientClip > 0, "gradient-clip", GradientClip, "must be positive");
+        Require(DistancePenalty >= 0, "distance-penalty", DistancePenalty, "must not be negative");
+        Require(MaxDistance > 0 && MaxDistance <= 1, "max-distance", MaxDistance, "must be in (0, 1]");
+        Require(RecentLossTolerance >= 0, "recent-loss-tolerance", RecentLossTolerance, "must not be negative");
+        Require(AnchorLossTolerance >= 0, "anchor-loss-tolerance", AnchorLossTolerance, "must not be negative");
+        Require(CanaryRecallDrop >= 0 && CanaryRecallDrop <= 1, "canary-recall-drop", CanaryRecallDrop, "must be in [0, 1]");
+        Require(AlertBudget > 0 && AlertBudget < 1, "alert-budget", AlertBudget, "must be in (0, 1)");
+    }
+
+    /// <summary>The highest learning rate a setting may ask for: fine-tuning nudges a trained model, it does not retrain it.</summary>
+    public const double MaxLearningRate = 0.01;
+
+    /// <summary>The most optimizer steps one version may take.</summary>
+    public const int MaxStepsPerVersion = 10_000;
+
+    /// <summary>The calibrated score below which a sample is under <see cref="ScoreQuantile"/>: the calibrated scale is
+    /// -log10 of the share of normal samples scoring at least as high.</summary>
+    public double ScoreCeiling => -Math.Log10(1 - ScoreQuantile);
+}

@@ -1,0 +1,99 @@
+using StreamDetect.Models.Dataset;
+using StreamDetect.Models.Detection;
+using StreamDetect.Models.Replay;
+
+namespace StreamDetect.Models.Online;
+
+/// <summary>
+/// The gates a fine-tuned candidate must pass before shadow scoring (issue 11, item 4; shadow and swap are the live
+/// path's). Each returns a <see cref="GateResult"/>:
+/// <list type="bullet">
+/// <item><c>recent-normal-loss</c>: the candidate's next-event loss on held-back recent normal samples, at most the
+/// champion's x (1 + <see cref="OnlineLearningOptions.RecentLossTolerance"/>): it must not be worse on what it adapts to.</item>
+/// <item><c>anchor-loss</c>: its loss on the anchor users (the original training data), at most the champion's x
+/// (1 + <see cref="OnlineLearningOptions.AnchorLossTolerance"/>): no forgetting.</item>
+/// <item><c>canary-recall</c>: the share of canary users (attack sequences: scenario episodes, feedback positives) whose
+/// highest score exceeds the score that alerts <see cref="OnlineLearningOptions.AlertBudget"/> of the normal users
+/// (held-back and anchors, each detector its own threshold), at least the champion's minus
+/// <see cref="OnlineLearningOptions.CanaryRecallDrop"/>. Without canaries it fails (nothing shows recall is kept).</item>
+/// </list>
+/// The champion's figures are computed on a private copy: the instance the stream scores with is never called.
+/// </summary>
+public sealed class PromotionGates
+{
+    public const string RecentNormalLoss = "recent-normal-loss";
+    public const string AnchorLoss = "anchor-loss";
+    public const string CanaryRecall = "canary-recall";
+
+    private readonly OnlineLearningOptions _options;
+    private readonly int _scoringBatchSize;
+
+    public PromotionGates(OnlineLearningOptions options, int scoringBatchSize = 1024)
+    {
+        options.Validate();
+        _options = options;
+        _scoringBatchSize = scoringBatchSize;
+    }
+
+    /// <summary>Whether every gate passed.</summary>
+    public static bool AllPassed(IReadOnlyList<GateResult> results) => results.Count > 0 && results.All(r => r.Passed);
+
+    /// <param name="champion">The detector scoring now (copied, not called).</param>
+    /// <param name="candidate">The fine-tuned candidate (not yet scoring anywhere).</param>
+    /// <param name="heldBack">Held-back recent normal samples (<see cref="FineTuneResult.HeldBack"/>).</param>
+    /// <param name="anchors">The anchor users.</param>
+    /// <param name="canaries">Attack sequences.</param>
+    public IReadOnlyList<GateResult> Evaluate(IAnomalyDetector champion, IAnomalyDetector candidate, BehaviorDataset heldBack,
+        BehaviorDataset anchors, BehaviorDataset canaries, CancellationToken cancellation = default)
+    {
+        using var championCopy = DetectorCopy.Of(champion);
+        var results = new List<GateResult>(3);
+
+        double championRecent = NextEventLoss.Mean(championCopy, heldBack);
+        double candidateRecent = NextEventLoss.Mean(candidate, heldBack);
+        double recentBound = championRecent * (1 + _options.RecentLossTolerance);
+        results.Add(new GateResult(RecentNormalLoss, candidateRecent, recentBound, candidateRecent <= recentBound));
+
+        double championAnchor = NextEventLoss.Mean(championCopy, anchors);
+        double candidateAnchor = NextEventLoss.Mean(candidate, anchors);
+        double anchorBound = championAnchor * (1 + _options.AnchorLossTolerance);
+        results.Add(new GateResult(AnchorLoss, candidateAnchor, anchorBound, candidateAnchor <= anchorBound));
+
+        if (canaries.Users.Count == 0)
+        {
+            results.Add(new GateResult(CanaryRecall, double.NaN, double.NaN, false));
+            return results;
+        }
+        var normal = new BehaviorDataset([.. heldBack.Users, .. anchors.Users], Math.Max(heldBack.WindowCapacity, anchors.WindowCapacity));
+        double championRecall = RecallAtBudget(championCopy, normal, canaries, cancellation);
+        double candidateRecall = RecallAtBudget(candidate, normal, canaries, cancellation);
+        double recallBound = championRecall - _options.CanaryRecallDrop;
+        results.Add(new GateResult(CanaryRecall, candidateRecall, recallBound, candidateRecall >= recallBound));
+        return results;
+    }
+
+    /// <summary>The share of canary users whose highest score is above the (1 - budget) quantile of the normal users' highest scores.</summary>
+    public double RecallAtBudget(IAnomalyDetector detector, BehaviorDataset normal, BehaviorDataset canaries, CancellationToken cancellation = default)
+    {
+        var normalMaxima = UserMaxima(detector, normal, cancellation);
+        Array.Sort(normalMaxima);
+        int rank = Math.Clamp((int)Math.Ceiling((1 - _options.AlertBudget) * normalMaxima.Length) - 1, 0, normalMaxima.Length - 1);
+        double threshold = normalMaxima[rank];
+        var canaryMaxima = UserMaxima(detector, canaries, cancellation);
+        return canaryMaxima.Count(m => m > threshold) / (double)canaryMaxima.Length;
+    }
+
+    private double[] UserMaxima(IAnomalyDetector detector, BehaviorDataset data, CancellationToken cancellation)
+    {
+        var maxima = new double[data.Users.Count];
+        Array.Fill(maxima, double.NegativeInfinity);
+        StreamingReplay.Run(data, detector, new ReplayOptions(_scoringBatchSize), score =>
+        {
+            var output = score.Output;
+            // Raw scores: the order is the calibrated one, without the ties a calibration fitted on few samples can make at its top.
+            double value = output.RawScoreAt(output.Count - 1);
+            if (value > maxima[score.UserIndex]) maxima[score.UserIndex] = value;
+        }, cancellation);
+        return maxima;
+    }
+}

@@ -1,0 +1,94 @@
+namespace StreamDetect.Models.Online;
+
+/// <summary>
+/// Decides what online fine-tuning may learn from (issue 11, "the guard"). A traffic sample is admitted only when it is
+/// clearly normal: its calibrated score below <see cref="OnlineLearningOptions.ScoreQuantile"/> under the champion and
+/// under the base version, no alert, its user not in cooldown, no positive feedback, and, once it has passed those,
+/// older than <see cref="OnlineLearningOptions.HoldBack"/> in event time (it waits in a holding queue meanwhile, where
+/// <see cref="Purge"/> reaches it). The buffer then applies its caps and reservoir. Analyst false-alarm labels skip the
+/// score, alert and hold-back rules (an analyst judged them) and go to their own capped reservoir. Every decision is
+/// counted by <see cref="GuardVerdict"/>. With <see cref="OnlineLearningOptions.Guards"/> off every traffic sample goes
+/// to the buffer unjudged and uncapped (only to measure what the guards buy). Not thread-safe.
+/// </summary>
+public sealed class SampleGuard
+{
+    private readonly OnlineLearningOptions _options;
+    private readonly List<OnlineSample> _held = [];
+    private readonly HashSet<string> _flagged = new(StringComparer.Ordinal);
+    private readonly long[] _counts = new long[Enum.GetValues<GuardVerdict>().Length];
+    private readonly long _holdBackMs;
+
+    public SampleGuard(OnlineLearningOptions options)
+    {
+        options.Validate();
+        _options = options;
+        _holdBackMs = (long)options.HoldBack.TotalMilliseconds;
+        Buffer = new OnlineSampleBuffer(options, new Random(options.Seed), capped: options.Guards);
+    }
+
+    /// <summary>The admitted samples.</summary>
+    public OnlineSampleBuffer Buffer { get; }
+
+    /// <summary>Samples that passed the rules and wait for the hold-back delay.</summary>
+    public int HeldCount => _held.Count;
+
+    /// <summary>How many decisions of each kind the guard made.</summary>
+    public long CountOf(GuardVerdict verdict) => _counts[(int)verdict];
+
+    /// <summary>Every decision count, by name (for metrics and the run report).</summary>
+    public IReadOnlyDictionary<string, long> Counts =>
+        Enum.GetValues<GuardVerdict>().ToDictionary(v => v.ToString(), v => _counts[(int)v]);
+
+    /// <summary>Judges a sample: <see cref="GuardVerdict.HeldBack"/> when it passed the rules and waits, a refusal reason,
+    /// or (false-alarm labels, guards off) the buffer's verdict.</summary>
+    public GuardVerdict Offer(OnlineSample sample)
+    {
+        if (!_options.Guards && sample.Source == OnlineSampleSource.Traffic) return Counted(Buffer.Add(sample));
+        if (sample.FeedbackPositive || _flagged.Contains(sample.UserId)) return Counted(GuardVerdict.FeedbackPositive);
+        if (sample.Source == OnlineSampleSource.FalseAlarmLabel) return Counted(Buffer.Add(sample));
+        if (sample.Alerted) return Counted(GuardVerdict.Alerted);
+        if (sample.InCooldown) return Counted(GuardVerdict.InCooldown);
+        double ceiling = _options.ScoreCeiling;
+        if (!(sample.ChampionScore < ceiling)) return Counted(GuardVerdict.AboveChampionQuantile);
+        if (!(sample.BaseScore < ceiling)) return Counted(GuardVerdict.AboveBaseQuantile);
+        _held.Add(sample);
+        return Counted(GuardVerdict.HeldBack);
+    }
+
+    /// <summary>
+    /// Moves the held samples that are now older than the hold-back delay (event time <paramref name="watermarkMs"/>: the
+    /// stream's progress) into the buffer; returns each with the buffer's verdict.
+    /// </summary>
+    public IReadOnlyList<(OnlineSample Sample, GuardVerdict Verdict)> Advance(long watermarkMs)
+    {
+        var released = new List<(OnlineSample, GuardVerdict)>();
+        long until = watermarkMs - _holdBackMs;
+        int kept = 0;
+        for (int i = 0; i < _held.Count; i++)
+        {
+            var sample = _held[i];
+            if (sample.EventTimeMs <= until) released.Add((sample, Counted(Buffer.Add(sample))));
+            else _held[kept++] = sample;
+        }
+        _held.RemoveRange(kept, _held.Count - kept);
+        return released;
+    }
+
+    /// <summary>
+    /// Late positive feedback on a user: its held and buffered samples go (counted as <see cref="GuardVerdict.Purged"/>),
+    /// and its later samples are refused as <see cref="GuardVerdict.FeedbackPositive"/>. Returns how many were removed.
+    /// </summary>
+    public int Purge(string userId)
+    {
+        _flagged.Add(userId);
+        int removed = _held.RemoveAll(s => s.UserId == userId) + Buffer.Purge(userId);
+        _counts[(int)GuardVerdict.Purged] += removed;
+        return removed;
+    }
+
+    private GuardVerdict Counted(GuardVerdict verdict)
+    {
+        _counts[(int)verdict]++;
+        return verdict;
+    }
+}

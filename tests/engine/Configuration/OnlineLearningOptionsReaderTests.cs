@@ -1,0 +1,68 @@
+using Akka.Configuration;
+using StreamDetect.Engine.Configuration;
+using StreamDetect.Models.Online;
+using StreamDetect.Stages.Configuration;
+
+namespace StreamDetect.Engine.Tests.Configuration;
+
+/// <summary><c>streamdetect.online-learning</c>: the shipped defaults, overlays, bad values and misspelled keys refused naming their key.</summary>
+public sealed class OnlineLearningOptionsReaderTests
+{
+    private static Config With(string overlay) => ConfigurationFactory.ParseString(overlay).WithFallback(EngineConfig.Reference);
+
+    [Fact]
+    public void The_shipped_defaults_are_the_contract_defaults()
+    {
+        var read = OnlineLearningOptionsReader.Read(EngineConfig.Reference);
+        Assert.Equal(new OnlineLearningOptions(), read);
+        Assert.False(read.Enabled);
+        Assert.True(read.Guards);
+    }
+
+    [Fact]
+    public void An_overlay_sets_the_rules()
+    {
+        var read = OnlineLearningOptionsReader.Read(With("""
+            streamdetect.online-learning {
+              enabled = on, guards = off, score-quantile = 0.99, hold-back = 2h, buffer-size = 100, max-per-user = 3,
+              max-per-device = 4, max-per-ip = 5, max-false-alarm-labels = 0, anchor-users = 10, anchor-share = 0.25,
+              held-back-share = 0.5, learning-rate = 0.001, steps-per-version = 7, batch-size = 8, gradient-clip = 0.5,
+              distance-penalty = 0, max-distance = 0.2, recent-loss-tolerance = 0.01, anchor-loss-tolerance = 0.1,
+              canary-recall-drop = 0.05, alert-budget = 0.01, seed = 9
+            }
+            """));
+        Assert.Equal(new OnlineLearningOptions
+        {
+            Enabled = true, Guards = false, ScoreQuantile = 0.99, HoldBack = TimeSpan.FromHours(2), BufferSize = 100, MaxPerUser = 3,
+            MaxPerDevice = 4, MaxPerIp = 5, MaxFalseAlarmLabels = 0, AnchorUsers = 10, AnchorShare = 0.25, HeldBackShare = 0.5,
+            LearningRate = 0.001, StepsPerVersion = 7, BatchSize = 8, GradientClip = 0.5, DistancePenalty = 0, MaxDistance = 0.2,
+            RecentLossTolerance = 0.01, AnchorLossTolerance = 0.1, CanaryRecallDrop = 0.05, AlertBudget = 0.01, Seed = 9,
+        }, read);
+        Assert.Equal(2, read.ScoreCeiling, 9);
+    }
+
+    [Theory]
+    [InlineData("streamdetect.online-learning.learning-rate = 0.5", "streamdetect.online-learning.learning-rate")]
+    [InlineData("streamdetect.online-learning.score-quantile = 1", "streamdetect.online-learning.score-quantile")]
+    [InlineData("streamdetect.online-learning.steps-per-version = 0", "streamdetect.online-learning.steps-per-version")]
+    [InlineData("streamdetect.online-learning.max-distance = 0", "streamdetect.online-learning.max-distance")]
+    [InlineData("streamdetect.online-learning.hold-back = later", "streamdetect.online-learning.hold-back")]
+    [InlineData("streamdetect.online-learning.guards = maybe", "streamdetect.online-learning.guards")]
+    [InlineData("streamdetect.online-learning.max-per-ip = 0", "streamdetect.online-learning.max-per-ip")]
+    public void A_bad_value_is_refused_in_one_line_naming_its_key(string overlay, string key)
+    {
+        var error = Assert.Throws<SettingsException>(() => OnlineLearningOptionsReader.Read(With(overlay)));
+        Assert.Equal(key, error.Key);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void A_misspelled_key_is_refused_naming_the_nearest_known_one()
+    {
+        var error = Assert.Throws<SettingsException>(() =>
+            KnownSettings.Default.Check(ConfigurationFactory.ParseString("streamdetect.online-learning.max-per-usr = 3"), "overlay.conf"));
+        Assert.Contains("max-per-usr", error.Message);
+        Assert.Contains("max-per-user", error.Message);
+        KnownSettings.Default.Check(ConfigurationFactory.ParseString("streamdetect.online-learning.max-per-user = 3"), "overlay.conf");
+    }
+}
