@@ -6,6 +6,7 @@ using StreamDetect.Stages.Alerts;
 using StreamDetect.Stages.Failures;
 using StreamDetect.Stages.Partitions;
 using StreamDetect.Stages.Scoring;
+using StreamDetect.Stages.Sources;
 
 namespace StreamDetect.Engine.Entities;
 
@@ -44,6 +45,9 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     private readonly string _store;
     // Who waits for each write in flight, in write order (null: nobody), so a failed write can fail their asks.
     private readonly Queue<IActorRef?> _waiting = new();
+    // Batches being written, by their first event's position: a copy sent again (the stream resends a batch not
+    // answered in time) is answered, to its sender, when the first write is done.
+    private readonly Dictionary<SourcePosition, AnswerTo> _writingBatches = new();
     private long _rowsWritten, _eventsPersisted;
     private int _snapshots;
     private long _recoveryMs;
@@ -137,9 +141,15 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         var sender = Sender;
         if (fresh.Count == 0)
         {
-            sender.Tell(RescoringReply(batch.ScoringInbox, dropped));
+            if (batch.Events.Count > 0 && _writingBatches.TryGetValue(batch.Events[0].Position, out var resent))
+                resent.Target = sender;
+            else
+                sender.Tell(RescoringReply(batch.ScoringInbox, dropped));
             return;
         }
+        var answerTo = new AnswerTo(sender);
+        var first = batch.Events[0].Position;
+        _writingBatches[first] = answerTo;
         var received = new long[index.Count];
         for (int i = 0; i < received.Length; i++) received[i] = batch.Events[index[i]].ReceivedTicks;
         var row = new EventsPersisted(fresh, batch.AwaitScoring, _state.TakeMarks()) { Delivered = _state.Alerts.TakeDeliveries() };
@@ -149,6 +159,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         // transactions. Handlers still run in order, and the reply is sent only after the write.
         Write(row, sender, persisted =>
         {
+            _writingBatches.Remove(first);
             _eventsPersisted += persisted.Events.Count;
             var requests = new List<ScoringRequest>();
             var handOvers = new List<HandOver>();
@@ -157,7 +168,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             var undelivered = new List<AlertRecord>();
             if (_state.RescoringDue) _state.TakeRescoring(batch.ScoringInbox, requests, undelivered);
             bool snapshot = _schedule.CanTake;
-            sender.Tell(new PartitionReply(_partition, requests, persisted.Events.Count, dropped.Count, newUsers, snapshot)
+            answerTo.Target.Tell(new PartitionReply(_partition, requests, persisted.Events.Count, dropped.Count, newUsers, snapshot)
             {
                 DroppedKeys = dropped,
                 UndeliveredAlerts = undelivered,
@@ -266,6 +277,12 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             then(persisted);
             if (_schedule.CanTake) TakeSnapshot();
         });
+    }
+
+    /// <summary>Who gets the answer to a batch being written: its sender, or whoever sent it again meanwhile.</summary>
+    private sealed class AnswerTo(IActorRef target)
+    {
+        public IActorRef Target { get; set; } = target;
     }
 
     /// <summary>1 once a partition of this process logged a write given up on.</summary>
