@@ -48,6 +48,8 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     // Batches being written, by their first event's position: a copy sent again (the stream resends a batch not
     // answered in time) is answered, to its sender, when the first write is done.
     private readonly Dictionary<SourcePosition, AnswerTo> _writingBatches = new();
+    // The end-of-input close being written, if any: a close sent again meanwhile is answered by it.
+    private AnswerTo? _writingClose;
     private long _rowsWritten, _eventsPersisted;
     private int _snapshots;
     private long _recoveryMs;
@@ -213,11 +215,17 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             return;
         }
         var sender = Sender;
+        if (_writingClose is not null)
+        {
+            _writingClose.Target = sender;
+            return;
+        }
         if (!_state.HasOpenSessions)
         {
             sender.Tell(RescoringReply(close.ScoringInbox, []));
             return;
         }
+        var answerTo = _writingClose = new AnswerTo(sender);
         var row = new EventsPersisted([], close.AwaitScoring, _state.TakeMarks())
         {
             Delivered = _state.Alerts.TakeDeliveries(),
@@ -225,11 +233,12 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         };
         Write(row, sender, persisted =>
         {
+            _writingClose = null;
             var requests = new List<ScoringRequest>();
             _state.Apply(persisted, new LiveRow([], close.ScoringInbox), requests);
             var undelivered = new List<AlertRecord>();
             if (_state.RescoringDue) _state.TakeRescoring(close.ScoringInbox, requests, undelivered);
-            sender.Tell(new PartitionReply(_partition, requests, 0, 0, 0, _schedule.CanTake)
+            answerTo.Target.Tell(new PartitionReply(_partition, requests, 0, 0, 0, _schedule.CanTake)
             {
                 UndeliveredAlerts = undelivered,
                 MarkerKeys = _state.MarkerKeys.ToArray(),
