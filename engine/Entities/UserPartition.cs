@@ -6,6 +6,7 @@ using StreamDetect.Stages.Alerts;
 using StreamDetect.Stages.Failures;
 using StreamDetect.Stages.Partitions;
 using StreamDetect.Stages.Scoring;
+using StreamDetect.Stages.Sources;
 
 namespace StreamDetect.Engine.Entities;
 
@@ -44,6 +45,11 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     private readonly string _store;
     // Who waits for each write in flight, in write order (null: nobody), so a failed write can fail their asks.
     private readonly Queue<IActorRef?> _waiting = new();
+    // Batches being written, by their first event's position: a copy sent again (the stream resends a batch not
+    // answered in time) is answered, to its sender, when the first write is done.
+    private readonly Dictionary<SourcePosition, AnswerTo> _writingBatches = new();
+    // The end-of-input close being written, if any: a close sent again meanwhile is answered by it.
+    private AnswerTo? _writingClose;
     private long _rowsWritten, _eventsPersisted;
     private int _snapshots;
     private long _recoveryMs;
@@ -137,9 +143,15 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         var sender = Sender;
         if (fresh.Count == 0)
         {
-            sender.Tell(RescoringReply(batch.ScoringInbox, dropped));
+            if (batch.Events.Count > 0 && _writingBatches.TryGetValue(batch.Events[0].Position, out var resent))
+                resent.Target = sender;
+            else
+                sender.Tell(RescoringReply(batch.ScoringInbox, dropped));
             return;
         }
+        var answerTo = new AnswerTo(sender);
+        var first = batch.Events[0].Position;
+        _writingBatches[first] = answerTo;
         var received = new long[index.Count];
         for (int i = 0; i < received.Length; i++) received[i] = batch.Events[index[i]].ReceivedTicks;
         var row = new EventsPersisted(fresh, batch.AwaitScoring, _state.TakeMarks()) { Delivered = _state.Alerts.TakeDeliveries() };
@@ -149,6 +161,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         // transactions. Handlers still run in order, and the reply is sent only after the write.
         Write(row, sender, persisted =>
         {
+            _writingBatches.Remove(first);
             _eventsPersisted += persisted.Events.Count;
             var requests = new List<ScoringRequest>();
             var handOvers = new List<HandOver>();
@@ -157,7 +170,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             var undelivered = new List<AlertRecord>();
             if (_state.RescoringDue) _state.TakeRescoring(batch.ScoringInbox, requests, undelivered);
             bool snapshot = _schedule.CanTake;
-            sender.Tell(new PartitionReply(_partition, requests, persisted.Events.Count, dropped.Count, newUsers, snapshot)
+            answerTo.Target.Tell(new PartitionReply(_partition, requests, persisted.Events.Count, dropped.Count, newUsers, snapshot)
             {
                 DroppedKeys = dropped,
                 UndeliveredAlerts = undelivered,
@@ -202,11 +215,17 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             return;
         }
         var sender = Sender;
+        if (_writingClose is not null)
+        {
+            _writingClose.Target = sender;
+            return;
+        }
         if (!_state.HasOpenSessions)
         {
             sender.Tell(RescoringReply(close.ScoringInbox, []));
             return;
         }
+        var answerTo = _writingClose = new AnswerTo(sender);
         var row = new EventsPersisted([], close.AwaitScoring, _state.TakeMarks())
         {
             Delivered = _state.Alerts.TakeDeliveries(),
@@ -214,11 +233,12 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         };
         Write(row, sender, persisted =>
         {
+            _writingClose = null;
             var requests = new List<ScoringRequest>();
             _state.Apply(persisted, new LiveRow([], close.ScoringInbox), requests);
             var undelivered = new List<AlertRecord>();
             if (_state.RescoringDue) _state.TakeRescoring(close.ScoringInbox, requests, undelivered);
-            sender.Tell(new PartitionReply(_partition, requests, 0, 0, 0, _schedule.CanTake)
+            answerTo.Target.Tell(new PartitionReply(_partition, requests, 0, 0, 0, _schedule.CanTake)
             {
                 UndeliveredAlerts = undelivered,
                 MarkerKeys = _state.MarkerKeys.ToArray(),
@@ -266,6 +286,12 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             then(persisted);
             if (_schedule.CanTake) TakeSnapshot();
         });
+    }
+
+    /// <summary>Who gets the answer to a batch being written: its sender, or whoever sent it again meanwhile.</summary>
+    private sealed class AnswerTo(IActorRef target)
+    {
+        public IActorRef Target { get; set; } = target;
     }
 
     /// <summary>1 once a partition of this process logged a write given up on.</summary>

@@ -32,6 +32,8 @@ public static class EntityRoutingFlow
         Func<bool>? closeSessionsAtEnd = null)
     {
         var watermark = new Watermark();
+        // Per partition, the ask the next part must wait for (settings.OnePerPartition); SelectAsync calls in order, on one thread.
+        var previous = settings.OnePerPartition ? new Task?[settings.Partitions] : null;
         return Flow.Create<IngestedEvent>()
             .Select(e =>
             {
@@ -40,7 +42,13 @@ public static class EntityRoutingFlow
             })
             .GroupedWithin(settings.MaxBatch, settings.MaxWait)
             .SelectMany(batch => Split(batch, settings.Partitions, scoring?.Inbox))
-            .SelectAsync(settings.Parallelism, part => AskAsync(partitions, part, settings.AskTimeout, scoring))
+            .SelectAsync(settings.Parallelism, part =>
+            {
+                if (previous is null) return AskAsync(partitions, part, settings, scoring, after: null);
+                var ask = AskAsync(partitions, part, settings, scoring, previous[part.Partition]);
+                previous[part.Partition] = ask;
+                return ask;
+            })
             // The end of the events: a marker element (Concat materializes and pulls its second source at once, so the
             // close itself must wait for the element to come through).
             .Concat(Source.Single(EndOfEvents))
@@ -51,7 +59,8 @@ public static class EntityRoutingFlow
             .Named("entity-routing");
     }
 
-    private static async Task<PartitionReply> AskAsync(IActorRef partitions, PartitionBatch part, TimeSpan timeout, ScoringContext? scoring)
+    /// <param name="after">The previous ask to the same partition, sent only once it is answered (null: at once).</param>
+    private static async Task<PartitionReply> AskAsync(IActorRef partitions, PartitionBatch part, EntityRoutingSettings settings, ScoringContext? scoring, Task? after)
     {
         // Folding the batch may close sessions (end markers keyed at or above its smallest key): until their keys are
         // admitted below, no threshold interval and no alert release may pass that key.
@@ -62,7 +71,18 @@ public static class EntityRoutingFlow
             foreach (var e in part.Events) reserved = Math.Min(reserved, e.OrderKey);
             scoring.Ledger.Reserve(reserved);
         }
-        var reply = await partitions.Ask<PartitionReply>(part, timeout);
+        if (after is { IsCompleted: false })
+        {
+            try
+            {
+                await after.ConfigureAwait(false);
+            }
+            catch
+            {
+                // its failure fails the stream by itself
+            }
+        }
+        var reply = await AskWithResendAsync(partitions, part, settings);
         if (scoring is not null)
         {
             foreach (long key in reply.DroppedKeys) scoring.Ledger.Dropped(key);
@@ -87,14 +107,14 @@ public static class EntityRoutingFlow
     {
         if (!watermark.Seen || !(closeSessionsAtEnd?.Invoke() ?? true)) return [];
         var closes = Enumerable.Range(0, settings.Partitions)
-            .Select(p => CloseAsync(partitions, new CloseSessions(p, watermark.Value, scoring?.Inbox), settings.AskTimeout, scoring));
+            .Select(p => CloseAsync(partitions, new CloseSessions(p, watermark.Value, scoring?.Inbox), settings, scoring));
         return await Task.WhenAll(closes);
     }
 
-    private static async Task<PartitionReply> CloseAsync(IActorRef partitions, CloseSessions close, TimeSpan timeout, ScoringContext? scoring)
+    private static async Task<PartitionReply> CloseAsync(IActorRef partitions, CloseSessions close, EntityRoutingSettings settings, ScoringContext? scoring)
     {
         scoring?.Ledger.Reserve(close.WatermarkMs);
-        var reply = await partitions.Ask<PartitionReply>(close, timeout);
+        var reply = await AskWithResendAsync(partitions, close, settings);
         if (scoring is not null)
         {
             scoring.Ledger.AdmitKeys(reply.MarkerKeys);
@@ -103,6 +123,31 @@ public static class EntityRoutingFlow
             if (reply.UndeliveredAlerts.Count > 0) scoring.AddRedeliveries(reply.UndeliveredAlerts);
         }
         return reply;
+    }
+
+    /// <summary>
+    /// Asks a partition, sending the message again each <see cref="EntityRoutingSettings.ResendAfter"/> without an answer,
+    /// until <see cref="EntityRoutingSettings.AskTimeout"/>. A message to a partition whose node died (kill -9) is lost;
+    /// once the cluster has downed that node, sharding starts the partition elsewhere, it recovers from the journal and
+    /// drops the events it already persisted, so sending again is safe. A partition still writing the first copy
+    /// answers the last sender when the write is done (<c>UserPartition</c>).
+    /// </summary>
+    private static async Task<PartitionReply> AskWithResendAsync(IActorRef partitions, object message, EntityRoutingSettings settings)
+    {
+        var clock = global::System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var remaining = settings.AskTimeout - clock.Elapsed;
+            bool resend = settings.ResendAfter > TimeSpan.Zero && settings.ResendAfter < remaining;
+            try
+            {
+                return await partitions.Ask<PartitionReply>(message, resend ? settings.ResendAfter : remaining);
+            }
+            catch (AskTimeoutException) when (resend)
+            {
+                // not answered yet: send again
+            }
+        }
     }
 
     /// <summary>The largest order key (event time for an ingest-only run) the stream has routed: its event-time watermark.</summary>

@@ -21,6 +21,19 @@ public sealed record EntityRoutingSettings
     /// <summary>How long a partition may take to persist and answer before the stream fails.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// A batch not answered within this long is sent again (until <see cref="AskTimeout"/>): a partition on a node that
+    /// died never answers, and its new home recognises the events it already has. Zero: never sent again.
+    /// </summary>
+    public TimeSpan ResendAfter { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// At most one batch of this stream awaits each partition: the next one is sent once it is answered. A partition drops
+    /// events at or below the highest source position it persisted, so a resent batch must not arrive after a later one
+    /// (a cluster that can lose a node sets this; one process never loses a batch).
+    /// </summary>
+    public bool OnePerPartition { get; init; }
+
     public static EntityRoutingSettings Default { get; } = new();
 
     public static EntityRoutingSettings Create(Config config)
@@ -33,6 +46,8 @@ public sealed record EntityRoutingSettings
             MaxWait = r.Duration("max-wait"),
             Parallelism = r.Int("parallelism", 1, 4096),
             AskTimeout = r.Duration("ask-timeout"),
+            ResendAfter = r.Duration("resend-after", allowZero: true),
+            OnePerPartition = r.Bool("one-batch-per-partition"),
         };
     }
 }

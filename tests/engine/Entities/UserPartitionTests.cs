@@ -80,6 +80,56 @@ public sealed class UserPartitionTests : TestKit
     }
 
     [Fact]
+    public void A_batch_sent_again_while_its_first_copy_is_written_is_answered_once_to_the_second_sender_with_the_requests()
+    {
+        const int id = 7;
+        var inbox = CreateTestProbe();
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+        var partition = Partition(id);
+        var batch = new PartitionBatch(id, [Event("a", 1), Event("b", 2)], inbox.Ref);
+        // The stream gave up waiting for the first copy (its node looked dead) and sent it again; the write is still in
+        // flight when the copy arrives (PersistAsync does not hold later messages back).
+        partition.Tell(batch, first.Ref);
+        partition.Tell(batch, second.Ref);
+
+        var reply = second.ExpectMsg<PartitionReply>();
+        Assert.Equal((2, 0), (reply.Accepted, reply.Duplicates)); // the write's own answer, not "all replays"
+        Assert.Equal(["a", "b"], reply.Requests.Select(r => r.UserId)); // the users' requests are not lost with the first asker
+        first.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        partition.Tell(batch, first.Ref); // once written, a copy is a plain replay
+        var replay = first.ExpectMsg<PartitionReply>();
+        Assert.Equal((0, 2), (replay.Accepted, replay.Duplicates));
+        Assert.Empty(replay.Requests);
+    }
+
+    [Fact]
+    public void An_end_of_input_close_sent_again_while_the_first_is_written_is_answered_once_to_the_second_sender_with_the_markers()
+    {
+        const int id = 8;
+        var inbox = CreateTestProbe();
+        var partition = Partition(id);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1), Event("b", 2)], inbox.Ref));
+        var requests = ExpectMsg<PartitionReply>().Requests;
+        foreach (var r in requests)
+        {
+            partition.Tell(Settle(id, r, inbox.Ref));
+            ExpectMsg<ScoringSettled>();
+        }
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+        var close = new CloseSessions(id, T0 + 10_000, inbox.Ref);
+        partition.Tell(close, first.Ref);
+        partition.Tell(close, second.Ref);
+
+        var reply = second.ExpectMsg<PartitionReply>();
+        Assert.Equal(["a", "b"], reply.Requests.Select(r => r.UserId).Order()); // the end markers' requests
+        Assert.Equal(2, reply.SessionsClosed);
+        first.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public void Alerts_are_journaled_before_the_settlement_is_answered_and_emitted_again_after_a_crash_until_confirmed_delivered()
     {
         const int id = 2;

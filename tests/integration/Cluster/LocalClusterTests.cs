@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using StreamDetect.Integration.Tests.Support;
+
+namespace StreamDetect.Integration.Tests.Cluster;
+
+/// <summary>
+/// A real cluster: docker/local-cluster.sh starts engine processes (hocon/cluster.conf + postgres.conf +
+/// kafka.conf) on loopback against PostgreSQL and the librdkafka mock cluster, and feeds generated traffic
+/// through kcat while nodes are killed with kill -9, restarted or added. Afterwards every user's state
+/// (`state dump`) equals that of one node that ran the same events uninterrupted: nothing lost, nothing
+/// folded twice. Skipped without STREAMDETECT_PG (.ci/run sets it), kcat or setsid.
+/// </summary>
+public sealed partial class LocalClusterTests(ITestOutputHelper output, LocalClusterReference reference) : IClassFixture<LocalClusterReference>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+    private static int _nextBasePort = 24050 + (Environment.ProcessId % 50) * 200;
+
+    // Small traffic (~5,000 events) spread over 8 s, so the stream is still running when a node dies. Ingest only: the
+    // persisted state is what is compared.
+    private static readonly string[] Traffic = ["--users", "200", "--days", "1", "--seed", "5", "--ingest-only", "--idle", "12"];
+
+    // Watermark closes depend on how the Kafka partitions' records interleave (README, "Sessions in the stream"): a
+    // partition's watermark is moved by every stream that feeds it, so a stream held back by a node loss sees its users'
+    // sessions closed by another stream's event time. Without them (a gap no session reaches) a user's state depends on
+    // its own events only, which is what is compared; gap, end-type, session-field and end-of-input closes remain.
+    private const string NoWatermarkCloses = "streamdetect.sessions.gap = 30d\n";
+
+    [Fact]
+    public async Task A_node_killed_mid_stream_moves_its_partitions_and_rejoins_and_the_state_equals_one_uninterrupted_node()
+    {
+        SkipUnlessAvailable();
+        using var dir = new TempDirectory("sd-local-cluster-");
+        string expected = await SingleNodeAsync();
+        string actual = await RunAsync(dir.File("cluster"), ["--nodes", "3", "--feed-seconds", "8", "--kill", "3@3", "--start", "3@14"]);
+
+        string log3 = await File.ReadAllTextAsync(Path.Combine(dir.File("cluster"), "node-3.log"), TestContext.Current.CancellationToken);
+        Assert.Contains("events in", log3, StringComparison.Ordinal); // the restarted node ran to its report
+        AssertSameState(expected, actual);
+    }
+
+    [Fact]
+    public async Task A_node_added_mid_stream_takes_partitions_and_the_state_equals_one_uninterrupted_node()
+    {
+        SkipUnlessAvailable();
+        using var dir = new TempDirectory("sd-local-cluster-");
+        string expected = await SingleNodeAsync();
+        string actual = await RunAsync(dir.File("cluster"), ["--nodes", "3", "--feed-seconds", "8", "--start", "3@3"]);
+        AssertSameState(expected, actual);
+    }
+
+    /// <summary>The same events through one node, uninterrupted (run once for the class).</summary>
+    private Task<string> SingleNodeAsync() => reference.GetAsync(() => RunAsync(reference.Work.File("single"), ["--nodes", "1", "--feed-seconds", "2"]));
+
+    private void AssertSameState(string expected, string actual)
+    {
+        var single = File.ReadAllLines(Path.Combine(expected, "state.jsonl"));
+        var cluster = File.ReadAllLines(Path.Combine(actual, "state.jsonl"));
+        output.WriteLine($"{single.Length} users in the single node's state, {cluster.Length} in the cluster's");
+        Assert.NotEmpty(single);
+        Assert.Equal(single.Length, cluster.Length);
+        for (int i = 0; i < single.Length; i++) Assert.Equal(single[i], cluster[i]);
+    }
+
+    /// <summary>Runs the script to its end; returns its work directory (state.jsonl, alerts.jsonl, node logs).</summary>
+    private async Task<string> RunAsync(string workDirectory, string[] arguments)
+    {
+        int basePort = Interlocked.Add(ref _nextBasePort, 200);
+        var info = new ProcessStartInfo("bash")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepositoryRoot(),
+        };
+        info.ArgumentList.Add(Path.Combine(RepositoryRoot(), "docker", "local-cluster.sh"));
+        Directory.CreateDirectory(workDirectory);
+        string overlay = Path.Combine(workDirectory, "..", Path.GetFileName(workDirectory) + ".conf");
+        await File.WriteAllTextAsync(overlay, NoWatermarkCloses, TestContext.Current.CancellationToken);
+        foreach (string a in (string[])[.. Traffic, .. arguments, "--config", overlay, "--dir", workDirectory, "--base-port", basePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--engine", Path.Combine(AppContext.BaseDirectory, "streamdetect.dll")])
+            info.ArgumentList.Add(a);
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // SIGTERM: the script stops every process it started.
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(90), CancellationToken.None);
+            throw new TimeoutException($"local-cluster.sh {string.Join(' ', arguments)} did not finish within {Timeout}; stderr:\n{await stderr}");
+        }
+        string summary = await stdout, log = await stderr;
+        output.WriteLine($"local-cluster.sh {string.Join(' ', arguments)}: {clock.Elapsed.TotalSeconds:F0} s\n{summary}");
+        Assert.True(process.ExitCode == 0, $"local-cluster.sh exited {process.ExitCode}:\n{log}\n{summary}\n{NodeLogs(workDirectory)}");
+        var figures = SummaryLine().Match(summary);
+        Assert.True(figures.Success, $"no summary line in:\n{summary}");
+        Assert.Equal(figures.Groups["events"].Value, figures.Groups["persisted"].Value); // every event persisted exactly once
+        return workDirectory;
+    }
+
+    private static string NodeLogs(string workDirectory) =>
+        string.Join('\n', Directory.GetFiles(workDirectory, "node-*.log").Order().Select(f => $"== {Path.GetFileName(f)}\n{string.Join('\n', File.ReadLines(f).TakeLast(40))}"));
+
+    private static void SkipUnlessAvailable()
+    {
+        Assert.SkipWhen(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("STREAMDETECT_PG")), "STREAMDETECT_PG is not set (.ci/run starts PostgreSQL and sets it)");
+        foreach (string tool in new[] { "kcat", "setsid", "bash" })
+            Assert.SkipUnless(OnPath(tool), $"{tool} is not installed (.ci/run installs kcat; setsid is in util-linux)");
+    }
+
+    private static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, tool)));
+
+    private static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "docker", "local-cluster.sh"))) return d.FullName;
+        throw new InvalidOperationException($"docker/local-cluster.sh not found above {AppContext.BaseDirectory}");
+    }
+
+    [GeneratedRegex(@"events=(?<events>\d+) persisted=(?<persisted>\d+)")]
+    private static partial Regex SummaryLine();
+}
