@@ -97,8 +97,8 @@ public sealed class GanDetector : FeatureDetector
             Tensor Noise(long rows, long columns) => randn([rows, columns], generator: draws).to(device);
             generator.to(device);
             critic.to(device);
-            using var generatorOptimizer = optim.Adam(generator.parameters(), lr: p.LearningRate, beta1: 0.5);
-            using var criticOptimizer = optim.Adam(critic.parameters(), lr: p.LearningRate, beta1: 0.5);
+            using var generatorOptimizer = new ScalarSafeAdam(generator.parameters(), p.LearningRate, beta1: 0.5);
+            using var criticOptimizer = new ScalarSafeAdam(critic.parameters(), p.LearningRate, beta1: 0.5);
             using var all = tensor(train, [features.Rows, f], device: device);
             using var held = tensor(validation, [validationFeatures.Rows, f], device: device);
             var random = context.Random(Name);
@@ -123,17 +123,17 @@ public sealed class GanDetector : FeatureDetector
                     using (no_grad()) fake = generator.call(Noise(b - offCount, p.Latent));
                     var negatives = offCount > 0 ? cat([fake, OffManifold(real.narrow(0, 0, offCount), p, draws)], 0) : fake;
 
-                    criticOptimizer.zero_grad();
+                    criticOptimizer.ZeroGrad();
                     var criticLoss = nn.functional.binary_cross_entropy_with_logits(critic.call(real), full(b, 0.9f, device: device))
                         + nn.functional.binary_cross_entropy_with_logits(critic.call(negatives), zeros(negatives.shape[0], device: device));
                     criticLoss.backward();
-                    criticOptimizer.step();
+                    criticOptimizer.Step();
 
-                    generatorOptimizer.zero_grad();
+                    generatorOptimizer.ZeroGrad();
                     var generated = generator.call(Noise(b, p.Latent));
                     var generatorLoss = nn.functional.binary_cross_entropy_with_logits(critic.call(generated), ones(b, device: device));
                     generatorLoss.backward();
-                    generatorOptimizer.step();
+                    generatorOptimizer.Step();
 
                     criticSum += criticLoss.item<float>();
                     generatorSum += generatorLoss.item<float>();

@@ -1,3 +1,4 @@
+using StreamDetect.Models.Training;
 using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Sequence;

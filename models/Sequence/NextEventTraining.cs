@@ -25,7 +25,7 @@ internal static class NextEventTraining
         if (trainChunks.Count == 0) throw new ArgumentException("there are no training sequences");
 
         var parameters = module.parameters().ToArray();
-        using var optimizer = optim.Adam(parameters, lr: settings.LearningRate);
+        using var optimizer = new ScalarSafeAdam(parameters, settings.LearningRate);
         var early = new EarlyStopping(settings.Patience);
         int epochs = settings.Epochs;
         for (int epoch = 1; epoch <= epochs; epoch++)
@@ -39,12 +39,12 @@ internal static class NextEventTraining
             {
                 context.Cancellation.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var (loss, count) = Loss(predict, corpus, corpus.Training, batch, settings.GapWeight, module.parameters().First().device);
                 if (count == 0) continue;
                 loss.backward();
-                nn.utils.clip_grad_norm_(parameters, 1.0);
-                optimizer.step();
+                optimizer.ClipGradients(1.0);
+                optimizer.Step();
                 lossSum += loss.item<float>() * count;
                 lossCount += count;
             }

@@ -14,7 +14,7 @@ internal static class FeatureNetworkTraining
         var device = context.Device;
         var random = context.Random(model);
         var parameters = network.parameters().ToArray();
-        using var optimizer = optim.Adam(parameters, lr: learningRate);
+        using var optimizer = new ScalarSafeAdam(parameters, learningRate);
         var early = new EarlyStopping(patience);
         using var all = tensor(train, [trainRows, f], device: device);
         using var held = validationRows > 0 ? tensor(validation, [validationRows, f], device: device) : null;
@@ -30,12 +30,12 @@ internal static class FeatureNetworkTraining
             for (int start = 0; start < trainRows; start += batchSize)
             {
                 using var scope = NewDisposeScope();
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var x = all.index_select(0, permutation.narrow(0, start, Math.Min(batchSize, trainRows - start)));
                 var value = loss(x);
                 value.backward();
-                nn.utils.clip_grad_norm_(parameters, 5.0);
-                optimizer.step();
+                optimizer.ClipGradients(5.0);
+                optimizer.Step();
                 sum += value.item<float>();
                 batches++;
             }

@@ -1,3 +1,4 @@
+using StreamDetect.Models.Training;
 using System.Collections.Concurrent;
 using StreamDetect.Models.Online;
 using TorchSharp;

@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace StreamDetect.Models.Online;
+namespace StreamDetect.Models.Training;
 
 /// <summary>
 /// Adam (Kingma and Ba, with bias correction) written so that no Scalar is made by implicit conversion: TorchSharp
@@ -11,6 +11,8 @@ namespace StreamDetect.Models.Online;
 /// every Scalar is created explicitly, held in a local until the native calls that read it have returned
 /// (<see cref="GC.KeepAlive"/>), then disposed. Also: gradient clipping and the pull toward base weights (L2-SP) and the
 /// projection onto a distance bound around them, with the same discipline. Not thread-safe; one instance per module copy.
+/// Every training in the product uses it (sequence models, feature networks, the GAN, online fine-tuning): with
+/// <c>optim.Adam</c> the GAN's training failed this way in the test suite on a loaded machine.
 /// </summary>
 public sealed class ScalarSafeAdam : IDisposable
 {
