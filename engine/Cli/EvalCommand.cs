@@ -31,7 +31,7 @@ public static class EvalCommand
         var from = new Option<string?>("--from") { HelpName = "ISO8601", Description = "Evaluate events from this ISO 8601 time on (earlier events only warm up the users' state)" };
         var skipDays = new Option<string?>("--skip-days") { HelpName = "D", Description = "Evaluate from D days after midnight UTC of the first event's day (earlier events only warm up)" };
         var json = new Option<string?>("--json") { HelpName = "FILE", Description = "Also write the metrics as JSON to this file" };
-        var scores = new Option<string?>("--scores") { HelpName = "FILE", Description = "Write one JSON line per user: {\"userId\",\"score\",\"threshold\",\"label\"}" };
+        var scores = new Option<string?>("--scores") { HelpName = "FILE", Description = "Write one JSON line per user: {\"userId\",\"score\",\"threshold\",\"label\",\"at\",\"type\",\"members\"} (time and type of the entry that gave the highest score, and each ensemble member's calibrated score of it)" };
         var truth = new Option<string?>("--truth") { HelpName = "FILE", Description = "Truth file (JSON object userId -> scenario or \"normal\"); default: DATA.truth.json (or DATA without extension + .truth.json) when it exists" };
         var device = new Option<string?>("--device") { HelpName = "cpu|cuda|auto", Description = "cpu, cuda or auto (cuda when available); default streamdetect.models.device" };
         var alertRate = new Option<string?>("--alert-rate") { HelpName = "R", Description = "Wanted alert rate on normal users over the period (picks the model's threshold); default streamdetect.models.alert-rate" };
@@ -160,7 +160,15 @@ public static class EvalCommand
         using var writer = new StreamWriter(path, append: false, new UTF8Encoding(false));
         foreach (var user in users)
         {
-            writer.Write(JsonSerializer.Serialize(new { userId = user.UserId, score = user.Score, threshold = user.Threshold, label = user.Label }));
+            var source = user.Source;
+            writer.Write(source is null
+                ? JsonSerializer.Serialize(new { userId = user.UserId, score = user.Score, threshold = user.Threshold, label = user.Label })
+                : JsonSerializer.Serialize(new
+                {
+                    userId = user.UserId, score = user.Score, threshold = user.Threshold, label = user.Label,
+                    at = DateTime.UnixEpoch.AddMilliseconds(source.TimestampMs).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+                    type = source.Type, members = source.Members,
+                }));
             writer.Write('\n');
         }
     }

@@ -49,8 +49,12 @@ public sealed class ScoreCalibration
     /// <param name="normalScores">Raw scores of normal validation samples (NaN ignored).</param>
     /// <param name="points">Quantile points kept for the body.</param>
     /// <param name="tailFraction">Top share of the sample kept exactly and used to fit the extrapolation (at least 20 values, at most 4096).</param>
-    public static ScoreCalibration Fit(IEnumerable<double> normalScores, int points = 1024, double tailFraction = 0.02)
+    /// <param name="minTailScale">The least raw-score rise per e-fold of rarity beyond the sample (0: none): for a score that is a
+    /// log-probability, what its meaning guarantees (<see cref="Detection.AnomalyDetector.TailScaleFloor"/>), where the fitted
+    /// excesses of the sample's top may claim a far lighter tail.</param>
+    public static ScoreCalibration Fit(IEnumerable<double> normalScores, int points = 1024, double tailFraction = 0.02, double minTailScale = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(minTailScale);
         ArgumentOutOfRangeException.ThrowIfLessThan(points, 2);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tailFraction);
         var sorted = normalScores.Where(double.IsFinite).ToArray();
@@ -63,7 +67,7 @@ public sealed class ScoreCalibration
         double excess = 0;
         foreach (double v in tail) excess += v - threshold;
         double spread = sorted[^1] - sorted[0];
-        double scale = Math.Max(excess / tailCount, Math.Max(1e-9, 1e-6 * Math.Max(Math.Abs(threshold), spread)));
+        double scale = Math.Max(Math.Max(excess / tailCount, minTailScale), Math.Max(1e-9, 1e-6 * Math.Max(Math.Abs(threshold), spread)));
 
         int count = Math.Min(points, n - tailCount);
         var quantiles = new double[count];

@@ -73,11 +73,22 @@ public abstract class AnomalyDetector : IAnomalyDetector
     /// activity (<paramref name="activity"/>) the threshold keeps. The ensemble overrides this to calibrate its members first.</summary>
     internal virtual void FitCalibration(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options, EntityActivity activity)
     {
-        var calibration = CalibrationSample.Fit(samples, options);
+        var calibration = CalibrationSample.Fit(samples, options, TailScaleFloor);
         var maxima = CalibrationSample.UserDayMaxima(samples, calibration.Map);
         SetCalibration(calibration, AlertThreshold.Fit(maxima, activity,
             DecisionRawScore is double raw ? calibration.Map(raw) : null));
     }
+
+    /// <summary>
+    /// The least rise of the raw score per e-fold of rarity that the calibration's tail may claim beyond the validation
+    /// sample (0: whatever the sample's top excesses say). A score that is a log-probability knows its own tail: a
+    /// next-event model's surprise -ln p is at least s with probability at most (number of types) x e^-s per event if the
+    /// model is right about its probabilities, so one more nat is at most e times rarer, never the thousands of times an
+    /// exponential fitted to a compact top of the sample may claim (a gru's fitted tail made a normal user's one 8-nat
+    /// surprise "1 in 10^9" and put it above attackers that the feature members score at 10^-7). Calibrations fitted
+    /// before this floor keep their tail.
+    /// </summary>
+    internal virtual double TailScaleFloor => 0;
 
     /// <summary>The raw score from which the detector's own decision rule alerts, whatever the wanted rate (a
     /// sequence model in top-k mode: an event outside the k most likely); null when the wanted rate decides.</summary>

@@ -7,10 +7,11 @@ internal readonly record struct CalibrationSample(int User, long TimestampMs, do
     public long Day => Calibration.EntityActivity.DayOf(TimestampMs);
 
     /// <summary>A calibration of the samples' raw scores on the basis the options ask for.</summary>
-    public static Calibration.ScoreCalibration Fit(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options) =>
+    /// <param name="minTailScale">See <see cref="Calibration.ScoreCalibration.Fit"/>.</param>
+    public static Calibration.ScoreCalibration Fit(IReadOnlyList<CalibrationSample> samples, CalibrationOptions options, double minTailScale = 0) =>
         Calibration.ScoreCalibration.Fit(
             options.Basis == CalibrationBasis.UserDay ? UserDayMaxima(samples, s => s.RawScore) : samples.Select(s => s.RawScore),
-            options.Points, options.TailFraction);
+            options.Points, options.TailFraction, minTailScale);
 
     /// <summary>The highest calibrated score of each (user, day).</summary>
     public static IEnumerable<double> UserDayMaxima(IReadOnlyList<CalibrationSample> samples, Func<double, double> calibrate) =>

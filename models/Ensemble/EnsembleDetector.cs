@@ -186,9 +186,19 @@ public sealed class EnsembleDetector : AnomalyDetector
             for (int m = 0; m < _members.Length; m++) calibrated[m] = _members[m].Calibration.Map(s.MemberRawScores![m]);
             return s with { RawScore = Combine(calibrated) };
         }).ToArray();
-        var calibration = CalibrationSample.Fit(combined, options);
+        var calibration = CalibrationSample.Fit(combined, options, TailScaleFloor);
         SetCalibration(calibration, AlertThreshold.Fit(CalibrationSample.UserDayMaxima(combined, calibration.Map), activity));
     }
+
+    /// <summary>The members' calibrated scores are -log10 of a normal user-day's chance to reach them: the max of M of them
+    /// reaches c with probability at most M x 10^-c, so beyond the sample one more unit is at most 10 times rarer (a mean
+    /// moves by 1/M per unit of one member). A vote count is no log-probability.</summary>
+    internal override double TailScaleFloor => _parameters.Combine switch
+    {
+        EnsembleCombination.Max => 1 / Math.Log(10),
+        EnsembleCombination.Mean => 1 / (Math.Log(10) * _members.Length),
+        _ => 0,
+    };
 
     protected override void WriteSections(ModelFileWriter writer)
     {

@@ -28,6 +28,7 @@ public static class Evaluator
 
         var userMax = new double[data.Users.Count];
         Array.Fill(userMax, double.NaN);
+        var userSource = new UserScoreSource?[data.Users.Count];
         var eventScores = new List<(int User, double Score, int Label)>();
         var alerts = new List<AlertedEvent>();
         var days = new DailyTally(data.FirstEventMs);
@@ -35,7 +36,11 @@ public static class Evaluator
         long scored = StreamingReplay.Run(data, detector, new ReplayOptions(options.BatchSize, from), s =>
         {
             double score = s.Output.Score;
-            userMax[s.UserIndex] = double.IsNaN(userMax[s.UserIndex]) ? score : Math.Max(userMax[s.UserIndex], score);
+            if (double.IsNaN(userMax[s.UserIndex]) || score > userMax[s.UserIndex])
+            {
+                userMax[s.UserIndex] = score;
+                userSource[s.UserIndex] = SourceOf(data.Users[s.UserIndex], s);
+            }
             int label = data.Users[s.UserIndex].LabelAt(s.EventIndex);
             eventScores.Add((s.UserIndex, score, label));
             if (score >= threshold) alerts.Add(new AlertedEvent(s.TimestampMs, label));
@@ -53,7 +58,7 @@ public static class Evaluator
             if (truth.Count == 0 && user.HasPositiveLabel()) scenarioOf[u] = "anomalous";
             if (double.IsNaN(userMax[u])) continue;
             userLabel[u] = user.HasPositiveLabel(from) ? 1 : 0;
-            users.Add(new UserScore(user.UserId, userMax[u], threshold, userLabel[u], scenarioOf[u]));
+            users.Add(new UserScore(user.UserId, userMax[u], threshold, userLabel[u], scenarioOf[u]) { Source = userSource[u] });
         }
 
         ScenarioMetrics Metrics(string name, Func<int, bool> include)
@@ -96,6 +101,15 @@ public static class Evaluator
             PerDay = days.Days(u => scenarioOf[u] == TruthTable.Normal),
         };
         return new EvaluationResult(report, users, alerts);
+    }
+
+    /// <summary>What the entry of a replay score is and each member's calibrated score of it (the replay scores one entry per output).</summary>
+    private static UserScoreSource SourceOf(UserSequence user, ReplayScore score)
+    {
+        var members = new Dictionary<string, double>(StringComparer.Ordinal);
+        int last = score.Output.Count - 1;
+        foreach (var member in score.Output.Members) members[member.Model] = member.ScoreAt(last);
+        return new UserScoreSource(user.Entries[score.EventIndex].Type, score.TimestampMs, members);
     }
 
     /// <summary>The active days of the entities with events in the evaluated period (from <paramref name="fromMs"/> on).</summary>

@@ -66,6 +66,11 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
 
     protected override double? DecisionRawScore => _decision.AlertRawScore;
 
+    /// <summary>In surprise mode the raw score is the mean of the user's largest surprises (nats, -ln p): one more nat of
+    /// surprise in one of them raises it by 1 / aggregate-top and is at most e times rarer. Top-k evidence is no log-probability.</summary>
+    internal override double TailScaleFloor =>
+        _decision.Mode == NextEventDecisionMode.Surprise ? 1.0 / _decision.Aggregate(_parameters.AggregateTop) : 0;
+
     private int StateSize => _network.Layers * _network.Hidden;
 
     private long HorizonMs => (long)(_parameters.SurpriseHorizonHours * 3_600_000);
@@ -218,7 +223,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             for (int j = 0; j < steps[i]; j++)
             {
                 int windowIndex = first[i] + j, at = slotStep[slot] + j;
-                bool counted = fresh[i] || windowIndex >= newFrom || input.WindowStartsAtUserStart || windowIndex >= _parameters.WarmupSkip;
+                bool counted = fresh[i] || windowIndex >= newFrom || input.WindowStartsAtUserStart || windowIndex >= _parameters.RebuildSkip;
                 counted &= !SessionEndExplainer.Unscorable(_tokenizer, input.Window[windowIndex]);
                 SurpriseRing.Push(ring, counted ? Evidence(typeLog.AsSpan(at * types, types), -gapLog[at * gaps + gapTargets[at]], typeTargets[at]) : float.NaN);
                 if (windowIndex < newFrom) continue;

@@ -61,6 +61,11 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
 
     protected override double? DecisionRawScore => _decision.AlertRawScore;
 
+    /// <summary>In surprise mode the raw score is the mean of the user's largest surprises (nats, -ln p): one more nat of
+    /// surprise in one of them raises it by 1 / aggregate-top and is at most e times rarer. Top-k evidence is no log-probability.</summary>
+    internal override double TailScaleFloor =>
+        _decision.Mode == NextEventDecisionMode.Surprise ? 1.0 / _decision.Aggregate(_parameters.AggregateTop) : 0;
+
     public TransformerHyperParameters HyperParameters => _parameters;
 
     /// <summary>Surprises kept per user: the last max-positions events'.</summary>

@@ -42,4 +42,23 @@ public sealed class EvaluatorTests(TrainedDetectors trained)
         Assert.InRange((long)perDay.Sum(d => d.AnomalousUsers), report.Overall.Users.Positives, long.MaxValue);
         Assert.All(perDay, d => Assert.InRange(d.AnomalousUsersAlerted, 0, d.AnomalousUsers));
     }
+    [Fact]
+    public void A_users_score_names_the_entry_it_came_from_and_what_each_member_said_of_it()
+    {
+        var truth = new TruthTable(trained.Data.Users.ToDictionary(u => u.UserId, u => u.UserId.StartsWith("a-", StringComparison.Ordinal) ? "anomalous" : "normal"));
+        long from = SyntheticTraffic.T0 + 2 * 86_400_000L;
+        var ensemble = trained.Get("ensemble");
+        var result = Evaluator.Evaluate(ensemble, trained.Data, truth, new EvaluationOptions(from), TestContext.Current.CancellationToken);
+        var members = ((StreamDetect.Models.Ensemble.EnsembleDetector)ensemble).Members.Select(m => m.Name).Order().ToArray();
+
+        Assert.All(result.Users, u =>
+        {
+            var source = Assert.IsType<UserScoreSource>(u.Source);
+            Assert.InRange(source.TimestampMs, from, trained.Data.LastEventMs);
+            Assert.Equal(members, source.Members.Keys.Order().ToArray());
+            Assert.All(source.Members.Values, v => Assert.True(double.IsFinite(v)));
+            var user = trained.Data.Users.Single(x => x.UserId == u.UserId);
+            Assert.Contains(user.Entries, e => e.Type == source.Type && e.TimestampMs == source.TimestampMs);
+        });
+    }
 }
