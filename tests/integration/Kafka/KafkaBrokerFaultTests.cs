@@ -52,10 +52,12 @@ public sealed class KafkaBrokerFaultTests(KafkaFaultModelFixture models, ITestOu
         cluster.PushRequestErrors(KafkaApiKey.OffsetCommit, commitErrors);
 
         var clock = Stopwatch.StartNew();
-        using var engine = StartEngine(dir, model, port: null, idleSeconds: 3);
+        // Idle stop after 8 s: the pushed fetch errors back off before the first record arrives, and on a loaded CI
+        // machine start-up plus that took over 3 s once, so the run drained before it had read or committed anything.
+        using var engine = StartEngine(dir, model, port: null, idleSeconds: 8);
         // A second wave while the stream runs: once the engine sends its first commit, more fetch and commit errors,
         // then the second phase's events (the test's producer sends no fetch or commit). Not later: the refused
-        // commits back off, and the idle stop (3 s after the last record was done) does not wait for them.
+        // commits back off, and the idle stop (8 s after the last record was done) does not wait for them.
         await Probe.UntilAsync(() => Task.FromResult(cluster.RequestCount(KafkaApiKey.OffsetCommit) >= 1), Timeout, () => engine.Stderr);
         cluster.PushRequestErrors(KafkaApiKey.Fetch, fetchErrors);
         cluster.PushRequestErrors(KafkaApiKey.OffsetCommit, commitErrors);
