@@ -193,6 +193,13 @@ public static class GenCommand
             throw new UserInputException($"{driftName} {driftProblem}");
         if (poisoning.Problem(settings.Days, key => poisoningOptions.GetValueOrDefault(key) ?? $"{GeneratorSettings.ConfigPath}.poisoning.{key}") is (string poisoningName, string poisoningProblem))
             throw new UserInputException($"{poisoningName} {poisoningProblem}");
+        // A day or pace given for a family that is off changes nothing: said on stderr, so a forgotten share or rate is noticed.
+        if (!drift.Enabled)
+            foreach (var (text, option) in new[] { (dayText, "--drift-day"), (paceText, "--drift-pace") })
+                if (text is not null)
+                    Console.Error.WriteLine($"gen: warning: {option} has no effect: drift is off (--drift-share or {GeneratorSettings.ConfigPath}.drift.share is 0)");
+        if (!poisoning.Enabled && strikeDayText is not null)
+            Console.Error.WriteLine($"gen: warning: --poisoning-strike-day has no effect: poisoning is off (--poisoning-rate or {GeneratorSettings.ConfigPath}.poisoning.rate is 0)");
         return settings with { Drift = drift, Poisoning = poisoning };
     }
 

@@ -188,6 +188,20 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
     }
 
     [Theory]
+    [InlineData("--drift-day 3", "gen: warning: --drift-day has no effect: drift is off")]
+    [InlineData("--drift-pace 0.5", "gen: warning: --drift-pace has no effect: drift is off")]
+    [InlineData("--poisoning-strike-day 3", "gen: warning: --poisoning-strike-day has no effect: poisoning is off")]
+    public async Task A_scenario_family_option_given_while_its_family_is_off_is_warned_about(string option, string expected)
+    {
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, ["gen", "--users", "20", "--days", "5", "--out", "x.jsonl", .. option.Split(' ')]);
+
+        Assert.Equal(0, code);
+        Assert.Equal("", stdout);
+        Assert.Contains(expected, stderr);
+    }
+
+    [Theory]
     [InlineData("--bootstrap 127.0.0.1:9092", "--bootstrap applies to --source kafka")]
     [InlineData("--topic events", "--topic applies to --source kafka only")]
     [InlineData("--group g", "--group applies to --source kafka only")]
