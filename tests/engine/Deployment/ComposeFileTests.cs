@@ -148,6 +148,7 @@ public sealed class ComposeFileTests
     [
         ("streamdetect.kafka.consumer.lag", "{record}", "ObservableGauge"),
         ("streamdetect.kafka.commit.duration", "s", "Histogram"),
+        ("streamdetect.kafka.brokers.reachable", "1", "ObservableGauge"),
         ("streamdetect.partitions.local", "{partition}", "ObservableGauge"),
         ("streamdetect.users.local", "{user}", "ObservableGauge"),
         ("streamdetect.scorer.busy", "1", "ObservableGauge"),
@@ -270,6 +271,7 @@ public sealed class ComposeFileTests
             ("Latency p50 / p99", ["streamdetect_latency_ingest_to_scored_seconds_bucket", "streamdetect_latency_ingest_to_alert_seconds_bucket"]),
             ("Kafka consumer lag per partition", ["streamdetect_kafka_consumer_lag"]),
             ("Kafka offset commit latency", ["streamdetect_kafka_commit_duration_seconds_bucket"]),
+            ("Kafka brokers reachable", ["streamdetect_kafka_brokers_reachable"]),
             ("Alerts per minute by model and segment", ["streamdetect_alerts_total"]),
             ("threshold per segment", ["streamdetect_threshold"]),
             ("Model version in use", ["streamdetect_model_in_use"]),

@@ -21,6 +21,7 @@ public sealed class DashboardMetricsProcessTests(TrainedModelFixture model) : IC
     [
         ("streamdetect_kafka_consumer_lag", "streamdetect.kafka.consumer.lag", "--source kafka only"),
         ("streamdetect_kafka_commit_duration_seconds_bucket", "streamdetect.kafka.commit.duration", "--source kafka only"),
+        ("streamdetect_kafka_brokers_reachable", "streamdetect.kafka.brokers.reachable", "--source kafka only"),
         // Recorded only for alerts whose event's arrival time the engine knows; a run this short may have none.
         ("streamdetect_latency_ingest_to_alert_seconds_bucket", "streamdetect.latency.ingest_to_alert", "no alert with a known arrival time"),
         // Observed only while the scoring stage runs; this scrape comes after the run (MetricsEndpointProcessTests finds it during one).
