@@ -34,12 +34,8 @@ public sealed class KafkaBrokerFaultTests(KafkaFaultModelFixture models, ITestOu
     {
         using var cluster = StartMockOrSkip(brokers: 3);
         using var dir = new TempDirectory("sd-kafka-faults-");
-        cluster.CreateTopic("events", 4, replicationFactor: 3);
-        cluster.CreateTopic("alerts", 2, replicationFactor: 3);
-        cluster.CreateTopic("dead-letters", 1, replicationFactor: 3);
-        Produce(cluster, "events", "a", 1000);
+        await PrepareAsync(cluster, dir, eventPartitions: 4, alertPartitions: 2, events: 1000, replicationFactor: 3);
         string model = models.ModelPath;
-        await WriteConfigAsync(dir, cluster);
 
         // Pushed errors answer the next requests of their kind, from any client, in order: the events are all
         // written, so the engine's clients meet every one of them (its alert producer the produce errors).
@@ -80,12 +76,8 @@ public sealed class KafkaBrokerFaultTests(KafkaFaultModelFixture models, ITestOu
     {
         using var cluster = StartMockOrSkip(brokers: 1);
         using var dir = new TempDirectory("sd-kafka-down-");
-        cluster.CreateTopic("events", 2);
-        cluster.CreateTopic("alerts", 1);
-        cluster.CreateTopic("dead-letters", 1);
-        Produce(cluster, "events", "a", 600);
+        await PrepareAsync(cluster, dir, eventPartitions: 2, alertPartitions: 1, events: 600);
         string model = models.ModelPath;
-        await WriteConfigAsync(dir, cluster);
         int port = FreePort();
 
         using var engine = StartEngine(dir, model, port, idleSeconds: 3);
@@ -115,9 +107,7 @@ public sealed class KafkaBrokerFaultTests(KafkaFaultModelFixture models, ITestOu
         output.WriteLine($"ready again {up.Elapsed.TotalSeconds:F1} s after the broker came back");
         Produce(cluster, "events", "c", 600);
 
-        int code = await engine.WaitAsync(Timeout);
-        output.WriteLine($"exit {code}\n--- stderr\n{engine.Stderr}");
-        Assert.True(code == 0, engine.Stderr);
+        await ExitedCleanlyAsync(engine, "run");
         Assert.Contains("brokers reachable again after", engine.Stderr);
         await AssertNothingLostOrDuplicatedAsync(cluster, dir, partitions: 2, alertPartitions: 1);
     }
@@ -127,11 +117,7 @@ public sealed class KafkaBrokerFaultTests(KafkaFaultModelFixture models, ITestOu
     {
         using var cluster = StartMockOrSkip(brokers: 1);
         using var dir = new TempDirectory("sd-kafka-final-commit-");
-        cluster.CreateTopic("events", 2);
-        cluster.CreateTopic("alerts", 1);
-        cluster.CreateTopic("dead-letters", 1);
-        Produce(cluster, "events", "a", 300);
-        await WriteConfigAsync(dir, cluster);
+        await PrepareAsync(cluster, dir, eventPartitions: 2, alertPartitions: 1, events: 300);
 
         using var engine = StartEngine(dir, models.ModelPath, port: null, idleSeconds: 3);
         using var watch = Watch(cluster);
@@ -144,9 +130,7 @@ public sealed class KafkaBrokerFaultTests(KafkaFaultModelFixture models, ITestOu
         await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
         cluster.ClearRequestErrors(KafkaApiKey.OffsetCommit);
 
-        int code = await engine.WaitAsync(Timeout);
-        output.WriteLine($"exit {code}\n--- stderr\n{engine.Stderr}");
-        Assert.True(code == 0, engine.Stderr);
+        await ExitedCleanlyAsync(engine, "run");
         Assert.Contains("commit failed (Broker: Request timed out)", engine.Stderr);
         await AssertNothingLostOrDuplicatedAsync(cluster, dir, partitions: 2, alertPartitions: 1);
     }
@@ -156,11 +140,7 @@ public sealed class KafkaBrokerFaultTests(KafkaFaultModelFixture models, ITestOu
     {
         using var cluster = StartMockOrSkip(brokers: 1);
         using var dir = new TempDirectory("sd-kafka-refused-alert-");
-        cluster.CreateTopic("events", 2);
-        cluster.CreateTopic("alerts", 1);
-        cluster.CreateTopic("dead-letters", 1);
-        Produce(cluster, "events", "a", 300);
-        await WriteConfigAsync(dir, cluster);
+        await PrepareAsync(cluster, dir, eventPartitions: 2, alertPartitions: 1, events: 300);
 
         // Not retriable: the first alerts are refused for good.
         cluster.PushRequestErrors(KafkaApiKey.Produce, ErrorCode.TopicAuthorizationFailed);
@@ -176,10 +156,26 @@ public sealed class KafkaBrokerFaultTests(KafkaFaultModelFixture models, ITestOu
         }
 
         using var rerun = StartEngine(dir, models.ModelPath, port: null, idleSeconds: 2);
-        int code = await rerun.WaitAsync(Timeout);
-        output.WriteLine($"rerun: exit {code}\n--- stderr\n{rerun.Stderr}");
-        Assert.True(code == 0, rerun.Stderr);
+        await ExitedCleanlyAsync(rerun, "rerun");
         await AssertNothingLostOrDuplicatedAsync(cluster, dir, partitions: 2, alertPartitions: 1);
+    }
+
+    /// <summary>The three topics (events, alerts, dead-letters), <paramref name="events"/> events for users "a*", and the engine's Kafka overlay.</summary>
+    private async Task PrepareAsync(KafkaMockCluster cluster, TempDirectory dir, int eventPartitions, int alertPartitions, int events, int replicationFactor = 1)
+    {
+        cluster.CreateTopic("events", eventPartitions, replicationFactor);
+        cluster.CreateTopic("alerts", alertPartitions, replicationFactor);
+        cluster.CreateTopic("dead-letters", 1, replicationFactor);
+        Produce(cluster, "events", "a", events);
+        await WriteConfigAsync(dir, cluster);
+    }
+
+    /// <summary>Waits for the engine to exit, logs its stderr, and asserts exit code 0.</summary>
+    private async Task ExitedCleanlyAsync(EngineProcess engine, string name)
+    {
+        int code = await engine.WaitAsync(Timeout);
+        output.WriteLine($"{name}: exit {code}\n--- stderr\n{engine.Stderr}");
+        Assert.True(code == 0, engine.Stderr);
     }
 
     /// <summary>

@@ -17,13 +17,9 @@ public sealed class RegistryCrashTests(RegistryModels models) : IClassFixture<Re
     [InlineData("postgres")]
     public async Task A_promotion_killed_before_its_commit_leaves_the_last_champion(string kind)
     {
-        RegistryStore.SkipUnlessAvailable(kind);
-        using var store = new RegistryStore(kind);
-        var registry = ModelRegistry.Open(store.Settings);
+        var (store, registry) = StoreWithTwoVersions(kind, promoted: 1);
+        using var _ = store;
         var (a, b) = (models.Ids[0], models.Ids[1]);
-        registry.Register(models.Files[0], VersionRegistration.Trained(OriginDetail.None));
-        registry.Register(models.Files[1], VersionRegistration.Trained(OriginDetail.None));
-        registry.Promote(a, "first");
         var historyBefore = registry.History();
 
         await KillInsideTransactionAsync(store, "promote", "models", "promote", b);
@@ -43,14 +39,9 @@ public sealed class RegistryCrashTests(RegistryModels models) : IClassFixture<Re
     [InlineData("postgres")]
     public async Task A_rollback_killed_before_its_commit_leaves_the_champion_it_would_have_rolled_back(string kind)
     {
-        RegistryStore.SkipUnlessAvailable(kind);
-        using var store = new RegistryStore(kind);
-        var registry = ModelRegistry.Open(store.Settings);
+        var (store, registry) = StoreWithTwoVersions(kind, promoted: 2);
+        using var _ = store;
         var (a, b) = (models.Ids[0], models.Ids[1]);
-        registry.Register(models.Files[0], VersionRegistration.Trained(OriginDetail.None));
-        registry.Register(models.Files[1], VersionRegistration.Trained(OriginDetail.None));
-        registry.Promote(a, "first");
-        registry.Promote(b, "second");
         var historyBefore = registry.History();
 
         await KillInsideTransactionAsync(store, "rollback", "models", "rollback", "--reason", "test");
@@ -112,6 +103,21 @@ public sealed class RegistryCrashTests(RegistryModels models) : IClassFixture<Re
             foreach (var version in versions) Assert.Equal(registry.History(version.Id)[^1].To, version.Status);
         }
         TestContext.Current.TestOutputHelper?.WriteLine($"{changed} of 8 killed promotions had committed");
+    }
+
+    /// <summary>
+    /// A store of <paramref name="kind"/> (skipped when not available here) with the fixture's first two versions
+    /// registered and the first <paramref name="promoted"/> of them promoted in turn ("first", "second").
+    /// </summary>
+    private (RegistryStore Store, ModelRegistry Registry) StoreWithTwoVersions(string kind, int promoted)
+    {
+        RegistryStore.SkipUnlessAvailable(kind);
+        var store = new RegistryStore(kind);
+        var registry = ModelRegistry.Open(store.Settings);
+        for (int i = 0; i < 2; i++) registry.Register(models.Files[i], VersionRegistration.Trained(OriginDetail.None));
+        string[] reasons = ["first", "second"];
+        for (int i = 0; i < promoted; i++) registry.Promote(models.Ids[i], reasons[i]);
+        return (store, registry);
     }
 
     /// <summary>Runs the command with the pause hook on <paramref name="operation"/>, waits until it is paused in its transaction, and kills it (SIGKILL).</summary>
