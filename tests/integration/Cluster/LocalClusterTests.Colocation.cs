@@ -20,11 +20,13 @@ public sealed partial class LocalClusterTests
         // Each node placed the user partitions of the Kafka partitions its consumer got.
         foreach (string log in Directory.GetFiles(actual, "node-*.log"))
             Assert.Contains("colocate: this node's consumer owns Kafka partitions", await File.ReadAllTextAsync(log, TestContext.Current.CancellationToken));
-        // The remote-ask share is counted (its size depends on how soon the partitions move at start-up: measured in README).
+        // Without colocation about 2/3 of the batches go to another node (measured 61-69%); with it the remote asks are those
+        // sent before the partitions moved at start-up (measured 0.4-29%, README "Cluster").
         var summaries = Directory.GetFiles(actual, "node-*.summary.json").Select(File.ReadAllText).ToList();
         long local = summaries.Sum(s => Asks(s, "local")), remote = summaries.Sum(s => Asks(s, "remote"));
         output.WriteLine($"asks: {local} local, {remote} remote ({(double)remote / Math.Max(1, local + remote):P1} remote)");
         Assert.True(local + remote > 0, "no ask counted");
+        Assert.True(remote * 2 < local + remote, $"{remote} of {local + remote} batches went to another node");
     }
 
     private static long Asks(string summaryJson, string where) =>
