@@ -18,7 +18,7 @@
 #                       started: a node added mid-stream, or a killed node rejoining (repeatable)
 #   --idle S            each node drains, commits and exits once idle for S seconds (default 20);
 #                       0: run until Ctrl-C, then stop every node cleanly (SIGTERM)
-#   --partitions P      partitions of the events topic (default 6)
+#   --partitions P      partitions of the events topic (default 8; with routing.colocate it must divide routing.partitions, 64)
 #   --dir DIR           work directory: logs, data directories, alerts.jsonl, state.jsonl (default: a new
 #                       directory under /tmp); kept at the end
 #   --schema NAME       PostgreSQL schema of the run (default: a fresh sd_local_* one, dropped at the end
@@ -43,7 +43,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-nodes=3 users=300 days=1 seed=5 feed_seconds=10 model="" ingest_only=0 idle=20 partitions=6
+nodes=3 users=300 days=1 seed=5 feed_seconds=10 model="" ingest_only=0 idle=20 partitions=8
 dir="" schema="" keep_schema=0 base_port=4050 engine=""
 kills=() starts=() extra_configs=()
 
@@ -241,7 +241,7 @@ feed() {
   local per=$(( (events + slices - 1) / slices ))
   split -l "$per" -d -a 4 "$dir/events.jsonl" "$dir/slice."
   for slice in "$dir"/slice.*; do
-    sed -n 's/^{"userId":"\([^"]*\)".*/\1\t&/p' "$slice" | kcat -b "$bootstrap" -t streamdetect-events -P -K "$(printf '\t')" -H sd-schema=1
+    sed -n 's/^{"userId":"\([^"]*\)".*/\1\t&/p' "$slice" | kcat -b "$bootstrap" -t streamdetect-events -P -X partitioner=murmur2_random -K "$(printf '\t')" -H sd-schema=1
     rm -f "$slice"
     sleep 0.25
   done
@@ -288,6 +288,10 @@ unique=$( (grep -o '"alertId":"[^"]*"' "$dir/alerts.jsonl" || true) | sort -u | 
 sd state dump --config "$root/hocon/postgres.conf" --config "$dir/local.conf" ${extra_configs[@]+"${extra_configs[@]}"} --data-dir "$dir/node-1" --out "$dir/state.jsonl" 2>>"$dir/state.log"
 state_users=$(wc -l <"$dir/state.jsonl")
 state_events=$( (grep -o '"eventCount":[0-9]*' "$dir/state.jsonl" || true) | awk -F: '{ s += $2 } END { print s + 0 }')
+# Batches the nodes' streams sent to partitions on their own node and on others (streamdetect.routing.colocate).
+asks=$(cat "$dir"/node-*.summary.json 2>/dev/null | grep -o '"\(local\|remote\)_asks": *[0-9]*' | awk -F'[": ]+' '{ s[$2] += $3 } END { printf "%d %d", s["local_asks"], s["remote_asks"] }')
+local_asks=${asks% *}; remote_asks=${asks#* }
+remote_share=$(awk -v l="$local_asks" -v r="$remote_asks" 'BEGIN { printf "%.3f", (l + r > 0 ? r / (l + r) : 0) }')
 finished=1
-echo "local-cluster: events=$events persisted=$state_events users=$state_users alerts=$alerts unique_alert_ids=$unique nodes_failed=$failed dir=$dir"
+echo "local-cluster: events=$events persisted=$state_events users=$state_users alerts=$alerts unique_alert_ids=$unique nodes_failed=$failed local_asks=$local_asks remote_asks=$remote_asks remote_ask_share=$remote_share dir=$dir"
 [ "$failed" = 0 ]

@@ -49,7 +49,8 @@ public static class StateCommand
             throw new UserInputException("streamdetect.store.kind = memory keeps nothing to dump");
         int partitions = DataDirectoryMarker.ReadPartitions(store.DataDirectory)
             ?? throw new UserInputException($"'{store.DataDirectory}' is not a StreamDetect data directory (no {DataDirectoryMarker.FileName}); pass --data-dir");
-        var config = Akka.Configuration.ConfigurationFactory.ParseString($"streamdetect.routing.partitions = {partitions}").WithFallback(baseConfig);
+        string colocate = DataDirectoryMarker.ReadKafkaKeyed(store.DataDirectory) ? "on" : "off";
+        var config = Akka.Configuration.ConfigurationFactory.ParseString($"streamdetect.routing.partitions = {partitions}\nstreamdetect.routing.colocate = {colocate}").WithFallback(baseConfig);
 
         var users = new List<(string UserId, UserBehaviorState State)>();
         await using (var host = await EngineHost.StartAsync(config, cluster: false, cancellation))

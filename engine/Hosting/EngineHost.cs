@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Sharding.External;
 using Akka.Configuration;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Engine.Persistence;
@@ -33,15 +34,23 @@ public sealed class EngineHost : IAsyncDisposable
 
     public EngineSettings Settings { get; }
 
+    /// <summary>The sharding type name of the user partitions (also the key of their external shard locations, <see cref="KafkaShardPlacement"/>).</summary>
+    public const string PartitionTypeName = "user-partition";
+
     /// <summary>Starts the engine. With <paramref name="cluster"/> false the partitions run on this node without cluster (offline tools).</summary>
-    public static async Task<EngineHost> StartAsync(Config config, bool cluster = true, CancellationToken cancellation = default)
+    /// <param name="colocateWithKafka">
+    /// Place user partitions where the consumers hold their Kafka partitions (<c>streamdetect.routing.colocate</c> on a Kafka run):
+    /// each partition is its own shard, allocated by Akka.Cluster.Sharding's external allocation from the locations
+    /// <see cref="KafkaShardPlacement"/> records. Every node of a cluster must agree.
+    /// </param>
+    public static async Task<EngineHost> StartAsync(Config config, bool cluster = true, CancellationToken cancellation = default, bool colocateWithKafka = false)
     {
         var settings = EngineSettings.Create(config);
         // One run at a time on a data directory (a second one is refused, exit code 5), before anything in it is read or written.
         var dataLock = settings.Store.Kind == "memory" ? null : DataDirectoryLock.Acquire(settings.Store.DataDirectory, Console.Error);
         try
         {
-            return await StartAsync(config, settings, dataLock, cluster, cancellation);
+            return await StartAsync(config, settings, dataLock, cluster, colocateWithKafka, cancellation);
         }
         catch
         {
@@ -50,10 +59,11 @@ public sealed class EngineHost : IAsyncDisposable
         }
     }
 
-    private static async Task<EngineHost> StartAsync(Config config, EngineSettings settings, DataDirectoryLock? dataLock, bool cluster, CancellationToken cancellation)
+    private static async Task<EngineHost> StartAsync(Config config, EngineSettings settings, DataDirectoryLock? dataLock, bool cluster, bool colocateWithKafka,
+        CancellationToken cancellation)
     {
         if (settings.Store.Kind != "memory")
-            DataDirectoryMarker.EnsureCompatible(settings.Store.DataDirectory, settings.Routing.Partitions, settings.Store.Kind);
+            DataDirectoryMarker.EnsureCompatible(settings.Store.DataDirectory, settings.Routing.Partitions, settings.Store.Kind, settings.Routing.Colocate);
 
         var (full, setup) = PersistenceConfig.Build(settings.Store, config);
         string store = StoreDescription.Of(settings.Store);
@@ -69,16 +79,23 @@ public sealed class EngineHost : IAsyncDisposable
             if (cluster)
             {
                 var node = Cluster.Get(system);
+                // The external shard locations live in distributed data: started before the node joins, so that it never
+                // receives the replicators' gossip before it can read it.
+                if (colocateWithKafka) ExternalShardAllocation.Get(system).ClientFor(PartitionTypeName);
                 var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 node.RegisterOnMemberUp(() => up.TrySetResult());
                 if (full.GetStringList("akka.cluster.seed-nodes").Count == 0) node.Join(node.SelfAddress);
                 await up.Task.WaitAsync(settings.ClusterJoinTimeout, cancellation);
 
-                partitions = await ClusterSharding.Get(system).StartAsync(
-                    "user-partition",
-                    entityId => UserPartition.Props(int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), settings.Entities, store),
-                    ClusterShardingSettings.Create(system),
-                    new UserPartitionMessageExtractor(settings.Shards));
+                var sharding = ClusterSharding.Get(system);
+                var shardingSettings = ClusterShardingSettings.Create(system);
+                Props PartitionProps(string entityId) =>
+                    UserPartition.Props(int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), settings.Entities, store);
+                partitions = colocateWithKafka
+                    ? await sharding.StartAsync(PartitionTypeName, PartitionProps, shardingSettings,
+                        new UserPartitionMessageExtractor(settings.Routing.Partitions),
+                        new ExternalShardAllocationStrategy(system, PartitionTypeName), PoisonPill.Instance)
+                    : await sharding.StartAsync(PartitionTypeName, PartitionProps, shardingSettings, new UserPartitionMessageExtractor(settings.Shards));
             }
             else
             {

@@ -12,8 +12,12 @@ public static class DataDirectoryMarker
 {
     public const string FileName = "streamdetect.json";
 
-    /// <summary>Creates the marker, or checks it against <paramref name="partitions"/>. Throws <see cref="InvalidOperationException"/> on mismatch.</summary>
-    public static void EnsureCompatible(string dataDirectory, int partitions, string storeKind)
+    /// <summary>The marker's name for the user hash of <c>streamdetect.routing.colocate = on</c> (absent: the stable hash).</summary>
+    public const string KafkaKeyHash = "kafka-murmur2";
+
+    /// <summary>Creates the marker, or checks it against <paramref name="partitions"/> and the user hash. Throws <see cref="InvalidOperationException"/> on mismatch.</summary>
+    /// <param name="kafkaKeyed">Users hashed to partitions by the Kafka key hash (<c>streamdetect.routing.colocate = on</c>).</param>
+    public static void EnsureCompatible(string dataDirectory, int partitions, string storeKind, bool kafkaKeyed = false)
     {
         Directory.CreateDirectory(dataDirectory);
         string path = Path.Combine(dataDirectory, FileName);
@@ -33,9 +37,15 @@ public static class DataDirectoryMarker
                 throw new InvalidOperationException(
                     $"data directory '{dataDirectory}' was created with streamdetect.routing.partitions = {existing}, the configuration says {partitions}; " +
                     "use the same value, or a new --data-dir");
+            bool existingKafkaKeyed = node?["user-hash"]?.GetValue<string>() == KafkaKeyHash;
+            if (existingKafkaKeyed != kafkaKeyed)
+                throw new InvalidOperationException(
+                    $"data directory '{dataDirectory}' was created with streamdetect.routing.colocate = {(existingKafkaKeyed ? "on" : "off")}, the configuration says " +
+                    $"{(kafkaKeyed ? "on" : "off")} (it decides which partition owns which user); use the same value, or a new --data-dir");
             return;
         }
         var marker = new JsonObject { ["partitions"] = partitions, ["store"] = storeKind, ["layout"] = 1 };
+        if (kafkaKeyed) marker["user-hash"] = KafkaKeyHash;
         File.WriteAllText(path, marker.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
@@ -45,5 +55,12 @@ public static class DataDirectoryMarker
         string path = Path.Combine(dataDirectory, FileName);
         if (!File.Exists(path)) return null;
         return JsonNode.Parse(File.ReadAllText(path))?["partitions"]?.GetValue<int>();
+    }
+
+    /// <summary>Whether a data directory's users are hashed by the Kafka key hash (<c>streamdetect.routing.colocate = on</c>); false without a marker.</summary>
+    public static bool ReadKafkaKeyed(string dataDirectory)
+    {
+        string path = Path.Combine(dataDirectory, FileName);
+        return File.Exists(path) && JsonNode.Parse(File.ReadAllText(path))?["user-hash"]?.GetValue<string>() == KafkaKeyHash;
     }
 }

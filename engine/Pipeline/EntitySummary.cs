@@ -19,6 +19,15 @@ public sealed class EntitySummary
     /// <summary>What an entity is: user or session (<c>streamdetect.entities.key</c>).</summary>
     public string EntityKey { get; set; } = "user";
     public long MaxRecoveryMs { get; set; }
+
+    /// <summary>Batches this node's stream sent to partitions on this node (README "Cluster": streamdetect.routing.colocate).</summary>
+    public long LocalAsks { get; set; }
+
+    /// <summary>Batches this node's stream sent to partitions on other nodes.</summary>
+    public long RemoteAsks { get; set; }
+
+    /// <summary>RemoteAsks over all asks (0..1).</summary>
+    public double RemoteAskShare { get; set; }
     public string Store { get; set; } = "";
     public string? DataDir { get; set; }
 }

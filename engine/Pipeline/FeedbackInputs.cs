@@ -22,45 +22,45 @@ internal sealed class FeedbackInputs
 {
     private readonly AlertDecider _decider;
     private readonly IActorRef _partitions;
-    private readonly int _partitionCount;
+    private readonly Func<string, int> _partitionOf;
     private readonly TextWriter _log;
     private readonly IKafkaControl? _topic;
     private readonly CancellationTokenSource _fileStop = new();
     private readonly Task? _file;
 
-    private FeedbackInputs(AlertDecider decider, IActorRef partitions, int partitionCount, TextWriter log, IKafkaControl? topic, string? filePath, TimeSpan pollInterval)
+    private FeedbackInputs(AlertDecider decider, IActorRef partitions, Func<string, int> partitionOf, TextWriter log, IKafkaControl? topic, string? filePath, TimeSpan pollInterval)
     {
         _decider = decider;
         _partitions = partitions;
-        _partitionCount = partitionCount;
+        _partitionOf = partitionOf;
         _log = log;
         _topic = topic;
         if (filePath is not null) _file = Task.Run(() => FollowAsync(filePath, pollInterval), CancellationToken.None);
     }
 
     /// <summary>Starts the configured inputs; null when none is configured.</summary>
-    public static FeedbackInputs? Start(Config config, ThresholdSettings thresholds, AlertDecider decider, IActorRef partitions, int partitionCount,
+    public static FeedbackInputs? Start(Config config, ThresholdSettings thresholds, AlertDecider decider, IActorRef partitions, Func<string, int> partitionOf,
         bool kafkaRun, IMaterializer materializer, TextWriter log)
     {
         IKafkaControl? topic = null;
         if (kafkaRun && new SettingsReader(config, KafkaConsumerSettings.FeedbackPath).Bool("enabled"))
         {
             topic = FeedbackLabelSource.Create(KafkaConsumerSettings.Create(config, KafkaConsumerSettings.FeedbackPath))
-                .SelectAsync(1, label => ApplyAsync(decider, partitions, partitionCount, label))
+                .SelectAsync(1, label => ApplyAsync(decider, partitions, partitionOf, label))
                 .To(Sink.Ignore<bool>())
                 .Run(materializer);
         }
         string? file = thresholds.FeedbackFile is { Length: > 0 } path ? path : null;
-        return topic is null && file is null ? null : new FeedbackInputs(decider, partitions, partitionCount, log, topic, file, thresholds.FeedbackPollInterval);
+        return topic is null && file is null ? null : new FeedbackInputs(decider, partitions, partitionOf, log, topic, file, thresholds.FeedbackPollInterval);
     }
 
     /// <summary>Asks the user's partition for the user's alert state, then applies the label to the thresholds.</summary>
-    private static async Task<bool> ApplyAsync(AlertDecider decider, IActorRef partitions, int partitionCount, FeedbackLabel label)
+    private static async Task<bool> ApplyAsync(AlertDecider decider, IActorRef partitions, Func<string, int> partitionOf, FeedbackLabel label)
     {
         UserAlertStateReply? state = null;
         try
         {
-            state = await partitions.Ask<UserAlertStateReply>(new GetAlertState(UserPartitioner.PartitionOf(label.UserId, partitionCount), label.UserId), TimeSpan.FromSeconds(30));
+            state = await partitions.Ask<UserAlertStateReply>(new GetAlertState(partitionOf(label.UserId), label.UserId), TimeSpan.FromSeconds(30));
         }
         catch (AskTimeoutException)
         {
@@ -84,7 +84,7 @@ internal sealed class FeedbackInputs
         var follower = new FeedbackFile(path, pollInterval);
         try
         {
-            await foreach (var label in follower.Follow(_fileStop.Token)) await ApplyAsync(_decider, _partitions, _partitionCount, label);
+            await foreach (var label in follower.Follow(_fileStop.Token)) await ApplyAsync(_decider, _partitions, _partitionOf, label);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

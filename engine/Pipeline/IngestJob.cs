@@ -51,6 +51,8 @@ public sealed class IngestJob
         var clock = Stopwatch.StartNew();
         long firstEvent = 0, lastPersisted = 0;
         var materializer = _host.System.Materializer();
+        // Where each answered ask's partition lives (this node or another): the remote-ask share of the summary.
+        using var locality = await PartitionLocality.StartAsync(_host);
         var ackSink = acks ?? Sink.Ignore<object>().MapMaterializedValue(t => (Task)t);
         var counted = source.ViaMaterialized(KillSwitches.Single<IngestedEvent>(), Keep.Both).Select(e =>
         {
@@ -65,6 +67,8 @@ public sealed class IngestJob
             {
                 if (reply.Accepted > 0) lastPersisted = Stopwatch.GetTimestamp();
                 Routing.Add(reply);
+                // A batch of events (the end-of-input closes, one per partition and stream, are not counted).
+                if (reply.Accepted + reply.Duplicates > 0) Routing.AddAsk(locality?.IsLocal(reply.Partition) ?? true);
                 return reply;
             })
             .AlsoToMaterialized(Flow.Create<PartitionReply>().SelectMany(reply => reply.Acks).ToMaterialized(ackSink, Keep.Right), Keep.Both)

@@ -182,7 +182,7 @@ public sealed class RunJob
         var output = plan.AlertOutput.Open(plan, freshStore, _log);
         var downstream = Scoring.Sink(output, _request.DumpFeatures is { } dump ? FeatureDumpSink.Create(dump) : null);
         // Analysts' verdicts (a file, a Kafka topic) move the thresholds while the run goes on.
-        var feedback = FeedbackInputs.Start(plan.Config, plan.Thresholds, Scoring.Decider, host.Partitions, plan.Engine.Routing.Partitions,
+        var feedback = FeedbackInputs.Start(plan.Config, plan.Thresholds, Scoring.Decider, host.Partitions, userId => UserPartitioner.PartitionOf(userId, plan.Engine.Routing),
             input.Kafka is not null, host.System.Materializer(), _log);
         return new RunBuild(input, downstream, context, rescored.Count > 0 ? Source.From(rescored) : null, feedback);
     }
@@ -197,6 +197,11 @@ public sealed class RunJob
             var running = Ingest!.RunAsync(build.Input.Events, build.Downstream, () => Progress.Records,
                 kafka is null ? cancellation : CancellationToken.None, kafka?.Acks(), build.Rescoring, build.Scoring, plan.Scorer.MaxUnsettledEvents,
                 () => _inputEnded);
+            // streamdetect.routing.colocate: the user partitions of this consumer's Kafka partitions are placed on this node.
+            using var placement = kafka is not null && ColocatesWithKafka(plan)
+                ? Hosting.KafkaShardPlacement.TryStart(Host!.System, kafka.Control,
+                    Hosting.KafkaShardPlacement.TopicPartitionCounts(KafkaConsumerSettings.Create(plan.Config)), plan.Engine.Routing.Partitions, _log)
+                : null;
             return kafka is null ? await running : await RunKafkaAsync(kafka, running, cancellation);
         }
         catch (Exception e) when (_request.Input is not null && e is IOException or UnauthorizedAccessException)
@@ -251,11 +256,18 @@ public sealed class RunJob
         }
     }
 
+    /// <summary>
+    /// Whether the user partitions follow the Kafka partitions (<c>streamdetect.routing.colocate</c>): on a Kafka run whose
+    /// entities are users (the records' key); otherwise sharding's default allocation.
+    /// </summary>
+    private static bool ColocatesWithKafka(RunPlan plan) =>
+        plan.Engine.Routing.Colocate && plan.Input.Kind == Inputs.EventSourceKind.Kafka && plan.Engine.Entities.EntityKey == "user";
+
     private static async Task<EngineHost> StartEngineAsync(RunPlan plan, TrainedModel? model, CancellationToken cancellation)
     {
         try
         {
-            return await EngineHost.StartAsync(plan.Config, cluster: true, cancellation);
+            return await EngineHost.StartAsync(plan.Config, cluster: true, cancellation, colocateWithKafka: ColocatesWithKafka(plan));
         }
         catch (InvalidOperationException e)
         {
@@ -272,7 +284,7 @@ public sealed class RunJob
     {
         if (undelivered.Count == 0) return;
         var present = plan.AlertOutput.AlreadyWritten(plan, undelivered.Select(a => a.AlertId).ToList());
-        foreach (var group in undelivered.Where(a => present.Contains(a.AlertId)).GroupBy(a => UserPartitioner.PartitionOf(a.UserId, plan.Engine.Routing.Partitions)))
+        foreach (var group in undelivered.Where(a => present.Contains(a.AlertId)).GroupBy(a => UserPartitioner.PartitionOf(a.UserId, plan.Engine.Routing)))
             host.Partitions.Tell(new AlertsDelivered(group.Key, group.Select(a => a.AlertId).ToArray()));
         AlreadyInOutput = present.Count;
         _log.WriteLine($"after a crash: {undelivered.Count:N0} alerts were journaled but not confirmed delivered; {present.Count:N0} of them are in the output already, the others go out again");

@@ -20,6 +20,8 @@ public static class RunSummaryPrinter
             string where = e.DataDir is null ? e.Store : $"{e.Store} in {e.DataDir}";
             o.WriteLine($"state               {e.UsersInState:N0} users in {e.Partitions} partitions ({where})");
             o.WriteLine($"persisted           {e.EventsPersisted:N0} events in {e.JournalRows:N0} journal rows ({e.EventsPerRow:N1} events/row), {e.Snapshots} snapshots");
+            if (e.RemoteAsks > 0)
+                o.WriteLine($"remote asks         {e.RemoteAsks:N0} of {e.LocalAsks + e.RemoteAsks:N0} batches went to partitions on another node ({e.RemoteAskShare:P1}; streamdetect.routing.colocate)");
             if (e.DuplicatesDropped > 0) o.WriteLine($"replays dropped     {e.DuplicatesDropped:N0} (already persisted by an earlier run)");
             o.WriteLine($"sessions closed     {e.SessionsClosed:N0} (gap, end type, session field, watermark, end of input; one end marker each)"
                 + (e.EntityKey == "session" ? "; entities are sessions (streamdetect.entities.key = session)" : ""));

@@ -107,7 +107,7 @@ public sealed class ScoringPipeline
             // Its own island: an output that blocks (a named pipe nobody reads yet, a slow disk) holds the alerts
             // back in the release stage, never the scoring loop.
             .Via(output.Async())
-            .ToMaterialized(AlertDeliveries.Create(_partitions, _settings.Partitions, _settings.DeliveryFlush),
+            .ToMaterialized(AlertDeliveries.Create(_partitions, _settings.Partitions, _settings.DeliveryFlush, _settings.KafkaKeyed),
                 (dump, delivered) => Task.WhenAll(dump, delivered))
             .Named("scoring");
     }

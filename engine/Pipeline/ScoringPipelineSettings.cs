@@ -10,10 +10,13 @@ namespace StreamDetect.Engine.Pipeline;
 /// <param name="DeliveryFlush">How long confirmed deliveries are grouped before they are told to the partitions.</param>
 public sealed record ScoringPipelineSettings(MicroBatcherSettings Batcher, int SettleParallelism, int Partitions, TimeSpan AskTimeout, TimeSpan DeliveryFlush)
 {
+    /// <summary>Users are hashed to partitions by the Kafka key hash (<c>streamdetect.routing.colocate</c>).</summary>
+    public bool KafkaKeyed { get; init; }
+
     public static ScoringPipelineSettings Create(Config config)
     {
         var routing = EntityRoutingSettings.Create(config);
         return new ScoringPipelineSettings(MicroBatcherSettings.Create(config), ScorerSettings.Create(config).SettleParallelism,
-            routing.Partitions, routing.AskTimeout, TimeSpan.FromMilliseconds(100));
+            routing.Partitions, routing.AskTimeout, TimeSpan.FromMilliseconds(100)) { KafkaKeyed = routing.Colocate };
     }
 }

@@ -58,6 +58,8 @@ public sealed class EngineMetrics : IDisposable
             "Events dropped as replays of input already persisted");
         _meter.CreateObservableCounter("streamdetect.journal.rows", () => job.Ingest?.Routing.Rows ?? 0, "{row}",
             "Journal rows written by the user partitions");
+        _meter.CreateObservableCounter("streamdetect.routing.asks", RoutingAsks, "{batch}",
+            "Batches the stream sent to user partitions, by where the partition was: node = local (this node) or remote (another node)");
         _meter.CreateObservableCounter("streamdetect.users.new", () => job.Ingest?.Routing.NewUsers ?? 0, "{user}",
             "Users seen for the first time");
         _meter.CreateObservableCounter("streamdetect.events.scored", () => job.Scoring?.EventsDecided ?? 0, "{event}",
@@ -125,6 +127,12 @@ public sealed class EngineMetrics : IDisposable
 
     private IEnumerable<Measurement<long>> DeadLetters() =>
         _job.Progress.DeadLettersByReason.Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("reason", p.Key)));
+
+    private IEnumerable<Measurement<long>> RoutingAsks() =>
+        _job.Ingest?.Routing is { } routing
+            ? [new Measurement<long>(routing.LocalAsks, new KeyValuePair<string, object?>("node", "local")),
+               new Measurement<long>(routing.RemoteAsks, new KeyValuePair<string, object?>("node", "remote"))]
+            : [];
 
     private IEnumerable<Measurement<int>> ModelsInUse() =>
         _models.Keys.Select(m =>

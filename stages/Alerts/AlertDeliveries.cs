@@ -13,12 +13,13 @@ namespace StreamDetect.Stages.Alerts;
 /// </summary>
 public static class AlertDeliveries
 {
-    public static Sink<AlertRecord, Task<Done>> Create(IActorRef partitions, int partitionCount, TimeSpan maxWait) =>
+    /// <param name="kafkaKeyed">Users are hashed to partitions by the Kafka key hash (<c>streamdetect.routing.colocate</c>).</param>
+    public static Sink<AlertRecord, Task<Done>> Create(IActorRef partitions, int partitionCount, TimeSpan maxWait, bool kafkaKeyed = false) =>
         Flow.Create<AlertRecord>()
             .GroupedWithin(256, maxWait)
             .Select(group =>
             {
-                foreach (var byPartition in group.GroupBy(a => UserPartitioner.PartitionOf(a.UserId, partitionCount)))
+                foreach (var byPartition in group.GroupBy(a => UserPartitioner.PartitionOf(a.UserId, partitionCount, kafkaKeyed)))
                     partitions.Tell(new AlertsDelivered(byPartition.Key, byPartition.Select(a => a.AlertId).ToArray()));
                 return NotUsed.Instance;
             })

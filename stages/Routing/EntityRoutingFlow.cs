@@ -41,7 +41,7 @@ public static class EntityRoutingFlow
                 return e;
             })
             .GroupedWithin(settings.MaxBatch, settings.MaxWait)
-            .SelectMany(batch => Split(batch, settings.Partitions, scoring?.Inbox))
+            .SelectMany(batch => Split(batch, settings, scoring?.Inbox))
             .SelectAsync(settings.Parallelism, part =>
             {
                 if (previous is null) return AskAsync(partitions, part, settings, scoring, after: null);
@@ -167,13 +167,17 @@ public static class EntityRoutingFlow
     }
 
     /// <summary>Splits a micro-batch by partition; parts come out in order of each partition's first event.</summary>
-    public static IReadOnlyList<PartitionBatch> Split(IEnumerable<IngestedEvent> batch, int partitions, IActorRef? scoringInbox = null)
+    public static IReadOnlyList<PartitionBatch> Split(IEnumerable<IngestedEvent> batch, int partitions, IActorRef? scoringInbox = null) =>
+        Split(batch, EntityRoutingSettings.Default with { Partitions = partitions }, scoringInbox);
+
+    /// <summary>Splits a micro-batch by partition under <paramref name="settings"/> (count and hash); parts come out in order of each partition's first event.</summary>
+    public static IReadOnlyList<PartitionBatch> Split(IEnumerable<IngestedEvent> batch, EntityRoutingSettings settings, IActorRef? scoringInbox = null)
     {
         var parts = new Dictionary<int, List<IngestedEvent>>();
         var order = new List<int>();
         foreach (var e in batch)
         {
-            int p = UserPartitioner.PartitionOf(e.Event.UserId, partitions);
+            int p = UserPartitioner.PartitionOf(e.Event.UserId, settings);
             if (!parts.TryGetValue(p, out var list))
             {
                 list = new List<IngestedEvent>();

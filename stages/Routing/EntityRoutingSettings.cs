@@ -34,6 +34,13 @@ public sealed record EntityRoutingSettings
     /// </summary>
     public bool OnePerPartition { get; init; }
 
+    /// <summary>
+    /// Users are hashed to partitions as Kafka's default partitioner hashes a record keyed by the userId, so that a Kafka
+    /// partition's users fall in known user partitions and those can be hosted next to the consumer reading it
+    /// (<see cref="UserPartitioner"/>). Fixed for a data directory, like <see cref="Partitions"/>.
+    /// </summary>
+    public bool Colocate { get; init; }
+
     public static EntityRoutingSettings Default { get; } = new();
 
     public static EntityRoutingSettings Create(Config config)
@@ -48,6 +55,7 @@ public sealed record EntityRoutingSettings
             AskTimeout = r.Duration("ask-timeout"),
             ResendAfter = r.Duration("resend-after", allowZero: true),
             OnePerPartition = r.Bool("one-batch-per-partition"),
+            Colocate = r.Bool("colocate"),
         };
     }
 }
