@@ -14,7 +14,9 @@ namespace StreamDetect.Integration.Tests.Cluster;
 public sealed partial class LocalClusterTests(ITestOutputHelper output, LocalClusterReference reference) : IClassFixture<LocalClusterReference>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
-    private static int _nextBasePort = 24050 + (Environment.ProcessId % 50) * 200;
+    // Below Linux's ephemeral range (32768 and up): a port there can be taken by any outgoing connection at the moment a
+    // node binds it (seen: "Failed to bind to 127.0.0.1:34252", a node exited before it was ready). Three runs a class.
+    private static int _nextBasePort = 20050 + (Environment.ProcessId % 38) * 300;
 
     // Small traffic (~5,000 events) spread over 8 s, so the stream is still running when a node dies. Ingest only: the
     // persisted state is what is compared.
@@ -70,7 +72,7 @@ public sealed partial class LocalClusterTests(ITestOutputHelper output, LocalClu
     /// <summary>Runs the script to its end; returns its work directory (state.jsonl, alerts.jsonl, node logs).</summary>
     private async Task<string> RunAsync(string workDirectory, string[] arguments)
     {
-        int basePort = Interlocked.Add(ref _nextBasePort, 200);
+        int basePort = Interlocked.Add(ref _nextBasePort, 300);
         var info = new ProcessStartInfo("bash")
         {
             RedirectStandardOutput = true,
