@@ -190,7 +190,7 @@ start_engine() {
     setsid dotnet "$engine" run --config "$root/hocon/cluster.conf" --config "$root/hocon/postgres.conf" --config "$root/hocon/kafka.conf" \
       --config "$dir/local.conf" ${extra_configs[@]+"${extra_configs[@]}"} "${model_args[@]}" --bootstrap "$bootstrap" --topic streamdetect-events --group streamdetect \
       --alerts-topic streamdetect-alerts --dead-letter-topic streamdetect-dead-letters --data-dir "$dir/node-$n" \
-      --metrics-port "$((base_port + 100 + n))" --summary-json "$dir/node-$n.summary.json" \
+      --metrics-port "$((base_port + 100 + n))" --summary-json "$dir/node-$n.summary.json" --verbose \
       ${idle_args[@]+"${idle_args[@]}"} >>"$dir/node-$n.log" 2>&1 &
   engine_pid[$n]=$!
   log "node $n started (pid ${engine_pid[$n]}, log $dir/node-$n.log)"
