@@ -190,7 +190,7 @@ start_engine() {
     setsid dotnet "$engine" run --config "$root/hocon/cluster.conf" --config "$root/hocon/postgres.conf" --config "$root/hocon/kafka.conf" \
       --config "$dir/local.conf" ${extra_configs[@]+"${extra_configs[@]}"} "${model_args[@]}" --bootstrap "$bootstrap" --topic streamdetect-events --group streamdetect \
       --alerts-topic streamdetect-alerts --dead-letter-topic streamdetect-dead-letters --data-dir "$dir/node-$n" \
-      --metrics-port "$((base_port + 100 + n))" --summary-json "$dir/node-$n.summary.json" \
+      --metrics-port "$((base_port + 100 + n))" --summary-json "$dir/node-$n.summary.json" --verbose \
       ${idle_args[@]+"${idle_args[@]}"} >>"$dir/node-$n.log" 2>&1 &
   engine_pid[$n]=$!
   log "node $n started (pid ${engine_pid[$n]}, log $dir/node-$n.log)"
@@ -210,15 +210,8 @@ for spec in ${starts[@]+"${starts[@]}"}; do
   n=${spec%@*}; t=${spec#*@}
   if [ -z "${first_kill[$n]:-}" ] || awk -v k="${first_kill[$n]}" -v s="$t" 'BEGIN { exit !(s < k) }'; then later[$n]=1; fi
 done
-# The journal and snapshot tables are made by the first node that touches them; several nodes doing it at once
-# on an empty schema race in PostgreSQL (23505 on pg_type_typname_nsp_index: a node's journal fails to
-# initialize and it exits 1). One `state dump` of the empty schema makes them first, alone.
-mkdir -p "$dir/store-init"
-# state dump wants a data directory's marker: this one holds no state, only the default partition count (an overlay
-# that changes streamdetect.routing.partitions makes this step fail, naming the setting in store-init.log).
-printf '{ "partitions": 64, "store": "postgres", "layout": 1 }\n' > "$dir/store-init/streamdetect.json"
-sd state dump --config "$root/hocon/postgres.conf" --config "$dir/local.conf" ${extra_configs[@]+"${extra_configs[@]}"} --data-dir "$dir/store-init" --out /dev/null 2>>"$dir/store-init.log" \
-  || { echo "local-cluster: preparing the PostgreSQL schema failed (see $dir/store-init.log)" >&2; exit 1; }
+# The nodes start at once on the new schema: the engine makes the journal tables under a PostgreSQL advisory
+# lock (PostgresTableCreationLock), one node at a time.
 for n in $(seq 1 "$nodes"); do [ -n "${later[$n]:-}" ] || start_engine "$n"; done
 # Each node answers /health/ready once it joined the cluster and got Kafka partitions (a rebalance may take them
 # away again for a moment, so each node needs to be seen ready once). The feed waits for every node.

@@ -52,6 +52,8 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     private AnswerTo? _writingClose;
     private long _rowsWritten, _eventsPersisted;
     private int _snapshots;
+    // Sharding asked it to stop (StopPartition): it stops when its last write in flight is done.
+    private bool _stopping;
     private long _recoveryMs;
 
     /// <param name="store">Names the store in the failure a waiting ask gets when a write fails for good.</param>
@@ -88,6 +90,11 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
                     _partition, _state.UsersAwaitingScoring, _state.Alerts.Count);
         });
 
+        Command<StopPartition>(_ =>
+        {
+            _stopping = true;
+            StopWhenNothingInFlight();
+        });
         Command<PartitionBatch>(OnBatch);
         Command<SettleScoring>(OnSettle);
         Command<CloseSessions>(OnCloseSessions);
@@ -285,7 +292,18 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             _schedule.EventsApplied(persisted.Events.Count);
             then(persisted);
             if (_schedule.CanTake) TakeSnapshot();
+            if (_stopping) StopWhenNothingInFlight();
         });
+    }
+
+    /// <summary>
+    /// Stops once no row of this partition is being written (<see cref="StopPartition"/>). Messages that reach it
+    /// meanwhile are handled as usual (their writes delay the stop); messages held back for a snapshot are not
+    /// answered here: their senders send them again to the next incarnation (streamdetect.routing.resend-after).
+    /// </summary>
+    private void StopWhenNothingInFlight()
+    {
+        if (_waiting.Count == 0) Context.Stop(Self);
     }
 
     /// <summary>Who gets the answer to a batch being written: its sender, or whoever sent it again meanwhile.</summary>

@@ -7,6 +7,7 @@ using Akka.Configuration;
 using StreamDetect.Engine.Entities;
 using StreamDetect.Engine.Persistence;
 using StreamDetect.Stages.Partitions;
+using StreamDetect.Stages.Routing;
 
 namespace StreamDetect.Engine.Hosting;
 
@@ -71,10 +72,28 @@ public sealed class EngineHost : IAsyncDisposable
             full = ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(full);
         var bootstrap = BootstrapSetup.Create().WithConfig(full);
         ActorSystemSetup systemSetup = setup is null ? ActorSystemSetup.Create(bootstrap) : bootstrap.And(setup);
-        var system = ActorSystem.Create("streamdetect", systemSetup);
+        // Engines sharing a PostgreSQL schema make its tables one at a time (PostgresTableCreationLock).
+        var tablesLock = settings.Store.Kind == "postgres"
+            ? PostgresTableCreationLock.Acquire(settings.Store.PostgresConnectionString, settings.Store.PostgresSchema, settings.Store.Retry)
+            : null;
+        ActorSystem system;
+        try
+        {
+            system = ActorSystem.Create("streamdetect", systemSetup);
+        }
+        catch
+        {
+            tablesLock?.Dispose();
+            throw;
+        }
 
         try
         {
+            if (tablesLock is not null)
+            {
+                using (tablesLock)
+                    await PostgresTableCreationLock.WaitForPluginsAsync(system, store, settings.Store.Retry.GiveUpAfter + TimeSpan.FromSeconds(30), cancellation);
+            }
             IActorRef partitions;
             if (cluster)
             {
@@ -91,11 +110,14 @@ public sealed class EngineHost : IAsyncDisposable
                 var shardingSettings = ClusterShardingSettings.Create(system);
                 Props PartitionProps(string entityId) =>
                     UserPartition.Props(int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), settings.Entities, store);
+                // StopPartition, not PoisonPill: a partition moved by a rebalance finishes its journal writes first.
                 partitions = colocateWithKafka
                     ? await sharding.StartAsync(PartitionTypeName, PartitionProps, shardingSettings,
                         new UserPartitionMessageExtractor(settings.Routing.Partitions),
-                        new ExternalShardAllocationStrategy(system, PartitionTypeName), PoisonPill.Instance)
-                    : await sharding.StartAsync(PartitionTypeName, PartitionProps, shardingSettings, new UserPartitionMessageExtractor(settings.Shards));
+                        new ExternalShardAllocationStrategy(system, PartitionTypeName), StopPartition.Instance)
+                    : await sharding.StartAsync(PartitionTypeName, PartitionProps, shardingSettings,
+                        new UserPartitionMessageExtractor(settings.Shards),
+                        sharding.DefaultShardAllocationStrategy(shardingSettings), StopPartition.Instance);
             }
             else
             {
@@ -110,12 +132,13 @@ public sealed class EngineHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Stats of every partition (activates passivated ones).</summary>
+    /// <summary>Stats of every partition (activates passivated ones); each ask is sent again after streamdetect.routing.resend-after (a partition's node may have died).</summary>
     /// <param name="flushScoredMarks">Journal the partitions' scoring confirmations first (a run that ended cleanly).</param>
     public async Task<IReadOnlyList<PartitionStats>> PartitionStatsAsync(TimeSpan timeout, bool flushScoredMarks = false)
     {
         var asks = Enumerable.Range(0, Settings.Routing.Partitions)
-            .Select(p => Partitions.Ask<PartitionStats>(flushScoredMarks ? new FlushScoredMarks(p) : new GetPartitionStats(p), timeout));
+            .Select(p => PartitionAsk.WithResendAsync<PartitionStats>(Partitions, flushScoredMarks ? new FlushScoredMarks(p) : new GetPartitionStats(p), timeout,
+                Settings.Routing.ResendAfter));
         return await Task.WhenAll(asks);
     }
 

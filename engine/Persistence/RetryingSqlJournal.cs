@@ -163,11 +163,17 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
     {
         var first = write.Messages[0];
         long from = first.LowestSequenceNr, to = write.Messages[^1].HighestSequenceNr;
-        long found = 0;
+        long found = 0, foreign = 0;
+        // Rows with these sequence numbers written by another incarnation of the partition are not this write.
+        string? writer = (first.Payload as IEnumerable<IPersistentRepresentation>)?.FirstOrDefault()?.WriterGuid;
         Task replay;
         try
         {
-            replay = base.ReplayMessagesAsync(Context, first.PersistenceId, from, to, to - from + 1, _ => Interlocked.Increment(ref found));
+            replay = base.ReplayMessagesAsync(Context, first.PersistenceId, from, to, to - from + 1, row =>
+            {
+                Interlocked.Increment(ref found);
+                if (writer is not null && row.WriterGuid != writer) Interlocked.Increment(ref foreign);
+            });
         }
         catch (Exception e)
         {
@@ -182,7 +188,10 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
                 return;
             }
             long rows = Interlocked.Read(ref found);
-            if (rows == to - from + 1) Succeeded(write, null);
+            if (Interlocked.Read(ref foreign) > 0)
+                write.Done.TrySetException(new EnvironmentFailureException(FailedResource.Store,
+                    $"{_store}: journal rows {from}..{to} of {first.PersistenceId} were written by another incarnation of it (two writers: it started elsewhere before this one stopped); not counted as this write"));
+            else if (rows == to - from + 1) Succeeded(write, null);
             else if (rows == 0) self.Tell(new WriteAgain(write));
             else
                 write.Done.TrySetException(new EnvironmentFailureException(FailedResource.Store,

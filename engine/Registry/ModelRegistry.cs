@@ -49,11 +49,16 @@ public sealed class ModelRegistry
         if (store.Kind == "sqlite") SqliteStore.Prepare(store.SqlitePath);
         else PostgresStore.EnsureSchema(store.PostgresConnectionString, store.PostgresSchema, store.Retry);
         var registry = new ModelRegistry(sql, store.Retry);
-        registry.Run("create the registry tables", replayable: true, Access.CreateTables, session =>
+        // Engines starting at once on a new PostgreSQL schema make the tables one at a time (CREATE TABLE IF NOT EXISTS
+        // races there: 23505 on pg_type), as for the journal.
+        using (store.Kind == "postgres" ? PostgresTableCreationLock.Acquire(store.PostgresConnectionString, store.PostgresSchema, store.Retry) : null)
         {
-            foreach (string statement in sql.CreateTables()) session.Execute(statement);
-            return true;
-        }, pauseAs: null);
+            registry.Run("create the registry tables", replayable: true, Access.CreateTables, session =>
+            {
+                foreach (string statement in sql.CreateTables()) session.Execute(statement);
+                return true;
+            }, pauseAs: null);
+        }
         return registry;
     }
 

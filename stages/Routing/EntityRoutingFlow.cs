@@ -132,23 +132,8 @@ public static class EntityRoutingFlow
     /// drops the events it already persisted, so sending again is safe. A partition still writing the first copy
     /// answers the last sender when the write is done (<c>UserPartition</c>).
     /// </summary>
-    private static async Task<PartitionReply> AskWithResendAsync(IActorRef partitions, object message, EntityRoutingSettings settings)
-    {
-        var clock = global::System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            var remaining = settings.AskTimeout - clock.Elapsed;
-            bool resend = settings.ResendAfter > TimeSpan.Zero && settings.ResendAfter < remaining;
-            try
-            {
-                return await partitions.Ask<PartitionReply>(message, resend ? settings.ResendAfter : remaining);
-            }
-            catch (AskTimeoutException) when (resend)
-            {
-                // not answered yet: send again
-            }
-        }
-    }
+    private static Task<PartitionReply> AskWithResendAsync(IActorRef partitions, object message, EntityRoutingSettings settings) =>
+        PartitionAsk.WithResendAsync<PartitionReply>(partitions, message, settings.AskTimeout, settings.ResendAfter);
 
     /// <summary>The largest order key (event time for an ingest-only run) the stream has routed: its event-time watermark.</summary>
     private sealed class Watermark

@@ -84,6 +84,14 @@ public sealed class KafkaEventSource
                 _joined = true;
                 Interlocked.Exchange(ref _lastActivityTicks, Math.Max(Interlocked.Read(ref _lastActivityTicks), Environment.TickCount64));
             }
+            // No partition assigned (a cluster node while the group gives every partition to others, e.g. until a killed
+            // member's session expires and its partitions move): nothing to read is not an input that ran dry. Such a node
+            // stopped by --stop-after-idle before the killed node's partitions reached it (seen in LocalClusterTests).
+            if (_control.Task.IsCompletedSuccessfully && _control.Task.Result.Assignment.Count == 0)
+            {
+                Interlocked.Exchange(ref _lastActivityTicks, Environment.TickCount64);
+                return 0;
+            }
             // No broker reachable: no record can arrive, which is an outage (streamdetect.kafka.unavailable-timeout), not idleness.
             if (_control.Task.IsCompletedSuccessfully && _control.Task.Result.BrokersUnreachable)
             {

@@ -58,6 +58,26 @@ public sealed class UserPartitionTests : TestKit
     }
 
     [Fact]
+    public void Stopped_for_a_hand_off_with_writes_in_flight_it_answers_them_first_and_its_next_incarnation_recovers_every_event()
+    {
+        const int id = 5;
+        var partition = Partition(id);
+        Watch(partition);
+        // The stop arrives while both batches are being written (PersistAsync): a PoisonPill stopped it at once, their
+        // rows still in the journal's queue, and a next incarnation could recover without them.
+        partition.Tell(new PartitionBatch(id, [Event("a", 1), Event("b", 2)], null));
+        partition.Tell(new PartitionBatch(id, [Event("a", 3)], null));
+        partition.Tell(StopPartition.Instance);
+        Assert.Equal(2, ExpectMsg<PartitionReply>().Accepted);
+        Assert.Equal(1, ExpectMsg<PartitionReply>().Accepted);
+        ExpectTerminated(partition);
+
+        var next = Partition(id);
+        next.Tell(new GetPartitionStats(id));
+        Assert.Equal(3, ExpectMsg<PartitionStats>().EventsApplied);
+    }
+
+    [Fact]
     public void A_batch_is_answered_after_persistence_with_one_request_per_user_and_the_next_events_of_a_user_in_flight_follow_its_settlement()
     {
         const int id = 1;
