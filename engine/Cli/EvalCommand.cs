@@ -205,6 +205,9 @@ public static class EvalCommand
         text.AppendLine(c, $"normal alert rate: target {report.AlertRate:P2} of normal entities over their active days " +
             $"({report.ActiveDaysPerEntity:F2} active days per entity, {report.PerActiveDayRate:P3} per active day); " +
             $"measured {report.NormalUserAlertRate:P2} ({report.AlertRateRatio:F2} x target)");
+        if (report.PastAttackers > 0)
+            text.AppendLine(c, $"past attackers: {report.PastAttackers} users with anomalous events only before the period, left out of both classes " +
+                $"({report.PastAttackersInWindow} with the attack still in their first scored window)");
         foreach (var (level, pick) in new (string, Func<ScenarioMetrics, DetectionMetrics>)[] { ("user-level", s => s.Users), ("event-level", s => s.Events) })
         {
             text.AppendLine();

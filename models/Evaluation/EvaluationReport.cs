@@ -32,6 +32,13 @@ public sealed record EvaluationReport(
     [JsonPropertyName("per_day")]
     public IReadOnlyList<DayMetrics> PerDay { get; init; } = [];
 
+    /// <summary>Users left out of both classes: labelled anomalous events before the evaluated period and none in it (their
+    /// state at the period's start was built on the attack; neither clean normal users nor in-period attackers).</summary>
+    public int PastAttackers { get; init; }
+
+    /// <summary>Of <see cref="PastAttackers"/>, those whose first scored window still held an anomalous entry.</summary>
+    public int PastAttackersInWindow { get; init; }
+
     /// <summary>Measured normal alert rate over the target (1 = on target; NaN without normal entities).</summary>
     public double AlertRateRatio => NormalUserAlertRate / AlertRate;
 }

@@ -29,6 +29,8 @@ public static class Evaluator
         var userMax = new double[data.Users.Count];
         Array.Fill(userMax, double.NaN);
         var userSource = new UserScoreSource?[data.Users.Count];
+        var firstScored = new int[data.Users.Count];
+        Array.Fill(firstScored, -1);
         var eventScores = new List<(int User, double Score, int Label)>();
         var alerts = new List<AlertedEvent>();
         var days = new DailyTally(data.FirstEventMs);
@@ -36,6 +38,7 @@ public static class Evaluator
         long scored = StreamingReplay.Run(data, detector, new ReplayOptions(options.BatchSize, from), s =>
         {
             double score = s.Output.Score;
+            if (firstScored[s.UserIndex] < 0) firstScored[s.UserIndex] = s.EventIndex;
             if (double.IsNaN(userMax[s.UserIndex]) || score > userMax[s.UserIndex])
             {
                 userMax[s.UserIndex] = score;
@@ -51,6 +54,8 @@ public static class Evaluator
         var users = new List<UserScore>();
         var scenarioOf = new string[data.Users.Count];
         var userLabel = new int[data.Users.Count];
+        var carriedOver = new bool[data.Users.Count];
+        int carriedOverUsers = 0, carriedOverInWindow = 0;
         for (int u = 0; u < data.Users.Count; u++)
         {
             var user = data.Users[u];
@@ -58,6 +63,16 @@ public static class Evaluator
             if (truth.Count == 0 && user.HasPositiveLabel()) scenarioOf[u] = "anomalous";
             if (double.IsNaN(userMax[u])) continue;
             userLabel[u] = user.HasPositiveLabel(from) ? 1 : 0;
+            // A past attacker: labelled anomalous events before the period, none in it. Its state at the first scored
+            // event (window, profile counters, a model's rebuilt state) was built on the attack, so it is neither a clean
+            // normal user nor an in-period attacker: left out of both classes (user and event level), and counted.
+            if (userLabel[u] == 0 && user.HasPositiveLabel(long.MinValue, from))
+            {
+                carriedOver[u] = true;
+                carriedOverUsers++;
+                if (AttackInFirstWindow(user, firstScored[u], data.WindowCapacity)) carriedOverInWindow++;
+                continue;
+            }
             users.Add(new UserScore(user.UserId, userMax[u], threshold, userLabel[u], scenarioOf[u]) { Source = userSource[u] });
         }
 
@@ -67,7 +82,7 @@ public static class Evaluator
             var userLabels = new List<int>();
             for (int u = 0; u < data.Users.Count; u++)
             {
-                if (double.IsNaN(userMax[u]) || !include(u)) continue;
+                if (double.IsNaN(userMax[u]) || carriedOver[u] || !include(u)) continue;
                 userScores.Add(userMax[u]);
                 userLabels.Add(userLabel[u]);
             }
@@ -75,7 +90,7 @@ public static class Evaluator
             var eventLabels = new List<int>();
             foreach (var (user, score, label) in eventScores)
             {
-                if (!include(user)) continue;
+                if (carriedOver[user] || !include(user)) continue;
                 eventScoreList.Add(score);
                 eventLabels.Add(label);
             }
@@ -99,8 +114,20 @@ public static class Evaluator
             ActiveDaysPerEntity = activity.MeanActiveDays,
             PerActiveDayRate = activity.PerActiveDayRate(options.AlertRate),
             PerDay = days.Days(u => scenarioOf[u] == TruthTable.Normal),
+            PastAttackers = carriedOverUsers,
+            PastAttackersInWindow = carriedOverInWindow,
         };
         return new EvaluationResult(report, users, alerts);
+    }
+
+    /// <summary>Whether the window of the user's first scored entry (its <paramref name="windowCapacity"/> newest entries)
+    /// still holds an entry labelled anomalous.</summary>
+    private static bool AttackInFirstWindow(UserSequence user, int firstScored, int windowCapacity)
+    {
+        if (firstScored < 0) return false;
+        for (int j = Math.Max(0, firstScored - windowCapacity + 1); j < firstScored; j++)
+            if (user.LabelAt(j) == 1) return true;
+        return false;
     }
 
     /// <summary>What the entry of a replay score is and each member's calibrated score of it (the replay scores one entry per output).</summary>

@@ -35,8 +35,15 @@ public sealed record TransformerHyperParameters
     public double UnknownSurprise { get; init; } = 15;
 
     /// <summary>In a state rebuilt from a window whose blocks started before it, events judged with fewer than this many
-    /// events of context are left out of the score (new events are always judged).</summary>
-    public int WarmupSkip { get; init; } = 4;
+    /// events of context are left out of the score (new events are always judged); never fewer than <see cref="BurnIn"/>
+    /// (<see cref="RebuildSkip"/>).</summary>
+    public int WarmupSkip { get; init; } = 8;
+
+    /// <summary>The context an event judged in a cut block needs to count: <see cref="WarmupSkip"/>, at least <see cref="BurnIn"/>.
+    /// Training never takes the loss of a prediction made with fewer than burn-in events of a chunk's context, so such
+    /// predictions are untrained guesses (the defect fixed for the recurrent models' rebuilt states).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int RebuildSkip => Math.Max(WarmupSkip, BurnIn);
 
     public int Epochs { get; init; } = 6;
 

@@ -173,8 +173,8 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
                 var gapRow = judgedStep[i] < 0 ? _step.BeginGapLog : gapLog.AsSpan(judgedStep[i] * gaps, gaps);
                 var target = tokens[i][j];
                 // An event judged in a block cut at the window's start lacks context: left out of the score, unless it is
-                // new (it must be judged) or has warmup-skip events of context.
-                bool counted = (!judgedTruncated[i] || j >= newFrom || judgedPosition[i] >= _parameters.WarmupSkip)
+                // new (it must be judged) or has warmup-skip (at least burn-in) events of context.
+                bool counted = (!judgedTruncated[i] || j >= newFrom || judgedPosition[i] >= _parameters.RebuildSkip)
                     && !SessionEndExplainer.Unscorable(_tokenizer, input.Window[j]);
                 var ring = rings[i].AsSpan();
                 SurpriseRing.Push(ring, counted ? Evidence(typeRow, -gapRow[target.Gap], target.Type) : float.NaN);

@@ -1,4 +1,7 @@
+using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Evaluation;
+using StreamDetect.Models.Events;
+using StreamDetect.Models.Sessions;
 using StreamDetect.Models.Tests.Support;
 
 namespace StreamDetect.Models.Tests.Evaluation;
@@ -42,6 +45,33 @@ public sealed class EvaluatorTests(TrainedDetectors trained)
         Assert.InRange((long)perDay.Sum(d => d.AnomalousUsers), report.Overall.Users.Positives, long.MaxValue);
         Assert.All(perDay, d => Assert.InRange(d.AnomalousUsersAlerted, 0, d.AnomalousUsers));
     }
+    [Fact]
+    public void A_user_whose_attack_ended_before_the_period_is_left_out_of_both_classes_and_counted()
+    {
+        // An attacker whose labelled events all lie before the evaluated period, then ordinary events inside it: its
+        // window (and profile) at the period's start still hold the attack, so it is neither clean normal nor an attacker.
+        var events = SyntheticTraffic.Shoppers(normalUsers: 60, anomalousUsers: 6, days: 4, seed: 5);
+        var firstAttacker = events.Where(e => e.Label == 1).GroupBy(e => e.UserId).MinBy(g => g.Max(e => e.TimestampMs))!;
+        long from = firstAttacker.Max(e => e.TimestampMs) + 3_600_000L;
+        Assert.Contains(events, e => e.Label == 1 && e.TimestampMs >= from); // attackers inside the period remain
+        for (int k = 1; k <= 10; k++)
+            events.Add(new UserEvent(firstAttacker.Key, from + k * 60_000L, k % 3 == 0 ? "search" : "view") { Label = 0 });
+        var data = DatasetBuilder.Build(events.OrderBy(e => e.TimestampMs).ToList(), sessions: SessionSettings.Default);
+        var truth = new TruthTable(data.Users.ToDictionary(u => u.UserId, u => u.UserId.StartsWith("a-", StringComparison.Ordinal) ? "attack" : "normal"));
+
+        var result = Evaluator.Evaluate(trained.Get("zscore"), data, truth, new EvaluationOptions(from), TestContext.Current.CancellationToken);
+        var report = result.Report;
+
+        Assert.Equal(1, report.PastAttackers);
+        Assert.Equal(1, report.PastAttackersInWindow);
+        Assert.DoesNotContain(result.Users, u => u.UserId == firstAttacker.Key);
+        Assert.All(result.Users, u => Assert.Equal(u.Scenario == "normal" ? 0 : 1, u.Label));
+        Assert.Equal(result.Users.Count, report.Overall.Users.Positives + report.Overall.Users.Negatives);
+        int pastEntries = data.Users.Single(u => u.UserId == firstAttacker.Key).Entries.Count(e => e.TimestampMs >= from);
+        Assert.True(pastEntries >= 10);
+        Assert.Equal(report.EventsScored - pastEntries, report.Overall.Events.Positives + report.Overall.Events.Negatives);
+    }
+
     [Fact]
     public void A_users_score_names_the_entry_it_came_from_and_what_each_member_said_of_it()
     {

@@ -34,6 +34,33 @@ public sealed class RebuiltStateTests(TrainedDetectors trained)
             $"{model}: an entry with {parameters.BurnIn + 4} events of context did not count ({afterBurnIn:F2} nats)");
     }
 
+    [Fact]
+    public void A_rebuilt_transformer_window_leaves_out_the_entries_judged_with_less_context_than_training_burn_in()
+    {
+        var detector = (TransformerNextEventDetector)trained.Get("transformer");
+        var parameters = TrainedDetectors.Options.Models.For(TransformerNextEventDetector.Kind);
+        Assert.True(parameters.BurnIn > 6, "the planted entry must lie inside the burn-in");
+        var input = MidHistoryInput();
+
+        // The rebuilt blocks start at the window's start: the entry at 6 is judged with 6 events of context, fewer than
+        // burn-in (it counted while warmup-skip was 4); the one at burn-in + 4 with enough.
+        double withinBurnIn = detector.ScoreBatch([WithUnknownAt(input, 6)])[0].RawScoreAt(0);
+        double afterBurnIn = detector.ScoreBatch([WithUnknownAt(input, parameters.BurnIn + 4)])[0].RawScoreAt(0);
+
+        Assert.True(withinBurnIn < parameters.UnknownSurprise,
+            $"transformer: an entry with 6 events of context after the rebuild counted ({withinBurnIn:F2} nats)");
+        Assert.True(afterBurnIn >= parameters.UnknownSurprise,
+            $"transformer: an entry with {parameters.BurnIn + 4} events of context did not count ({afterBurnIn:F2} nats)");
+    }
+
+    [Fact]
+    public void The_transformers_rebuild_skip_is_never_below_its_burn_in()
+    {
+        Assert.Equal(8, new TransformerHyperParameters { WarmupSkip = 4, BurnIn = 8 }.RebuildSkip);
+        Assert.Equal(12, new TransformerHyperParameters { WarmupSkip = 12, BurnIn = 8 }.RebuildSkip);
+        Assert.True(new TransformerHyperParameters().WarmupSkip >= new TransformerHyperParameters().BurnIn);
+    }
+
     /// <summary>One new event of a user whose window (32 entries, the last one new, no kept state) starts after its first event,
     /// every entry a minute apart so that all are within the surprise horizon.</summary>
     private ScoringInput MidHistoryInput()
