@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Akka;
 using Akka.Streams.Dsl;
 using StreamDetect.Models.Detection;
+using StreamDetect.Models.Features;
 using TorchSharp;
 
 namespace StreamDetect.Stages.Scoring;
@@ -21,6 +22,7 @@ public sealed class Scorer : IDisposable
     private IAnomalyDetector _detector;
     private long _batches, _requests, _events, _scoringTicks, _shadowEvents, _retired;
     private readonly Dictionary<string, long> _eventsByModel = new(StringComparer.Ordinal);
+    private readonly List<(string Model, Dictionary<string, ModelStateSlot> Users)> _shadowStates = []; // scorer thread only
 
     // Stopwatch timestamp at which the forward pass now running started; 0 while none runs.
     private long _busySince;
@@ -141,9 +143,43 @@ public sealed class Scorer : IDisposable
         var scored = Score(batch, plan.Champion);
         lock (_eventsByModel) _eventsByModel[scored.Model] = _eventsByModel.GetValueOrDefault(scored.Model) + CountEvents(batch);
         if (plan.Shadow is not { } shadow) return scored;
-        var (outputs, _) = Pass(shadow, Inputs(batch, shadow, out long events));
+        // The shadow's per-user states are kept here (the partitions keep the champion's): each user's first request
+        // under the shadow rebuilds it from the window (it starts at the user's first event at or past the shadow's
+        // boundary), the next ones carry it, so its verdicts do not depend on how the user's events were split into requests.
+        var states = ShadowStatesOf(shadow.StateKey);
+        var inputs = new ScoringInput[batch.Count];
+        long events = 0;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var r = batch[i];
+            inputs[i] = new ScoringInput(r.UserId, r.Window, r.NewEvents, r.Features, states.GetValueOrDefault(r.UserId), r.EventCount);
+            events += r.NewEvents;
+        }
+        var (outputs, _) = Pass(shadow, inputs);
+        for (int i = 0; i < outputs.Count; i++)
+            if (outputs[i].NewState is { } state) states[batch[i].UserId] = state;
         Interlocked.Add(ref _shadowEvents, events);
         return scored with { ShadowModel = shadow.StateKey, ShadowOutputs = outputs };
+    }
+
+    /// <summary>The per-user states of a shadow version, kept for the two latest shadow versions (those around a boundary).</summary>
+    private Dictionary<string, ModelStateSlot> ShadowStatesOf(string model)
+    {
+        int at = _shadowStates.FindIndex(s => s.Model == model);
+        if (at >= 0 && at == _shadowStates.Count - 1) return _shadowStates[at].Users;
+        Dictionary<string, ModelStateSlot> users;
+        if (at >= 0)
+        {
+            users = _shadowStates[at].Users;
+            _shadowStates.RemoveAt(at);
+        }
+        else
+        {
+            users = new Dictionary<string, ModelStateSlot>(StringComparer.Ordinal);
+            if (_shadowStates.Count == 2) _shadowStates.RemoveAt(0);
+        }
+        _shadowStates.Add((model, users));
+        return users;
     }
 
     private static long CountEvents(IReadOnlyList<ScoringRequest> batch)

@@ -14,7 +14,7 @@ namespace StreamDetect.Integration.Tests.Scoring;
 /// resolver (a trainer without training) starts a shadow at one boundary and promotes it at a later one while the
 /// stream runs. Every event is decided once, by the champion in force at its order key; users' model states of the old
 /// version are rebuilt by the new one; the shadow's alerts reach the shadow file only; nothing at or past an
-/// unresolved boundary is decided; two runs give the same bytes.
+/// unresolved boundary is decided; runs give the same bytes, whatever the batching.
 /// </summary>
 public sealed class ModelScheduleRunTests(ITestOutputHelper output)
 {
@@ -26,7 +26,7 @@ public sealed class ModelScheduleRunTests(ITestOutputHelper output)
         RunSummary Summary, string Champion, string Candidate);
 
     [Fact]
-    public async Task A_champion_swapped_mid_stream_scores_each_event_once_by_the_plan_at_its_key_rebuilds_old_states_and_its_shadow_never_reaches_the_alert_sink()
+    public async Task A_champion_swapped_mid_stream_scores_each_event_once_by_the_plan_at_its_key_rebuilds_old_states_and_its_shadow_never_reaches_the_alert_sink_the_same_on_every_run()
     {
         using var dir = new TempDirectory("sd-schedule-");
         string input = GeneratedInput.Write(dir.File("traffic.jsonl"), users: 300, days: 2, seed: 11);
@@ -37,6 +37,11 @@ public sealed class ModelScheduleRunTests(ITestOutputHelper output)
 
         var first = await RunAsync(dir, "first", input, v1Path, v2Path);
         var again = await RunAsync(dir, "again", input, v1Path, v2Path);
+        var small = await RunAsync(dir, "small", input, v1Path, v2Path, """
+
+            scoring.batcher { max-batch = 1, max-wait = 1ms }
+            routing { max-batch = 3, max-wait = 1ms, parallelism = 1 }
+            """);
         string v1 = first.Champion, v2 = first.Candidate;
         Assert.NotEqual(v1, v2);
 
@@ -107,14 +112,16 @@ public sealed class ModelScheduleRunTests(ITestOutputHelper output)
         Assert.Equal(["shadow", "promote"], first.Summary.Scoring.PlanChanges!.Select(c => c.Reason));
         Assert.Equal(first.ShadowAlerts.Length, first.Summary.Scoring.ShadowAlerts);
 
-        // The same input, models and plans: the same bytes.
+        // The same input, models and plans: the same bytes, whatever the batching.
         Assert.Equal(first.Alerts, again.Alerts);
         Assert.Equal(first.ShadowAlerts, again.ShadowAlerts);
         Assert.Equal(first.Resolved.Select(r => r.Boundary), again.Resolved.Select(r => r.Boundary));
+        Assert.Equal(first.Alerts, small.Alerts);
+        Assert.Equal(first.ShadowAlerts, small.ShadowAlerts);
     }
 
     /// <summary>One `run` over the file with a schedule on a 6 h grid driven by the script; returns what it wrote and saw.</summary>
-    private static async Task<Outcome> RunAsync(TempDirectory dir, string name, string input, string v1Path, string v2Path)
+    private static async Task<Outcome> RunAsync(TempDirectory dir, string name, string input, string v1Path, string v2Path, string settings = "")
     {
         string alerts = dir.File($"alerts-{name}.jsonl"), shadowAlerts = dir.File($"shadow-{name}.jsonl");
         var config = EngineConfig.Load(null, $$"""
@@ -122,6 +129,7 @@ public sealed class ModelScheduleRunTests(ITestOutputHelper output)
               store.data-dir = "{{dir.File($"data-{name}")}}"
               thresholds { mode = online, warmup-user-days = 200, update-interval = 1h, delay = 3h, alert-rate = 0.2, reference-rate = 0.05 }
               alerts.cooldown = 30m
+              {{settings}}
             }
             """);
         var request = new RunRequest(config, EventSourceKind.File, input, DeadLetterSinkKind.Count, null, v1Path, AlertSinkKind.File, alerts, null, null, "cpu")
