@@ -18,7 +18,8 @@ namespace StreamDetect.Stages.Scoring;
 /// Ownership: the schedule disposes the detectors that resolved plans bring (never the initial plan's, which its
 /// caller owns): on the scorer thread once no segment from the ledger's frontier on uses them
 /// (<see cref="Retire"/>), the rest in <see cref="Dispose"/>. A plan's detectors are the scorer's alone from then on
-/// (the trainer keeps instances of its own). <see cref="BoundaryMs"/> = 0 is a fixed plan: nothing is held, cut or
+/// (the trainer keeps instances of its own); a plan that brings back an instance already disposed is refused (load the
+/// version again). <see cref="BoundaryMs"/> = 0 is a fixed plan: nothing is held, cut or
 /// looked up. Thread-safe.
 /// </para>
 /// </summary>
@@ -26,6 +27,7 @@ public sealed class ModelSchedule : IModelSchedule, IDisposable
 {
     private readonly object _gate = new();
     private readonly HashSet<IAnomalyDetector> _owned = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<IAnomalyDetector> _retired = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, IAnomalyDetector> _known = new(StringComparer.Ordinal);
     private readonly List<PlanChange> _history = [];
     private volatile Timeline _timeline;
@@ -105,6 +107,9 @@ public sealed class ModelSchedule : IModelSchedule, IDisposable
                 throw new ArgumentException(
                     $"boundary {boundaryKey} is not the next unresolved one ({(_started ? t.NextUnresolved.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none: no event admitted yet")})",
                     nameof(boundaryKey));
+            foreach (var detector in Detectors(plan))
+                if (_retired.Contains(detector))
+                    throw new ArgumentException($"plan at boundary {boundaryKey}: {detector.StateKey} is an instance the schedule retired and disposed; load the version again", nameof(plan));
             _timeline = new Timeline([.. t.Starts, boundaryKey], [.. t.Plans, plan], boundaryKey + BoundaryMs);
             foreach (var detector in Detectors(plan))
                 if (!Detectors(InitialPlan).Contains(detector)) _owned.Add(detector);
@@ -119,6 +124,8 @@ public sealed class ModelSchedule : IModelSchedule, IDisposable
     public void Observe(long key)
     {
         if (IsFixed) return;
+        // Only keys at or past the next unresolved boundary matter (a key below it stays below every later one): no lock for the others.
+        if (_started && key < _timeline.NextUnresolved) return;
         if (key <= Volatile.Read(ref _maxReached)) return;
         lock (_gate)
         {
@@ -193,7 +200,11 @@ public sealed class ModelSchedule : IModelSchedule, IDisposable
             foreach (var plan in plans) used.UnionWith(Detectors(plan));
             foreach (var detector in _owned)
                 if (!used.Contains(detector)) (dispose ??= []).Add(detector);
-            if (dispose is not null) _owned.ExceptWith(dispose);
+            if (dispose is not null)
+            {
+                _owned.ExceptWith(dispose);
+                _retired.UnionWith(dispose);
+            }
         }
         if (dispose is null) return 0;
         foreach (var detector in dispose) detector.Dispose();

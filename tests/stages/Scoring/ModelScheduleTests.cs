@@ -110,6 +110,8 @@ public sealed class ModelScheduleTests
         Assert.True(shadow.Disposed);
         Assert.False(initial.Disposed);
         Assert.Same(v2, schedule.PlanAt(50).Champion); // below every kept segment: the oldest kept plan
+        schedule.Observe(350);
+        Assert.Throws<ArgumentException>(() => schedule.Resolve(300, new ModelPlan(v2, shadow, "a disposed instance again")));
 
         schedule.Dispose();
         Assert.True(v2.Disposed);
