@@ -44,6 +44,11 @@ public static class RunCommand
         Description = "Write the feature vector of every scored event as JSON Lines to this file (for inspection; needs scoring, not --ingest-only)",
     };
 
+    private static readonly Option<string?> ShadowAlerts = new("--shadow-alerts")
+    {
+        Description = "Online learning: write the alerts a shadow model would have raised (never emitted) as JSON Lines to this file; default DATA_DIR/shadow-alerts.jsonl, created at the first one",
+    };
+
     private static readonly Option<string?> Bootstrap = new("--bootstrap")
     {
         Description = "Kafka bootstrap servers HOST:PORT[,...] (streamdetect.kafka.bootstrap-servers)",
@@ -119,7 +124,7 @@ public static class RunCommand
     {
         var command = new Command("run",
             "Run the main job: read events (file, generator or Kafka), validate them (bad records to dead letters), keep per-user state (persisted), score users with the model in micro-batches, and emit explained alerts; prints live progress and a final report");
-        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle, MetricsPort, Report })
+        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle, MetricsPort, Report, ShadowAlerts })
             command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => ExecuteAsync(parse, token), cancellation));
         return command;
@@ -203,8 +208,17 @@ public static class RunCommand
             if (ingestOnly) throw new UserInputException("--report needs scoring; it does not apply to --ingest-only");
             RunReport.EnsureDirectory(reportDirectory);
         }
+        string? shadowAlerts = parse.GetValue(ShadowAlerts);
+        if (shadowAlerts is not null)
+        {
+            if (ingestOnly) throw new UserInputException("--shadow-alerts needs scoring; it does not apply to --ingest-only");
+            WritableOutputFile.Ensure("--shadow-alerts", shadowAlerts);
+        }
         var request = new RunRequest(config, source, input, deadLetterSink, deadLetterPath, parse.GetValue(Model), alertSink, alertsPath,
-            stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly);
+            stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly)
+        {
+            ShadowAlertsPath = shadowAlerts,
+        };
         var job = new RunJob(request, Console.Error) { CollectEvaluation = reportDirectory is not null };
         var metricsSettings = MetricsSettings.Create(config);
         using var metrics = metricsSettings.AnyExport ? EngineMetrics.Attach(job) : null;
