@@ -57,6 +57,11 @@ public sealed record TransformerHyperParameters
 
     public int AmountBuckets { get; init; } = 8;
 
+    /// <summary>Reserved type slots in the embedding and output layers, for event types that appear after training:
+    /// online fine-tuning assigns such a type to a free slot once enough users show it (until then it is &lt;unk&gt;).
+    /// Older model files have none (their hyper-parameters read the default; their vocabulary says 0).</summary>
+    public int ReservedTypes { get; init; } = 8;
+
     public int ExplainTop { get; init; } = 3;
 
     public void Validate(string prefix)
@@ -67,6 +72,7 @@ public sealed record TransformerHyperParameters
         Check(MaxPositions >= 2, "max-positions", ">= 2");
         Check(BurnIn >= 1 && BurnIn < MaxPositions, "burn-in", "in 1..max-positions-1");
         Check(AggregateTop >= 1, "aggregate-top", ">= 1");
+        Check(ReservedTypes is >= 0 and <= Vocabulary.EventVocabulary.MaxReservedSlots, "reserved-types", $"in 0..{Vocabulary.EventVocabulary.MaxReservedSlots}");
         Check(Epochs >= 1 && LearningRate > 0 && BatchSize >= 1, "epochs", ">= 1 (and learning-rate > 0, batch-size >= 1)");
         void Check(bool ok, string key, string rule)
         {
