@@ -186,7 +186,7 @@ public sealed class SequenceFineTuner
         var device = parameters[typeIndexed[0]].device;
         var rows = tensor(fresh.Select(t => (long)t).ToArray(), device: device);
         var embedding = parameters[typeIndexed[0]];
-        embedding.index_copy_(0, rows, embedding.narrow(0, Vocabulary.EventVocabulary.UnknownToken, 1).expand(fresh.Length, embedding.shape[1]).contiguous());
+        embedding.index_copy_(0, rows, embedding.narrow(0, Vocabulary.EventVocabulary.UnknownToken, 1).expand(fresh.Length, embedding.shape[1]).clone());
         int learned = before.FirstSlotToken - 2;
         foreach (int i in typeIndexed.Skip(1))
         {

@@ -373,6 +373,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             var p = file.ReadJson<RecurrentHyperParameters>("hyperparameters");
             if (p.Cell != cell) throw new ModelFileException(file.Path, $"holds a {p.Cell} network, not {cell}");
             var tokenizer = file.Read("tokenizer", EventTokenizer.ReadFrom);
+            p = p with { ReservedTypes = tokenizer.Vocabulary.ReservedSlots };
             var network = CreateNetwork(p, tokenizer);
             TorchWeights.Load(network, file, "weights");
             network.to(device);

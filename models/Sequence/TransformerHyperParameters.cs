@@ -59,7 +59,9 @@ public sealed record TransformerHyperParameters
 
     /// <summary>Reserved type slots in the embedding and output layers, for event types that appear after training:
     /// online fine-tuning assigns such a type to a free slot once enough users show it (until then it is &lt;unk&gt;).
-    /// Older model files have none (their hyper-parameters read the default; their vocabulary says 0).</summary>
+    /// A model file omits 0, so the file of a model without slots (every file older than them) is the same bytes, and
+    /// its version the same id, as before; loading sets it from the vocabulary, which is what the layers are sized by.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public int ReservedTypes { get; init; } = 8;
 
     public int ExplainTop { get; init; } = 3;

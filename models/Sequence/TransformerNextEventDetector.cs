@@ -313,6 +313,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
         {
             var p = file.ReadJson<TransformerHyperParameters>("hyperparameters");
             var tokenizer = file.Read("tokenizer", EventTokenizer.ReadFrom);
+            p = p with { ReservedTypes = tokenizer.Vocabulary.ReservedSlots };
             var network = CreateNetwork(p, tokenizer);
             TorchWeights.Load(network, file, "weights");
             network.to(device);
