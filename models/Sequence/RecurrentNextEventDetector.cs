@@ -328,7 +328,11 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
 
     /// <summary>For online fine-tuning of a private copy (never of a scoring instance): the vocabulary with types assigned
     /// to its reserved slots (the same size, so the layers fit; what the copy saves from then on).</summary>
-    internal void AdoptVocabulary(EventVocabulary vocabulary) => _tokenizer = _tokenizer.WithVocabulary(vocabulary);
+    internal void AdoptVocabulary(EventVocabulary vocabulary)
+    {
+        _tokenizer = _tokenizer.WithVocabulary(vocabulary);
+        _network.ActiveTypes = vocabulary.ActiveCount;
+    }
 
     protected override void WriteSections(ModelFileWriter writer)
     {
@@ -342,8 +346,15 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         if (disposing) _network.Dispose();
     }
 
-    private static RecurrentNextEventNetwork CreateNetwork(RecurrentHyperParameters p, EventTokenizer tokenizer) =>
-        new(p.Cell, tokenizer.EmbeddingRows, p.FieldEmbedding, p.Hidden, p.Layers, tokenizer.Vocabulary.Count, TimeGapBuckets.Count);
+    /// <param name="leaveOutSlots">Without the reserved slots' rows (the network <see cref="TypeSlotLayers.Widen"/> starts from).</param>
+    private static RecurrentNextEventNetwork CreateNetwork(RecurrentHyperParameters p, EventTokenizer tokenizer, bool leaveOutSlots = false)
+    {
+        int slots = leaveOutSlots ? tokenizer.Vocabulary.ReservedSlots : 0;
+        return new(p.Cell, tokenizer.EmbeddingRows - slots, p.FieldEmbedding, p.Hidden, p.Layers, tokenizer.Vocabulary.Count - slots, TimeGapBuckets.Count)
+        {
+            ActiveTypes = leaveOutSlots ? int.MaxValue : tokenizer.Vocabulary.ActiveCount,
+        };
+    }
 
     private sealed class Kind(string name, RecurrentCell cell) : IDetectorKind<RecurrentHyperParameters>
     {
@@ -359,7 +370,8 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             var p = context.HyperParameters(this) with { Cell = cell };
             p.Validate($"streamdetect.models.{name}");
             var corpus = context.Sequences(p.MinTypeCount, p.AmountBuckets, p.ReservedTypes);
-            var network = TorchSeeding.Build(context.Options.Seed, () => CreateNetwork(p, corpus.Tokenizer));
+            var network = TorchSeeding.Build(context.Options.Seed,
+                () => TypeSlotLayers.Widen(CreateNetwork(p, corpus.Tokenizer, leaveOutSlots: true), CreateNetwork(p, corpus.Tokenizer), corpus.Tokenizer.Vocabulary));
             network.to(context.Device);
             NextEventTraining.Fit(network, network.PredictSequence, corpus,
                 new NextEventTraining.Settings(name, context.Epochs(p.Epochs), p.LearningRate, p.BatchSize, p.ChunkLength, p.BurnIn,

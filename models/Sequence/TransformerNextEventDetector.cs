@@ -270,7 +270,11 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
 
     /// <summary>For online fine-tuning of a private copy (never of a scoring instance): the vocabulary with types assigned
     /// to its reserved slots (the same size, so the layers fit; what the copy saves from then on).</summary>
-    internal void AdoptVocabulary(EventVocabulary vocabulary) => _tokenizer = _tokenizer.WithVocabulary(vocabulary);
+    internal void AdoptVocabulary(EventVocabulary vocabulary)
+    {
+        _tokenizer = _tokenizer.WithVocabulary(vocabulary);
+        _network.ActiveTypes = vocabulary.ActiveCount;
+    }
 
     protected override void WriteSections(ModelFileWriter writer)
     {
@@ -284,8 +288,15 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
         if (disposing) _network.Dispose();
     }
 
-    private static CausalTransformerNetwork CreateNetwork(TransformerHyperParameters p, EventTokenizer tokenizer) =>
-        new(tokenizer.EmbeddingRows, p.FieldEmbedding, p.Heads, p.Layers, p.FeedForward, p.MaxPositions, tokenizer.Vocabulary.Count, TimeGapBuckets.Count);
+    /// <param name="leaveOutSlots">Without the reserved slots' rows (the network <see cref="TypeSlotLayers.Widen"/> starts from).</param>
+    private static CausalTransformerNetwork CreateNetwork(TransformerHyperParameters p, EventTokenizer tokenizer, bool leaveOutSlots = false)
+    {
+        int slots = leaveOutSlots ? tokenizer.Vocabulary.ReservedSlots : 0;
+        return new(tokenizer.EmbeddingRows - slots, p.FieldEmbedding, p.Heads, p.Layers, p.FeedForward, p.MaxPositions, tokenizer.Vocabulary.Count - slots, TimeGapBuckets.Count)
+        {
+            ActiveTypes = leaveOutSlots ? int.MaxValue : tokenizer.Vocabulary.ActiveCount,
+        };
+    }
 
     private sealed class KindImpl : IDetectorKind<TransformerHyperParameters>
     {
@@ -300,7 +311,8 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
             var p = context.HyperParameters(this);
             p.Validate("streamdetect.models.transformer");
             var corpus = context.Sequences(p.MinTypeCount, p.AmountBuckets, p.ReservedTypes);
-            var network = TorchSeeding.Build(context.Options.Seed, () => CreateNetwork(p, corpus.Tokenizer));
+            var network = TorchSeeding.Build(context.Options.Seed,
+                () => TypeSlotLayers.Widen(CreateNetwork(p, corpus.Tokenizer, leaveOutSlots: true), CreateNetwork(p, corpus.Tokenizer), corpus.Tokenizer.Vocabulary));
             network.to(context.Device);
             NextEventTraining.Fit(network, x => network.call(x), corpus,
                 new NextEventTraining.Settings(Name, context.Epochs(p.Epochs), p.LearningRate, p.BatchSize, p.MaxPositions, p.BurnIn,

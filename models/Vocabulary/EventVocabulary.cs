@@ -59,6 +59,9 @@ public sealed class EventVocabulary
     /// <summary>Reserved slots no type is assigned to yet.</summary>
     public int FreeSlots => ReservedSlots - AssignedTypes.Count;
 
+    /// <summary>Tokens a model may predict: every token before the first free slot (slots are assigned in order).</summary>
+    public int ActiveCount => Count - FreeSlots;
+
     /// <summary>The token of the session end marker, or <see cref="UnknownToken"/> for a vocabulary without it.</summary>
     public int EndToken => TokenOf(Events.EventTypes.SessionEnd);
 

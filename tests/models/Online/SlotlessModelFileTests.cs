@@ -59,6 +59,24 @@ public sealed class SlotlessModelFileTests(OnlineModels models, ITestOutputHelpe
         var user = probe.Users.First(u => u.Entries.Any(e => e.Type == "assistant"));
         Assert.Equal(trained.ScoreSequence(user.Entries).Scores, ((RecurrentNextEventDetector)loaded).ScoreSequence(user.Entries).Scores);
 
+        // The same training with slots: the seed draws the same initial weights and free slots are masked out, so it
+        // learns the same model up to float rounding (the type head is wider), and an unseen type is still <unk>.
+        var slotted = training with
+        {
+            Models = ModelHyperParameters.Defaults.With(RecurrentNextEventDetector.LstmKind,
+                p => p with { Hidden = 16, Epochs = 1, MaxTrainEvents = 10_000, ReservedTypes = 8 }),
+        };
+        using (var withSlots = (RecurrentNextEventDetector)DetectorTrainer.Train("lstm", data, slotted, cancellation: Ct))
+        {
+            Assert.Equal(8, withSlots.Tokenizer.Vocabulary.FreeSlots);
+            Assert.Equal(EventVocabulary.UnknownToken, withSlots.Tokenizer.Vocabulary.TokenOf("assistant"));
+            var plain = trained.ScoreSequence(user.Entries).Surprises;
+            var wide = withSlots.ScoreSequence(user.Entries).Surprises;
+            double largest = plain.Zip(wide).Where(p => !float.IsNaN(p.First)).Max(p => Math.Abs(p.First - p.Second));
+            output.WriteLine($"largest surprise difference with and without slots: {largest:E2} nats");
+            Assert.True(largest < 1e-3, $"surprises differ by {largest} nats with slots");
+        }
+
         // Fine-tuning it on traffic with a new type: no slot, so the type stays <unk> and is reported.
         var samples = OnlineModels.SamplesOf(DatasetBuilder.Build(ReleasedShoppers.Generate(80, days: 2, startDay: 3, seed: 5, prefix: "r", newType: "assistant"), sessions: SessionSettings.Default));
         var options = new OnlineLearningOptions { StepsPerVersion = 3, NewTypeMinCount = 20, NewTypeMinUsers = 10 };
