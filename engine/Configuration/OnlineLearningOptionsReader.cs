@@ -40,6 +40,8 @@ public static class OnlineLearningOptionsReader
             AnchorLossTolerance = r.Double("anchor-loss-tolerance", 0),
             CanaryRecallDrop = r.Double("canary-recall-drop", 0, 1),
             AlertBudget = Open(r, "alert-budget"),
+            NewTypeMinCount = r.Int("new-type-min-count", 1),
+            NewTypeMinUsers = r.Int("new-type-min-users", 1),
             Seed = r.Int("seed"),
         };
         options.Validate(Block);

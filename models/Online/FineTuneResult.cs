@@ -51,6 +51,10 @@ public sealed record FineTuneResult
 
     public required string Device { get; init; }
 
+    /// <summary>New event types: those this round assigned to reserved slots (the candidate's vocabulary holds them),
+    /// those left &lt;unk&gt; because the slots were full or they were too rare, and the free slots left.</summary>
+    public required VocabularyGrowth Vocabulary { get; init; }
+
     /// <summary>The registry's origin detail (fine-tuned): samples, event-time range, steps and figures, as JSON.</summary>
     public string DetailJson() => JsonSerializer.Serialize(new
     {
@@ -69,5 +73,9 @@ public sealed record FineTuneResult
         distance = Distance,
         seconds = Elapsed.TotalSeconds,
         device = Device,
+        assigned_types = Vocabulary.Assigned,
+        types_slots_full = Vocabulary.SlotsFull,
+        types_below_minimum = Vocabulary.BelowMinimum,
+        free_type_slots = Vocabulary.FreeSlots,
     });
 }

@@ -69,6 +69,13 @@ public sealed record OnlineLearningOptions
     /// <summary>The share of normal users alerted at which canary recall is measured.</summary>
     public double AlertBudget { get; init; } = 0.005;
 
+    /// <summary>A type the champion maps to &lt;unk&gt; is assigned a reserved slot only when the round's samples hold it
+    /// at least this many times...</summary>
+    public int NewTypeMinCount { get; init; } = 50;
+
+    /// <summary>...from at least this many distinct users (so that one actor cannot plant a type).</summary>
+    public int NewTypeMinUsers { get; init; } = 10;
+
     public int Seed { get; init; } = 1;
 
     /// <summary>Refuses a value outside its range, naming the key under <paramref name="prefix"/>.</summary>
@@ -97,6 +104,8 @@ public sealed record OnlineLearningOptions
         Require(RecentLossTolerance >= 0, "recent-loss-tolerance", RecentLossTolerance, "must not be negative");
         Require(AnchorLossTolerance >= 0, "anchor-loss-tolerance", AnchorLossTolerance, "must not be negative");
         Require(CanaryRecallDrop >= 0 && CanaryRecallDrop <= 1, "canary-recall-drop", CanaryRecallDrop, "must be in [0, 1]");
+        Require(NewTypeMinCount >= 1, "new-type-min-count", NewTypeMinCount, "must be at least 1");
+        Require(NewTypeMinUsers >= 1, "new-type-min-users", NewTypeMinUsers, "must be at least 1");
         Require(AlertBudget > 0 && AlertBudget < 1, "alert-budget", AlertBudget, "must be in (0, 1)");
     }
 

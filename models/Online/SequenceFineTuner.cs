@@ -17,6 +17,13 @@ namespace StreamDetect.Models.Online;
 /// <see cref="OnlineLearningOptions.MaxDistance"/> around them. The trained copy is then saved and loaded once more (so
 /// every cache built from the weights is rebuilt) and calibrated on the held-back samples' replay: its own thresholds,
 /// a new <see cref="IAnomalyDetector.Version"/>. Samples of one user stay on one side of the held-back split.
+/// <para>
+/// New event types: a type the champion maps to &lt;unk&gt; that the samples hold often enough, from enough users, is
+/// assigned a free reserved slot of the vocabulary first (<see cref="VocabularyGrowth"/>); the candidate's vocabulary
+/// (and so its model file and version) carries the assignment. The slot's rows start from the &lt;unk&gt; input
+/// embedding and the learned types' mean output row, and the distance bound leaves slots assigned since the base
+/// version out (the base never knew those types). With no slot free, a type stays &lt;unk&gt; and the result lists it.
+/// </para>
 /// </summary>
 public sealed class SequenceFineTuner
 {
@@ -45,12 +52,25 @@ public sealed class SequenceFineTuner
         AnomalyDetector? candidate = null;
         try
         {
+            // New event types (unknown to the champion, seen often enough from enough users) take free reserved slots.
+            var championVocabulary = SequenceMember.Trainable(copy).Tokenizer.Vocabulary;
+            var growth = VocabularyGrowth.Plan(championVocabulary, samples, _options.NewTypeMinCount, _options.NewTypeMinUsers);
+            if (growth.Assigned.Count > 0) SequenceMember.AdoptVocabulary(copy, championVocabulary.WithAssigned(growth.Assigned));
             var model = SequenceMember.Trainable(copy);
             var device = SequenceMember.Of(copy).Device;
-            var parameters = model.Module.parameters().ToArray();
+            var named = model.Module.named_parameters().ToArray();
+            var parameters = named.Select(p => p.parameter).ToArray();
+            var typeIndexed = NextEventTrainable.TypeTokenParameters
+                .Select(name => Array.FindIndex(named, p => p.name == name) is var i and >= 0 ? i
+                    : throw new InvalidOperationException($"the sequence network has no parameter '{name}'"))
+                .ToArray();
+            InitialiseSlots(parameters, typeIndexed, championVocabulary, model.Tokenizer.Vocabulary);
+            var baseVocabulary = SequenceMember.Trainable(baseVersion ?? champion).Tokenizer.Vocabulary;
             var baseWeights = BaseWeights(baseVersion ?? copy, parameters, device);
+            using var unbounded = UnboundedRows(baseVocabulary, model.Tokenizer.Vocabulary, device);
             try
             {
+                FollowRows(baseWeights, parameters, typeIndexed, unbounded);
                 var users = training.Select(s => s.Events).Concat(anchors.Users).ToArray();
                 var corpus = SequenceCorpus.WithTokenizer(model.Tokenizer, new BehaviorDataset(users, anchors.WindowCapacity),
                     new BehaviorDataset([], anchors.WindowCapacity));
@@ -79,6 +99,7 @@ public sealed class SequenceFineTuner
                     optimizer.ClipGradients(_options.GradientClip);
                     optimizer.PullTowards(baseWeights, _options.DistancePenalty);
                     optimizer.Step();
+                    FollowRows(baseWeights, parameters, typeIndexed, unbounded);
                     distance = optimizer.ProjectOnto(baseWeights, _options.MaxDistance);
                     losses.Add(loss.item<float>());
                     trainedEvents += count;
@@ -109,6 +130,7 @@ public sealed class SequenceFineTuner
                     Distance = distance,
                     Elapsed = clock.Elapsed,
                     Device = champion.Device.ToString(),
+                    Vocabulary = growth,
                 };
             }
             finally
@@ -145,6 +167,66 @@ public sealed class SequenceFineTuner
         }
         if (heldBack.Count == 0) throw new ArgumentException("no traffic samples are left to hold back for calibration", nameof(samples));
         return (training, heldBack);
+    }
+
+    /// <summary>
+    /// The first weights of the slots this round assigned: the input embedding row of <c>&lt;unk&gt;</c> (what the champion
+    /// read for the type until now, so histories holding it start where the champion was), and for the type head the
+    /// mean row and bias of the learned types (the type starts as a middling prediction, not as the impossible
+    /// <c>&lt;unk&gt;</c> at the bottom of every distribution, which the bounded learning rate of one round could not lift).
+    /// </summary>
+    private static void InitialiseSlots(TorchSharp.Modules.Parameter[] parameters, int[] typeIndexed, Vocabulary.EventVocabulary before, Vocabulary.EventVocabulary after)
+    {
+        var fresh = Enumerable.Range(after.FirstSlotToken, after.ReservedSlots)
+            .Where(t => before.NameOf(t) == Vocabulary.EventVocabulary.FreeSlotName && after.NameOf(t) != Vocabulary.EventVocabulary.FreeSlotName)
+            .ToArray();
+        if (fresh.Length == 0) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var device = parameters[typeIndexed[0]].device;
+        var rows = tensor(fresh.Select(t => (long)t).ToArray(), device: device);
+        var embedding = parameters[typeIndexed[0]];
+        embedding.index_copy_(0, rows, embedding.narrow(0, Vocabulary.EventVocabulary.UnknownToken, 1).expand(fresh.Length, embedding.shape[1]).clone());
+        int learned = before.FirstSlotToken - 2;
+        foreach (int i in typeIndexed.Skip(1))
+        {
+            var head = parameters[i];
+            var mean = head.narrow(0, 2, learned).mean([0L], keepdim: true);
+            var shape = head.shape.ToArray();
+            shape[0] = fresh.Length;
+            head.index_copy_(0, rows, mean.expand(shape).contiguous());
+        }
+    }
+
+    /// <summary>
+    /// The type tokens whose rows the distance bound leaves free: slots assigned since the base version (free in its
+    /// vocabulary). Their base weights are untrained rows of a type the base never knew, so a pull toward them, or a
+    /// projection counting them, would only stop the new type from being learned; they are bounded by the learning rate,
+    /// the gradient clip and the steps of a round instead. Null when there are none.
+    /// </summary>
+    private static Tensor? UnboundedRows(Vocabulary.EventVocabulary baseVocabulary, Vocabulary.EventVocabulary vocabulary, Device device)
+    {
+        if (baseVocabulary.Count != vocabulary.Count || baseVocabulary.FirstSlotToken != vocabulary.FirstSlotToken)
+            throw new ArgumentException($"the base version's vocabulary ({baseVocabulary.Count} tokens) does not fit the champion's ({vocabulary.Count})");
+        var rows = new List<long>();
+        for (int t = vocabulary.FirstSlotToken; t < vocabulary.Count; t++)
+        {
+            string name = vocabulary.NameOf(t), baseName = baseVocabulary.NameOf(t);
+            if (baseName == name) continue;
+            if (baseName != Vocabulary.EventVocabulary.FreeSlotName)
+                throw new ArgumentException($"slot {t} holds '{name}' in the champion and '{baseName}' in the base version");
+            rows.Add(t);
+        }
+        return rows.Count == 0 ? null : tensor(rows.ToArray(), device: device);
+    }
+
+    /// <summary>Sets the unbounded rows of the base weights to the current weights: no pull, no distance, no projection there.</summary>
+    private static void FollowRows(Tensor[] baseWeights, TorchSharp.Modules.Parameter[] parameters, int[] typeIndexed, Tensor? rows)
+    {
+        if (rows is null) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        foreach (int i in typeIndexed) baseWeights[i].index_copy_(0, rows, parameters[i].detach().index_select(0, rows));
     }
 
     /// <summary>Detached copies of the base version's sequence weights, on the training device.</summary>

@@ -21,5 +21,16 @@ internal static class SequenceMember
         var other => throw new ArgumentException($"'{other.Name}' is not a sequence detector"),
     };
 
+    /// <summary>Gives a private copy's sequence part the vocabulary with types assigned to its reserved slots.</summary>
+    public static void AdoptVocabulary(IAnomalyDetector copy, Vocabulary.EventVocabulary vocabulary)
+    {
+        switch (Of(copy))
+        {
+            case RecurrentNextEventDetector recurrent: recurrent.AdoptVocabulary(vocabulary); break;
+            case TransformerNextEventDetector transformer: transformer.AdoptVocabulary(vocabulary); break;
+            case var other: throw new ArgumentException($"'{other.Name}' is not a sequence detector");
+        }
+    }
+
     private static bool IsSequence(IAnomalyDetector detector) => detector is RecurrentNextEventDetector or TransformerNextEventDetector;
 }

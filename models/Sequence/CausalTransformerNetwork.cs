@@ -37,6 +37,9 @@ public sealed class CausalTransformerNetwork : nn.Module<Tensor, (Tensor TypeLog
 
     public int MaxPositions { get; }
 
+    /// <summary>Type tokens the head may predict; the logits of later tokens (free reserved slots) are -inf (see <see cref="TypeSlotLayers"/>).</summary>
+    public int ActiveTypes { get; set; } = int.MaxValue;
+
     /// <summary>Logits [B, T, V] and [B, T, G] predicting each event of inputs [B, T, 4] from the ones before it.</summary>
     public override (Tensor TypeLogits, Tensor GapLogits) forward(Tensor inputs)
     {
@@ -49,7 +52,7 @@ public sealed class CausalTransformerNetwork : nn.Module<Tensor, (Tensor TypeLog
         x = x.add(positions.weight!.narrow(0, 0, t + 1).unsqueeze(0), One);
         foreach (var block in blocks) x = block.call(x);
         var top = finalNorm.call(x.narrow(1, 0, t));
-        return scope.MoveToOuter(typeHead.call(top), gapHead.call(top));
+        return scope.MoveToOuter(TypeSlotLayers.MaskFree(typeHead.call(top), ActiveTypes), gapHead.call(top));
     }
 
     /// <summary>Model width (four field embeddings).</summary>
@@ -85,6 +88,6 @@ public sealed class CausalTransformerNetwork : nn.Module<Tensor, (Tensor TypeLog
     {
         using var scope = NewDisposeScope();
         var normed = finalNorm.call(top);
-        return scope.MoveToOuter(typeHead.call(normed), gapHead.call(normed));
+        return scope.MoveToOuter(TypeSlotLayers.MaskFree(typeHead.call(normed), ActiveTypes), gapHead.call(normed));
     }
 }

@@ -79,6 +79,13 @@ public sealed record RecurrentHyperParameters
     /// <summary>Amount buckets learned from training amounts.</summary>
     public int AmountBuckets { get; init; } = 8;
 
+    /// <summary>Reserved type slots in the embedding and output layers, for event types that appear after training:
+    /// online fine-tuning assigns such a type to a free slot once enough users show it (until then it is &lt;unk&gt;).
+    /// A model file omits 0, so the file of a model without slots (every file older than them) is the same bytes, and
+    /// its version the same id, as before; loading sets it from the vocabulary, which is what the layers are sized by.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int ReservedTypes { get; init; } = 8;
+
     /// <summary>Unexpected events listed in an explanation.</summary>
     public int ExplainTop { get; init; } = 3;
 
@@ -97,6 +104,7 @@ public sealed record RecurrentHyperParameters
         Check(ChunkLength >= 2 && BurnIn >= 1 && BurnIn < ChunkLength, "burn-in", "in 1..chunk-length-1");
         Check(MaxTrainEvents >= 1 && MaxValidationEvents >= 1, "max-train-events", ">= 1");
         Check(AmountBuckets >= 2, "amount-buckets", ">= 2");
+        Check(ReservedTypes is >= 0 and <= Vocabulary.EventVocabulary.MaxReservedSlots, "reserved-types", $"in 0..{Vocabulary.EventVocabulary.MaxReservedSlots}");
         void Check(bool ok, string key, string rule)
         {
             if (!ok) throw new ArgumentException($"{prefix}.{key} must be {rule}");

@@ -36,7 +36,7 @@ namespace StreamDetect.Models.Sequence;
 public sealed class RecurrentNextEventDetector : AnomalyDetector
 {
     private readonly RecurrentNextEventNetwork _network;
-    private readonly EventTokenizer _tokenizer;
+    private EventTokenizer _tokenizer;
     private readonly RecurrentHyperParameters _parameters;
     private readonly NextEventDecision _decision;
 
@@ -235,20 +235,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                 buffer.Set(row, raw, score);
                 if (score < ExplainFromOrRule) continue;
 
-                // The most surprising events still in the window as of this event; top-k details for this event
-                // (the others were judged as of themselves, in their own verdicts).
-                int count = SurpriseRing.TopPositions(ring, top);
-                var unexpected = new List<UnexpectedEvent>(count);
-                for (int q = 0; q < count; q++)
-                {
-                    int index = asOf.Length - ringLength + top[q];
-                    if (index < 0) continue;
-                    var entry = asOf[index];
-                    bool? outside = null;
-                    IReadOnlyList<ExpectedEvent> expected = [];
-                    if (index == windowIndex) (outside, expected) = TopKPrediction.Of(typeLog.AsSpan(at * types, types), typeTargets[at], k, _tokenizer.Vocabulary);
-                    unexpected.Add(new UnexpectedEvent(index, entry.TimestampMs, entry.Type, ring[top[q]], outside, expected));
-                }
+                var unexpected = SurpriseRingExplainer.UnexpectedEvents(ring, top, asOf, typeLog.AsSpan(at * types, types), typeTargets[at], k, _tokenizer.Vocabulary);
                 var explanation = Explanation.ForEvents(Name, raw, unexpected) with { Decision = DecisionRule };
                 if (Sessions.SessionRule.IsEndMarker(asOf[windowIndex]))
                     explanation = explanation with
@@ -339,6 +326,14 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
     /// <summary>The network and what its training loss needs, for online fine-tuning of a copy (never of a scoring instance).</summary>
     internal NextEventTrainable Trainable => new(_network, _network.PredictSequence, _tokenizer, _parameters.GapWeight, _parameters.ChunkLength, _parameters.BurnIn);
 
+    /// <summary>For online fine-tuning of a private copy (never of a scoring instance): the vocabulary with types assigned
+    /// to its reserved slots (the same size, so the layers fit; what the copy saves from then on).</summary>
+    internal void AdoptVocabulary(EventVocabulary vocabulary)
+    {
+        _tokenizer = _tokenizer.WithVocabulary(vocabulary);
+        _network.ActiveTypes = vocabulary.ActiveCount;
+    }
+
     protected override void WriteSections(ModelFileWriter writer)
     {
         writer.AddJson("hyperparameters", _parameters);
@@ -351,8 +346,15 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         if (disposing) _network.Dispose();
     }
 
-    private static RecurrentNextEventNetwork CreateNetwork(RecurrentHyperParameters p, EventTokenizer tokenizer) =>
-        new(p.Cell, tokenizer.EmbeddingRows, p.FieldEmbedding, p.Hidden, p.Layers, tokenizer.Vocabulary.Count, TimeGapBuckets.Count);
+    /// <param name="leaveOutSlots">Without the reserved slots' rows (the network <see cref="TypeSlotLayers.Widen"/> starts from).</param>
+    private static RecurrentNextEventNetwork CreateNetwork(RecurrentHyperParameters p, EventTokenizer tokenizer, bool leaveOutSlots = false)
+    {
+        int slots = leaveOutSlots ? tokenizer.Vocabulary.ReservedSlots : 0;
+        return new(p.Cell, tokenizer.EmbeddingRows - slots, p.FieldEmbedding, p.Hidden, p.Layers, tokenizer.Vocabulary.Count - slots, TimeGapBuckets.Count)
+        {
+            ActiveTypes = leaveOutSlots ? int.MaxValue : tokenizer.Vocabulary.ActiveCount,
+        };
+    }
 
     private sealed class Kind(string name, RecurrentCell cell) : IDetectorKind<RecurrentHyperParameters>
     {
@@ -367,8 +369,9 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         {
             var p = context.HyperParameters(this) with { Cell = cell };
             p.Validate($"streamdetect.models.{name}");
-            var corpus = context.Sequences(p.MinTypeCount, p.AmountBuckets);
-            var network = TorchSeeding.Build(context.Options.Seed, () => CreateNetwork(p, corpus.Tokenizer));
+            var corpus = context.Sequences(p.MinTypeCount, p.AmountBuckets, p.ReservedTypes);
+            var network = TorchSeeding.Build(context.Options.Seed,
+                () => TypeSlotLayers.Widen(CreateNetwork(p, corpus.Tokenizer, leaveOutSlots: true), CreateNetwork(p, corpus.Tokenizer), corpus.Tokenizer.Vocabulary));
             network.to(context.Device);
             NextEventTraining.Fit(network, network.PredictSequence, corpus,
                 new NextEventTraining.Settings(name, context.Epochs(p.Epochs), p.LearningRate, p.BatchSize, p.ChunkLength, p.BurnIn,
@@ -382,6 +385,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             var p = file.ReadJson<RecurrentHyperParameters>("hyperparameters");
             if (p.Cell != cell) throw new ModelFileException(file.Path, $"holds a {p.Cell} network, not {cell}");
             var tokenizer = file.Read("tokenizer", EventTokenizer.ReadFrom);
+            p = p with { ReservedTypes = tokenizer.Vocabulary.ReservedSlots };
             var network = CreateNetwork(p, tokenizer);
             TorchWeights.Load(network, file, "weights");
             network.to(device);

@@ -78,7 +78,15 @@ public sealed class RecurrentNextEventNetwork : nn.Module<Tensor, Tensor?, Tenso
     }
 
     /// <summary>The heads on top-layer states [..., H]: type logits [..., V] and gap logits [..., G].</summary>
-    public (Tensor TypeLogits, Tensor GapLogits) Predict(Tensor top) => (typeHead.call(top), gapHead.call(top));
+    public (Tensor TypeLogits, Tensor GapLogits) Predict(Tensor top)
+    {
+        if (ActiveTypes >= typeHead.out_features) return (typeHead.call(top), gapHead.call(top));
+        using var logits = typeHead.call(top);
+        return (TypeSlotLayers.MaskFree(logits, ActiveTypes), gapHead.call(top));
+    }
+
+    /// <summary>Type tokens the head may predict; the logits of later tokens (free reserved slots) are -inf (see <see cref="TypeSlotLayers"/>).</summary>
+    public int ActiveTypes { get; set; } = int.MaxValue;
 
     /// <summary>For training: logits predicting every position of inputs [B, T, 4] from a zero state.</summary>
     public (Tensor TypeLogits, Tensor GapLogits) PredictSequence(Tensor inputs)

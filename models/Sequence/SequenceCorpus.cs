@@ -29,13 +29,14 @@ public sealed class SequenceCorpus
 
     public long TrainingEvents { get; }
 
-    public static SequenceCorpus Build(BehaviorDataset training, BehaviorDataset validation, int minTypeCount, int amountBuckets)
+    /// <param name="reservedTypes">Reserved type slots of the vocabulary, for types assigned by online fine-tuning.</param>
+    public static SequenceCorpus Build(BehaviorDataset training, BehaviorDataset validation, int minTypeCount, int amountBuckets, int reservedTypes = 0)
     {
-        var tokenizer = EventTokenizer.Learn(training.Users.Select(u => u.Entries), minTypeCount, amountBuckets);
+        var tokenizer = EventTokenizer.Learn(training.Users.Select(u => u.Entries), minTypeCount, amountBuckets, reservedTypes);
         return new SequenceCorpus(tokenizer, Tokenize(tokenizer, training), Tokenize(tokenizer, validation));
     }
 
-    /// <summary>Users tokenized with an existing model's tokenizer (online fine-tuning keeps the champion's vocabulary).</summary>
+    /// <summary>Users tokenized with an existing model's tokenizer (online fine-tuning keeps the champion's vocabulary, with the types it assigns to reserved slots).</summary>
     internal static SequenceCorpus WithTokenizer(EventTokenizer tokenizer, BehaviorDataset training, BehaviorDataset validation) =>
         new(tokenizer, Tokenize(tokenizer, training), Tokenize(tokenizer, validation));
 

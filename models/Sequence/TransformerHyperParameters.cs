@@ -64,6 +64,13 @@ public sealed record TransformerHyperParameters
 
     public int AmountBuckets { get; init; } = 8;
 
+    /// <summary>Reserved type slots in the embedding and output layers, for event types that appear after training:
+    /// online fine-tuning assigns such a type to a free slot once enough users show it (until then it is &lt;unk&gt;).
+    /// A model file omits 0, so the file of a model without slots (every file older than them) is the same bytes, and
+    /// its version the same id, as before; loading sets it from the vocabulary, which is what the layers are sized by.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int ReservedTypes { get; init; } = 8;
+
     public int ExplainTop { get; init; } = 3;
 
     public void Validate(string prefix)
@@ -74,6 +81,7 @@ public sealed record TransformerHyperParameters
         Check(MaxPositions >= 2, "max-positions", ">= 2");
         Check(BurnIn >= 1 && BurnIn < MaxPositions, "burn-in", "in 1..max-positions-1");
         Check(AggregateTop >= 1, "aggregate-top", ">= 1");
+        Check(ReservedTypes is >= 0 and <= Vocabulary.EventVocabulary.MaxReservedSlots, "reserved-types", $"in 0..{Vocabulary.EventVocabulary.MaxReservedSlots}");
         Check(Epochs >= 1 && LearningRate > 0 && BatchSize >= 1, "epochs", ">= 1 (and learning-rate > 0, batch-size >= 1)");
         void Check(bool ok, string key, string rule)
         {

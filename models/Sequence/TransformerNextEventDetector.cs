@@ -35,7 +35,7 @@ namespace StreamDetect.Models.Sequence;
 public sealed class TransformerNextEventDetector : AnomalyDetector
 {
     private readonly CausalTransformerNetwork _network;
-    private readonly EventTokenizer _tokenizer;
+    private EventTokenizer _tokenizer;
     private readonly TransformerHyperParameters _parameters;
     private readonly TransformerCachedStep _step;
     private readonly NextEventDecision _decision;
@@ -187,20 +187,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
                 buffer.Set(row, raw, score);
                 if (score < ExplainFromOrRule) continue;
 
-                // The most surprising events still in the ring as of this event; top-k details for this event (the
-                // others were judged as of themselves, in their own verdicts).
-                int count = SurpriseRing.TopPositions(ring, top);
-                var unexpected = new List<UnexpectedEvent>(count);
-                for (int q = 0; q < count; q++)
-                {
-                    int index = asOf.Length - ringLength + top[q];
-                    if (index < 0) continue;
-                    var entry = asOf[index];
-                    bool? outside = null;
-                    IReadOnlyList<ExpectedEvent> expected = [];
-                    if (index == j) (outside, expected) = TopKPrediction.Of(typeRow, target.Type, k, _tokenizer.Vocabulary);
-                    unexpected.Add(new UnexpectedEvent(index, entry.TimestampMs, entry.Type, ring[top[q]], outside, expected));
-                }
+                var unexpected = SurpriseRingExplainer.UnexpectedEvents(ring, top, asOf, typeRow, target.Type, k, _tokenizer.Vocabulary);
                 var explanation = Explanation.ForEvents(Name, raw, unexpected) with { Decision = DecisionRule };
                 if (Sessions.SessionRule.IsEndMarker(input.Window[j]))
                     explanation = explanation with
@@ -281,6 +268,14 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
     /// <summary>The network and what its training loss needs, for online fine-tuning of a copy (never of a scoring instance).</summary>
     internal NextEventTrainable Trainable => new(_network, x => _network.call(x), _tokenizer, _parameters.GapWeight, _parameters.MaxPositions, _parameters.BurnIn);
 
+    /// <summary>For online fine-tuning of a private copy (never of a scoring instance): the vocabulary with types assigned
+    /// to its reserved slots (the same size, so the layers fit; what the copy saves from then on).</summary>
+    internal void AdoptVocabulary(EventVocabulary vocabulary)
+    {
+        _tokenizer = _tokenizer.WithVocabulary(vocabulary);
+        _network.ActiveTypes = vocabulary.ActiveCount;
+    }
+
     protected override void WriteSections(ModelFileWriter writer)
     {
         writer.AddJson("hyperparameters", _parameters);
@@ -293,8 +288,15 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
         if (disposing) _network.Dispose();
     }
 
-    private static CausalTransformerNetwork CreateNetwork(TransformerHyperParameters p, EventTokenizer tokenizer) =>
-        new(tokenizer.EmbeddingRows, p.FieldEmbedding, p.Heads, p.Layers, p.FeedForward, p.MaxPositions, tokenizer.Vocabulary.Count, TimeGapBuckets.Count);
+    /// <param name="leaveOutSlots">Without the reserved slots' rows (the network <see cref="TypeSlotLayers.Widen"/> starts from).</param>
+    private static CausalTransformerNetwork CreateNetwork(TransformerHyperParameters p, EventTokenizer tokenizer, bool leaveOutSlots = false)
+    {
+        int slots = leaveOutSlots ? tokenizer.Vocabulary.ReservedSlots : 0;
+        return new(tokenizer.EmbeddingRows - slots, p.FieldEmbedding, p.Heads, p.Layers, p.FeedForward, p.MaxPositions, tokenizer.Vocabulary.Count - slots, TimeGapBuckets.Count)
+        {
+            ActiveTypes = leaveOutSlots ? int.MaxValue : tokenizer.Vocabulary.ActiveCount,
+        };
+    }
 
     private sealed class KindImpl : IDetectorKind<TransformerHyperParameters>
     {
@@ -308,8 +310,9 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
         {
             var p = context.HyperParameters(this);
             p.Validate("streamdetect.models.transformer");
-            var corpus = context.Sequences(p.MinTypeCount, p.AmountBuckets);
-            var network = TorchSeeding.Build(context.Options.Seed, () => CreateNetwork(p, corpus.Tokenizer));
+            var corpus = context.Sequences(p.MinTypeCount, p.AmountBuckets, p.ReservedTypes);
+            var network = TorchSeeding.Build(context.Options.Seed,
+                () => TypeSlotLayers.Widen(CreateNetwork(p, corpus.Tokenizer, leaveOutSlots: true), CreateNetwork(p, corpus.Tokenizer), corpus.Tokenizer.Vocabulary));
             network.to(context.Device);
             NextEventTraining.Fit(network, x => network.call(x), corpus,
                 new NextEventTraining.Settings(Name, context.Epochs(p.Epochs), p.LearningRate, p.BatchSize, p.MaxPositions, p.BurnIn,
@@ -322,6 +325,7 @@ public sealed class TransformerNextEventDetector : AnomalyDetector
         {
             var p = file.ReadJson<TransformerHyperParameters>("hyperparameters");
             var tokenizer = file.Read("tokenizer", EventTokenizer.ReadFrom);
+            p = p with { ReservedTypes = tokenizer.Vocabulary.ReservedSlots };
             var network = CreateNetwork(p, tokenizer);
             TorchWeights.Load(network, file, "weights");
             network.to(device);

@@ -14,7 +14,7 @@ namespace StreamDetect.Models.Training;
 public sealed class TrainingContext
 {
     private readonly Dictionary<(bool, int), FeatureMatrix> _features = [];
-    private readonly Dictionary<(int, int), SequenceCorpus> _corpora = [];
+    private readonly Dictionary<(int, int, int), SequenceCorpus> _corpora = [];
     private readonly Stopwatch _clock;
 
     public TrainingContext(BehaviorDataset training, BehaviorDataset validation, TrainingOptions options, torch.Device device,
@@ -74,15 +74,16 @@ public sealed class TrainingContext
     }
 
     /// <summary>The training and validation users tokenized with a tokenizer learned from the training users; cached.</summary>
-    public SequenceCorpus Sequences(int minTypeCount, int amountBuckets)
+    /// <param name="reservedTypes">Reserved type slots of the vocabulary (see <see cref="Vocabulary.EventVocabulary"/>).</param>
+    public SequenceCorpus Sequences(int minTypeCount, int amountBuckets, int reservedTypes = 0)
     {
         lock (_corpora)
         {
-            if (!_corpora.TryGetValue((minTypeCount, amountBuckets), out var corpus))
+            if (!_corpora.TryGetValue((minTypeCount, amountBuckets, reservedTypes), out var corpus))
             {
-                corpus = SequenceCorpus.Build(Training, Validation, minTypeCount, amountBuckets);
-                Report("data", $"tokenized {corpus.TrainingEvents} training events, vocabulary {corpus.Tokenizer.Vocabulary.Count} types");
-                _corpora[(minTypeCount, amountBuckets)] = corpus;
+                corpus = SequenceCorpus.Build(Training, Validation, minTypeCount, amountBuckets, reservedTypes);
+                Report("data", $"tokenized {corpus.TrainingEvents} training events, vocabulary {corpus.Tokenizer.Vocabulary.Count} types ({reservedTypes} reserved)");
+                _corpora[(minTypeCount, amountBuckets, reservedTypes)] = corpus;
             }
             return corpus;
         }

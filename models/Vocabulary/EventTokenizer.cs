@@ -36,7 +36,8 @@ public sealed class EventTokenizer
     public int[] FieldSizes => [Vocabulary.Count, TimeGapBuckets.Count, Amounts.Count, ItemRelation.Count];
 
     /// <summary>Learns the vocabulary and amount buckets from training windows' entries.</summary>
-    public static EventTokenizer Learn(IEnumerable<IReadOnlyList<WindowEntry>> sequences, int minTypeCount = 1, int amountBuckets = 8)
+    /// <param name="reservedTypes">Reserved type slots after the learned types (see <see cref="EventVocabulary"/>).</param>
+    public static EventTokenizer Learn(IEnumerable<IReadOnlyList<WindowEntry>> sequences, int minTypeCount = 1, int amountBuckets = 8, int reservedTypes = 0)
     {
         var types = new List<string>();
         var amounts = new List<float>();
@@ -54,7 +55,7 @@ public sealed class EventTokenizer
                 previous = entry.Type;
             }
         }
-        var vocabulary = EventVocabulary.Learn(types, minTypeCount);
+        var vocabulary = EventVocabulary.Learn(types, minTypeCount, reservedTypes);
         string[] endTypes = [.. endsAfter
             .Where(p => vocabulary.TokenOf(p.Key) != EventVocabulary.UnknownToken)
             .OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
@@ -109,16 +110,28 @@ public sealed class EventTokenizer
         return [0, sizes[0], sizes[0] + sizes[1], sizes[0] + sizes[1] + sizes[2]];
     }
 
+    /// <summary>This tokenizer with another vocabulary of the same size (the same one with types assigned to reserved
+    /// slots): the same token of every type known before, so a model's layers fit it unchanged.</summary>
+    public EventTokenizer WithVocabulary(EventVocabulary vocabulary)
+    {
+        if (vocabulary.Count != Vocabulary.Count || vocabulary.ReservedSlots != Vocabulary.ReservedSlots)
+            throw new ArgumentException($"a vocabulary of {vocabulary.Count} tokens ({vocabulary.ReservedSlots} reserved) does not fit a model of {Vocabulary.Count} ({Vocabulary.ReservedSlots} reserved)", nameof(vocabulary));
+        return new EventTokenizer(vocabulary, Amounts, SessionEndsAfter);
+    }
+
+    /// <summary>Writes the vocabulary's learned types, the amount buckets, the session-ending types and, when the
+    /// vocabulary has reserved slots, the slots (a vocabulary without slots is written as files older than them were).</summary>
     public void WriteTo(BinaryWriter writer)
     {
         Vocabulary.WriteTo(writer);
         Amounts.WriteTo(writer);
         writer.Write(SessionEndsAfter.Count);
         foreach (string type in SessionEndsAfter) writer.Write(type);
+        if (Vocabulary.ReservedSlots > 0) Vocabulary.WriteSlotsTo(writer);
     }
 
     /// <summary>Reads a tokenizer written by <see cref="WriteTo"/>; one of an older file, which ends after the amount
-    /// buckets, has no <see cref="SessionEndsAfter"/>.</summary>
+    /// buckets, has no <see cref="SessionEndsAfter"/>, and one that ends after those has no reserved slots.</summary>
     public static EventTokenizer ReadFrom(BinaryReader reader)
     {
         var vocabulary = EventVocabulary.ReadFrom(reader);
@@ -129,6 +142,7 @@ public sealed class EventTokenizer
         if (count < 0 || count > SessionEndsAfterTop) throw new InvalidDataException($"tokenizer lists {count} session-ending types (at most {SessionEndsAfterTop})");
         var endsAfter = new string[count];
         for (int i = 0; i < count; i++) endsAfter[i] = reader.ReadString();
+        if (stream.CanSeek && stream.Position < stream.Length) vocabulary = vocabulary.ReadSlotsFrom(reader);
         return new EventTokenizer(vocabulary, amounts, endsAfter);
     }
 }

@@ -11,7 +11,7 @@ namespace StreamDetect.Models.Tests.Online;
 /// </summary>
 internal static class ReleasedShoppers
 {
-    public static List<UserEvent> Generate(int users, int days, int startDay, int seed, string prefix)
+    public static List<UserEvent> Generate(int users, int days, int startDay, int seed, string prefix, string? newType = null)
     {
         var random = new Random(seed);
         var events = new List<UserEvent>();
@@ -25,6 +25,8 @@ internal static class ReleasedShoppers
                 Add(events, user, ref t, "login", random);
                 Add(events, user, ref t, "search", random);
                 Add(events, user, ref t, "search", random);
+                // Drawn only with a new type, so the traffic without one is the same as before.
+                if (newType is not null && random.NextDouble() < 0.7) Add(events, user, ref t, newType, random);
                 int carts = 1 + random.Next(0, 3);
                 for (int c = 0; c < carts; c++)
                 {
