@@ -50,6 +50,7 @@ public sealed class IngestJob
     {
         var clock = Stopwatch.StartNew();
         long firstEvent = 0, lastPersisted = 0;
+        DateTimeOffset? firstPersisted = null;
         var materializer = _host.System.Materializer();
         var ackSink = acks ?? Sink.Ignore<object>().MapMaterializedValue(t => (Task)t);
         var counted = source.ViaMaterialized(KillSwitches.Single<IngestedEvent>(), Keep.Both).Select(e =>
@@ -63,7 +64,11 @@ public sealed class IngestJob
             .Via(EntityRoutingFlow.Create(_host.Partitions, _host.Settings.Routing, scoring, closeSessionsAtEnd))
             .Select(reply =>
             {
-                if (reply.Accepted > 0) lastPersisted = Stopwatch.GetTimestamp();
+                if (reply.Accepted > 0)
+                {
+                    lastPersisted = Stopwatch.GetTimestamp();
+                    firstPersisted ??= DateTimeOffset.UtcNow;
+                }
                 Routing.Add(reply);
                 return reply;
             })
@@ -91,9 +96,11 @@ public sealed class IngestJob
         var deadLetterSummary = await deadLetters.WaitAsync(cancellation);
         var elapsed = clock.Elapsed;
         // Everything was scored and delivered: the confirmations are journaled so a later run does not redo it.
-        var partitions = await _host.PartitionStatsAsync(TimeSpan.FromSeconds(60), flushScoredMarks: true);
+        // The final flush may take an end-of-stream snapshot first (entities.snapshot-at-end): a partition of a million-user
+        // store writes tens of MB, all partitions through one store writer.
+        var partitions = await _host.PartitionStatsAsync(TimeSpan.FromSeconds(300), flushScoredMarks: true);
         var streaming = firstEvent == 0 || lastPersisted < firstEvent ? TimeSpan.Zero : Stopwatch.GetElapsedTime(firstEvent, lastPersisted);
-        return new IngestResult(recordsIn(), Statistics, deadLetterSummary, Routing, partitions, elapsed) { Streaming = streaming };
+        return new IngestResult(recordsIn(), Statistics, deadLetterSummary, Routing, partitions, elapsed) { Streaming = streaming, FirstPersisted = firstPersisted };
     }
 
     /// <summary>A downstream that only counts (ingest only: no request is produced).</summary>

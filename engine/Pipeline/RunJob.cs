@@ -38,6 +38,9 @@ public sealed class RunJob
     /// <summary>Keep every evaluated event's score for `run --report` (<see cref="Evaluation"/>).</summary>
     public bool CollectEvaluation { get; init; }
 
+    /// <summary>Measure the process's memory after the stream, before the engine stops (`run --measure-memory`).</summary>
+    public bool MeasureMemory { get; init; }
+
     /// <summary>The scores and alerts `run --report` draws, once the scoring loop is built; null unless <see cref="CollectEvaluation"/>.</summary>
     public Reporting.RunEvaluationCollector? Evaluation { get; private set; }
 
@@ -134,7 +137,9 @@ public sealed class RunJob
         }
         // The gauges of what this node hosts show the end state, not the last periodic look.
         if (Metrics is { } metrics) await metrics.RefreshOccupancyAsync(host);
-        return Report(build, result, host, model);
+        var outcome = Report(build, result, host, model);
+        if (MeasureMemory) outcome.Summary.Memory = MemorySummary.Measure(outcome.Summary.Entities?.UsersInState ?? 0);
+        return outcome;
     }
 
     /// <summary>What <see cref="BuildAsync"/> wired: the input, the downstream the routed events feed, the scoring loop and its first requests.</summary>
@@ -194,7 +199,7 @@ public sealed class RunJob
         _streaming = true;
         try
         {
-            var running = Ingest!.RunAsync(build.Input.Events, build.Downstream, () => Progress.Records,
+            var running = Ingest!.RunAsync(RateLimit.Apply(build.Input.Events, plan.Run.Rate), build.Downstream, () => Progress.Records,
                 kafka is null ? cancellation : CancellationToken.None, kafka?.Acks(), build.Rescoring, build.Scoring, plan.Scorer.MaxUnsettledEvents,
                 () => _inputEnded);
             return kafka is null ? await running : await RunKafkaAsync(kafka, running, cancellation);
