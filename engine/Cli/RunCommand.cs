@@ -117,7 +117,7 @@ public static class RunCommand
 
     private static readonly Option<bool> MeasureMemory = new("--measure-memory")
     {
-        Description = "After the stream, before the engine stops: a full compacting garbage collection, then the process's resident bytes and the managed heap (and both per user in state) in the report and --summary-json (`memory`)",
+        Description = "Once the stream is done, before the partitions' final flush: a full compacting garbage collection, then the process's resident bytes and the managed heap (and both per user in state) in the report and --summary-json (`memory`)",
     };
 
     private static readonly Option<string?> Report = new("--report")

@@ -37,6 +37,8 @@ public sealed class IngestJob
     /// <param name="scoring">The scoring loop the downstream runs (events get order keys and await scoring), or null.</param>
     /// <param name="maxUnsettled">With <paramref name="scoring"/>: events admitted and not yet settled, at most (<c>scoring.max-unsettled-events</c>).</param>
     /// <param name="closeSessionsAtEnd">Asked when the source ends: whether the input ended, so the open sessions close (README "Sessions in the stream"); null: always.</param>
+    /// <param name="afterStream">Called once the stream is done, before the partitions' final flush (which may snapshot for minutes, long
+    /// enough for idle partitions to passivate): `run --measure-memory` measures here, with every partition's state in memory.</param>
     public async Task<IngestResult> RunAsync(
         Source<IngestedEvent, Task<DeadLetterSummary>> source,
         Sink<ScoringRequest, Task> downstream,
@@ -46,7 +48,8 @@ public sealed class IngestJob
         Source<ScoringRequest, NotUsed>? rescoring = null,
         ScoringContext? scoring = null,
         long maxUnsettled = 65_536,
-        Func<bool>? closeSessionsAtEnd = null)
+        Func<bool>? closeSessionsAtEnd = null,
+        Action? afterStream = null)
     {
         var clock = Stopwatch.StartNew();
         long firstEvent = 0, lastPersisted = 0;
@@ -95,6 +98,7 @@ public sealed class IngestJob
         await acksDone.WaitAsync(cancellation);
         var deadLetterSummary = await deadLetters.WaitAsync(cancellation);
         var elapsed = clock.Elapsed;
+        afterStream?.Invoke();
         // Everything was scored and delivered: the confirmations are journaled so a later run does not redo it.
         // The final flush may take an end-of-stream snapshot first (entities.snapshot-at-end): a partition of a million-user
         // store writes tens of MB, all partitions through one store writer.

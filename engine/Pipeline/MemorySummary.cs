@@ -4,8 +4,8 @@ namespace StreamDetect.Engine.Pipeline;
 
 /// <summary>
 /// The process's memory after the stream (`run --measure-memory`, <c>memory</c> in --summary-json): measured
-/// after a full, compacting, aggressive garbage collection (which also hands freed heap back to the OS), while
-/// the engine and its partitions still hold every user's state.
+/// after a full, compacting, aggressive garbage collection (which also hands freed heap back to the OS), once the
+/// stream is done and before the partitions' final flush, while they hold every user's state.
 /// </summary>
 public sealed class MemorySummary
 {
@@ -31,8 +31,17 @@ public sealed class MemorySummary
     /// <summary><see cref="ManagedHeapBytes"/> per user in state.</summary>
     public double ManagedHeapBytesPerUser { get; set; }
 
-    /// <summary>Collects, then measures. <paramref name="users"/>: users in state.</summary>
-    public static MemorySummary Measure(long users)
+    /// <summary>This measurement with <paramref name="users"/> users in state and the figures per user.</summary>
+    public MemorySummary PerUser(long users)
+    {
+        UsersInState = users;
+        RssBytesPerUser = users == 0 ? 0 : Math.Round((double)RssBytes / users, 1);
+        ManagedHeapBytesPerUser = users == 0 ? 0 : Math.Round((double)ManagedHeapBytes / users, 1);
+        return this;
+    }
+
+    /// <summary>Collects, then measures (the users are set by <see cref="PerUser"/>).</summary>
+    public static MemorySummary Measure()
     {
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
@@ -47,9 +56,6 @@ public sealed class MemorySummary
             PeakRssBytes = peak,
             ManagedHeapBytes = heap,
             GcCommittedBytes = info.TotalCommittedBytes,
-            UsersInState = users,
-            RssBytesPerUser = users == 0 ? 0 : Math.Round((double)rss / users, 1),
-            ManagedHeapBytesPerUser = users == 0 ? 0 : Math.Round((double)heap / users, 1),
         };
     }
 

@@ -38,8 +38,11 @@ public sealed class RunJob
     /// <summary>Keep every evaluated event's score for `run --report` (<see cref="Evaluation"/>).</summary>
     public bool CollectEvaluation { get; init; }
 
-    /// <summary>Measure the process's memory after the stream, before the engine stops (`run --measure-memory`).</summary>
+    /// <summary>Measure the process's memory once the stream is done, before the partitions' final flush (`run --measure-memory`).</summary>
     public bool MeasureMemory { get; init; }
+
+    // Measured when the stream is done, before the final flush (MeasureMemory).
+    private MemorySummary? _memory;
 
     /// <summary>The scores and alerts `run --report` draws, once the scoring loop is built; null unless <see cref="CollectEvaluation"/>.</summary>
     public Reporting.RunEvaluationCollector? Evaluation { get; private set; }
@@ -138,7 +141,7 @@ public sealed class RunJob
         // The gauges of what this node hosts show the end state, not the last periodic look.
         if (Metrics is { } metrics) await metrics.RefreshOccupancyAsync(host);
         var outcome = Report(build, result, host, model);
-        if (MeasureMemory) outcome.Summary.Memory = MemorySummary.Measure(outcome.Summary.Entities?.UsersInState ?? 0);
+        if (_memory is { } memory) outcome.Summary.Memory = memory.PerUser(outcome.Summary.Entities?.UsersInState ?? 0);
         return outcome;
     }
 
@@ -201,7 +204,7 @@ public sealed class RunJob
         {
             var running = Ingest!.RunAsync(RateLimit.Apply(build.Input.Events, plan.Run.Rate), build.Downstream, () => Progress.Records,
                 kafka is null ? cancellation : CancellationToken.None, kafka?.Acks(), build.Rescoring, build.Scoring, plan.Scorer.MaxUnsettledEvents,
-                () => _inputEnded);
+                () => _inputEnded, MeasureMemory ? () => _memory = MemorySummary.Measure() : null);
             return kafka is null ? await running : await RunKafkaAsync(kafka, running, cancellation);
         }
         catch (Exception e) when (_request.Input is not null && e is IOException or UnauthorizedAccessException)
