@@ -114,6 +114,17 @@ public static class RunCommand
         Description = "Serve Prometheus metrics (/metrics) and health (/health/live, /health/ready) on this port while the run goes on (streamdetect.metrics.prometheus)",
     };
 
+    private static readonly Option<double?> Rate = new("--rate")
+    {
+        HelpName = "EVENTS_PER_S",
+        Description = "Hold the source to this many events per second (streamdetect.run.rate; 0: as fast as the engine takes them): soak tests, latency at a fixed load",
+    };
+
+    private static readonly Option<bool> MeasureMemory = new("--measure-memory")
+    {
+        Description = "Once the stream is done, before the partitions' final flush: a full compacting garbage collection, then the process's resident bytes and the managed heap (and both per user in state) in the report and --summary-json (`memory`)",
+    };
+
     private static readonly Option<string?> Report = new("--report")
     {
         HelpName = "DIR",
@@ -124,7 +135,7 @@ public static class RunCommand
     {
         var command = new Command("run",
             "Run the main job: read events (file, generator or Kafka), validate them (bad records to dead letters), keep per-user state (persisted), score users with the model in micro-batches, and emit explained alerts; prints live progress and a final report");
-        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle, MetricsPort, Report, ShadowAlerts })
+        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle, MetricsPort, Report, ShadowAlerts, Rate, MeasureMemory })
             command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => ExecuteAsync(parse, token), cancellation));
         return command;
@@ -170,6 +181,7 @@ public static class RunCommand
             hocon.Append($"streamdetect.metrics.prometheus.port = {port}\n");
             Set("streamdetect.metrics.prometheus.enabled", "on");
         }
+        if (parse.GetValue(Rate) is double rate) hocon.Append($"streamdetect.run.rate = {rate.ToString(System.Globalization.CultureInfo.InvariantCulture)}\n");
         return hocon.ToString();
     }
 
@@ -219,7 +231,7 @@ public static class RunCommand
         {
             ShadowAlertsPath = shadowAlerts,
         };
-        var job = new RunJob(request, Console.Error) { CollectEvaluation = reportDirectory is not null };
+        var job = new RunJob(request, Console.Error) { CollectEvaluation = reportDirectory is not null, MeasureMemory = parse.GetValue(MeasureMemory) };
         var metricsSettings = MetricsSettings.Create(config);
         using var metrics = metricsSettings.AnyExport ? EngineMetrics.Attach(job) : null;
         using var endpoint = metricsSettings.Enabled ? MetricsEndpoint.Start(metricsSettings, () => job.NotReadyBecause) : null;

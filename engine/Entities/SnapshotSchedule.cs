@@ -11,6 +11,7 @@ namespace StreamDetect.Engine.Entities;
 public sealed class SnapshotSchedule(int every)
 {
     private long _since;
+    private bool _requested;
 
     /// <summary>Journal writes started and not yet finished.</summary>
     public int WritesInFlight { get; private set; }
@@ -18,8 +19,8 @@ public sealed class SnapshotSchedule(int every)
     /// <summary>Events applied since the last snapshot.</summary>
     public long EventsSinceSnapshot => _since;
 
-    /// <summary>A snapshot is due: hold back new writes.</summary>
-    public bool Due => _since >= every;
+    /// <summary>A snapshot is due (after <c>every</c> events, or asked for): hold back new writes.</summary>
+    public bool Due => _since >= every || _requested;
 
     /// <summary>Due, and nothing is being written: take it now.</summary>
     public bool CanTake => Due && WritesInFlight == 0;
@@ -34,6 +35,13 @@ public sealed class SnapshotSchedule(int every)
 
     public void EventsApplied(long count) => _since += count;
 
+    /// <summary>Makes a snapshot due now, whatever the count (at the end of a stream).</summary>
+    public void Request() => _requested = true;
+
     /// <summary>The snapshot was taken (or the state was restored from one).</summary>
-    public void Taken() => _since = 0;
+    public void Taken()
+    {
+        _since = 0;
+        _requested = false;
+    }
 }

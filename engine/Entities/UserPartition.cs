@@ -55,6 +55,8 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     // Sharding asked it to stop (StopPartition): it stops when its last write in flight is done.
     private bool _stopping;
     private long _recoveryMs;
+    // Who waits for the stats of a final flush until the end-of-stream snapshot is saved (or failed).
+    private readonly List<IActorRef> _afterSnapshot = new();
 
     /// <param name="store">Names the store in the failure a waiting ask gets when a write fails for good.</param>
     public UserPartition(int partition, UserPartitionSettings settings, string store = "the store")
@@ -100,7 +102,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         Command<CloseSessions>(OnCloseSessions);
         Command<AlertsDelivered>(delivered => _state.Alerts.Delivered(delivered.AlertIds));
         Command<FlushTick>(_ => Flush(null));
-        Command<FlushScoredMarks>(_ => Flush(Sender));
+        Command<FlushScoredMarks>(_ => FlushAtEnd(Sender));
         Command<TakeRescoring>(take => Sender.Tell(RescoringReply(take.ScoringInbox, [])));
         Command<GetPartitionStats>(_ => Sender.Tell(Stats()));
         Command<GetUserStates>(_ => Sender.Tell(new UserStates(_partition, SerializeUsers())));
@@ -112,9 +114,13 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             // snapshot just saved would go too.)
             DeleteMessages(success.Metadata.SequenceNr);
             if (success.Metadata.SequenceNr > 1) DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
+            AnswerAfterSnapshot();
         });
         Command<SaveSnapshotFailure>(failure =>
-            Context.GetLogger().Warning("partition {0}: snapshot failed: {1}", _partition, failure.Cause.Message));
+        {
+            Context.GetLogger().Warning("partition {0}: snapshot failed: {1}", _partition, failure.Cause.Message);
+            AnswerAfterSnapshot();
+        });
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(failure =>
             Context.GetLogger().Warning("partition {0}: deleting old journal rows failed: {1}", _partition, failure.Cause.Message));
@@ -252,6 +258,33 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
                 SessionsClosed = _state.SessionsClosed,
             });
         });
+    }
+
+    /// <summary>
+    /// The final flush of a stream: with enough events since the last snapshot (<c>entities.snapshot-at-end</c>), a
+    /// snapshot first (taken once no write is in flight, as any snapshot) and the answer once it is saved, so the
+    /// next start recovers from it; otherwise a plain <see cref="Flush"/>.
+    /// </summary>
+    private void FlushAtEnd(IActorRef replyTo)
+    {
+        if (_settings.SnapshotAtEnd <= 0 || _schedule.EventsSinceSnapshot < _settings.SnapshotAtEnd)
+        {
+            Flush(replyTo);
+            return;
+        }
+        _afterSnapshot.Add(replyTo);
+        if (_schedule.Due) return; // a snapshot is on its way already
+        _schedule.Request();
+        if (_schedule.CanTake) TakeSnapshot();
+    }
+
+    /// <summary>The end-of-stream snapshot is saved (or failed: the journal still holds everything): the flushes waiting for it go on.</summary>
+    private void AnswerAfterSnapshot()
+    {
+        if (_afterSnapshot.Count == 0) return;
+        var waiting = _afterSnapshot.ToArray();
+        _afterSnapshot.Clear();
+        foreach (var replyTo in waiting) Flush(replyTo);
     }
 
     /// <summary>

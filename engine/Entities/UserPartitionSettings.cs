@@ -14,6 +14,13 @@ public sealed record UserPartitionSettings
     /// <summary>A partition snapshots its whole state after this many new events (then drops older journal rows).</summary>
     public int SnapshotEvery { get; init; } = 50_000;
 
+    /// <summary>
+    /// At the end of a stream (its final flush), a partition with at least this many events applied since its last
+    /// snapshot snapshots before it answers, so the next start recovers from the snapshot instead of replaying them;
+    /// 0: never (recovery replays up to <see cref="SnapshotEvery"/> events per partition).
+    /// </summary>
+    public int SnapshotAtEnd { get; init; } = 1000;
+
     /// <summary>Whether events persisted but not confirmed scored when the engine died are scored again after recovery.</summary>
     public bool RescoreAfterCrash { get; init; } = true;
 
@@ -45,6 +52,7 @@ public sealed record UserPartitionSettings
         {
             WindowSize = r.Int("window-size", 2, 1024),
             SnapshotEvery = r.Int("snapshot-every", 1, int.MaxValue),
+            SnapshotAtEnd = r.Int("snapshot-at-end", 0, int.MaxValue),
             RescoreAfterCrash = r.Bool("rescore-after-crash"),
             ScoredMarksFlush = r.Duration("scored-marks-flush"),
             MaxRequestEvents = r.Int("max-request-events", 1, 1 << 20),

@@ -37,6 +37,8 @@ public sealed class IngestJob
     /// <param name="scoring">The scoring loop the downstream runs (events get order keys and await scoring), or null.</param>
     /// <param name="maxUnsettled">With <paramref name="scoring"/>: events admitted and not yet settled, at most (<c>scoring.max-unsettled-events</c>).</param>
     /// <param name="closeSessionsAtEnd">Asked when the source ends: whether the input ended, so the open sessions close (README "Sessions in the stream"); null: always.</param>
+    /// <param name="afterStream">Called once the stream is done, before the partitions' final flush (which may snapshot for minutes, long
+    /// enough for idle partitions to passivate): `run --measure-memory` measures here, with every partition's state in memory.</param>
     public async Task<IngestResult> RunAsync(
         Source<IngestedEvent, Task<DeadLetterSummary>> source,
         Sink<ScoringRequest, Task> downstream,
@@ -46,10 +48,12 @@ public sealed class IngestJob
         Source<ScoringRequest, NotUsed>? rescoring = null,
         ScoringContext? scoring = null,
         long maxUnsettled = 65_536,
-        Func<bool>? closeSessionsAtEnd = null)
+        Func<bool>? closeSessionsAtEnd = null,
+        Action? afterStream = null)
     {
         var clock = Stopwatch.StartNew();
         long firstEvent = 0, lastPersisted = 0;
+        DateTimeOffset? firstPersisted = null;
         var materializer = _host.System.Materializer();
         // Where each answered ask's partition lives (this node or another): the remote-ask share of the summary.
         using var locality = await PartitionLocality.StartAsync(_host);
@@ -65,7 +69,11 @@ public sealed class IngestJob
             .Via(EntityRoutingFlow.Create(_host.Partitions, _host.Settings.Routing, scoring, closeSessionsAtEnd))
             .Select(reply =>
             {
-                if (reply.Accepted > 0) lastPersisted = Stopwatch.GetTimestamp();
+                if (reply.Accepted > 0)
+                {
+                    lastPersisted = Stopwatch.GetTimestamp();
+                    firstPersisted ??= DateTimeOffset.UtcNow;
+                }
                 Routing.Add(reply);
                 // A batch of events (the end-of-input closes, one per partition and stream, are not counted).
                 if (reply.Accepted + reply.Duplicates > 0) Routing.AddAsk(locality?.IsLocal(reply.Partition) ?? true);
@@ -94,10 +102,13 @@ public sealed class IngestJob
         await acksDone.WaitAsync(cancellation);
         var deadLetterSummary = await deadLetters.WaitAsync(cancellation);
         var elapsed = clock.Elapsed;
+        afterStream?.Invoke();
         // Everything was scored and delivered: the confirmations are journaled so a later run does not redo it.
-        var partitions = await _host.PartitionStatsAsync(TimeSpan.FromSeconds(60), flushScoredMarks: true);
+        // The final flush may take an end-of-stream snapshot first (entities.snapshot-at-end): a partition of a million-user
+        // store writes tens of MB, all partitions through one store writer.
+        var partitions = await _host.PartitionStatsAsync(TimeSpan.FromSeconds(300), flushScoredMarks: true);
         var streaming = firstEvent == 0 || lastPersisted < firstEvent ? TimeSpan.Zero : Stopwatch.GetElapsedTime(firstEvent, lastPersisted);
-        return new IngestResult(recordsIn(), Statistics, deadLetterSummary, Routing, partitions, elapsed) { Streaming = streaming };
+        return new IngestResult(recordsIn(), Statistics, deadLetterSummary, Routing, partitions, elapsed) { Streaming = streaming, FirstPersisted = firstPersisted };
     }
 
     /// <summary>A downstream that only counts (ingest only: no request is produced).</summary>

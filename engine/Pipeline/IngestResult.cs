@@ -18,4 +18,7 @@ public sealed record IngestResult(
     /// (a Kafka group join) or the wait before a Kafka run decides it is idle. Zero without events.
     /// </summary>
     public TimeSpan Streaming { get; init; }
+
+    /// <summary>When a partition first answered with an event persisted (wall clock); null without events.</summary>
+    public DateTimeOffset? FirstPersisted { get; init; }
 }

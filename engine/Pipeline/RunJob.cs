@@ -38,6 +38,12 @@ public sealed class RunJob
     /// <summary>Keep every evaluated event's score for `run --report` (<see cref="Evaluation"/>).</summary>
     public bool CollectEvaluation { get; init; }
 
+    /// <summary>Measure the process's memory once the stream is done, before the partitions' final flush (`run --measure-memory`).</summary>
+    public bool MeasureMemory { get; init; }
+
+    // Measured when the stream is done, before the final flush (MeasureMemory).
+    private MemorySummary? _memory;
+
     /// <summary>The scores and alerts `run --report` draws, once the scoring loop is built; null unless <see cref="CollectEvaluation"/>.</summary>
     public Reporting.RunEvaluationCollector? Evaluation { get; private set; }
 
@@ -148,7 +154,9 @@ public sealed class RunJob
         }
         // The gauges of what this node hosts show the end state, not the last periodic look.
         if (Metrics is { } metrics) await metrics.RefreshOccupancyAsync(host);
-        return Report(build, result, host, model);
+        var outcome = Report(build, result, host, model);
+        if (_memory is { } memory) outcome.Summary.Memory = memory.PerUser(outcome.Summary.Entities?.UsersInState ?? 0);
+        return outcome;
     }
 
     /// <summary>What <see cref="BuildAsync"/> wired: the input, the downstream the routed events feed, the scoring loop and its first requests.</summary>
@@ -214,9 +222,9 @@ public sealed class RunJob
         _streaming = true;
         try
         {
-            var running = Ingest!.RunAsync(build.Input.Events, build.Downstream, () => Progress.Records,
+            var running = Ingest!.RunAsync(RateLimit.Apply(build.Input.Events, plan.Run.Rate), build.Downstream, () => Progress.Records,
                 kafka is null ? cancellation : CancellationToken.None, kafka?.Acks(), build.Rescoring, build.Scoring, plan.Scorer.MaxUnsettledEvents,
-                () => _inputEnded);
+                () => _inputEnded, MeasureMemory ? () => _memory = MemorySummary.Measure() : null);
             // streamdetect.routing.colocate: the user partitions of this consumer's Kafka partitions are placed on this node.
             using var placement = kafka is not null && ColocatesWithKafka(plan)
                 ? Hosting.KafkaShardPlacement.TryStart(Host!.System, kafka.Control,

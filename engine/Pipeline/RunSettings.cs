@@ -17,7 +17,8 @@ namespace StreamDetect.Engine.Pipeline;
 /// demo processes it again instead of dropping every event as a replay; a file or Kafka run always
 /// resumes from its persisted state.
 /// </param>
-public sealed record RunSettings(string Source, string DeadLetterSink, string Model, double TrainDays, bool SaveModel, FreshStateMode FreshState)
+/// <param name="Rate">Events per second the source is held to (<c>streamdetect.run.rate</c>, <c>run --rate</c>); 0: unthrottled.</param>
+public sealed record RunSettings(string Source, string DeadLetterSink, string Model, double TrainDays, bool SaveModel, FreshStateMode FreshState, double Rate = 0)
 {
     /// <summary><c>streamdetect.run.model</c>: a detector kind the registry knows.</summary>
     private static string ModelName(SettingsReader run)
@@ -44,6 +45,7 @@ public sealed record RunSettings(string Source, string DeadLetterSink, string Mo
                 "on" => FreshStateMode.On,
                 "off" => FreshStateMode.Off,
                 _ => FreshStateMode.Auto,
-            });
+            },
+            run.Double("rate", 0, 100_000_000));
     }
 }

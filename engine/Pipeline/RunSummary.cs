@@ -25,6 +25,16 @@ public sealed class RunSummary
     public double StreamingEventsPerS { get; set; }
     public Dictionary<string, long> EventTypes { get; set; } = new();
 
+    /// <summary>
+    /// Seconds from the process's start to the first event persisted by a partition: on a restart, the time until the
+    /// first new event is processed (start-up, the model, and the recovery of that event's partition; a scoring run
+    /// recovers every partition before its stream starts). Null without events.
+    /// </summary>
+    public double? FirstPersistedS { get; set; }
+
+    /// <summary>The process's memory after the stream (`run --measure-memory`).</summary>
+    public MemorySummary? Memory { get; set; }
+
     /// <summary>Kafka runs: records deleted by retention before the group read them (logged per partition; streamdetect.kafka.on-retention-loss).</summary>
     public long? EventsLostToRetention { get; set; }
     public long? LabelledEvents { get; set; }

@@ -5,6 +5,12 @@ namespace StreamDetect.Engine.Pipeline;
 /// <summary>Turns an <see cref="IngestResult"/> into the <see cref="RunSummary"/> printed and written by `run`.</summary>
 public static class RunSummaryBuilder
 {
+    private static DateTimeOffset ProcessStart()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return process.StartTime.ToUniversalTime();
+    }
+
     public static RunSummary Build(string source, IngestResult result, EngineSettings settings, IReadOnlyDictionary<string, string>? truth)
     {
         var s = result.Statistics;
@@ -21,6 +27,7 @@ public static class RunSummaryBuilder
             EventsPerS = Math.Round(s.Events / Math.Max(result.Elapsed.TotalSeconds, 1e-9)),
             StreamingS = Math.Round(result.Streaming.TotalSeconds, 3),
             StreamingEventsPerS = result.Streaming > TimeSpan.Zero ? Math.Round(s.Events / result.Streaming.TotalSeconds) : 0,
+            FirstPersistedS = result.FirstPersisted is { } first ? Math.Round((first - ProcessStart()).TotalSeconds, 3) : null,
             EventTypes = s.PerType.OrderByDescending(p => p.Value).ToDictionary(p => p.Key, p => p.Value),
             Entities = new EntitySummary
             {

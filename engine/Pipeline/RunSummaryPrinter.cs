@@ -15,6 +15,10 @@ public static class RunSummaryPrinter
         o.WriteLine($"elapsed             {s.ElapsedS:N1} s ({s.EventsPerS:N0} events/s)");
         if (s.StreamingS > 0)
             o.WriteLine($"streaming           {s.StreamingS:N1} s from the first event in to the last persisted ({s.StreamingEventsPerS:N0} events/s)");
+        if (s.FirstPersistedS is double first)
+            o.WriteLine($"first persisted     {first:N2} s after the process started");
+        if (s.Memory is { } m)
+            o.WriteLine($"memory              {m.RssBytes / 1048576.0:N1} MiB resident ({m.RssBytesPerUser:N0} bytes per user in state), managed heap {m.ManagedHeapBytes / 1048576.0:N1} MiB ({m.ManagedHeapBytesPerUser:N0} per user), peak resident {m.PeakRssBytes / 1048576.0:N1} MiB");
         if (s.Entities is { } e)
         {
             string where = e.DataDir is null ? e.Store : $"{e.Store} in {e.DataDir}";

@@ -375,6 +375,32 @@ public sealed class UserPartitionTests : TestKit
         Assert.Equal(1, ExpectMsg<PartitionStats>().Snapshots);
     }
 
+    /// <summary>
+    /// The end of a stream (its final flush) snapshots a partition with entities.snapshot-at-end events since its last
+    /// snapshot, and answers once it is saved, so the next start restores it instead of replaying the journal.
+    /// </summary>
+    [Fact]
+    public void The_final_flush_snapshots_a_partition_with_enough_new_events_and_the_next_start_restores_it()
+    {
+        const int id = 32;
+        var settings = UserPartitionSettings.Default with { SnapshotAtEnd = 3 };
+        var partition = Partition(id, snapshotEvery: 1_000_000, settings);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1), Event("b", 2)]));
+        ExpectMsg<PartitionReply>();
+        partition.Tell(new FlushScoredMarks(id));
+        Assert.Equal(0, ExpectMsg<PartitionStats>().Snapshots); // 2 events: below snapshot-at-end
+        partition.Tell(new PartitionBatch(id, [Event("a", 3), Event("c", 4)]));
+        ExpectMsg<PartitionReply>();
+        partition.Tell(new FlushScoredMarks(id));
+        var stats = ExpectMsg<PartitionStats>(TimeSpan.FromSeconds(10));
+        Assert.Equal((1, 4L), (stats.Snapshots, stats.EventsApplied));
+
+        Restart(ref partition, () => Partition(id, snapshotEvery: 1_000_000, settings));
+        partition.Tell(new FlushScoredMarks(id)); // restored from the snapshot: no event since it, so no new snapshot
+        var restored = ExpectMsg<PartitionStats>(TimeSpan.FromSeconds(10));
+        Assert.Equal((0, 4L, 3), (restored.Snapshots, restored.EventsApplied, restored.Users));
+    }
+
     [Fact]
     public void Snapshots_are_taken_every_N_events()
     {
