@@ -63,6 +63,8 @@ public static class OnlineLearningOptionsReader
             TorchThreads = r.Int("torch-threads", 1, 1024),
             MaxRounds = r.Int("max-rounds", 0),
         };
+        if (settings.Cadence.Ticks % TimeSpan.TicksPerSecond != 0)
+            throw new SettingsException(r.Key("cadence"), $"{settings.Cadence} must be whole seconds (the decision ledger counts order keys per second)");
         if (settings.BandHigh <= settings.BandLow)
             throw new SettingsException(r.Key("band-high"), $"{settings.BandHigh} must be above band-low ({settings.BandLow})");
         if (settings.SampleShare <= 0) throw new SettingsException(r.Key("sample-share"), $"{settings.SampleShare} must be above 0");

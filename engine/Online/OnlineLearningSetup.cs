@@ -21,10 +21,11 @@ public static class OnlineLearningSetup
     /// <summary>Whether the configuration turns online learning on.</summary>
     public static bool Enabled(Config config) => OnlineLearningOptionsReader.Read(config).Enabled;
 
+    /// <param name="allObservedBefore">Whether every request with keys before a boundary has reached the trainer (see <see cref="OnlineTrainer"/>).</param>
     /// <param name="trainedOn">The users the champion was trained on (or, for a loaded model, traffic like it): anchors and canaries.</param>
     /// <returns>The trainer (not started), or null when it cannot learn here (the reason is logged).</returns>
     public static OnlineTrainer? Create(Config config, IAnomalyDetector champion, BehaviorDataset? trainedOn, StoreSettings store,
-        IModelSchedule schedule, Func<long, bool> allDecidedBefore, TextWriter log)
+        IModelSchedule schedule, Func<long, bool> allObservedBefore, TextWriter log)
     {
         var options = OnlineLearningOptionsReader.Read(config);
         var settings = OnlineLearningOptionsReader.ReadTrainer(config);
@@ -47,7 +48,7 @@ public static class OnlineLearningSetup
         var training = TrainingOptionsReader.Read(config) with { Device = champion.Device.ToString() };
         var registry = store.Kind == "memory" ? null : ModelRegistry.Open(store);
         int window = Entities.UserPartitionSettings.Create(config).WindowSize;
-        var trainer = new OnlineTrainer(schedule, allDecidedBefore, champion, anchors, canaries, options, settings, training,
+        var trainer = new OnlineTrainer(schedule, allObservedBefore, champion, anchors, canaries, options, settings, training,
             SessionSettingsReader.Read(config), window, AlertSettings.Create(config).Cooldown, registry, log);
         log.WriteLine($"online learning: on (cadence {settings.Cadence}, shadow {settings.ShadowWindow}, band {settings.BandLow:g}..{settings.BandHigh:g} x alert budget {options.AlertBudget:P2}, " +
                       $"rollback watch {settings.RollbackWindow}; {anchors.Count} anchor users, {canaries.Users.Count} canary users; guards {(options.Guards ? "on" : "OFF")})");

@@ -33,13 +33,16 @@ namespace StreamDetect.Engine.Online;
 /// training is slower than the stream).</item>
 /// </list>
 /// So the plan at every boundary is a function of the input and the configuration alone: the same alerts on every run.
-/// Requirement on the scoring side: <see cref="Decided"/> is called for a request before the ledger counts its events decided.
+/// The "every event before it" test is the caller's (<c>allObservedBefore</c>): it must hold only once every request with
+/// keys before the boundary has been passed to <see cref="Decided"/>. The live path gives it as
+/// <c>ledger.AllSettledThrough(boundary - 1)</c>, not <c>AllDecidedBefore(boundary)</c>: the decision stage counts an
+/// event decided before it calls the observer, and settles it only after.
 /// Feedback labels arrive in wall time: with a live feedback input, which boundary a label is applied at depends on timing.
 /// </summary>
 public sealed class OnlineTrainer : IScoringObserver, IDisposable
 {
     private readonly IModelSchedule _schedule;
-    private readonly Func<long, bool> _allDecidedBefore;
+    private readonly Func<long, bool> _allObservedBefore;
     private readonly OnlineLearningOptions _options;
     private readonly OnlineTrainerSettings _settings;
     private readonly TrainingOptions _training;
@@ -63,6 +66,7 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     private readonly List<VersionTransition> _transitions = [];
     private readonly List<TrainingRound> _rounds = [];
     private readonly List<IAnomalyDetector> _owned = [];
+    private readonly Dictionary<string, IAnomalyDetector> _inPlan = new(StringComparer.Ordinal);
     private readonly object _report = new();
 
     private readonly IAnomalyDetector _base;
@@ -77,13 +81,13 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     private volatile bool _stopping;
     private Exception? _failure;
 
-    public OnlineTrainer(IModelSchedule schedule, Func<long, bool> allDecidedBefore, IAnomalyDetector champion, AnchorReservoir anchors,
+    public OnlineTrainer(IModelSchedule schedule, Func<long, bool> allObservedBefore, IAnomalyDetector champion, AnchorReservoir anchors,
         BehaviorDataset canaries, OnlineLearningOptions options, OnlineTrainerSettings settings, TrainingOptions training,
         SessionSettings sessions, int windowCapacity, TimeSpan cooldown, ModelRegistry? registry, TextWriter log)
     {
         options.Validate();
         _schedule = schedule;
-        _allDecidedBefore = allDecidedBefore;
+        _allObservedBefore = allObservedBefore;
         _base = champion;
         _champion = champion;
         _anchors = anchors;
@@ -187,7 +191,7 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     /// <summary>Resolves the pending boundary when every event before it is decided; returns whether it did (tests drive it).</summary>
     public bool TryResolve()
     {
-        if (_schedule.PendingBoundary is not long boundary || !_allDecidedBefore(boundary)) return false;
+        if (_schedule.PendingBoundary is not long boundary || !_allObservedBefore(boundary)) return false;
         Resolve(boundary);
         return true;
     }
@@ -216,10 +220,10 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     /// <summary>After a failure: every boundary is resolved with the plan in force, so the stream never waits for a dead trainer.</summary>
     private void FallBack()
     {
-        var plan = new ModelPlan(_champion, null, "unchanged (the online trainer failed)");
+        var plan = Plan("unchanged (the online trainer failed)") with { Shadow = null };
         while (true)
         {
-            if (_schedule.PendingBoundary is long boundary && _allDecidedBefore(boundary)) _schedule.Resolve(boundary, plan);
+            if (_schedule.PendingBoundary is long boundary && _allObservedBefore(boundary)) _schedule.Resolve(boundary, plan);
             else if (_stopping && _schedule.PendingBoundary is null) return;
             else _wake.WaitOne(5);
         }
@@ -344,14 +348,14 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
         return maxima;
     }
 
-    private IAnomalyDetector Copy(IAnomalyDetector detector)
+    private IAnomalyDetector Copy(IAnomalyDetector detector, bool owned = true)
     {
         string file = Path.Combine(Path.GetTempPath(), $"streamdetect-online-{Environment.ProcessId}-{Guid.NewGuid():N}.sdm");
         try
         {
             detector.Save(file);
             var copy = Pipeline.ModelProvider.Load(file, detector.Device.ToString());
-            _owned.Add(copy);
+            if (owned) _owned.Add(copy);
             return copy;
         }
         finally
@@ -371,18 +375,18 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
                 _shadowFrom = boundary;
                 Record(boundary, candidate.Detector.Version, candidate.Parent, "shadow", $"passed the offline gates ({GateText(candidate.Gates)})", candidate.Gates,
                     r => r.MarkShadow(candidate.Detector.Version, "passed the offline gates"));
-                return new ModelPlan(_champion, _shadow, $"shadow {Name(_shadow)} from here (round {candidate.Round})");
+                return Plan($"shadow {Name(_shadow)} from here (round {candidate.Round})");
             }
             string why = $"failed the offline gates ({GateText(candidate.Gates)})";
             Record(boundary, candidate.Detector.Version, candidate.Parent, "rejected", why, candidate.Gates, r => r.Reject(candidate.Detector.Version, why));
             candidate.Detector.Dispose();
             _owned.Remove(candidate.Detector);
-            return new ModelPlan(_champion, null, $"candidate {candidate.Detector.Version} (round {candidate.Round}) rejected: {why}");
+            return Plan($"candidate {candidate.Detector.Version} (round {candidate.Round}) rejected: {why}");
         }
         if (_shadow is { } shadow && boundary - _shadowFrom >= (long)_settings.ShadowWindow.TotalMilliseconds)
         {
             var (users, alerted) = _tally.Shadow(_shadowFrom, boundary);
-            if (users < _settings.MinWindowUsers) return new ModelPlan(_champion, _shadow, $"shadow {Name(shadow)} continues: {users} users scored, {_settings.MinWindowUsers} wanted");
+            if (users < _settings.MinWindowUsers) return Plan($"shadow {Name(shadow)} continues: {users} users scored, {_settings.MinWindowUsers} wanted");
             var gate = BandGate("shadow-alert-rate", users, alerted);
             string figures = $"alert rate {alerted}/{users} = {gate.Value:P2}, band {_settings.BandLow * _options.AlertBudget:P2}..{gate.Bound:P2}";
             _shadow = null;
@@ -397,14 +401,14 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
                 Record(boundary, previous.Version, null, "retired", $"replaced by {shadow.Version}", [], null);
                 _champion = shadow;
                 _watch = (previous, boundary);
-                return new ModelPlan(_champion, null, $"promoted {Name(shadow)}: {figures}");
+                return Plan($"promoted {Name(shadow)}: {figures}");
             }
             Record(boundary, shadow.Version, _champion.Version, "rejected", $"shadow {figures} (outside the band)", [gate], r =>
             {
                 r.AddGates(shadow.Version, [Recorded(gate)]);
                 r.Reject(shadow.Version, $"shadow {figures} (outside the band)");
             });
-            return new ModelPlan(_champion, null, $"shadow {Name(shadow)} rejected: {figures} (outside the band)");
+            return Plan($"shadow {Name(shadow)} rejected: {figures} (outside the band)");
         }
         if (_watch is { } watch)
         {
@@ -424,16 +428,40 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
                     Record(boundary, watch.Previous.Version, null, "champion", $"restored: {rolledBack.Version} rolled back", [], null);
                     _champion = watch.Previous;
                     _watch = null;
-                    return new ModelPlan(_champion, null, $"rolled back {Name(rolledBack)} to {Name(_champion)}: {figures} (outside the band)");
+                    return Plan($"rolled back {Name(rolledBack)} to {Name(_champion)}: {figures} (outside the band)");
                 }
                 if (boundary - watch.At >= (long)_settings.RollbackWindow.TotalMilliseconds)
                 {
                     _watch = null;
-                    return new ModelPlan(_champion, null, $"{Name(_champion)} kept after its rollback window: {figures}");
+                    return Plan($"{Name(_champion)} kept after its rollback window: {figures}");
                 }
             }
         }
-        return new ModelPlan(_champion, _shadow, Unchanged);
+        return Plan(Unchanged);
+    }
+
+    /// <summary>
+    /// The plan of the current champion and shadow, with instances of the schedule's own: a resolved plan's detectors are
+    /// the scorer's from then on (the schedule disposes them once retired), so the trainer hands over copies and keeps its
+    /// instances for training and gates. A version already in the plan in force keeps its instance; the base version is
+    /// the run's own (the schedule's initial plan, never disposed by it).
+    /// </summary>
+    private ModelPlan Plan(string reason)
+    {
+        var champion = Scheduled(_champion);
+        var shadow = _shadow is null ? null : Scheduled(_shadow);
+        foreach (string version in _inPlan.Keys.ToList())
+            if (version != champion.Version && version != shadow?.Version) _inPlan.Remove(version);
+        return new ModelPlan(champion, shadow, reason);
+    }
+
+    private IAnomalyDetector Scheduled(IAnomalyDetector detector)
+    {
+        if (ReferenceEquals(detector, _base)) return _base;
+        if (_inPlan.TryGetValue(detector.Version, out var scheduled)) return scheduled;
+        scheduled = Copy(detector, owned: false);
+        _inPlan[detector.Version] = scheduled;
+        return scheduled;
     }
 
     private GateResult BandGate(string name, int users, int alerted)
