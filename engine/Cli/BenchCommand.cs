@@ -39,6 +39,10 @@ public static class BenchCommand
     private static readonly Option<bool> IngestOnly = new("--ingest-only") { Description = "Measure only the ingest path (validate -> entities -> features with persistence); no model" };
     private static readonly Option<string> Store = new("--store") { Description = "sqlite (default, as the product runs) or memory", DefaultValueFactory = _ => "sqlite" };
     private static readonly Option<bool> Json2Stdout = new("--quiet") { Description = "Print only the JSON result" };
+    private static readonly Option<double?> ModelGridHours = new("--model-grid-hours")
+    {
+        Description = "End to end through a model schedule (online learning's seam) whose plan never changes, on a grid of this many hours of event time (0: a fixed schedule); to measure what the seam costs",
+    };
     private static readonly Option<int?> MetricsPort = new("--metrics-port")
     {
         HelpName = "N",
@@ -48,7 +52,7 @@ public static class BenchCommand
     public static Command Create()
     {
         var command = new Command("bench", "Benchmark the engine on generated traffic: ingest events/s and bytes per user, end-to-end events/s, the scorer alone, and latency at half load; writes JSON with --json");
-        foreach (var option in new Option[] { Users, Days, TrainDays, Model, Device, Batch, Json, IngestOnly, Store, Json2Stdout, MetricsPort }) command.Options.Add(option);
+        foreach (var option in new Option[] { Users, Days, TrainDays, Model, Device, Batch, Json, IngestOnly, Store, Json2Stdout, MetricsPort, ModelGridHours }) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => ExecuteAsync(parse, token), cancellation));
         return command;
     }
@@ -63,6 +67,8 @@ public static class BenchCommand
         if (!parse.GetValue(IngestOnly) && parse.GetValue(Model) is null && trainDays >= days)
             throw new UserInputException("--train-days must be smaller than --days");
         WritableOutputFile.Ensure("--json", parse.GetValue(Json));
+        var grid = parse.GetValue(ModelGridHours) is double hours ? TimeSpan.FromHours(hours) : (TimeSpan?)null;
+        if (grid < TimeSpan.Zero) throw new UserInputException("--model-grid-hours must be 0 or more");
         var log = Console.Error;
         string scratch = Directory.CreateTempSubdirectory("streamdetect-bench-").FullName;
         var result = new JsonObject
@@ -105,7 +111,8 @@ public static class BenchCommand
             if (parse.GetValue(IngestOnly)) return Finish(parse, result);
 
             // End to end at full speed, with the scoring requests kept to replay through the scorer alone.
-            var job = new RunJob(request, log);
+            var job = new RunJob(request, log) { Online = grid is TimeSpan boundary ? start => FixedPlanResolver.Start(start, boundary) : null };
+            if (grid is TimeSpan g) result["model_grid_hours"] = g.TotalHours;
             result["metrics"] = metricsSettings.AnyExport;
             log.WriteLine($"bench: end to end at full speed{(metricsSettings.AnyExport ? " (metrics on)" : "")}");
             RunOutcome outcome;

@@ -44,6 +44,11 @@ public static class RunCommand
         Description = "Write the feature vector of every scored event as JSON Lines to this file (for inspection; needs scoring, not --ingest-only)",
     };
 
+    private static readonly Option<string?> ShadowAlerts = new("--shadow-alerts")
+    {
+        Description = "Online learning: write the alerts a shadow model would have raised (never emitted) as JSON Lines to this file; default DATA_DIR/shadow-alerts.jsonl, created at the first one",
+    };
+
     private static readonly Option<string?> Bootstrap = new("--bootstrap")
     {
         Description = "Kafka bootstrap servers HOST:PORT[,...] (streamdetect.kafka.bootstrap-servers)",
@@ -125,7 +130,7 @@ public static class RunCommand
     {
         var command = new Command("run",
             "Run the main job: read events (file, generator or Kafka), validate them (bad records to dead letters), keep per-user state (persisted), score users with the model in micro-batches, and emit explained alerts; prints live progress and a final report");
-        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle, MetricsPort, Report, OnlineLearning })
+        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle, MetricsPort, Report, ShadowAlerts, OnlineLearning })
             command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => ExecuteAsync(parse, token), cancellation));
         return command;
@@ -210,9 +215,26 @@ public static class RunCommand
             if (ingestOnly) throw new UserInputException("--report needs scoring; it does not apply to --ingest-only");
             RunReport.EnsureDirectory(reportDirectory);
         }
+        string? shadowAlerts = parse.GetValue(ShadowAlerts);
+        if (shadowAlerts is not null)
+        {
+            if (ingestOnly) throw new UserInputException("--shadow-alerts needs scoring; it does not apply to --ingest-only");
+            WritableOutputFile.Ensure("--shadow-alerts", shadowAlerts);
+        }
         var request = new RunRequest(config, source, input, deadLetterSink, deadLetterPath, parse.GetValue(Model), alertSink, alertsPath,
-            stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly);
-        var job = new RunJob(request, Console.Error) { CollectEvaluation = reportDirectory is not null };
+            stopAfterIdle is double seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(DumpFeatures), device, ingestOnly)
+        {
+            ShadowAlertsPath = shadowAlerts,
+        };
+        Online.OnlineTrainer? trainer = null;
+        var job = new RunJob(request, Console.Error)
+        {
+            CollectEvaluation = reportDirectory is not null,
+            // streamdetect.online-learning.enabled (run --online-learning): the trainer on its schedule (README "Online learning").
+            Online = !ingestOnly && Online.OnlineLearningSetup.Enabled(config)
+                ? Online.OnlineRun.Hook(Persistence.StoreSettings.Create(config), Console.Error, started: t => trainer = t)
+                : null,
+        };
         var metricsSettings = MetricsSettings.Create(config);
         using var metrics = metricsSettings.AnyExport ? EngineMetrics.Attach(job) : null;
         using var endpoint = metricsSettings.Enabled ? MetricsEndpoint.Start(metricsSettings, () => job.NotReadyBecause) : null;
@@ -242,6 +264,7 @@ public static class RunCommand
             // With alerts on stdout the report goes to stderr, so stdout stays one JSON alert per line.
             var report = alertSink == AlertSinkKind.Stdout && !ingestOnly ? Console.Error : Console.Out;
             RunSummaryPrinter.Print(summary, report);
+            if (trainer is not null) report.Write(Online.OnlineEvaluation.FormatVersions(trainer));
             if (summary.EventsValid > 0 && summary.Entities is { EventsPersisted: 0, DuplicatesDropped: > 0 })
                 Console.Error.WriteLine("note: every event was a replay of input already persisted in this data directory, so nothing was scored; use a new --data-dir to process it again");
             if (summary.DeadLetters > 0)

@@ -41,6 +41,12 @@ public sealed class RunJob
     /// <summary>The scores and alerts `run --report` draws, once the scoring loop is built; null unless <see cref="CollectEvaluation"/>.</summary>
     public Reporting.RunEvaluationCollector? Evaluation { get; private set; }
 
+    /// <summary>
+    /// Issue 11: makes the scoring loop's online path (model schedule, observer) once the run's model and decision ledger
+    /// exist; null (or a result with neither): the run's model scores everything, as before.
+    /// </summary>
+    public Func<OnlineScoringStart, OnlineScoring>? Online { get; init; }
+
     /// <summary>Set while the stream runs (for progress lines).</summary>
     public IngestJob? Ingest { get; private set; }
 
@@ -104,16 +110,24 @@ public sealed class RunJob
         Phase = "starting the engine and recovering the persisted state";
         var host = await StartEngineAsync(plan, model, cancellation);
         await using (host)
-        using (var scorer = model is null ? null : new Scorer(model.Detector, plan.Scorer))
         {
-            Host = host;
             try
             {
-                return await RunBuiltAsync(plan, host, model, scorer, cancellation);
+                using var scorer = model is null ? null : new Scorer(model.Detector, plan.Scorer);
+                Host = host;
+                try
+                {
+                    return await RunBuiltAsync(plan, host, model, scorer, cancellation);
+                }
+                finally
+                {
+                    Host = null;
+                }
             }
             finally
             {
-                Host = null;
+                // After the scorer's thread stopped: no batch uses the schedule's detectors any more.
+                Scoring?.CloseOnline();
             }
         }
     }
@@ -156,7 +170,13 @@ public sealed class RunJob
             ? plan.Thresholds with { PeriodDays = days }
             : plan.Thresholds;
         var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, input.Truth);
-        Scoring = ScoringPipeline.Create(host, scorer, plan.Config, thresholds, key => FittedThresholds(model.Detector, key, thresholds), report);
+        var ledger = new Stages.Ordering.DecisionLedger();
+        var online = Online?.Invoke(new OnlineScoringStart(model.Detector, ledger, thresholds, plan.Config) { TrainedOn = model.TrainingData });
+        var schedule = online?.Schedule;
+        // Each model decides with its own fitted thresholds: a version the schedule brought is found there.
+        Scoring = ScoringPipeline.Create(host, scorer, plan.Config, thresholds,
+            key => FittedThresholds(schedule?.DetectorFor(key) ?? model.Detector, key, thresholds), report, ledger, online,
+            schedule is null ? null : ShadowAlertsPath(plan));
         Scoring.Metrics = Metrics;
         if (CollectEvaluation)
         {
@@ -183,7 +203,7 @@ public sealed class RunJob
         var downstream = Scoring.Sink(output, _request.DumpFeatures is { } dump ? FeatureDumpSink.Create(dump) : null);
         // Analysts' verdicts (a file, a Kafka topic) move the thresholds while the run goes on.
         var feedback = FeedbackInputs.Start(plan.Config, plan.Thresholds, Scoring.Decider, host.Partitions, plan.Engine.Routing.Partitions,
-            input.Kafka is not null, host.System.Materializer(), _log);
+            input.Kafka is not null, host.System.Materializer(), _log, online?.Feedback);
         return new RunBuild(input, downstream, context, rescored.Count > 0 ? Source.From(rescored) : null, feedback);
     }
 
@@ -297,6 +317,10 @@ public sealed class RunJob
             _log.WriteLine($"fresh state: removed the per-user state of an earlier run in {store.DataDirectory} ({removed / 1048576.0:F1} MiB; " +
                            $"streamdetect.run.fresh-state = {plan.Run.FreshState.ToString().ToLowerInvariant()}, set off to resume from it)");
     }
+
+    /// <summary>Where shadow alerts go: <c>run --shadow-alerts FILE</c>, else DATA_DIR/shadow-alerts.jsonl (none for a memory store: counted only).</summary>
+    private string? ShadowAlertsPath(RunPlan plan) =>
+        _request.ShadowAlertsPath ?? (plan.Engine.Store.Kind == "memory" ? null : Path.Combine(plan.Engine.Store.DataDirectory, "shadow-alerts.jsonl"));
 
     /// <summary>The model's thresholds for the period: the wanted rate per active entity, through the activity of the
     /// model's calibration entities stretched to the period (every entity active every day for an older model).</summary>

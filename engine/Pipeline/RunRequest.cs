@@ -28,4 +28,8 @@ public sealed record RunRequest(
     TimeSpan? StopAfterIdle,
     string? DumpFeatures,
     string? Device,
-    bool IngestOnly = false);
+    bool IngestOnly = false)
+{
+    /// <summary>Where a shadow model's alerts go (issue 11, <c>run --shadow-alerts</c>); null: DATA_DIR/shadow-alerts.jsonl.</summary>
+    public string? ShadowAlertsPath { get; init; }
+}

@@ -80,6 +80,13 @@ public static class RunSummaryBuilder
             AlertLatencyP99Ms = Math.Round(scoring.AlertLatency.Percentile(0.99), 1),
             EvaluatedFrom = scoring.Report.FromMs == long.MinValue ? null : DateTime.UnixEpoch.AddMilliseconds(scoring.Report.FromMs).ToString("yyyy-MM-dd'T'HH:mm:ss.FFF'Z'", System.Globalization.CultureInfo.InvariantCulture),
         };
+        if (scoring.Schedule is { } schedule)
+        {
+            summary.Scoring.EventsByModel = new Dictionary<string, long>(scorer.EventsByModel);
+            summary.Scoring.PlanChanges = schedule.History.Where(change => change.Changed).ToList();
+            summary.Scoring.ShadowAlerts = scoring.Shadow?.Output.Alerts ?? 0;
+            summary.Scoring.ShadowAlertsFile = scoring.Shadow?.Output is { Written: > 0 } file ? file.Path : null;
+        }
         if (!scoring.Report.HasLabels) return;
         var quality = scoring.Report.Summarize();
         // Unrounded, like the per-scenario figures: the JSON is for machines (the printed report rounds).

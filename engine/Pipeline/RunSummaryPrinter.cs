@@ -27,6 +27,13 @@ public static class RunSummaryPrinter
         if (s.Scoring is { } sc)
         {
             o.WriteLine($"model               {sc.Model} on {sc.Device}" + (sc.TrainingS > 0 ? $" (trained in {sc.TrainingS:N1} s)" : "") + (sc.ModelFile is null ? "" : $" {sc.ModelFile}"));
+            if (sc.EventsByModel is { Count: > 1 } byModel)
+                o.WriteLine($"models that scored  {string.Join(", ", byModel.Select(m => $"{m.Key} ({m.Value:N0} events)"))}");
+            foreach (var change in sc.PlanChanges ?? [])
+                o.WriteLine($"plan change         at order key {change.Boundary} ({DateTime.UnixEpoch.AddMilliseconds(change.Boundary):yyyy-MM-dd HH:mm}Z): champion {change.Champion}"
+                    + (change.Shadow is null ? "" : $", shadow {change.Shadow}") + $" ({change.Reason})");
+            if (sc.ShadowAlerts is long shadowAlerts && (shadowAlerts > 0 || sc.PlanChanges is { Count: > 0 }))
+                o.WriteLine($"shadow alerts       {shadowAlerts:N0} (never emitted)" + (sc.ShadowAlertsFile is null ? "" : $" in {sc.ShadowAlertsFile}"));
             o.WriteLine($"scored              {sc.EventsScored:N0} events in {sc.RequestsScored:N0} requests, {sc.Batches:N0} batches (mean {sc.MeanBatch:N0} requests); scorer busy {sc.ScorerS:N1} s");
             o.WriteLine($"latency             ingest->scored p50 {sc.LatencyP50Ms:N1} ms, p99 {sc.LatencyP99Ms:N1} ms; ingest->alert p50 {sc.AlertLatencyP50Ms:N1} ms, p99 {sc.AlertLatencyP99Ms:N1} ms");
             o.WriteLine($"alerts              {s.Alerts:N0}" + (s.AlertsRedelivered > 0 ? $" ({s.AlertsRedelivered:N0} of them journaled before a crash and written now)" : "")

@@ -26,29 +26,43 @@ public sealed class ScoringPipeline
     private readonly IActorRef _partitions;
     private readonly ScoringContext _context;
     private readonly ScoringPipelineSettings _settings;
+    private readonly OnlineScoring? _online;
     private long _scored, _events, _alerts, _redelivered;
 
-    public ScoringPipeline(Scorer scorer, AlertDecider decider, IActorRef partitions, ScoringContext context, ScoringPipelineSettings settings, DetectionReport report)
+    /// <param name="online">Issue 11: the model schedule, the shadow's decisions and the observer; null: the scorer's model scores everything.</param>
+    /// <param name="shadow">The shadow's decisions (with <paramref name="online"/>'s schedule), or null.</param>
+    public ScoringPipeline(Scorer scorer, AlertDecider decider, IActorRef partitions, ScoringContext context, ScoringPipelineSettings settings, DetectionReport report,
+        OnlineScoring? online = null, ShadowDecisions? shadow = null)
     {
         _scorer = scorer;
         _decider = decider;
         _partitions = partitions;
         _context = context;
         _settings = settings;
+        _online = online;
+        Shadow = shadow;
         Report = report;
+        if (online?.Schedule is { IsFixed: false } schedule) context.Schedule = schedule;
     }
 
     /// <summary>
     /// The scoring loop of one stream on <paramref name="host"/>: its decision ledger, its scoring inbox (an
     /// actor the partitions send follow-ups to), the alert decider and the pipeline.
     /// </summary>
+    /// <param name="ledger">The stream's decision ledger (one the online trainer was given, <see cref="OnlineScoringStart"/>); null: a new one.</param>
+    /// <param name="online">Issue 11: how the loop learns online (schedule, observer); null: the scorer's model scores everything, as before.</param>
+    /// <param name="shadowAlerts">The shadow output (JSONL) when the schedule's plans have a shadow; null: shadow alerts are counted only.</param>
     public static ScoringPipeline Create(EngineHost host, Scorer scorer, Akka.Configuration.Config config, ThresholdSettings thresholds,
-        Func<string, ModelThreshold?> modelThreshold, DetectionReport report)
+        Func<string, ModelThreshold?> modelThreshold, DetectionReport report, DecisionLedger? ledger = null, OnlineScoring? online = null, string? shadowAlerts = null)
     {
-        var context = new ScoringContext(new DecisionLedger());
+        var context = new ScoringContext(ledger ?? new DecisionLedger());
         context.Inbox = host.System.ActorOf(ScoringInbox.Props(context), $"scoring-inbox-{Interlocked.Increment(ref s_inboxes)}");
-        var decider = new AlertDecider(AlertSettings.Create(config), thresholds, modelThreshold, context.Ledger, host.Settings.Entities.WindowSize);
-        return new ScoringPipeline(scorer, decider, host.Partitions, context, ScoringPipelineSettings.Create(config), report);
+        var alertSettings = AlertSettings.Create(config);
+        int window = host.Settings.Entities.WindowSize;
+        var decider = new AlertDecider(alertSettings, thresholds, modelThreshold, context.Ledger, window);
+        var shadow = online?.Schedule is null ? null
+            : new ShadowDecisions(alertSettings, thresholds, modelThreshold, context.Ledger, window, new ShadowAlertFile(shadowAlerts));
+        return new ScoringPipeline(scorer, decider, host.Partitions, context, ScoringPipelineSettings.Create(config), report, online, shadow);
     }
 
     private static long s_inboxes;
@@ -86,6 +100,30 @@ public sealed class ScoringPipeline
 
     public ScoringContext Context => _context;
 
+    /// <summary>The model plan the loop scores by (issue 11), or null: the scorer's model scores everything.</summary>
+    public ModelSchedule? Schedule => _online?.Schedule;
+
+    /// <summary>The shadow's decisions and output (with a schedule), or null.</summary>
+    public ShadowDecisions? Shadow { get; }
+
+    /// <summary>
+    /// Ends what the online path holds once the scorer has stopped: what <see cref="OnlineScoring.Owned"/> names (the
+    /// trainer), then the schedule (the detectors its plans brought), then the shadow output.
+    /// </summary>
+    public void CloseOnline()
+    {
+        if (_online is null) return;
+        try
+        {
+            _online.Owned?.Dispose();
+        }
+        finally
+        {
+            _online.Schedule?.Dispose();
+            Shadow?.Dispose();
+        }
+    }
+
     /// <summary>The sink the ingest job feeds with scoring requests; completes when every alert is out and confirmed.</summary>
     /// <param name="output">Writes alerts and passes each on once it is written (file, stdout, topic).</param>
     /// <param name="featureDump">Also receives every scored request (feature dump), or null.</param>
@@ -97,9 +135,9 @@ public sealed class ScoringPipeline
             : requests.AlsoToMaterialized(featureDump, Keep.Right);
         return withDump
             .Via(Flow.FromGraph(new MicroBatcher<ScoringRequest>(_settings.Batcher)))
-            .Via(_scorer.Flow())
+            .Via(_online?.Schedule is { } schedule ? _scorer.Flow(schedule, () => _context.Ledger.Frontier) : _scorer.Flow())
             .Select(AfterScoring)
-            .Via(new DecisionStage(_decider))
+            .Via(new DecisionStage(_decider, Shadow, _online?.Observer))
             .Via(ScoringSettlement.Create(_partitions, _context, _settings.SettleParallelism, _settings.AskTimeout))
             .Select(AfterSettlement)
             .Via(new AlertRelease(_context))

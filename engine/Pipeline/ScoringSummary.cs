@@ -23,4 +23,16 @@ public sealed class ScoringSummary
     public int EvaluatedUsers { get; set; }
     public int AnomalousUsers { get; set; }
     public double NormalAlertRate { get; set; }
+
+    /// <summary>With a model schedule (issue 11): the events each champion (name@version) scored; null without one.</summary>
+    public Dictionary<string, long>? EventsByModel { get; set; }
+
+    /// <summary>With a model schedule: the boundaries where the plan changed (champion, shadow, reason); null without one.</summary>
+    public List<Stages.Scoring.PlanChange>? PlanChanges { get; set; }
+
+    /// <summary>With a model schedule: alerts the shadow models would have raised (never emitted); null without one.</summary>
+    public long? ShadowAlerts { get; set; }
+
+    /// <summary>Where the shadow alerts were written, or null (none written).</summary>
+    public string? ShadowAlertsFile { get; set; }
 }

@@ -35,11 +35,18 @@ public sealed class AlertDecider
     private readonly Dictionary<string, ModelThresholds> _models = new(StringComparer.Ordinal);
     private readonly List<HeldRequest> _held = [];
     private readonly object _gate = new();
+    private readonly bool _countsDecisions;
 
     /// <param name="modelThreshold">The model's own fitted thresholds for a model key, or null.</param>
     /// <param name="windowSize">Events an alert's window summary covers (the partitions' window size).</param>
-    public AlertDecider(AlertSettings settings, ThresholdSettings thresholds, Func<string, ModelThreshold?> modelThreshold, DecisionLedger ledger, int windowSize)
+    /// <param name="countsDecisions">Whether decided events count as decided in the ledger: false for a shadow's decisions
+    /// (issue 11), made beside the champion's on the same events (a shadow's thresholds must then not learn online).</param>
+    public AlertDecider(AlertSettings settings, ThresholdSettings thresholds, Func<string, ModelThreshold?> modelThreshold, DecisionLedger ledger, int windowSize,
+        bool countsDecisions = true)
     {
+        if (!countsDecisions && thresholds.Mode == "online")
+            throw new ArgumentException("a decider that does not count its decisions in the ledger cannot learn thresholds online (its thresholds would depend on timing)", nameof(thresholds));
+        _countsDecisions = countsDecisions;
         _settings = settings;
         _thresholdSettings = thresholds;
         _modelThreshold = modelThreshold;
@@ -174,7 +181,7 @@ public sealed class AlertDecider
                 }
                 h.State = state;
             }
-            _ledger.Decided(key);
+            if (_countsDecisions) _ledger.Decided(key);
         }
         return true;
     }

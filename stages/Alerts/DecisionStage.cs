@@ -10,13 +10,22 @@ namespace StreamDetect.Stages.Alerts;
 /// stage keeps taking scored batches while it holds some (the events they wait for may still be on their
 /// way), and stops pulling only when too many decided lists wait for downstream.
 /// </summary>
+/// <para>
+/// Issue 11: with <see cref="ShadowDecisions"/>, a batch a shadow scored too is decided by the shadow first (its own
+/// thresholds and alert states, its alerts to the shadow output only); an <see cref="IScoringObserver"/> sees every
+/// decided request once, with the shadow's verdicts on it, on this stage's thread.
+/// </para>
 public sealed class DecisionStage : GraphStage<FlowShape<ScoredBatch, IReadOnlyList<DecidedRequest>>>
 {
     private readonly AlertDecider _decider;
+    private readonly ShadowDecisions? _shadow;
+    private readonly IScoringObserver? _observer;
 
-    public DecisionStage(AlertDecider decider)
+    public DecisionStage(AlertDecider decider, ShadowDecisions? shadow = null, IScoringObserver? observer = null)
     {
         _decider = decider;
+        _shadow = shadow;
+        _observer = observer;
         Shape = new FlowShape<ScoredBatch, IReadOnlyList<DecidedRequest>>(In, Out);
     }
 
@@ -55,7 +64,9 @@ public sealed class DecisionStage : GraphStage<FlowShape<ScoredBatch, IReadOnlyL
         public void OnPush()
         {
             var decided = new List<DecidedRequest>();
-            _stage._decider.Offer(Grab(_stage.In), decided);
+            var batch = Grab(_stage.In);
+            _stage._shadow?.Offer(batch);
+            _stage._decider.Offer(batch, decided);
             Enqueue(decided);
             if (_waiting.Count < MaxWaiting) Pull(_stage.In);
             ScheduleRetryIfHolding();
@@ -90,6 +101,19 @@ public sealed class DecisionStage : GraphStage<FlowShape<ScoredBatch, IReadOnlyL
         private void Enqueue(List<DecidedRequest> decided)
         {
             if (decided.Count == 0) return;
+            if (_stage._shadow is { } shadow)
+            {
+                foreach (var d in decided)
+                {
+                    var verdicts = shadow.Take(d.Request);
+                    _stage._observer?.Decided(d, verdicts);
+                }
+                shadow.Flush();
+            }
+            else if (_stage._observer is { } observer)
+            {
+                foreach (var d in decided) observer.Decided(d, null);
+            }
             if (IsAvailable(_stage.Out) && _waiting.Count == 0) Push(_stage.Out, decided);
             else _waiting.Enqueue(decided);
         }
@@ -101,7 +125,11 @@ public sealed class DecisionStage : GraphStage<FlowShape<ScoredBatch, IReadOnlyL
 
         private void CompleteIfDone()
         {
-            if (_upstreamDone && _waiting.Count == 0 && _stage._decider.Held == 0) CompleteStage();
+            if (_upstreamDone && _waiting.Count == 0 && _stage._decider.Held == 0)
+            {
+                _stage._shadow?.Complete();
+                CompleteStage();
+            }
         }
     }
 }

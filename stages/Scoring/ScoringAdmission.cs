@@ -54,6 +54,7 @@ public sealed class ScoringAdmission : GraphStage<FlowShape<IngestedEvent, Inges
         {
             var e = Grab(_stage.In);
             e.OrderKey = _stage._context.Ledger.Admit(SourceStream.Of(e.Position), e.Event.TimestampMs);
+            _stage._context.Schedule?.Observe(e.OrderKey);
             Push(_stage.Out, e);
         }
 

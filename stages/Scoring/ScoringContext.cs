@@ -23,6 +23,12 @@ public sealed class ScoringContext
 
     public DecisionLedger Ledger { get; }
 
+    /// <summary>
+    /// The model plan over order keys when it can change (issue 11: the loop holds requests at unresolved boundaries
+    /// and cuts requests where the plan changes); null for a fixed plan (nothing to hold or cut). Set when the loop is built.
+    /// </summary>
+    public ModelSchedule? Schedule { get; set; }
+
     /// <summary>The stream's scoring inbox (an actor partitions send <see cref="Partitions.FollowUps"/> to); set when the loop is built.</summary>
     public IActorRef? Inbox { get; set; }
 

@@ -10,6 +10,13 @@ namespace StreamDetect.Stages.Scoring;
 /// itself (rescored after a crash, handed over) are admitted to the decision ledger here. The loop is done
 /// when the inlet has finished and every event the stream admitted is settled: only then can no
 /// follow-up come any more.
+/// <para>
+/// With a <see cref="ModelSchedule"/> (<see cref="ScoringContext.Schedule"/>), no request is scored across a plan change:
+/// a request whose first event is at or past a boundary not resolved yet is held here (its events stay admitted and
+/// undecided; the other users' requests go on, so the events before the boundary get decided and the trainer can
+/// resolve it), and a request whose events reach a plan change or an unresolved boundary is cut there
+/// (<see cref="ScoringRequest.Cut"/>): settled, its partition sends the rest as the user's next request.
+/// </para>
 /// </summary>
 public sealed class ScoringLoopEntry : GraphStage<FlowShape<ScoringRequest, ScoringRequest>>
 {
@@ -40,6 +47,9 @@ public sealed class ScoringLoopEntry : GraphStage<FlowShape<ScoringRequest, Scor
         private readonly ScoringLoopEntry _stage;
         private long _settledAtLastCheck = -1;
         private ScoringRequest? _waiting; // from the inlet, not pushed yet (a follow-up went first)
+        private readonly List<ScoringRequest> _held = []; // admitted, at or past a boundary not resolved yet
+        private readonly Queue<ScoringRequest> _released = new(); // held, and a boundary was resolved since: routed again
+        private Action? _onResolved;
         private bool _inletDone;
 
         public Logic(ScoringLoopEntry stage) : base(stage.Shape)
@@ -52,8 +62,18 @@ public sealed class ScoringLoopEntry : GraphStage<FlowShape<ScoringRequest, Scor
         public override void PreStart()
         {
             _stage._context.RegisterLoop(GetAsyncCallback(OnWake));
+            if (_stage._context.Schedule is { } schedule)
+            {
+                _onResolved = GetAsyncCallback(OnResolved);
+                schedule.Resolved += _onResolved;
+            }
             ScheduleRepeatedly(WatchTimer, StallWarning);
             Pull(_stage.In);
+        }
+
+        public override void PostStop()
+        {
+            if (_onResolved is not null && _stage._context.Schedule is { } schedule) schedule.Resolved -= _onResolved;
         }
 
         protected override void OnTimer(object timerKey)
@@ -61,8 +81,14 @@ public sealed class ScoringLoopEntry : GraphStage<FlowShape<ScoringRequest, Scor
             var ledger = _stage._context.Ledger;
             long settled = ledger.SettledTotal, waiting = ledger.Unsettled;
             if (waiting > 0 && settled == _settledAtLastCheck)
-                Log.Warning("scoring loop: {0} events admitted and not settled, none settled for {1} s (a partition or the scorer does not answer)",
-                    waiting, StallWarning.TotalSeconds);
+            {
+                if (_held.Count > 0)
+                    Log.Warning("scoring loop: {0} events admitted and not settled, none settled for {1} s; {2} requests wait for model boundary {3} to be resolved (the online trainer)",
+                        waiting, StallWarning.TotalSeconds, _held.Count, _stage._context.Schedule?.NextBoundary);
+                else
+                    Log.Warning("scoring loop: {0} events admitted and not settled, none settled for {1} s (a partition or the scorer does not answer)",
+                        waiting, StallWarning.TotalSeconds);
+            }
             _settledAtLastCheck = settled;
         }
 
@@ -82,20 +108,51 @@ public sealed class ScoringLoopEntry : GraphStage<FlowShape<ScoringRequest, Scor
 
         public void OnPull()
         {
-            if (_stage._context.TryTakeFollowUp(out var followUp))
+            while (true)
             {
-                Push(_stage.Out, Admit(followUp));
+                ScoringRequest next;
+                if (_stage._context.TryTakeFollowUp(out var followUp))
+                {
+                    next = Admit(followUp);
+                }
+                else if (_released.TryDequeue(out var released))
+                {
+                    next = released;
+                }
+                else if (_waiting is { } request)
+                {
+                    _waiting = null;
+                    next = Admit(request);
+                    if (!_inletDone) Pull(_stage.In);
+                }
+                else
+                {
+                    if (_inletDone) CompleteIfDone();
+                    return;
+                }
+                if (Route(next) is { } routed)
+                {
+                    Push(_stage.Out, routed);
+                    return;
+                }
             }
-            else if (_waiting is { } request)
-            {
-                _waiting = null;
-                Push(_stage.Out, Admit(request));
-                if (!_inletDone) Pull(_stage.In);
-            }
-            else if (_inletDone)
-            {
-                CompleteIfDone();
-            }
+        }
+
+        /// <summary>The request as it may be scored now (cut at a plan change), or null when it is held at an unresolved boundary.</summary>
+        private ScoringRequest? Route(ScoringRequest request)
+        {
+            if (_stage._context.Schedule is not { } schedule) return request;
+            int scorable = schedule.Scorable(request.OrderKeys);
+            if (scorable > 0) return request.Cut(scorable);
+            _held.Add(request);
+            return null;
+        }
+
+        private void OnResolved()
+        {
+            foreach (var request in _held) _released.Enqueue(request);
+            _held.Clear();
+            OnWake();
         }
 
         public void OnDownstreamFinish(Exception cause) => CompleteStage();
@@ -108,7 +165,8 @@ public sealed class ScoringLoopEntry : GraphStage<FlowShape<ScoringRequest, Scor
 
         private void CompleteIfDone()
         {
-            if (_waiting is null && !_stage._context.HasFollowUps && _stage._context.Ledger.Unsettled == 0) CompleteStage();
+            if (_waiting is null && _held.Count == 0 && _released.Count == 0 && !_stage._context.HasFollowUps && _stage._context.Ledger.Unsettled == 0)
+                CompleteStage();
         }
 
         private ScoringRequest Admit(ScoringRequest request)

@@ -53,6 +53,27 @@ public sealed record ScoringRequest(
     /// </summary>
     public long[]? AdmitKeys { get; init; }
 
+    /// <summary>
+    /// The request cut to its first <paramref name="count"/> new events (the same ticket: settled, it confirms them and
+    /// the partition sends the rest as the user's next request). Keys to admit are not carried: they were admitted.
+    /// </summary>
+    public ScoringRequest Cut(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, NewEvents);
+        if (count == NewEvents) return this;
+        int drop = NewEvents - count;
+        int features = Math.Min(Features.Length, count * FeatureSchema.Count);
+        return new ScoringRequest(UserId, Partition, Window[..^drop], count, Features[..features], State, EventCount - drop, FirstEventMs,
+            OrderKeys[..count], Alert, Ticket)
+        {
+            Labels = Labels?[..count],
+            Devices = Devices?[..count],
+            Ips = Ips?[..count],
+            ReceivedTicks = ReceivedTicks,
+        };
+    }
+
     /// <summary>Index in <see cref="Window"/> of the first new event.</summary>
     public int FirstNewIndex => Window.Length - NewEvents;
 

@@ -1,0 +1,16 @@
+using StreamDetect.Models.Detection;
+using StreamDetect.Stages.Ordering;
+using StreamDetect.Stages.Thresholds;
+
+namespace StreamDetect.Engine.Pipeline;
+
+/// <summary>
+/// What a run hands to <see cref="RunJob.Online"/> when it builds its scoring loop (issue 11), so the online trainer can
+/// make its <see cref="OnlineScoring"/>: the run's model (the first champion), the stream's decision ledger (the
+/// trainer resolves a boundary once <c>AllDecidedBefore</c> it), the run's thresholds and configuration.
+/// </summary>
+public sealed record OnlineScoringStart(IAnomalyDetector Champion, DecisionLedger Ledger, ThresholdSettings Thresholds, Akka.Configuration.Config Config)
+{
+    /// <summary>The users the run trained its model on (the trainer's anchors and canaries); null when the model was loaded.</summary>
+    public Models.Dataset.BehaviorDataset? TrainedOn { get; init; }
+}
