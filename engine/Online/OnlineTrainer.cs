@@ -152,16 +152,35 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     /// <summary>What stopped the trainer's loop, if anything (boundaries are then resolved unchanged so the stream never stalls).</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
 
+    /// <summary>
+    /// Every new event of the request is an observation of its own (its order key, its window, its score, its alert,
+    /// its cooldown), so what the trainer keeps does not depend on how a user's events were split into requests (which
+    /// depends on timing): the hash priority is of (user, the event's key).
+    /// </summary>
     public void Decided(DecidedRequest decided, ShadowVerdicts? shadow)
     {
         var request = decided.Request;
-        if (request.OrderKeys.Length == 0) return;
-        long key = request.OrderKeys.Max();
-        bool alerted = decided.Alerts.Count > 0;
-        bool sampled = SamplePriority.Kept(request.UserId, key, _settings.SampleShare);
-        // Alerted requests are kept whole too: a false-alarm label may name one of their alerts later.
-        _inbox.Enqueue(new Observation(key, request.UserId, alerted, shadow is null ? null : shadow.Alerts.Count > 0,
-            sampled || alerted ? decided : null, sampled));
+        long lastAlert = request.Alert.LastAlertMs;
+        for (int i = 0; i < request.NewEvents && i < request.OrderKeys.Length; i++)
+        {
+            long key = request.OrderKeys[i];
+            long number = request.EventIndexOf(i);
+            int at = request.FirstNewIndex + i;
+            long time = request.Window[at].TimestampMs;
+            var alertIds = decided.Alerts.Where(a => a.EventIndex == number).Select(a => a.AlertId).ToArray();
+            bool? shadowAlerted = shadow is null ? null : shadow.Alerts.Any(a => a.EventIndex == number);
+            bool sampled = SamplePriority.Kept(request.UserId, key, _settings.SampleShare);
+            bool cooldown = lastAlert != long.MinValue && time - lastAlert < _cooldownMs;
+            EventWindow? window = null;
+            // Alerted events are kept too: a false-alarm label may name their alert later.
+            if (sampled || alertIds.Length > 0)
+            {
+                int from = Math.Max(0, at + 1 - _windowCapacity);
+                window = new EventWindow(request.Window[from..(at + 1)], decided.Output.ScoreAt(i), request.Devices?[i], request.Ips?[i], time, cooldown, alertIds);
+            }
+            _inbox.Enqueue(new Observation(key, request.UserId, number, alertIds.Length > 0, shadowAlerted, window, sampled));
+            if (alertIds.Length > 0) lastAlert = time;
+        }
         _wake.Set();
     }
 
@@ -255,7 +274,8 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
         while (_inbox.TryDequeue(out var o)) _waiting.Add(o);
         var before = _waiting.Where(o => o.Key < boundary).ToList();
         _waiting.RemoveAll(o => o.Key < boundary);
-        before.Sort((a, b) => a.Key != b.Key ? a.Key.CompareTo(b.Key) : string.CompareOrdinal(a.UserId, b.UserId));
+        before.Sort((a, b) => a.Key != b.Key ? a.Key.CompareTo(b.Key)
+            : string.CompareOrdinal(a.UserId, b.UserId) is var byUser and not 0 ? byUser : a.Number.CompareTo(b.Number));
         return before;
     }
 
@@ -272,9 +292,9 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
                 lock (_report) removed = _guard.Purge(label.UserId);
                 if (removed > 0) _log.WriteLine($"online learning: feedback marked user {label.UserId} anomalous; {removed} of its samples purged");
             }
-            else if (label.AlertId is { } alertId && _alertWindows.TryGetValue(alertId, out var alerted) && alerted.Decided is { } decided)
+            else if (label.AlertId is { } alertId && _alertWindows.TryGetValue(alertId, out var alerted) && alerted.Window is { } window)
             {
-                var sample = SampleOf(decided, alerted.Key, score: 0, baseScore: 0) with { Source = OnlineSampleSource.FalseAlarmLabel };
+                var sample = SampleOf(alerted.UserId, window, baseScore: 0) with { ChampionScore = 0, Source = OnlineSampleSource.FalseAlarmLabel };
                 lock (_report) _guard.Offer(sample);
             }
         }
@@ -283,54 +303,29 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     private void Offer(List<Observation> observations)
     {
         var offered = new List<OnlineSample>();
-        var firstNew = new List<long>();
         var needBase = new List<int>();
         foreach (var o in observations)
         {
-            if (o.Decided is not { } decided) continue;
-            if (o.Alerted)
-                foreach (var alert in decided.Alerts) _alertWindows[alert.AlertId] = o;
+            if (o.Window is not { } window) continue;
+            foreach (string alertId in window.AlertIds) _alertWindows[alertId] = o;
             if (!o.Sampled) continue;
-            double score = MaxScore(decided.Output);
-            var sample = SampleOf(decided, o.Key, score, double.NaN);
+            var sample = SampleOf(o.UserId, window, double.NaN);
             // The base score is computed only where the guard's earlier rules let the sample reach it.
-            if (!sample.Alerted && !sample.InCooldown && !sample.FeedbackPositive && score < _options.ScoreCeiling) needBase.Add(offered.Count);
+            if (!sample.Alerted && !sample.InCooldown && !sample.FeedbackPositive && window.Score < _options.ScoreCeiling) needBase.Add(offered.Count);
             offered.Add(sample);
-            firstNew.Add(decided.Request.Window[decided.Request.FirstNewIndex].TimestampMs);
         }
         if (needBase.Count > 0 && _options.Guards)
         {
-            var scores = BaseScores(needBase.Select(i => offered[i]).ToList(), needBase.Select(i => firstNew[i]).ToList());
+            var scores = BaseScores(needBase.Select(i => offered[i]).ToList(), needBase.Select(i => offered[i].EventTimeMs).ToList());
             for (int j = 0; j < needBase.Count; j++) offered[needBase[j]] = offered[needBase[j]] with { BaseScore = scores[j] };
         }
         lock (_report)
             foreach (var sample in offered) _guard.Offer(sample);
     }
 
-    private OnlineSample SampleOf(DecidedRequest decided, long key, double score, double baseScore)
-    {
-        var request = decided.Request;
-        var events = WindowSequence.Of(request.UserId, request.Window, _sessions, _windowCapacity);
-        long firstNew = request.Window[request.FirstNewIndex].TimestampMs;
-        bool cooldown = request.Alert.LastAlertMs != long.MinValue && firstNew - request.Alert.LastAlertMs < _cooldownMs;
-        return new OnlineSample(events, Last(request.Devices), Last(request.Ips), request.LastEventMs, score, baseScore,
-            Alerted: decided.Alerts.Count > 0, InCooldown: cooldown, FeedbackPositive: _positiveUsers.Contains(request.UserId));
-    }
-
-    private static string? Last(string?[]? values)
-    {
-        if (values is null) return null;
-        for (int i = values.Length - 1; i >= 0; i--)
-            if (values[i] is { } value) return value;
-        return null;
-    }
-
-    private static double MaxScore(ScoringOutput output)
-    {
-        double max = double.NegativeInfinity;
-        for (int i = 0; i < output.Count; i++) max = Math.Max(max, output.ScoreAt(i));
-        return max;
-    }
+    private OnlineSample SampleOf(string userId, EventWindow window, double baseScore) =>
+        new(WindowSequence.Of(userId, window.Entries, _sessions, _windowCapacity), window.Device, window.Ip, window.TimeMs, window.Score, baseScore,
+            Alerted: window.AlertIds.Length > 0, InCooldown: window.InCooldown, FeedbackPositive: _positiveUsers.Contains(userId));
 
     /// <summary>The base version's highest calibrated score over each sample's newest events, on the trainer's own copy.</summary>
     private double[] BaseScores(List<OnlineSample> samples, List<long> firstNewMs)
@@ -538,7 +533,11 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
         _wake.Dispose();
     }
 
-    private sealed record Observation(long Key, string UserId, bool Alerted, bool? ShadowAlerted, DecidedRequest? Decided, bool Sampled);
+    /// <summary>One decided event: its key, user, event number, whether the champion and the shadow alerted on it, and (sampled or alerted) its window.</summary>
+    private sealed record Observation(long Key, string UserId, long Number, bool Alerted, bool? ShadowAlerted, EventWindow? Window, bool Sampled);
+
+    /// <summary>What a sample needs of one decided event: the user's last window entries up to it, its calibrated champion score, device, ip, time, cooldown and alerts.</summary>
+    private sealed record EventWindow(Models.Features.WindowEntry[] Entries, double Score, string? Device, string? Ip, long TimeMs, bool InCooldown, string[] AlertIds);
 
     private sealed record Candidate(IAnomalyDetector Detector, string Parent, IReadOnlyList<GateResult> Gates, bool GatesPassed, int Round);
 }
