@@ -105,7 +105,7 @@ public sealed class OnlineTraffic : IDisposable
             if (!cooldown && alerts(user.UserId, score.Output.Score, cooldown))
             {
                 string id = $"alert-{++alertNumber}";
-                raised = [new AlertRecord(id, user.UserId, score.TimestampMs, score.TimestampMs, score.EventIndex, Encoding.UTF8.GetBytes("{}"))];
+                raised = [new AlertRecord(id, user.UserId, score.TimestampMs, score.TimestampMs, request.EventIndexOf(0), Encoding.UTF8.GetBytes("{}"))];
                 states[user.UserId] = state.WithAlert(score.TimestampMs, id);
             }
             requests.Add(new DecidedRequest(request, score.Output, $"{Champion.Name}@{Champion.Version}", states.GetValueOrDefault(user.UserId, UserAlertState.None), raised));

@@ -100,7 +100,7 @@ public sealed class OnlineTrainerTests(OnlineTraffic traffic) : IClassFixture<On
         {
             var shadow = plan.Shadow is { } s ? new ShadowVerdicts($"{s.Name}@{s.Version}", request.Output, []) : null;
             if (plan.Champion.Version == traffic.Champion.Version) return (request, shadow);
-            var alert = new AlertRecord($"promoted-{++alerts}", request.Request.UserId, request.Request.LastEventMs, request.Request.OrderKeys[0], 1, Encoding.UTF8.GetBytes("{}"));
+            var alert = new AlertRecord($"promoted-{++alerts}", request.Request.UserId, request.Request.LastEventMs, request.Request.OrderKeys[0], request.Request.EventIndexOf(0), Encoding.UTF8.GetBytes("{}"));
             return (request with { Alerts = [alert] }, shadow);
         });
 
