@@ -37,10 +37,20 @@ public static class EvalCommand
         var alertRate = new Option<string?>("--alert-rate") { HelpName = "R", Description = "Wanted alert rate on normal users over the period (picks the model's threshold); default streamdetect.models.alert-rate" };
         var threshold = new Option<string?>("--threshold") { HelpName = "T", Description = "Use this fixed threshold (calibrated score) instead of the model's fitted one" };
         var report = new Option<string?>("--report") { HelpName = "DIR", Description = "Also write DIR/report.html with PNG figures beside it: ROC and precision-recall curves, score histogram, per-scenario table" };
+        var online = new Option<bool>("--online")
+        {
+            Description = "Replay the file through the same path as `run` (the engine, online thresholds, cooldowns, the online trainer: samples, fine-tuning rounds, gates, shadow, promotion, rollback) and print per day what it alerted on, with the versions it went through. Needs --skip-days or --from: the days before are the anchors and canaries (the traffic the model was trained on)",
+        };
+        var onlineLearning = new Option<string?>("--online-learning")
+        {
+            HelpName = "on|off",
+            Description = "With --online: off replays the same path frozen (no trainer), to compare; default on",
+        };
+        var alertsOut = new Option<string?>("--alerts") { HelpName = "FILE", Description = "With --online: write the alerts the replay emitted as JSON Lines to this file" };
 
         var command = new Command("eval", "Evaluate a trained model on a labelled event file: PR-AUC, ROC-AUC, precision/recall/F1 per scenario")
         {
-            data, model, from, skipDays, json, scores, truth, device, alertRate, threshold, report,
+            data, model, from, skipDays, json, scores, truth, device, alertRate, threshold, report, online, onlineLearning, alertsOut,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token =>
         {
@@ -64,6 +74,20 @@ public static class EvalCommand
             }
             string? reportDirectory = parse.GetValue(report);
             if (reportDirectory is not null) RunReport.EnsureDirectory(reportDirectory);
+
+            bool replay = parse.GetValue(online);
+            if (!replay)
+                foreach (var (name, value) in new[] { ("--online-learning", parse.GetValue(onlineLearning)), ("--alerts", parse.GetValue(alertsOut)) })
+                    if (value is not null) throw new UserInputException($"{name} applies to eval --online only");
+            bool learn = true;
+            if (replay)
+            {
+                if (modelPaths.Length > 1) throw new UserInputException("eval --online replays one model; give one --model");
+                foreach (var (name, value) in new[] { ("--scores", parse.GetValue(scores)), ("--report", reportDirectory), ("--threshold", parse.GetValue(threshold)), ("--alert-rate", parse.GetValue(alertRate)) })
+                    if (value is not null) throw new UserInputException($"{name} does not apply to eval --online (the live path decides by its online thresholds)");
+                learn = RunCommand.OnOff(parse.GetValue(onlineLearning), "--online-learning") != "off";
+                WritableOutputFile.Ensure("--alerts", parse.GetValue(alertsOut));
+            }
 
             var config = CommonOptions.LoadConfig(parse);
             var defaults = TrainingOptionsReader.Read(config);
@@ -110,6 +134,20 @@ public static class EvalCommand
                 if (start > dataset.LastEventMs) throw new UserInputException("the evaluated period holds no events");
                 Console.Error.WriteLine($"read {dataset.EventCount} events of {dataset.Users.Count} users ({dataset.EntryCount - dataset.EventCount} session ends) in {clock.Elapsed.TotalSeconds:F1}s" +
                     (rejected > 0 ? $" ({rejected} records rejected)" : "") + (truthPath is null ? "; no truth file, scenarios from labels" : $"; truth from '{truthPath}'"));
+                if (replay)
+                {
+                    if (start <= dataset.FirstEventMs)
+                        throw new UserInputException("eval --online needs --skip-days or --from: the days before the evaluated period are its anchors and canaries (the traffic the model was trained on)");
+                    foreach (var detector in detectors) detector.Dispose();
+                    detectors.Clear();
+                    var result = Online.OnlineEvaluation.RunAsync(config, dataPath, modelPaths[0], deviceName, dataset.Before(start), dataset.FirstEventMs, start, table,
+                        learn, parse.GetValue(alertsOut), Console.Error, cancellation).GetAwaiter().GetResult();
+                    Console.Write(FormatPerDay(result.Days));
+                    Console.WriteLine();
+                    Console.Write(Online.OnlineEvaluation.FormatVersions(result));
+                    if (parse.GetValue(json) is string onlineJson) File.WriteAllText(onlineJson, Online.OnlineEvaluation.Json(result, ReportJson));
+                    return Task.FromResult(0);
+                }
 
                 var results = new List<EvaluationResult>();
                 for (int i = 0; i < detectors.Count; i++)

@@ -131,11 +131,17 @@ public static class RunCommand
         Description = "At the end of the run write DIR/report.html with PNG figures beside it, as `eval --report` does, from the run's own scores and alerts (ROC and precision-recall curves and the per-scenario tables need labelled input; without labels the page says so)",
     };
 
+    private static readonly Option<string?> OnlineLearning = new("--online-learning")
+    {
+        HelpName = "on|off",
+        Description = "Fine-tune the model on the run's own traffic (guarded samples, gates, shadow, promotion at event-time boundaries, rollback; streamdetect.online-learning). Default: streamdetect.online-learning.enabled",
+    };
+
     public static Command Create()
     {
         var command = new Command("run",
             "Run the main job: read events (file, generator or Kafka), validate them (bad records to dead letters), keep per-user state (persisted), score users with the model in micro-batches, and emit explained alerts; prints live progress and a final report");
-        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle, MetricsPort, Report, ShadowAlerts, Rate, MeasureMemory })
+        foreach (var option in new Option[] { Input, SourceKind, IngestOnly, Model, Device, Alerts, DeadLetters, SummaryJson, DataDir, DumpFeatures, Bootstrap, Topic, Group, AlertsTopic, DeadLetterTopic, Feedback, FeedbackTopic, StopAfterIdle, MetricsPort, Report, ShadowAlerts, Rate, MeasureMemory, OnlineLearning })
             command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => ExecuteAsync(parse, token), cancellation));
         return command;
@@ -176,6 +182,7 @@ public static class RunCommand
             Set("streamdetect.kafka.producer.dead-letters-topic", dlq);
             Set("streamdetect.dead-letters.sink", "kafka");
         }
+        Set("streamdetect.online-learning.enabled", OnOff(parse.GetValue(OnlineLearning), "--online-learning"));
         if (parse.GetValue(MetricsPort) is int port)
         {
             hocon.Append($"streamdetect.metrics.prometheus.port = {port}\n");
@@ -231,7 +238,16 @@ public static class RunCommand
         {
             ShadowAlertsPath = shadowAlerts,
         };
-        var job = new RunJob(request, Console.Error) { CollectEvaluation = reportDirectory is not null, MeasureMemory = parse.GetValue(MeasureMemory) };
+        Online.OnlineTrainer? trainer = null;
+        var job = new RunJob(request, Console.Error)
+        {
+            CollectEvaluation = reportDirectory is not null,
+            MeasureMemory = parse.GetValue(MeasureMemory),
+            // streamdetect.online-learning.enabled (run --online-learning): the trainer on its schedule (README "Online learning").
+            Online = !ingestOnly && Online.OnlineLearningSetup.Enabled(config)
+                ? Online.OnlineRun.Hook(Persistence.StoreSettings.Create(config), Console.Error, started: t => trainer = t)
+                : null,
+        };
         var metricsSettings = MetricsSettings.Create(config);
         using var metrics = metricsSettings.AnyExport ? EngineMetrics.Attach(job) : null;
         using var endpoint = metricsSettings.Enabled ? MetricsEndpoint.Start(metricsSettings, () => job.NotReadyBecause) : null;
@@ -261,6 +277,7 @@ public static class RunCommand
             // With alerts on stdout the report goes to stderr, so stdout stays one JSON alert per line.
             var report = alertSink == AlertSinkKind.Stdout && !ingestOnly ? Console.Error : Console.Out;
             RunSummaryPrinter.Print(summary, report);
+            if (trainer is not null) report.Write(Online.OnlineEvaluation.FormatVersions(trainer));
             if (summary.EventsValid > 0 && summary.Entities is { EventsPersisted: 0, DuplicatesDropped: > 0 })
                 Console.Error.WriteLine("note: every event was a replay of input already persisted in this data directory, so nothing was scored; use a new --data-dir to process it again");
             if (summary.DeadLetters > 0)
@@ -280,6 +297,15 @@ public static class RunCommand
         if (endpoint is not null) await endpoint.LingerAsync(metricsSettings.Linger, cancellation);
         return 0;
     }
+
+    /// <summary>An on|off option's value as HOCON (null when not given); anything else is refused naming the option.</summary>
+    internal static string? OnOff(string? value, string option) => value?.ToLowerInvariant() switch
+    {
+        null => null,
+        "on" or "true" or "yes" => "on",
+        "off" or "false" or "no" => "off",
+        _ => throw new UserInputException($"{option} must be on or off (got '{value}')"),
+    };
 
     internal static string HoconString(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 

@@ -48,6 +48,31 @@ public static class OnlineLearningOptionsReader
         return options;
     }
 
+    /// <summary>How the live path's trainer drives the model plan (cadence, shadow window, band, rollback, sampling).</summary>
+    public static Online.OnlineTrainerSettings ReadTrainer(Config config)
+    {
+        var r = new SettingsReader(config, Block);
+        var settings = new Online.OnlineTrainerSettings
+        {
+            Cadence = r.Duration("cadence"),
+            ShadowWindow = r.Duration("shadow-window"),
+            BandLow = r.Double("band-low", 0),
+            BandHigh = r.Double("band-high", 0),
+            RollbackWindow = r.Duration("rollback-window"),
+            MinWindowUsers = r.Int("min-window-users", 1),
+            SampleShare = r.Double("sample-share", 0, 1),
+            MinSampleUsers = r.Int("min-sample-users", 4),
+            TorchThreads = r.Int("torch-threads", 1, 1024),
+            MaxRounds = r.Int("max-rounds", 0),
+        };
+        if (settings.Cadence.Ticks % TimeSpan.TicksPerSecond != 0)
+            throw new SettingsException(r.Key("cadence"), $"{settings.Cadence} must be whole seconds (the decision ledger counts order keys per second)");
+        if (settings.BandHigh <= settings.BandLow)
+            throw new SettingsException(r.Key("band-high"), $"{settings.BandHigh} must be above band-low ({settings.BandLow})");
+        if (settings.SampleShare <= 0) throw new SettingsException(r.Key("sample-share"), $"{settings.SampleShare} must be above 0");
+        return settings;
+    }
+
     /// <summary>A share strictly between 0 and 1.</summary>
     private static double Open(SettingsReader r, string key)
     {

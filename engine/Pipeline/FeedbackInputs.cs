@@ -28,8 +28,12 @@ internal sealed class FeedbackInputs
     private readonly CancellationTokenSource _fileStop = new();
     private readonly Task? _file;
 
-    private FeedbackInputs(AlertDecider decider, IActorRef partitions, Func<string, int> partitionOf, TextWriter log, IKafkaControl? topic, string? filePath, TimeSpan pollInterval)
+    private readonly Action<FeedbackLabel>? _observer;
+
+    private FeedbackInputs(AlertDecider decider, IActorRef partitions, Func<string, int> partitionOf, TextWriter log, IKafkaControl? topic, string? filePath, TimeSpan pollInterval,
+        Action<FeedbackLabel>? observer)
     {
+        _observer = observer;
         _decider = decider;
         _partitions = partitions;
         _partitionOf = partitionOf;
@@ -38,25 +42,27 @@ internal sealed class FeedbackInputs
         if (filePath is not null) _file = Task.Run(() => FollowAsync(filePath, pollInterval), CancellationToken.None);
     }
 
-    /// <summary>Starts the configured inputs; null when none is configured.</summary>
+    /// <summary>Starts the configured inputs; null when none is configured. <paramref name="observer"/> (the online trainer) hears every label.</summary>
     public static FeedbackInputs? Start(Config config, ThresholdSettings thresholds, AlertDecider decider, IActorRef partitions, Func<string, int> partitionOf,
-        bool kafkaRun, IMaterializer materializer, TextWriter log)
+        bool kafkaRun, IMaterializer materializer, TextWriter log, Action<FeedbackLabel>? observer = null)
     {
         IKafkaControl? topic = null;
         if (kafkaRun && new SettingsReader(config, KafkaConsumerSettings.FeedbackPath).Bool("enabled"))
         {
             topic = FeedbackLabelSource.Create(KafkaConsumerSettings.Create(config, KafkaConsumerSettings.FeedbackPath))
-                .SelectAsync(1, label => ApplyAsync(decider, partitions, partitionOf, label))
+                .SelectAsync(1, label => ApplyAsync(decider, partitions, partitionOf, label, observer))
                 .To(Sink.Ignore<bool>())
                 .Run(materializer);
         }
         string? file = thresholds.FeedbackFile is { Length: > 0 } path ? path : null;
-        return topic is null && file is null ? null : new FeedbackInputs(decider, partitions, partitionOf, log, topic, file, thresholds.FeedbackPollInterval);
+        return topic is null && file is null ? null : new FeedbackInputs(decider, partitions, partitionOf, log, topic, file, thresholds.FeedbackPollInterval, observer);
     }
 
     /// <summary>Asks the user's partition for the user's alert state, then applies the label to the thresholds.</summary>
-    private static async Task<bool> ApplyAsync(AlertDecider decider, IActorRef partitions, Func<string, int> partitionOf, FeedbackLabel label)
+    private static async Task<bool> ApplyAsync(AlertDecider decider, IActorRef partitions, Func<string, int> partitionOf, FeedbackLabel label, Action<FeedbackLabel>? observer)
     {
+        // The online trainer hears every label too (a positive purges the user's samples; a false alarm is learned).
+        observer?.Invoke(label);
         UserAlertStateReply? state = null;
         try
         {
@@ -84,7 +90,7 @@ internal sealed class FeedbackInputs
         var follower = new FeedbackFile(path, pollInterval);
         try
         {
-            await foreach (var label in follower.Follow(_fileStop.Token)) await ApplyAsync(_decider, _partitions, _partitionOf, label);
+            await foreach (var label in follower.Follow(_fileStop.Token)) await ApplyAsync(_decider, _partitions, _partitionOf, label, _observer);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -83,7 +83,7 @@ public static class ModelProvider
             detector.Save(path);
             log.WriteLine($"[training] saved to {path} (reuse with --model)");
         }
-        return new TrainedModel(detector, cut, path, clock.Elapsed);
+        return new TrainedModel(detector, cut, path, clock.Elapsed) { TrainingData = training };
     }
 
     private sealed class Progress(TextWriter log) : IProgress<TrainingProgress>

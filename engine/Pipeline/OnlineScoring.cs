@@ -10,4 +10,8 @@ namespace StreamDetect.Engine.Pipeline;
 /// <param name="Schedule">The model plan; null: the run's model scores everything.</param>
 /// <param name="Observer">Sees every decided request with the shadow's verdicts; null: none.</param>
 /// <param name="Owned">Disposed when the run's stream has ended, before the schedule (the trainer: stop it there); null: none.</param>
-public sealed record OnlineScoring(ModelSchedule? Schedule, IScoringObserver? Observer, IDisposable? Owned = null);
+public sealed record OnlineScoring(ModelSchedule? Schedule, IScoringObserver? Observer, IDisposable? Owned = null)
+{
+    /// <summary>Hears every analyst label of the run's feedback inputs (the trainer: purges and false alarms); null: none.</summary>
+    public Action<Stages.Feedback.FeedbackLabel>? Feedback { get; init; }
+}

@@ -9,4 +9,8 @@ namespace StreamDetect.Engine.Pipeline;
 /// make its <see cref="OnlineScoring"/>: the run's model (the first champion), the stream's decision ledger (the
 /// trainer resolves a boundary once <c>AllDecidedBefore</c> it), the run's thresholds and configuration.
 /// </summary>
-public sealed record OnlineScoringStart(IAnomalyDetector Champion, DecisionLedger Ledger, ThresholdSettings Thresholds, Akka.Configuration.Config Config);
+public sealed record OnlineScoringStart(IAnomalyDetector Champion, DecisionLedger Ledger, ThresholdSettings Thresholds, Akka.Configuration.Config Config)
+{
+    /// <summary>The users the run trained its model on (the trainer's anchors and canaries); null when the model was loaded.</summary>
+    public Models.Dataset.BehaviorDataset? TrainedOn { get; init; }
+}

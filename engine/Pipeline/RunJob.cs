@@ -179,7 +179,7 @@ public sealed class RunJob
             : plan.Thresholds;
         var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, input.Truth);
         var ledger = new Stages.Ordering.DecisionLedger();
-        var online = Online?.Invoke(new OnlineScoringStart(model.Detector, ledger, thresholds, plan.Config));
+        var online = Online?.Invoke(new OnlineScoringStart(model.Detector, ledger, thresholds, plan.Config) { TrainedOn = model.TrainingData });
         var schedule = online?.Schedule;
         // Each model decides with its own fitted thresholds: a version the schedule brought is found there.
         Scoring = ScoringPipeline.Create(host, scorer, plan.Config, thresholds,
@@ -211,7 +211,7 @@ public sealed class RunJob
         var downstream = Scoring.Sink(output, _request.DumpFeatures is { } dump ? FeatureDumpSink.Create(dump) : null);
         // Analysts' verdicts (a file, a Kafka topic) move the thresholds while the run goes on.
         var feedback = FeedbackInputs.Start(plan.Config, plan.Thresholds, Scoring.Decider, host.Partitions, userId => UserPartitioner.PartitionOf(userId, plan.Engine.Routing),
-            input.Kafka is not null, host.System.Materializer(), _log);
+            input.Kafka is not null, host.System.Materializer(), _log, online?.Feedback);
         return new RunBuild(input, downstream, context, rescored.Count > 0 ? Source.From(rescored) : null, feedback);
     }
 

@@ -57,6 +57,37 @@ public sealed class OnlineLearningOptionsReaderTests
     }
 
     [Fact]
+    public void The_trainer_settings_ship_their_defaults_and_an_overlay_sets_them()
+    {
+        Assert.Equal(new Online.OnlineTrainerSettings(), OnlineLearningOptionsReader.ReadTrainer(EngineConfig.Reference));
+        var read = OnlineLearningOptionsReader.ReadTrainer(With("""
+            streamdetect.online-learning {
+              cadence = 2h, shadow-window = 4h, band-low = 0.5, band-high = 3, rollback-window = 8h, min-window-users = 50,
+              sample-share = 0.1, min-sample-users = 10, torch-threads = 2, max-rounds = 3
+            }
+            """));
+        Assert.Equal(new Online.OnlineTrainerSettings
+        {
+            Cadence = TimeSpan.FromHours(2), ShadowWindow = TimeSpan.FromHours(4), BandLow = 0.5, BandHigh = 3, RollbackWindow = TimeSpan.FromHours(8),
+            MinWindowUsers = 50, SampleShare = 0.1, MinSampleUsers = 10, TorchThreads = 2, MaxRounds = 3,
+        }, read);
+    }
+
+    [Theory]
+    [InlineData("streamdetect.online-learning.cadence = 0s", "streamdetect.online-learning.cadence")]
+    [InlineData("streamdetect.online-learning.cadence = 1500ms", "streamdetect.online-learning.cadence")]
+    [InlineData("streamdetect.online-learning.band-high = 0", "streamdetect.online-learning.band-high")]
+    [InlineData("streamdetect.online-learning.sample-share = 0", "streamdetect.online-learning.sample-share")]
+    [InlineData("streamdetect.online-learning.min-sample-users = 3", "streamdetect.online-learning.min-sample-users")]
+    [InlineData("streamdetect.online-learning.torch-threads = 0", "streamdetect.online-learning.torch-threads")]
+    public void A_bad_trainer_value_is_refused_in_one_line_naming_its_key(string overlay, string key)
+    {
+        var error = Assert.Throws<SettingsException>(() => OnlineLearningOptionsReader.ReadTrainer(With(overlay)));
+        Assert.Equal(key, error.Key);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
     public void A_misspelled_key_is_refused_naming_the_nearest_known_one()
     {
         var error = Assert.Throws<SettingsException>(() =>
