@@ -19,8 +19,7 @@ namespace StreamDetect.Models.Ensemble;
 /// the perturbed copies from the normal users (ROC-AUC below 0.5 + <see cref="EnsembleHyperParameters.SelectionMinSignal"/>).
 /// A challenger (<see cref="EnsembleHyperParameters.Challengers"/>) that passes these rules joins only when its ROC-AUC of
 /// perturbed against normal users beats every kept member's by more than <see cref="EnsembleHyperParameters.SelectionChallengerMargin"/>. When every member fails, the one that ranks best keeps
-/// the ensemble going; when the kept members' combination ranks these users worse than its best member alone, that
-/// member alone is kept (the ensemble never ranks below its best member where it can be measured without test labels). The report gives each member's AUCs
+/// the ensemble going. The report gives each member's AUCs
 /// and the kept members' combined AUC next to their best member's.
 /// </summary>
 internal static class MemberSelection
@@ -104,17 +103,7 @@ internal static class MemberSelection
             report.Add($"member '{members[m].Name}': ROC-AUC perturbed vs normal {perturbedAuc[m]:F4}, time-shifted vs normal {shiftedAuc[m]:F4}; {why[m]}");
         }
         double combined = RankingMetrics.RocAuc(Combined(chosen, scores), labels);
-        int bestMemberAlone = chosen.MaxBy(m => RankingMetrics.RocAuc(scores[m], labels));
-        double bestAlone = RankingMetrics.RocAuc(scores[bestMemberAlone], labels);
-        // The ensemble must not rank worse than its best member: when, on these validation users, the combination ranks
-        // below its best kept member alone, that member alone is the model.
-        if (chosen.Count > 1 && combined < bestAlone)
-        {
-            report.Add($"ensemble of {string.Join(", ", chosen.Select(m => members[m].Name))}: ROC-AUC {combined:F4} below its best member " +
-                       $"'{members[bestMemberAlone].Name}' alone ({bestAlone:F4}); keeping '{members[bestMemberAlone].Name}' alone");
-            chosen = [bestMemberAlone];
-            combined = bestAlone;
-        }
+        double bestAlone = chosen.Max(m => RankingMetrics.RocAuc(scores[m], labels));
         report.Add($"ensemble of {string.Join(", ", chosen.Select(m => members[m].Name))}: ROC-AUC {combined:F4} against perturbed, normal and time-shifted users " +
                    $"(its best member alone {bestAlone:F4}; {n} normal validation users, as many time-shifted and perturbed copies)");
         return ([.. chosen], report);
