@@ -13,44 +13,33 @@ namespace StreamDetect.Models.Tests.Sequence;
 /// </summary>
 public sealed class RebuiltStateTests(TrainedDetectors trained)
 {
-    public static TheoryData<string> RecurrentModels => new() { "lstm", "gru" };
+    public static TheoryData<string> SequenceModels => new() { "lstm", "gru", "transformer" };
 
     [Theory]
-    [MemberData(nameof(RecurrentModels))]
+    [MemberData(nameof(SequenceModels))]
     public void A_rebuilt_window_leaves_out_the_entries_predicted_with_less_context_than_training_burn_in(string model)
     {
-        var detector = (RecurrentNextEventDetector)trained.Get(model);
-        var parameters = TrainedDetectors.Options.Models.For(model == "lstm" ? RecurrentNextEventDetector.LstmKind : RecurrentNextEventDetector.GruKind);
-        Assert.True(parameters.BurnIn > 6, "the planted entry must lie inside the burn-in");
+        var detector = trained.Get(model);
+        var models = TrainedDetectors.Options.Models;
+        var (burnIn, unknownSurprise) = model switch
+        {
+            "lstm" => (models.For(RecurrentNextEventDetector.LstmKind).BurnIn, models.For(RecurrentNextEventDetector.LstmKind).UnknownSurprise),
+            "gru" => (models.For(RecurrentNextEventDetector.GruKind).BurnIn, models.For(RecurrentNextEventDetector.GruKind).UnknownSurprise),
+            _ => (models.For(TransformerNextEventDetector.Kind).BurnIn, models.For(TransformerNextEventDetector.Kind).UnknownSurprise),
+        };
+        Assert.True(burnIn > 6, "the planted entry must lie inside the burn-in");
         var input = MidHistoryInput();
 
-        // A type never seen in training costs at least unknown-surprise (15 nats) wherever it counts.
+        // A type never seen in training costs at least unknown-surprise (15 nats) wherever it counts. The rebuilt
+        // state (recurrent) or blocks (transformer: it counted while warmup-skip was 4) start at the window's start:
+        // the entry at 6 is predicted with 6 events of context, fewer than burn-in; the one at burn-in + 4 with enough.
         double withinBurnIn = detector.ScoreBatch([WithUnknownAt(input, 6)])[0].RawScoreAt(0);
-        double afterBurnIn = detector.ScoreBatch([WithUnknownAt(input, parameters.BurnIn + 4)])[0].RawScoreAt(0);
+        double afterBurnIn = detector.ScoreBatch([WithUnknownAt(input, burnIn + 4)])[0].RawScoreAt(0);
 
-        Assert.True(withinBurnIn < parameters.UnknownSurprise,
-            $"{model}: an entry with 6 events of context after the rebuild's zero state counted ({withinBurnIn:F2} nats)");
-        Assert.True(afterBurnIn >= parameters.UnknownSurprise,
-            $"{model}: an entry with {parameters.BurnIn + 4} events of context did not count ({afterBurnIn:F2} nats)");
-    }
-
-    [Fact]
-    public void A_rebuilt_transformer_window_leaves_out_the_entries_judged_with_less_context_than_training_burn_in()
-    {
-        var detector = (TransformerNextEventDetector)trained.Get("transformer");
-        var parameters = TrainedDetectors.Options.Models.For(TransformerNextEventDetector.Kind);
-        Assert.True(parameters.BurnIn > 6, "the planted entry must lie inside the burn-in");
-        var input = MidHistoryInput();
-
-        // The rebuilt blocks start at the window's start: the entry at 6 is judged with 6 events of context, fewer than
-        // burn-in (it counted while warmup-skip was 4); the one at burn-in + 4 with enough.
-        double withinBurnIn = detector.ScoreBatch([WithUnknownAt(input, 6)])[0].RawScoreAt(0);
-        double afterBurnIn = detector.ScoreBatch([WithUnknownAt(input, parameters.BurnIn + 4)])[0].RawScoreAt(0);
-
-        Assert.True(withinBurnIn < parameters.UnknownSurprise,
-            $"transformer: an entry with 6 events of context after the rebuild counted ({withinBurnIn:F2} nats)");
-        Assert.True(afterBurnIn >= parameters.UnknownSurprise,
-            $"transformer: an entry with {parameters.BurnIn + 4} events of context did not count ({afterBurnIn:F2} nats)");
+        Assert.True(withinBurnIn < unknownSurprise,
+            $"{model}: an entry with 6 events of context after the rebuild counted ({withinBurnIn:F2} nats)");
+        Assert.True(afterBurnIn >= unknownSurprise,
+            $"{model}: an entry with {burnIn + 4} events of context did not count ({afterBurnIn:F2} nats)");
     }
 
     [Fact]
