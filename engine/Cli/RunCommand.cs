@@ -137,6 +137,16 @@ public static class RunCommand
         Description = "Fine-tune the model on the run's own traffic (guarded samples, gates, shadow, promotion at event-time boundaries, rollback; streamdetect.online-learning). Default: streamdetect.online-learning.enabled",
     };
 
+    static RunCommand()
+    {
+        Rate.Validators.Add(result =>
+        {
+            double? value = result.GetValueOrDefault<double?>();
+            if (value is double rate && (!double.IsFinite(rate) || rate < 0))
+                result.AddError($"--rate must be 0 (as fast as the engine takes them) or a positive number of events per second (got {rate.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+        });
+    }
+
     public static Command Create()
     {
         var command = new Command("run",

@@ -153,6 +153,7 @@ public sealed class RunCommandTests
     [InlineData("run --config bad.conf --input in.jsonl", "streamdetect.validation.max-record-bytes")]
     [InlineData("run --config broken.conf", "config file")] // an unclosed brace: refused, not silently ignored
     [InlineData("state dump --data-dir empty --out x.jsonl", "not a StreamDetect data directory")]
+    [InlineData("run --rate -5", "--rate must be 0")] // the option is named, not only the HOCON key it sets
     public async Task Mistakes_give_exit_code_2_and_one_line_naming_the_problem(string arguments, string expected)
     {
         using var dir = new TempDirectory();
