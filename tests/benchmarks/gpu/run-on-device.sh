@@ -19,10 +19,10 @@ SIZE=${SIZE:-full}
 GPU_DIR=${GPU_DIR:-.gpu}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mkdir -p "$OUT/logs"
+started=$(date +%s)
 # pack-carry.sh packed the publishes (the carry limit): unpack them once.
 if [ ! -d "$GPU_DIR/StreamDetect.Engine" ] && [ -f "$GPU_DIR/apps.tar.xz" ]; then tar -xJf "$GPU_DIR/apps.tar.xz" -C "$GPU_DIR"; fi
 work=$(mktemp -d /tmp/sd-gpu-XXXXXX)
-started=$(date +%s)
 printf 'step\trc\tseconds\tstart_epoch\tend_epoch\n' > "$OUT/steps.tsv"
 
 SD=(dotnet "$GPU_DIR/StreamDetect.Engine/streamdetect.dll")
