@@ -232,6 +232,9 @@ public static class EvalCommand
         return text.ToString();
     }
 
+    /// <summary>Below this many calibration entity-days at the target, eval says the threshold rests on the sample's few highest values.</summary>
+    internal const double FewCalibrationValues = 5;
+
     /// <summary>The metrics table: one row per scenario (with all normal users as negatives), user-level then event-level.</summary>
     internal static string Format(EvaluationReport report)
     {
@@ -243,6 +246,14 @@ public static class EvalCommand
         text.AppendLine(c, $"normal alert rate: target {report.AlertRate:P2} of normal entities over their active days " +
             $"({report.ActiveDaysPerEntity:F2} active days per entity, {report.PerActiveDayRate:P3} per active day); " +
             $"measured {report.NormalUserAlertRate:P2} ({report.AlertRateRatio:F2} x target)");
+        if (report.CalibrationEntityDays > 0)
+        {
+            double atTarget = report.CalibrationEntityDaysAtTarget;
+            string note = atTarget < 1
+                ? string.Create(c, $" (finer than the sample resolves, 1 of {report.CalibrationEntityDays} = {1.0 / report.CalibrationEntityDays:P3}: the threshold is extrapolated beyond its largest value, and the measured rate can miss the target by far)")
+                : atTarget < FewCalibrationValues ? " (the threshold rests on the sample's few highest values: the measured rate varies with them)" : "";
+            text.AppendLine(c, $"calibration sample: {report.CalibrationEntityDays} normal validation entity-days; the target per active day is {atTarget:F1} of them{note}");
+        }
         if (report.PastAttackers > 0)
             text.AppendLine(c, $"past attackers: {report.PastAttackers} users with anomalous events only before the period, left out of both classes " +
                 $"({report.PastAttackersInWindow} with the attack still in their first scored window)");

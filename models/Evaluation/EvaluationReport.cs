@@ -39,6 +39,15 @@ public sealed record EvaluationReport(
     /// <summary>Of <see cref="PastAttackers"/>, those whose first scored window still held an anomalous entry.</summary>
     public int PastAttackersInWindow { get; init; }
 
+    /// <summary>How many normal validation entity-days the threshold was fitted on (0 when a given threshold or the
+    /// detector's own rule, not the wanted rate, decides).</summary>
+    public long CalibrationEntityDays { get; init; }
+
+    /// <summary>How many of the <see cref="CalibrationEntityDays"/> the per-active-day target stands for (rate x sample size).
+    /// Below 1 the target is finer than the sample resolves and the threshold is extrapolated beyond its largest value; a
+    /// few means the threshold rests on the sample's few highest values, and the measured rate varies with them.</summary>
+    public double CalibrationEntityDaysAtTarget => PerActiveDayRate * CalibrationEntityDays;
+
     /// <summary>Measured normal alert rate over the target (1 = on target; NaN without normal entities).</summary>
     public double AlertRateRatio => NormalUserAlertRate / AlertRate;
 }

@@ -113,6 +113,7 @@ public static class Evaluator
             Decision = options.Threshold is null ? detector.DecisionRule : "the given threshold",
             ActiveDaysPerEntity = activity.MeanActiveDays,
             PerActiveDayRate = activity.PerActiveDayRate(options.AlertRate),
+            CalibrationEntityDays = options.Threshold is null && detector.Threshold.DecisionScore is null ? detector.Threshold.UserDays : 0,
             PerDay = days.Days(u => scenarioOf[u] == TruthTable.Normal),
             PastAttackers = carriedOverUsers,
             PastAttackersInWindow = carriedOverInWindow,

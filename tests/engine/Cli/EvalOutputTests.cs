@@ -64,4 +64,26 @@ public sealed class EvalOutputTests
         Assert.Equal(1.6, root.GetProperty("alertRateRatio").GetDouble(), 9);
         Assert.Equal(1.25, root.GetProperty("activeDaysPerEntity").GetDouble());
     }
+
+    [Fact]
+    public void The_text_and_the_json_say_how_many_calibration_entity_days_the_target_stands_for()
+    {
+        var fine = Report() with { CalibrationEntityDays = 473, PerActiveDayRate = 0.001 };
+        string text = EvalCommand.Format(fine);
+        Assert.Contains("calibration sample: 473 normal validation entity-days; the target per active day is 0.5 of them " +
+                        "(finer than the sample resolves, 1 of 473 = 0.211 %: the threshold is extrapolated beyond its largest value", text, StringComparison.Ordinal);
+
+        string few = EvalCommand.Format(Report() with { CalibrationEntityDays = 473, PerActiveDayRate = 0.005 });
+        Assert.Contains("the target per active day is 2.4 of them (the threshold rests on the sample's few highest values", few, StringComparison.Ordinal);
+
+        string many = EvalCommand.Format(Report() with { CalibrationEntityDays = 20_000, PerActiveDayRate = 0.005 });
+        Assert.Contains("calibration sample: 20000 normal validation entity-days; the target per active day is 100.0 of them" + Environment.NewLine, many, StringComparison.Ordinal);
+
+        // A given threshold or a decision rule: no calibration sample decides, and the line is left out.
+        Assert.DoesNotContain("calibration sample", EvalCommand.Format(Report()), StringComparison.Ordinal);
+
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(fine, EvalCommand.ReportJson));
+        Assert.Equal(473, json.RootElement.GetProperty("calibrationEntityDays").GetInt64());
+        Assert.Equal(0.473, json.RootElement.GetProperty("calibrationEntityDaysAtTarget").GetDouble(), 9);
+    }
 }

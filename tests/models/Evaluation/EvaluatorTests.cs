@@ -91,4 +91,23 @@ public sealed class EvaluatorTests(TrainedDetectors trained)
             Assert.Contains(user.Entries, e => e.Type == source.Type && e.TimestampMs == source.TimestampMs);
         });
     }
+
+    [Fact]
+    public void The_report_carries_the_calibration_sample_the_threshold_came_from_and_none_for_a_given_threshold()
+    {
+        long from = SyntheticTraffic.T0 + 2 * 86_400_000L;
+        var detector = trained.Get("zscore");
+        var cancel = TestContext.Current.CancellationToken;
+
+        var atRate = Evaluator.Evaluate(detector, trained.Data, TruthTable.Empty, new EvaluationOptions(from, AlertRate: 0.01), cancel).Report;
+        var finer = Evaluator.Evaluate(detector, trained.Data, TruthTable.Empty, new EvaluationOptions(from, AlertRate: 0.1 / detector.Threshold.UserDays), cancel).Report;
+        var given = Evaluator.Evaluate(detector, trained.Data, TruthTable.Empty, new EvaluationOptions(from, Threshold: 3.0), cancel).Report;
+
+        Assert.True(detector.Threshold.UserDays > 0);
+        Assert.Equal(detector.Threshold.UserDays, atRate.CalibrationEntityDays);
+        Assert.Equal(atRate.PerActiveDayRate * detector.Threshold.UserDays, atRate.CalibrationEntityDaysAtTarget, 9);
+        Assert.True(finer.CalibrationEntityDaysAtTarget < 1, $"{finer.CalibrationEntityDaysAtTarget} of {finer.CalibrationEntityDays}");
+        Assert.Equal(0, given.CalibrationEntityDays);
+        Assert.Equal(0, given.CalibrationEntityDaysAtTarget);
+    }
 }
