@@ -43,8 +43,11 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     private readonly SnapshotSchedule _schedule;
     private readonly Stopwatch _recovery = Stopwatch.StartNew();
     private readonly string _store;
-    // Who waits for each write in flight, in write order (null: nobody), so a failed write can fail their asks.
-    private readonly Queue<IActorRef?> _waiting = new();
+    // Who waits for each write in flight, in write order (null: nobody), so a failed write can fail their asks. The
+    // answer's target, not the first sender: a batch sent again while it is written is answered to the last sender, and
+    // so is its failure (the first sender's ask has timed out by then; told nothing, the stream would send the batch a
+    // third time, to the next incarnation, and carry on as if nothing had failed).
+    private readonly Queue<AnswerTo?> _waiting = new();
     // Batches being written, by their first event's position: a copy sent again (the stream resends a batch not
     // answered in time) is answered, to its sender, when the first write is done.
     private readonly Dictionary<SourcePosition, AnswerTo> _writingBatches = new();
@@ -172,7 +175,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         // PersistAsync: later batches of this partition are not stashed while this one is written, so
         // each partition keeps several writes in flight and the journal groups them into larger
         // transactions. Handlers still run in order, and the reply is sent only after the write.
-        Write(row, sender, persisted =>
+        Write(row, answerTo, persisted =>
         {
             _writingBatches.Remove(first);
             _eventsPersisted += persisted.Events.Count;
@@ -213,7 +216,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         }
         // The alerts are recorded before the stream may emit them.
         var row = new EventsPersisted([], true, _state.TakeMarks()) { Alerts = alerts, Delivered = _state.Alerts.TakeDeliveries() };
-        Write(row, sender, _ => sender.Tell(new ScoringSettled(_partition, stale)));
+        Write(row, new AnswerTo(sender), _ => sender.Tell(new ScoringSettled(_partition, stale)));
     }
 
     /// <summary>
@@ -244,7 +247,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             Delivered = _state.Alerts.TakeDeliveries(),
             SessionsClosedAtMs = close.WatermarkMs,
         };
-        Write(row, sender, persisted =>
+        Write(row, answerTo, persisted =>
         {
             _writingClose = null;
             var requests = new List<ScoringRequest>();
@@ -304,14 +307,14 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             return;
         }
         var row = new EventsPersisted([], true, _state.TakeMarks()) { Delivered = _state.Alerts.TakeDeliveries() };
-        Write(row, replyTo, _ => replyTo?.Tell(Stats()));
+        Write(row, replyTo is null ? null : new AnswerTo(replyTo), _ => replyTo?.Tell(Stats()));
     }
 
     /// <summary>
     /// Persists a row; after its handler, a snapshot that became due is taken as soon as no write is in
     /// flight (new writes are held back meanwhile), whichever kind of write was the last.
     /// </summary>
-    private void Write(EventsPersisted row, IActorRef? waiting, Action<EventsPersisted> then)
+    private void Write(EventsPersisted row, AnswerTo? waiting, Action<EventsPersisted> then)
     {
         _schedule.WriteStarted();
         _waiting.Enqueue(waiting);
@@ -339,7 +342,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         if (_waiting.Count == 0) Context.Stop(Self);
     }
 
-    /// <summary>Who gets the answer to a batch being written: its sender, or whoever sent it again meanwhile.</summary>
+    /// <summary>Who gets the answer to a write (or its failure): the sender, or whoever sent the same batch or close again meanwhile.</summary>
     private sealed class AnswerTo(IActorRef target)
     {
         public IActorRef Target { get; set; } = target;
@@ -382,7 +385,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         var status = new Status.Failure(failure);
         var told = new HashSet<IActorRef>();
         while (_waiting.TryDequeue(out var waiting))
-            if (waiting is not null && told.Add(waiting)) waiting.Tell(status);
+            if (waiting is not null && told.Add(waiting.Target)) waiting.Target.Tell(status);
         foreach (var held in Stash.ClearStash())
             if (!held.Sender.IsNobody() && !held.Sender.Equals(Context.System.DeadLetters) && told.Add(held.Sender)) held.Sender.Tell(status);
     }

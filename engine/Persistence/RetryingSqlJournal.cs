@@ -158,21 +158,29 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default); // not on the thread that completed the attempt (the plugin's write stream)
     }
 
-    /// <summary>After a failed attempt: were the rows committed after all? (On the journal's thread.)</summary>
+    /// <summary>
+    /// After a failed attempt: were the rows committed after all? (On the journal's thread.) A row found at one of the
+    /// write's sequence numbers counts as this write's only if it holds exactly this write's payload: the attempt that
+    /// failed may have committed it (its answer lost with the connection), but another incarnation of the partition
+    /// may also have taken the number (two writers), and then it is not this write. (The writer id the plugin stores
+    /// is its own journal's, not the writing actor's, so it cannot tell the two apart: a write of this very journal
+    /// committed during an outage was refused as another incarnation's, and the partition stopped.)
+    /// </summary>
     private void Verify(PendingWrite write)
     {
         var first = write.Messages[0];
         long from = first.LowestSequenceNr, to = write.Messages[^1].HighestSequenceNr;
         long found = 0, foreign = 0;
-        // Rows with these sequence numbers written by another incarnation of the partition are not this write.
-        string? writer = (first.Payload as IEnumerable<IPersistentRepresentation>)?.FirstOrDefault()?.WriterGuid;
+        var expected = ExpectedRows(write);
+        var serialization = Context.System.Serialization;
         Task replay;
         try
         {
             replay = base.ReplayMessagesAsync(Context, first.PersistenceId, from, to, to - from + 1, row =>
             {
                 Interlocked.Increment(ref found);
-                if (writer is not null && row.WriterGuid != writer) Interlocked.Increment(ref foreign);
+                if (!expected.TryGetValue(row.SequenceNr, out var payload) || !payload.AsSpan().SequenceEqual(Serialize(serialization, row.Payload)))
+                    Interlocked.Increment(ref foreign);
             });
         }
         catch (Exception e)
@@ -190,7 +198,7 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
             long rows = Interlocked.Read(ref found);
             if (Interlocked.Read(ref foreign) > 0)
                 write.Done.TrySetException(new EnvironmentFailureException(FailedResource.Store,
-                    $"{_store}: journal rows {from}..{to} of {first.PersistenceId} were written by another incarnation of it (two writers: it started elsewhere before this one stopped); not counted as this write"));
+                    $"{_store}: journal rows {from}..{to} of {first.PersistenceId} hold other rows than this write's (another incarnation of it wrote them: it started elsewhere before this one stopped); not counted as this write"));
             else if (rows == to - from + 1) Succeeded(write, null);
             else if (rows == 0) self.Tell(new WriteAgain(write));
             else
@@ -198,6 +206,22 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
                     $"{_store}: journal rows {from}..{to} of {first.PersistenceId} are partly written ({rows} found) after a failed write"));
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default); // not on the thread that completed the attempt (the plugin's write stream)
     }
+
+    /// <summary>The serialized payload of each row of a write, by sequence number (computed once per write, on the journal's thread).</summary>
+    private Dictionary<long, byte[]> ExpectedRows(PendingWrite write)
+    {
+        if (write.Expected is { } known) return known;
+        var serialization = Context.System.Serialization;
+        var rows = new Dictionary<long, byte[]>();
+        foreach (var message in write.Messages)
+            if (message.Payload is IEnumerable<IPersistentRepresentation> representations)
+                foreach (var row in representations)
+                    rows[row.SequenceNr] = Serialize(serialization, row.Payload);
+        return write.Expected = rows;
+    }
+
+    private static byte[] Serialize(Akka.Serialization.Serialization serialization, object payload) =>
+        serialization.FindSerializerFor(payload).ToBinary(payload);
 
     private void Succeeded(PendingWrite write, IImmutableList<Exception>? result)
     {
@@ -244,6 +268,9 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
         public int Attempts { get; set; }
 
         public int Retries { get; set; }
+
+        /// <summary>Its rows' serialized payloads by sequence number, once a check after a failed attempt needed them.</summary>
+        public Dictionary<long, byte[]>? Expected { get; set; }
 
         public TaskCompletionSource<IImmutableList<Exception>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
