@@ -418,6 +418,42 @@ public sealed class PartitionState
     }
 
     /// <summary>
+    /// The partition stops (a rebalance hands it over, or it is passivated): its next incarnation recovers every
+    /// unconfirmed event and issues it again, its keys to be admitted by whichever stream gets it (<see cref="RecoveryCompleted"/>).
+    /// The events a live stream admitted that wait here behind a request in flight (or without one) would then be counted
+    /// twice by that stream and never settled once: they are released here, per user inbox, in
+    /// <paramref name="releases"/> (sent as <see cref="HandedOver"/>). Events in flight are not: the stream settles
+    /// them with the next incarnation, which finds them stale. Keys an inbox has yet to admit (<see cref="UserRecord.AdmitKeys"/>) are not its to release.
+    /// </summary>
+    public void HandOff(Dictionary<IActorRef, List<long>> releases)
+    {
+        foreach (var user in _users.Values)
+        {
+            if (user.Tail is not { } tail || user.Inbox is not { } inbox) continue;
+            long restFrom = user.HasRequestInFlight ? user.IssuedThrough + 1 : tail.FirstEventIndex;
+            Dictionary<long, int>? notAdmitted = null;
+            if (user.AdmitKeys is { Count: > 0 } pending)
+            {
+                notAdmitted = new Dictionary<long, int>();
+                foreach (long key in pending) notAdmitted[key] = notAdmitted.GetValueOrDefault(key) + 1;
+            }
+            List<long>? keys = null;
+            for (int i = 0; i < tail.Count; i++)
+            {
+                if (tail.FirstEventIndex + i < restFrom) continue;
+                long key = tail.Keys[i];
+                if (notAdmitted is not null && notAdmitted.TryGetValue(key, out int n) && n > 0)
+                {
+                    notAdmitted[key] = n - 1;
+                    continue;
+                }
+                if (keys is null && !releases.TryGetValue(inbox, out keys)) releases[inbox] = keys = [];
+                keys!.Add(key);
+            }
+        }
+    }
+
+    /// <summary>
     /// The stream behind scoring inbox <paramref name="gone"/> is gone (its node left the cluster or died: the partition
     /// watches every inbox it hands requests to). Nothing it was given will be settled, and the events it admitted are
     /// no live stream's: per user, the request in flight to it is forgotten (a late settlement of its ticket is stale),

@@ -376,7 +376,12 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void StopWhenNothingInFlight()
     {
-        if (_waiting.Count == 0) Context.Stop(Self);
+        if (_waiting.Count > 0) return;
+        // The next incarnation issues the unconfirmed events again: the streams that admitted those waiting here let them go.
+        var releases = new Dictionary<IActorRef, List<long>>();
+        _state.HandOff(releases);
+        foreach (var (inbox, keys) in releases) inbox.Tell(new HandedOver(_partition, keys));
+        Context.Stop(Self);
     }
 
     /// <summary>Who gets the answer to a batch being written: its sender, or whoever sent it again meanwhile.</summary>

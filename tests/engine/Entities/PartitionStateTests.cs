@@ -313,6 +313,24 @@ public sealed class PartitionStateTests
     }
 
     [Fact]
+    public void Handed_off_it_releases_the_events_each_stream_admitted_that_wait_behind_a_request_and_not_those_in_flight_or_still_to_admit()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 1);
+        var a = Inbox("stream-a");
+        var b = Inbox("stream-b");
+        Assert.Equal(["u", "v", "x"], Batch(state, a, Event("u", 1), Event("v", 2), Event("x", 3)).Select(r => r.UserId)); // all in flight to a
+        Assert.Empty(Batch(state, a, Event("u", 4), Event("x", 5))); // wait, admitted by a
+        state.Apply(new EventsPersisted(state.Accept([Event("u", 6)], [], []), true), new LiveRow([0], b), [], []); // u's source moved to b: 4 is b's to admit
+
+        var releases = new Dictionary<IActorRef, List<long>>();
+        state.HandOff(releases);
+
+        Assert.Equal([T0 + 5000], releases[a]); // x's waiting event; u's 4 was handed to b, the requests in flight settle stale
+        Assert.Equal([T0 + 6000], releases[b]); // b read 6; it never admitted 4
+        Assert.Equal(2, releases.Count);
+    }
+
+    [Fact]
     public void A_settlement_sent_again_after_the_first_was_applied_is_neither_stale_nor_applied_twice()
     {
         var state = new PartitionState(0, Settings, incarnation: 1);
