@@ -430,26 +430,10 @@ public sealed class PartitionState
         foreach (var user in _users.Values)
         {
             if (user.Tail is not { } tail || user.Inbox is not { } inbox) continue;
-            long restFrom = user.HasRequestInFlight ? user.IssuedThrough + 1 : tail.FirstEventIndex;
-            Dictionary<long, int>? notAdmitted = null;
-            if (user.AdmitKeys is { Count: > 0 } pending)
-            {
-                notAdmitted = new Dictionary<long, int>();
-                foreach (long key in pending) notAdmitted[key] = notAdmitted.GetValueOrDefault(key) + 1;
-            }
-            List<long>? keys = null;
-            for (int i = 0; i < tail.Count; i++)
-            {
-                if (tail.FirstEventIndex + i < restFrom) continue;
-                long key = tail.Keys[i];
-                if (notAdmitted is not null && notAdmitted.TryGetValue(key, out int n) && n > 0)
-                {
-                    notAdmitted[key] = n - 1;
-                    continue;
-                }
-                if (keys is null && !releases.TryGetValue(inbox, out keys)) releases[inbox] = keys = [];
-                keys!.Add(key);
-            }
+            var admitted = Without(WaitingKeys(user, tail), user.AdmitKeys);
+            if (admitted.Count == 0) continue;
+            if (!releases.TryGetValue(inbox, out var keys)) releases[inbox] = keys = [];
+            keys.AddRange(admitted);
         }
     }
 
@@ -519,17 +503,39 @@ public sealed class PartitionState
     {
         if (user.Inbox is { } old && user.Tail is { } tail)
         {
-            long pendingFrom = user.HasRequestInFlight ? user.IssuedThrough + 1 : tail.FirstEventIndex;
-            var keys = new List<long>();
-            for (int i = 0; i < tail.Count; i++)
-                if (tail.FirstEventIndex + i >= pendingFrom) keys.Add(tail.Keys[i]);
-            if (keys.Count > 0)
-            {
-                handOvers?.Add(new HandOver(old, keys));
-                (user.AdmitKeys ??= []).AddRange(keys);
-            }
+            // The waiting keys the old stream admitted are released there; those it was still to admit never were. The new
+            // stream admits all of them.
+            var waiting = WaitingKeys(user, tail);
+            var admitted = Without(waiting, user.AdmitKeys);
+            if (admitted.Count > 0) handOvers?.Add(new HandOver(old, admitted));
+            user.AdmitKeys = waiting.Count > 0 ? waiting : null;
         }
         user.Inbox = inbox;
+    }
+
+    /// <summary>The keys of the user's unscored events that are not in the request in flight (all of them when none is), oldest first.</summary>
+    private static List<long> WaitingKeys(UserRecord user, ScoringTail tail)
+    {
+        long from = user.HasRequestInFlight ? user.IssuedThrough + 1 : tail.FirstEventIndex;
+        var keys = new List<long>();
+        for (int i = 0; i < tail.Count; i++)
+            if (tail.FirstEventIndex + i >= from) keys.Add(tail.Keys[i]);
+        return keys;
+    }
+
+    /// <summary><paramref name="keys"/> less one occurrence of each of <paramref name="less"/> (order keys repeat: counts matter).</summary>
+    private static List<long> Without(List<long> keys, List<long>? less)
+    {
+        if (less is not { Count: > 0 }) return [.. keys];
+        var counts = new Dictionary<long, int>();
+        foreach (long key in less) counts[key] = counts.GetValueOrDefault(key) + 1;
+        var result = new List<long>(keys.Count);
+        foreach (long key in keys)
+        {
+            if (counts.TryGetValue(key, out int n) && n > 0) counts[key] = n - 1;
+            else result.Add(key);
+        }
+        return result;
     }
 }
 

@@ -364,6 +364,27 @@ public sealed class PartitionStateTests
     }
 
     [Fact]
+    public void A_user_whose_source_moves_twice_while_in_flight_hands_each_stream_back_only_what_it_admitted_and_the_last_admits_each_key_once()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 1);
+        var a = Inbox("stream-a");
+        var b = Inbox("stream-b");
+        var c = Inbox("stream-c");
+        var first = Assert.Single(Batch(state, a, Event("u", 1)));
+        Batch(state, a, Event("u", 2));
+        var handOvers = new List<HandOver>();
+        state.Apply(new EventsPersisted(state.Accept([Event("u", 3)], [], []), true), new LiveRow([0], b), [], handOvers);
+        state.Apply(new EventsPersisted(state.Accept([Event("u", 4)], [], []), true), new LiveRow([0], c), [], handOvers);
+
+        Assert.Equal([a, b], handOvers.Select(h => h.Inbox));
+        Assert.Equal([T0 + 2000], handOvers[0].Keys);
+        Assert.Equal([T0 + 3000], handOvers[1].Keys); // b never admitted 2
+        var (to, next) = Assert.Single(Settle(state, a, Settled(first)).FollowUps);
+        Assert.Equal(c, to);
+        Assert.Equal([T0 + 2000, T0 + 3000], Assert.Single(next).AdmitKeys!); // once each; c read 4 itself
+    }
+
+    [Fact]
     public void An_ingest_only_row_counts_its_events_as_scored()
     {
         var state = new PartitionState(0, Settings, incarnation: 1);
