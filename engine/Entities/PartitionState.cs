@@ -175,7 +175,7 @@ public sealed class PartitionState
         if (live is not null)
         {
             foreach (var (userId, user) in _touched)
-                if (Issue(userId, user) is { } request) requests!.Add(request);
+                if (Issue(userId, user, live.Inbox) is { } request) requests!.Add(request);
             _touched.Clear();
             _touchedSet.Clear();
         }
@@ -187,28 +187,35 @@ public sealed class PartitionState
     /// tickets are current; the others are stale (returned). Users with events that arrived meanwhile get
     /// their next request in <paramref name="followUps"/> (by inbox). The alerts to journal are returned
     /// in <paramref name="alerts"/>: journal them in a row (<see cref="EventsPersisted.Alerts"/>) and <see cref="Apply"/> it once written; until then they are not pending delivery.
+    /// Returns how many were settled already (a copy of a settlement, sent again): neither stale nor settled twice; answer
+    /// them once the first copy's alerts are journaled.
     /// </summary>
-    public void Settle(SettleScoring settle, List<RequestTicket> stale, List<AlertRecord> alerts, Dictionary<IActorRef, List<ScoringRequest>> followUps)
+    public int Settle(SettleScoring settle, List<RequestTicket> stale, List<AlertRecord> alerts, Dictionary<IActorRef, List<ScoringRequest>> followUps)
     {
+        int repeated = 0;
         foreach (var s in settle.Users)
         {
             if (!_users.TryGetValue(s.UserId, out var user) || user.InFlight != s.Ticket)
             {
-                stale.Add(s.Ticket);
+                if (user is not null && s.Ticket != RequestTicket.None && user.LastSettled == s.Ticket) repeated++;
+                else stale.Add(s.Ticket);
                 continue;
             }
             user.InFlight = RequestTicket.None;
+            user.InFlightInbox = null;
+            user.LastSettled = s.Ticket;
             Confirm(user, s.ScoredThrough);
             _pendingMarks[s.UserId] = Math.Max(_pendingMarks.GetValueOrDefault(s.UserId), s.ScoredThrough);
             user.Alert = s.Alert;
             if (s.State is { } slot && slot.EventsFolded <= user.Behavior.EntryCount) user.Behavior.ModelState = slot;
             alerts.AddRange(s.Alerts);
-            if (Issue(s.UserId, user) is { } next && (user.Inbox ?? settle.Origin) is { } inbox)
+            if ((user.Inbox ?? settle.Origin) is { } inbox && Issue(s.UserId, user, inbox) is { } next)
             {
                 if (!followUps.TryGetValue(inbox, out var list)) followUps[inbox] = list = [];
                 list.Add(next);
             }
         }
+        return repeated;
     }
 
     /// <summary>Recovery is complete: what was persisted but never confirmed scored, and what was journaled but never delivered, is due once.</summary>
@@ -222,7 +229,15 @@ public sealed class PartitionState
                 user.ScoredThrough = user.Behavior.EntryCount;
             }
         }
-        _rescoreDue = _users.Values.Any(u => u.Tail is not null);
+        _rescoreDue = false;
+        foreach (var user in _users.Values)
+        {
+            if (user.Tail is null) continue;
+            _rescoreDue = true;
+            // No live stream admitted these events: whichever stream gets their request first admits them (a fresh batch
+            // from any stream may issue it before TakeRescoring does).
+            user.AdmitKeys = [.. user.Tail.Keys];
+        }
         _undeliveredDue = Alerts.Count > 0;
     }
 
@@ -243,7 +258,7 @@ public sealed class PartitionState
                 if (user.Tail is null || user.HasRequestInFlight) continue;
                 user.Inbox ??= inbox;
                 user.AdmitKeys = [.. user.Tail.Keys];
-                if (Issue(userId, user) is { } request) requests.Add(request);
+                if (Issue(userId, user, inbox) is { } request) requests.Add(request);
             }
         }
         if (_undeliveredDue)
@@ -370,13 +385,15 @@ public sealed class PartitionState
     /// A request for the user's oldest unscored events (at most <see cref="UserPartitionSettings.MaxRequestEvents"/>;
     /// the rest follow once it is settled), unless one is in flight (one at a time per user).
     /// </summary>
-    private ScoringRequest? Issue(string userId, UserRecord user)
+    /// <param name="to">The scoring inbox the request goes to (remembered: when that stream is gone, the request is issued again).</param>
+    private ScoringRequest? Issue(string userId, UserRecord user, IActorRef? to)
     {
         if (user.HasRequestInFlight || user.Tail is not { Count: > 0 } tail) return null;
         var ticket = new RequestTicket(_incarnation, ++_nextTicket);
         int count = Math.Min(tail.Count, _settings.MaxRequestEvents);
         long through = tail.FirstEventIndex - 1 + count;
         user.InFlight = ticket;
+        user.InFlightInbox = to;
         user.IssuedThrough = through;
         var behavior = user.Behavior;
         var keys = tail.RequestKeys(count);
@@ -401,6 +418,83 @@ public sealed class PartitionState
     }
 
     /// <summary>
+    /// The partition stops (a rebalance hands it over, or it is passivated): its next incarnation recovers every
+    /// unconfirmed event and issues it again, its keys to be admitted by whichever stream gets it (<see cref="RecoveryCompleted"/>).
+    /// The events a live stream admitted that wait here behind a request in flight (or without one) would then be counted
+    /// twice by that stream and never settled once: they are released here, per user inbox, in
+    /// <paramref name="releases"/> (sent as <see cref="HandedOver"/>). Events in flight are not: the stream settles
+    /// them with the next incarnation, which finds them stale. Keys an inbox has yet to admit (<see cref="UserRecord.AdmitKeys"/>) are not its to release.
+    /// </summary>
+    public void HandOff(Dictionary<IActorRef, List<long>> releases)
+    {
+        foreach (var user in _users.Values)
+        {
+            if (user.Tail is not { } tail || user.Inbox is not { } inbox) continue;
+            var admitted = Without(WaitingKeys(user, tail), user.AdmitKeys);
+            if (admitted.Count == 0) continue;
+            if (!releases.TryGetValue(inbox, out var keys)) releases[inbox] = keys = [];
+            keys.AddRange(admitted);
+        }
+    }
+
+    /// <summary>
+    /// The stream behind scoring inbox <paramref name="gone"/> is gone (its node left the cluster or died: the partition
+    /// watches every inbox it hands requests to). Nothing it was given will be settled, and the events it admitted are
+    /// no live stream's: per user, the request in flight to it is forgotten (a late settlement of its ticket is stale),
+    /// and the user's unscored events it delivered (or was to admit) are issued again, the keys no live stream admitted
+    /// travelling with them (<see cref="ScoringRequest.AdmitKeys"/>): to the user's inbox when that one lives, otherwise
+    /// to <paramref name="live"/>, a live stream's inbox (the caller prefers one on this node). With no live inbox known
+    /// they wait for the next stream that asks (<see cref="TakeRescoring"/>). Requests to send go to
+    /// <paramref name="followUps"/> by inbox. Returns how many users were affected.
+    /// </summary>
+    public int StreamGone(IActorRef gone, IActorRef? live, Dictionary<IActorRef, List<ScoringRequest>> followUps)
+    {
+        int affected = 0;
+        foreach (var (userId, user) in _users)
+        {
+            bool inFlightLost = user.HasRequestInFlight && Equals(user.InFlightInbox, gone);
+            bool inboxLost = Equals(user.Inbox, gone);
+            if (!inFlightLost && !inboxLost) continue;
+            affected++;
+            if (user.Tail is { } tail)
+            {
+                // Tail entries up to IssuedThrough are those of the request in flight; the rest were delivered by (or
+                // handed to) the user's inbox.
+                long restFrom = user.HasRequestInFlight ? user.IssuedThrough + 1 : tail.FirstEventIndex;
+                var admit = new List<long>();
+                for (int i = 0; i < tail.Count; i++)
+                {
+                    bool inRest = tail.FirstEventIndex + i >= restFrom;
+                    if (inRest ? inboxLost : inFlightLost) admit.Add(tail.Keys[i]);
+                }
+                if (!inboxLost && user.AdmitKeys is { } pending) admit.AddRange(pending); // still the live inbox's to admit
+                user.AdmitKeys = admit.Count > 0 ? admit : null;
+            }
+            else if (inboxLost)
+            {
+                user.AdmitKeys = null;
+            }
+            if (inFlightLost)
+            {
+                user.InFlight = RequestTicket.None;
+                user.InFlightInbox = null;
+            }
+            if (inboxLost) user.Inbox = live;
+            if (user.Inbox is not { } to)
+            {
+                if (user.Tail is not null && !user.HasRequestInFlight) _rescoreDue = true;
+                continue;
+            }
+            if (Issue(userId, user, to) is { } request)
+            {
+                if (!followUps.TryGetValue(to, out var list)) followUps[to] = list = [];
+                list.Add(request);
+            }
+        }
+        return affected;
+    }
+
+    /// <summary>
     /// The user's newest events come through another stream (a rebalance moved its source partition): the
     /// events the old stream delivered that are not in flight are scored by the new one, which must admit
     /// them; the old stream is told to stop waiting for them.
@@ -409,17 +503,39 @@ public sealed class PartitionState
     {
         if (user.Inbox is { } old && user.Tail is { } tail)
         {
-            long pendingFrom = user.HasRequestInFlight ? user.IssuedThrough + 1 : tail.FirstEventIndex;
-            var keys = new List<long>();
-            for (int i = 0; i < tail.Count; i++)
-                if (tail.FirstEventIndex + i >= pendingFrom) keys.Add(tail.Keys[i]);
-            if (keys.Count > 0)
-            {
-                handOvers?.Add(new HandOver(old, keys));
-                (user.AdmitKeys ??= []).AddRange(keys);
-            }
+            // The waiting keys the old stream admitted are released there; those it was still to admit never were. The new
+            // stream admits all of them.
+            var waiting = WaitingKeys(user, tail);
+            var admitted = Without(waiting, user.AdmitKeys);
+            if (admitted.Count > 0) handOvers?.Add(new HandOver(old, admitted));
+            user.AdmitKeys = waiting.Count > 0 ? waiting : null;
         }
         user.Inbox = inbox;
+    }
+
+    /// <summary>The keys of the user's unscored events that are not in the request in flight (all of them when none is), oldest first.</summary>
+    private static List<long> WaitingKeys(UserRecord user, ScoringTail tail)
+    {
+        long from = user.HasRequestInFlight ? user.IssuedThrough + 1 : tail.FirstEventIndex;
+        var keys = new List<long>();
+        for (int i = 0; i < tail.Count; i++)
+            if (tail.FirstEventIndex + i >= from) keys.Add(tail.Keys[i]);
+        return keys;
+    }
+
+    /// <summary><paramref name="keys"/> less one occurrence of each of <paramref name="less"/> (order keys repeat: counts matter).</summary>
+    private static List<long> Without(List<long> keys, List<long>? less)
+    {
+        if (less is not { Count: > 0 }) return [.. keys];
+        var counts = new Dictionary<long, int>();
+        foreach (long key in less) counts[key] = counts.GetValueOrDefault(key) + 1;
+        var result = new List<long>(keys.Count);
+        foreach (long key in keys)
+        {
+            if (counts.TryGetValue(key, out int n) && n > 0) counts[key] = n - 1;
+            else result.Add(key);
+        }
+        return result;
     }
 }
 

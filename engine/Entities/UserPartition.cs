@@ -60,6 +60,9 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     private long _recoveryMs;
     // Who waits for the stats of a final flush until the end-of-stream snapshot is saved (or failed).
     private readonly List<IActorRef> _afterSnapshot = new();
+    // The scoring inboxes of the streams this partition heard from, watched: when one is gone (its node left the cluster
+    // or died), the requests it held and the events it admitted are issued again to a live one (PartitionState.StreamGone).
+    private readonly List<IActorRef> _inboxes = new();
 
     /// <param name="store">Names the store in the failure a waiting ask gets when a write fails for good.</param>
     public UserPartition(int partition, UserPartitionSettings settings, string store = "the store")
@@ -100,13 +103,18 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             _stopping = true;
             StopWhenNothingInFlight();
         });
+        Command<Terminated>(OnStreamGone);
         Command<PartitionBatch>(OnBatch);
         Command<SettleScoring>(OnSettle);
         Command<CloseSessions>(OnCloseSessions);
         Command<AlertsDelivered>(delivered => _state.Alerts.Delivered(delivered.AlertIds));
         Command<FlushTick>(_ => Flush(null));
         Command<FlushScoredMarks>(_ => FlushAtEnd(Sender));
-        Command<TakeRescoring>(take => Sender.Tell(RescoringReply(take.ScoringInbox, [])));
+        Command<TakeRescoring>(take =>
+        {
+            WatchInbox(take.ScoringInbox);
+            Sender.Tell(RescoringReply(take.ScoringInbox, []));
+        });
         Command<GetPartitionStats>(_ => Sender.Tell(Stats()));
         Command<GetUserStates>(_ => Sender.Tell(new UserStates(_partition, SerializeUsers())));
         Command<GetAlertState>(get => Sender.Tell(_state.AlertStateOf(get.UserId)));
@@ -153,6 +161,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             Stash.Stash();
             return;
         }
+        WatchInbox(batch.ScoringInbox);
         var dropped = new List<long>();
         var index = new List<int>(batch.Events.Count);
         var fresh = _state.Accept(batch.Events, dropped, index);
@@ -203,15 +212,18 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             Stash.Stash();
             return;
         }
+        WatchInbox(settle.Origin);
         var stale = new List<RequestTicket>();
         var alerts = new List<AlertRecord>();
         var followUps = new Dictionary<IActorRef, List<ScoringRequest>>();
-        _state.Settle(settle, stale, alerts, followUps);
+        int repeated = _state.Settle(settle, stale, alerts, followUps);
         foreach (var (inbox, requests) in followUps) inbox.Tell(new FollowUps(_partition, requests));
         var sender = Sender;
         if (alerts.Count == 0)
         {
-            sender.Tell(new ScoringSettled(_partition, stale));
+            // A copy of a settlement sent again: answered once the rows in flight (the first copy's alerts among them) are written.
+            if (repeated > 0 && _waiting.Count > 0) DeferAsync(settle, _ => sender.Tell(new ScoringSettled(_partition, stale)));
+            else sender.Tell(new ScoringSettled(_partition, stale));
             return;
         }
         // The alerts are recorded before the stream may emit them.
@@ -230,6 +242,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             Stash.Stash();
             return;
         }
+        WatchInbox(close.ScoringInbox);
         var sender = Sender;
         if (_writingClose is not null)
         {
@@ -261,6 +274,33 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
                 SessionsClosed = _state.SessionsClosed,
             });
         });
+    }
+
+    /// <summary>Watches a stream's scoring inbox the first time the partition hears of it.</summary>
+    private void WatchInbox(IActorRef? inbox)
+    {
+        if (inbox is null || inbox.IsNobody() || _inboxes.Contains(inbox)) return;
+        _inboxes.Add(inbox);
+        Context.Watch(inbox);
+    }
+
+    /// <summary>
+    /// A stream's scoring inbox is gone (its node was downed or left): the requests it held and the unscored events it
+    /// admitted would never be settled, and the streams that read later events of the same users would wait on them for
+    /// ever. They are issued again, to a live inbox on this node if there is one (else another live one; with none, to
+    /// the next stream that asks).
+    /// </summary>
+    private void OnStreamGone(Terminated terminated)
+    {
+        var gone = terminated.ActorRef;
+        if (!_inboxes.Remove(gone)) return;
+        var live = _inboxes.FirstOrDefault(i => i.Path.Address.HasLocalScope) ?? _inboxes.FirstOrDefault();
+        var followUps = new Dictionary<IActorRef, List<ScoringRequest>>();
+        int users = _state.StreamGone(gone, live, followUps);
+        foreach (var (inbox, requests) in followUps) inbox.Tell(new FollowUps(_partition, requests));
+        if (users > 0)
+            Context.GetLogger().Info("partition {0}: scoring inbox {1} is gone; {2} of its users' unscored events issued again ({3} requests to {4})",
+                _partition, gone.Path, users, followUps.Values.Sum(l => l.Count), live?.Path.ToString() ?? "the next stream that asks");
     }
 
     /// <summary>
@@ -339,7 +379,12 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void StopWhenNothingInFlight()
     {
-        if (_waiting.Count == 0) Context.Stop(Self);
+        if (_waiting.Count > 0) return;
+        // The next incarnation issues the unconfirmed events again: the streams that admitted those waiting here let them go.
+        var releases = new Dictionary<IActorRef, List<long>>();
+        _state.HandOff(releases);
+        foreach (var (inbox, keys) in releases) inbox.Tell(new HandedOver(_partition, keys));
+        Context.Stop(Self);
     }
 
     /// <summary>Who gets the answer to a write (or its failure): the sender, or whoever sent the same batch or close again meanwhile.</summary>

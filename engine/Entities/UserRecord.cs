@@ -30,6 +30,15 @@ public sealed class UserRecord
     /// <summary>The request in flight (<see cref="RequestTicket.None"/> when none). Not persisted: after recovery nothing is in flight.</summary>
     public RequestTicket InFlight { get; set; }
 
+    /// <summary>
+    /// The scoring inbox the request in flight went to (null: unknown, e.g. the stream that asked named none). When that
+    /// stream's node is gone the request is issued again to a live stream (<see cref="PartitionState.StreamGone"/>). Not persisted.
+    /// </summary>
+    public IActorRef? InFlightInbox { get; set; }
+
+    /// <summary>The ticket of the user's last settled request: a copy of its settlement (sent again, unanswered in time) is no stale one.</summary>
+    public RequestTicket LastSettled { get; set; }
+
     /// <summary>The user's event count when the request in flight was issued.</summary>
     public long IssuedThrough { get; set; }
 

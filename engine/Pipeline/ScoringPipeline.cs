@@ -138,7 +138,7 @@ public sealed class ScoringPipeline
             .Via(_online?.Schedule is { } schedule ? _scorer.Flow(schedule, () => _context.Ledger.Frontier) : _scorer.Flow())
             .Select(AfterScoring)
             .Via(new DecisionStage(_decider, Shadow, _online?.Observer))
-            .Via(ScoringSettlement.Create(_partitions, _context, _settings.SettleParallelism, _settings.AskTimeout))
+            .Via(ScoringSettlement.Create(_partitions, _context, _settings.SettleParallelism, _settings.AskTimeout, _settings.ResendAfter))
             .Select(AfterSettlement)
             .Via(new AlertRelease(_context))
             .Select(BeforeOutput)

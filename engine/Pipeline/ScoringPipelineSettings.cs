@@ -13,10 +13,16 @@ public sealed record ScoringPipelineSettings(MicroBatcherSettings Batcher, int S
     /// <summary>Users are hashed to partitions by the Kafka key hash (<c>streamdetect.routing.colocate</c>).</summary>
     public bool KafkaKeyed { get; init; }
 
+    /// <summary>
+    /// A settlement not answered within this is sent again (<c>streamdetect.routing.resend-after</c>; zero: sent once): one
+    /// to a partition whose node died is lost, and its next incarnation answers the copy (stale: it scores those events again).
+    /// </summary>
+    public TimeSpan ResendAfter { get; init; }
+
     public static ScoringPipelineSettings Create(Config config)
     {
         var routing = EntityRoutingSettings.Create(config);
         return new ScoringPipelineSettings(MicroBatcherSettings.Create(config), ScorerSettings.Create(config).SettleParallelism,
-            routing.Partitions, routing.AskTimeout, TimeSpan.FromMilliseconds(100)) { KafkaKeyed = routing.Colocate };
+            routing.Partitions, routing.AskTimeout, TimeSpan.FromMilliseconds(100)) { KafkaKeyed = routing.Colocate, ResendAfter = routing.ResendAfter };
     }
 }

@@ -253,6 +253,138 @@ public sealed class PartitionStateTests
     }
 
     [Fact]
+    public void When_the_stream_holding_a_request_is_gone_the_users_events_go_again_to_its_live_inbox_with_the_keys_no_live_stream_admitted()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 1);
+        var a = Inbox("stream-a");
+        var b = Inbox("stream-b");
+        var first = Assert.Single(Batch(state, a, Event("u", 1))); // in flight to a
+        Batch(state, a, Event("u", 2)); // waits, delivered by a
+        state.Apply(new EventsPersisted(state.Accept([Event("u", 3)], [], []), true), new LiveRow([0], b), [], []); // the user's source moved to b
+
+        var followUps = new Dictionary<IActorRef, List<ScoringRequest>>();
+        Assert.Equal(1, state.StreamGone(a, live: null, followUps)); // a's node died
+
+        var (to, requests) = Assert.Single(followUps);
+        Assert.Equal(b, to); // the user's inbox lives: it scores all three
+        var again = Assert.Single(requests);
+        Assert.Equal(3, again.NewEvents);
+        Assert.Equal([T0 + 1000, T0 + 2000, T0 + 3000], again.OrderKeys);
+        Assert.Equal([T0 + 1000, T0 + 2000], again.AdmitKeys!.Order()); // a admitted those; b read event 3 itself
+        Assert.Equal(first.Ticket, Assert.Single(Settle(state, a, Settled(first)).Stale)); // nothing a decided counts any more
+
+        var (stale, _, none) = Settle(state, b, Settled(again));
+        Assert.Empty(stale);
+        Assert.Empty(none);
+        Assert.Null(state.Users["u"].Tail); // scored once, all of them
+        Assert.Equal(3, state.Users["u"].ScoredThrough);
+    }
+
+    [Fact]
+    public void When_the_users_own_stream_is_gone_its_unscored_events_go_to_the_live_inbox_given_or_else_to_the_next_stream_that_asks()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 1);
+        var a = Inbox("stream-a");
+        var b = Inbox("stream-b");
+        var c = Inbox("stream-c");
+        Assert.Single(Batch(state, a, Event("u", 1))); // in flight to a
+        Batch(state, a, Event("u", 2));
+        Assert.Single(Batch(state, c, Event("v", 3))); // another stream's user: untouched
+        Assert.Single(Batch(state, b, Event("w", 4)));
+
+        var followUps = new Dictionary<IActorRef, List<ScoringRequest>>();
+        Assert.Equal(1, state.StreamGone(a, live: b, followUps));
+        var again = Assert.Single(Assert.Single(followUps).Value);
+        Assert.Equal(("u", 2), (again.UserId, again.NewEvents));
+        Assert.Equal([T0 + 1000, T0 + 2000], again.AdmitKeys!);
+        Assert.Equal(b, state.Users["u"].Inbox); // its next events' requests follow there
+
+        // With no live inbox known, the next stream that asks takes them.
+        followUps.Clear();
+        Assert.Equal(1, state.StreamGone(c, live: null, followUps));
+        Assert.Empty(followUps);
+        Assert.True(state.RescoringDue);
+        var requests = new List<ScoringRequest>();
+        state.TakeRescoring(b, requests, []);
+        var v = Assert.Single(requests);
+        Assert.Equal("v", v.UserId);
+        Assert.Equal([T0 + 3000], v.AdmitKeys!);
+        Assert.Equal(0, state.StreamGone(Inbox("stream-d"), live: b, followUps)); // a stream nobody used: nothing
+    }
+
+    [Fact]
+    public void Handed_off_it_releases_the_events_each_stream_admitted_that_wait_behind_a_request_and_not_those_in_flight_or_still_to_admit()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 1);
+        var a = Inbox("stream-a");
+        var b = Inbox("stream-b");
+        Assert.Equal(["u", "v", "x"], Batch(state, a, Event("u", 1), Event("v", 2), Event("x", 3)).Select(r => r.UserId)); // all in flight to a
+        Assert.Empty(Batch(state, a, Event("u", 4), Event("x", 5))); // wait, admitted by a
+        state.Apply(new EventsPersisted(state.Accept([Event("u", 6)], [], []), true), new LiveRow([0], b), [], []); // u's source moved to b: 4 is b's to admit
+
+        var releases = new Dictionary<IActorRef, List<long>>();
+        state.HandOff(releases);
+
+        Assert.Equal([T0 + 5000], releases[a]); // x's waiting event; u's 4 was handed to b, the requests in flight settle stale
+        Assert.Equal([T0 + 6000], releases[b]); // b read 6; it never admitted 4
+        Assert.Equal(2, releases.Count);
+    }
+
+    [Fact]
+    public void A_settlement_sent_again_after_the_first_was_applied_is_neither_stale_nor_applied_twice()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 1);
+        var a = Inbox("stream-a");
+        var request = Assert.Single(Batch(state, a, Event("u", 1)));
+        var alert = new AlertRecord("al-1", "u", T0 + 1000, T0 + 1000, 1, [(byte)'{', (byte)'}']);
+        var settled = Settled(request, request.Alert.WithAlert(alert.TimeMs, alert.AlertId), alert);
+        Assert.Same(alert, Assert.Single(Settle(state, a, settled).Alerts));
+
+        var stale = new List<RequestTicket>();
+        var alerts = new List<AlertRecord>();
+        Assert.Equal(1, state.Settle(new SettleScoring(0, a, [settled]), stale, alerts, []));
+        Assert.Empty(stale); // its alerts are not dropped by the stream
+        Assert.Empty(alerts); // nor journaled twice
+    }
+
+    [Fact]
+    public void A_recovered_users_unscored_events_carry_their_keys_to_admit_even_when_a_fresh_batch_issues_them_first()
+    {
+        var live = new PartitionState(0, Settings, incarnation: 1);
+        var fresh = live.Accept([Event("u", 1)], [], []);
+        var row = new EventsPersisted(fresh, true);
+        live.Apply(row, new LiveRow([0], Inbox("s")), []);
+
+        var recovered = new PartitionState(0, Settings, incarnation: 2);
+        recovered.Apply(row, live: null, requests: null);
+        recovered.RecoveryCompleted();
+        var request = Assert.Single(Batch(recovered, Inbox("t"), Event("u", 2))); // before any TakeRescoring
+        Assert.Equal([T0 + 1000, T0 + 2000], request.OrderKeys);
+        Assert.Equal([T0 + 1000], request.AdmitKeys!); // t read event 2 itself, never event 1
+    }
+
+    [Fact]
+    public void A_user_whose_source_moves_twice_while_in_flight_hands_each_stream_back_only_what_it_admitted_and_the_last_admits_each_key_once()
+    {
+        var state = new PartitionState(0, Settings, incarnation: 1);
+        var a = Inbox("stream-a");
+        var b = Inbox("stream-b");
+        var c = Inbox("stream-c");
+        var first = Assert.Single(Batch(state, a, Event("u", 1)));
+        Batch(state, a, Event("u", 2));
+        var handOvers = new List<HandOver>();
+        state.Apply(new EventsPersisted(state.Accept([Event("u", 3)], [], []), true), new LiveRow([0], b), [], handOvers);
+        state.Apply(new EventsPersisted(state.Accept([Event("u", 4)], [], []), true), new LiveRow([0], c), [], handOvers);
+
+        Assert.Equal([a, b], handOvers.Select(h => h.Inbox));
+        Assert.Equal([T0 + 2000], handOvers[0].Keys);
+        Assert.Equal([T0 + 3000], handOvers[1].Keys); // b never admitted 2
+        var (to, next) = Assert.Single(Settle(state, a, Settled(first)).FollowUps);
+        Assert.Equal(c, to);
+        Assert.Equal([T0 + 2000, T0 + 3000], Assert.Single(next).AdmitKeys!); // once each; c read 4 itself
+    }
+
+    [Fact]
     public void An_ingest_only_row_counts_its_events_as_scored()
     {
         var state = new PartitionState(0, Settings, incarnation: 1);

@@ -100,6 +100,32 @@ public sealed class UserPartitionTests : TestKit
     }
 
     [Fact]
+    public void When_a_streams_inbox_is_gone_its_users_requests_are_issued_again_to_a_live_inbox()
+    {
+        const int id = 11;
+        var dying = CreateTestProbe();
+        var survivor = CreateTestProbe();
+        var partition = Partition(id);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1)], dying.Ref));
+        var lost = Assert.Single(ExpectMsg<PartitionReply>().Requests); // in flight to the stream that dies
+        partition.Tell(new PartitionBatch(id, [Event("a", 2), Event("b", 3)], survivor.Ref)); // a's source moved: a's new event waits on the lost request
+        Assert.Equal(["b"], ExpectMsg<PartitionReply>().Requests.Select(r => r.UserId));
+
+        Sys.Stop(dying.Ref); // its node is gone: DeathWatch says so
+        var again = Assert.Single(survivor.ExpectMsg<FollowUps>(TimeSpan.FromSeconds(10)).Requests);
+        Assert.Equal(("a", 2), (again.UserId, again.NewEvents));
+        Assert.Equal([T0 + 1000], again.AdmitKeys!); // the survivor read event 2 itself
+
+        partition.Tell(Settle(id, lost, dying.Ref));
+        Assert.Equal([lost.Ticket], ExpectMsg<ScoringSettled>().Stale);
+        partition.Tell(Settle(id, again, survivor.Ref));
+        Assert.Empty(ExpectMsg<ScoringSettled>().Stale);
+        partition.Tell(Settle(id, again, survivor.Ref)); // a copy (the first answer was late): not stale, not settled twice
+        Assert.Empty(ExpectMsg<ScoringSettled>().Stale);
+        survivor.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public void A_batch_sent_again_while_its_first_copy_is_written_is_answered_once_to_the_second_sender_with_the_requests()
     {
         const int id = 7;
