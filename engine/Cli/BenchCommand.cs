@@ -116,6 +116,7 @@ public static class BenchCommand
             result["metrics"] = metricsSettings.AnyExport;
             log.WriteLine($"bench: end to end at full speed{(metricsSettings.AnyExport ? " (metrics on)" : "")}");
             RunOutcome outcome;
+            var endToEndCost = PhaseCost.Start();
             using (var metrics = metricsSettings.AnyExport ? EngineMetrics.Attach(job) : null)
             using (var endpoint = metricsSettings.Enabled ? MetricsEndpoint.Start(metricsSettings, () => job.NotReadyBecause) : null)
             using (var otlpOnly = metricsSettings is { Enabled: false, Otlp.Enabled: true } ? EngineMeterProvider.Build(metricsSettings) : null)
@@ -136,10 +137,12 @@ public static class BenchCommand
             result["mean_batch"] = scoring.MeanBatch;
             result["latency_at_full_load_p50_ms"] = scoring.LatencyP50Ms;
             result["latency_at_full_load_p99_ms"] = scoring.LatencyP99Ms;
+            endToEndCost.WriteTo(result, s.EventsValid, "end_to_end_");
             log.WriteLine($"bench: end to end {s.EventsPerS:N0} events/s");
 
             // The scorer alone, same model and batch size: the requests of a replay of the same traffic.
-            var (scorerRate, scorerRequests) = await ScorerAloneAsync(config, generator, detector, cancellation);
+            var (scorerRate, scorerRequests, scorerCost) = await ScorerAloneAsync(config, generator, detector, cancellation);
+            scorerCost.WriteTo(result, scorerRequests, "scorer_alone_");
             result["scorer_alone_events_per_s"] = Math.Round(scorerRate);
             result["scorer_alone_requests"] = scorerRequests;
             result["end_to_end_over_scorer_alone"] = Math.Round(s.EventsPerS / Math.Max(1, scorerRate), 3);
@@ -188,12 +191,14 @@ public static class BenchCommand
         long before = HeapAfterCollect();
         var job = new IngestJob(host);
         var source = Source.From(ingested).MapMaterializedValue(_ => Task.FromResult(DeadLetterSummary.Empty));
+        var cost = PhaseCost.Start();
         var result = await job.RunAsync(source, IngestJob.CountingSink(), () => ingested.Count, cancellation);
+        var ingestCost = cost.Stop();
         ingested = null!;
         events = null!;
         long after = HeapAfterCollect();
         int usersInState = result.Partitions.Sum(p => p.Users);
-        return new JsonObject
+        var json = new JsonObject
         {
             ["events"] = result.Statistics.Events,
             ["elapsed_s"] = Math.Round(result.Elapsed.TotalSeconds, 2),
@@ -203,6 +208,8 @@ public static class BenchCommand
             ["users_in_state"] = usersInState,
             ["bytes_per_user"] = usersInState == 0 ? 0 : (after - before) / usersInState,
         };
+        ingestCost.WriteTo(json, result.Statistics.Events);
+        return json;
     }
 
     /// <summary>For engines whose events no scorer confirms: the partitions do not wait for confirmations.</summary>
@@ -221,16 +228,17 @@ public static class BenchCommand
     /// The model alone on the same traffic and batch size: every event scored once as its user's newest, the
     /// user's state passed along (what the scorer does inside the engine), without the engine around it.
     /// </summary>
-    private static Task<(double EventsPerSecond, long Requests)> ScorerAloneAsync(Akka.Configuration.Config config, GeneratorSettings generator,
+    private static Task<(double EventsPerSecond, long Requests, PhaseCost Cost)> ScorerAloneAsync(Akka.Configuration.Config config, GeneratorSettings generator,
         Models.Detection.IAnomalyDetector detector, CancellationToken cancellation)
     {
         var batchSize = MicroBatcherSettings.Create(config).MaxBatch;
         int window = UserPartitionSettings.Create(config).WindowSize;
         var dataset = Models.Dataset.DatasetBuilder.Build(new TrafficGenerator(generator).Events(), window);
         long events = 0;
+        var cost = PhaseCost.Start();
         var clock = Stopwatch.StartNew();
         events = Models.Replay.StreamingReplay.Run(dataset, detector, new Models.Replay.ReplayOptions(batchSize), _ => { }, cancellation);
-        return Task.FromResult((events / clock.Elapsed.TotalSeconds, events));
+        return Task.FromResult((events / clock.Elapsed.TotalSeconds, events, cost.Stop()));
     }
 
     /// <summary>End to end with the source throttled to a fixed rate: the latency a request sees when the engine is not saturated.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Persistence;
@@ -123,134 +124,153 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         var tokens = new long[totalSteps * EventTokenizer.Fields];
         var typeTargets = new long[totalSteps];
         var gapTargets = new long[totalSteps];
-        var h = new float[layers * slots * hidden];
-        var c = hasCell ? new float[h.Length] : null;
-        var pad = new EventToken(EventVocabulary.PadToken, 0, 0, 0);
-        foreach (var run in runs)
-            for (int q = run.End - run.Start; q < run.Padded; q++)
-                for (int at = slotStep[run.Slot + q]; at < slotStep[run.Slot + q + 1]; at++)
-                    _tokenizer.WriteOffsetFields(pad, tokens.AsSpan(at * EventTokenizer.Fields, EventTokenizer.Fields));
-        for (int r = 0; r < n; r++)
+        // The batch-sized float arrays are pooled: at 1024 users each is 100-260 KB, on the large object heap when
+        // allocated, whose budget then triggers full (gen 2) collections every few batches. Pooled arrays may be
+        // longer than asked: only their first stateFloats / typeFloats / gapFloats values are used.
+        int stateFloats = layers * slots * hidden, typeFloats = totalSteps * _tokenizer.Vocabulary.Count, gapFloats = totalSteps * TimeGapBuckets.Count;
+        var pool = ArrayPool<float>.Shared;
+        var h = pool.Rent(stateFloats);
+        var c = hasCell ? pool.Rent(stateFloats) : null;
+        var typeLog = pool.Rent(typeFloats);
+        var gapLog = pool.Rent(gapFloats);
+        var finalH = pool.Rent(stateFloats);
+        var finalC = hasCell ? pool.Rent(stateFloats) : null;
+        try
         {
-            int i = order[r], slot = slotOf[r];
-            var input = batch[i];
-            for (int j = 0; j < steps[i]; j++)
+            h.AsSpan(0, stateFloats).Clear();
+            c?.AsSpan(0, stateFloats).Clear();
+            var pad = new EventToken(EventVocabulary.PadToken, 0, 0, 0);
+            foreach (var run in runs)
+                for (int q = run.End - run.Start; q < run.Padded; q++)
+                    for (int at = slotStep[run.Slot + q]; at < slotStep[run.Slot + q + 1]; at++)
+                        _tokenizer.WriteOffsetFields(pad, tokens.AsSpan(at * EventTokenizer.Fields, EventTokenizer.Fields));
+            for (int r = 0; r < n; r++)
             {
-                int at = slotStep[slot] + j;
-                var token = _tokenizer.Tokenize(input.Window, first[i] + j, input.WindowStartsAtUserStart);
-                _tokenizer.WriteOffsetFields(token, tokens.AsSpan(at * EventTokenizer.Fields, EventTokenizer.Fields));
-                typeTargets[at] = token.Type;
-                gapTargets[at] = token.Gap;
-            }
-            if (fresh[i])
-            {
-                var values = input.State!.Values;
-                for (int l = 0; l < layers; l++)
+                int i = order[r], slot = slotOf[r];
+                var input = batch[i];
+                for (int j = 0; j < steps[i]; j++)
                 {
-                    values.AsSpan(l * hidden, hidden).CopyTo(h.AsSpan((l * slots + slot) * hidden, hidden));
-                    if (c is not null) values.AsSpan(stateSize + l * hidden, hidden).CopyTo(c.AsSpan((l * slots + slot) * hidden, hidden));
+                    int at = slotStep[slot] + j;
+                    var token = _tokenizer.Tokenize(input.Window, first[i] + j, input.WindowStartsAtUserStart);
+                    _tokenizer.WriteOffsetFields(token, tokens.AsSpan(at * EventTokenizer.Fields, EventTokenizer.Fields));
+                    typeTargets[at] = token.Type;
+                    gapTargets[at] = token.Gap;
+                }
+                if (fresh[i])
+                {
+                    var values = input.State!.Values;
+                    for (int l = 0; l < layers; l++)
+                    {
+                        values.AsSpan(l * hidden, hidden).CopyTo(h.AsSpan((l * slots + slot) * hidden, hidden));
+                        if (c is not null) values.AsSpan(stateSize + l * hidden, hidden).CopyTo(c.AsSpan((l * slots + slot) * hidden, hidden));
+                    }
                 }
             }
-        }
 
-        int k = Math.Min(_parameters.TopK, _tokenizer.Vocabulary.Count);
-        int types = _tokenizer.Vocabulary.Count, gaps = TimeGapBuckets.Count;
-        // Log-probabilities of every type and gap bucket for every step, in step order.
-        var typeLog = new float[totalSteps * types];
-        var gapLog = new float[totalSteps * gaps];
-        var finalH = new float[h.Length];
-        var finalC = c is null ? null : new float[c.Length];
-        using (var scope = torch.NewDisposeScope())
-        using (torch.inference_mode())
+            int k = Math.Min(_parameters.TopK, _tokenizer.Vocabulary.Count);
+            int types = _tokenizer.Vocabulary.Count, gaps = TimeGapBuckets.Count;
+            // typeLog, gapLog: log-probabilities of every type and gap bucket for every step, in step order.
+            using (var scope = torch.NewDisposeScope())
+            using (torch.inference_mode())
+            {
+                var tokensT = TensorTransfer.ToTensor(tokens, [totalSteps, EventTokenizer.Fields], Device);
+                // One lookup for every step of the batch; each run reads its rows.
+                var embedded = _network.Embed(tokensT);
+                var hT = TensorTransfer.ToTensor(h.AsSpan(0, stateFloats), [layers, slots, hidden], Device);
+                var cT = c is null ? null : TensorTransfer.ToTensor(c.AsSpan(0, stateFloats), [layers, slots, hidden], Device);
+                var hParts = new List<Tensor>();
+                var cParts = new List<Tensor>();
+                var typeParts = new List<Tensor>();
+                var gapParts = new List<Tensor>();
+                // Each run of users with equal step counts is one call of the network from the users' own states
+                // (usually a single run of 1 step: one recurrent step per event).
+                foreach (var run in runs)
+                {
+                    int length = steps[order[run.Start]], m = run.Padded;
+                    var h0 = hT.narrow(1, run.Slot, m);
+                    var c0 = cT?.narrow(1, run.Slot, m);
+                    var x = embedded.narrow(0, slotStep[run.Slot], m * length).reshape(m, length, embedded.shape[1]);
+                    var (output, hN, cN) = _network.Recur(x, h0, c0);
+                    hParts.Add(hN);
+                    if (cN is not null) cParts.Add(cN);
+                    // The prediction for step j comes from the top-layer state before it.
+                    var top0 = h0[layers - 1].unsqueeze(1);
+                    var before = length == 1 ? top0 : torch.cat([top0, output.narrow(1, 0, length - 1)], 1);
+                    var (typeLogits, gapLogits) = _network.Predict(before);
+                    // The runs' steps are contiguous and in step order: their logits, one after another, are every step's.
+                    typeParts.Add(typeLogits.reshape(m * length, types));
+                    gapParts.Add(gapLogits.reshape(m * length, gaps));
+                }
+                // log_softmax works row by row: once over all runs' rows gives each row what it gives run by run.
+                TensorTransfer.CopyTo(nn.functional.log_softmax(typeParts.Count == 1 ? typeParts[0] : torch.cat(typeParts, 0), 1), typeLog);
+                TensorTransfer.CopyTo(nn.functional.log_softmax(gapParts.Count == 1 ? gapParts[0] : torch.cat(gapParts, 0), 1), gapLog);
+                TensorTransfer.CopyTo(hParts.Count == 1 ? hParts[0] : torch.cat(hParts, 1), finalH);
+                if (finalC is not null) TensorTransfer.CopyTo(cParts.Count == 1 ? cParts[0] : torch.cat(cParts, 1), finalC);
+            }
+
+            // Per event: push its surprise, then score and explain the event as of itself (ring and horizon as they
+            // were right after it), as one-at-a-time scoring would.
+            var rowStart = ScoringOutputBuffer.RowOffsets(batch);
+            var buffer = new ScoringOutputBuffer(Name, rowStart[n]);
+            var states = new ModelStateSlot[n];
+            int ringLength = _parameters.SurpriseWindow;
+            Span<int> top = stackalloc int[_parameters.ExplainTop];
+            for (int r = 0; r < n; r++)
+            {
+                int i = order[r], slot = slotOf[r];
+                var input = batch[i];
+                var values = new float[StateLength];
+                for (int l = 0; l < layers; l++)
+                {
+                    finalH.AsSpan((l * slots + slot) * hidden, hidden).CopyTo(values.AsSpan(l * hidden, hidden));
+                    if (finalC is not null) finalC.AsSpan((l * slots + slot) * hidden, hidden).CopyTo(values.AsSpan(stateSize + l * hidden, hidden));
+                }
+                var ring = values.AsSpan(StateLength - ringLength, ringLength);
+                if (fresh[i]) input.State!.Values.AsSpan(StateLength - ringLength, ringLength).CopyTo(ring);
+                else ring.Fill(float.NaN);
+
+                int newFrom = input.FirstNewIndex;
+                for (int j = 0; j < steps[i]; j++)
+                {
+                    int windowIndex = first[i] + j, at = slotStep[slot] + j;
+                    bool counted = fresh[i] || windowIndex >= newFrom || input.WindowStartsAtUserStart || windowIndex >= _parameters.RebuildSkip;
+                    counted &= !SessionEndExplainer.Unscorable(_tokenizer, input.Window[windowIndex]);
+                    SurpriseRing.Push(ring, counted ? Evidence(typeLog.AsSpan(at * types, types), -gapLog[at * gaps + gapTargets[at]], typeTargets[at]) : float.NaN);
+                    if (windowIndex < newFrom) continue;
+
+                    var asOf = input.Window.AsSpan(0, windowIndex + 1);
+                    double raw = SurpriseRing.TopMean(ring, _decision.Aggregate(_parameters.AggregateTop), asOf, HorizonMs);
+                    double score = Calibration.Map(raw);
+                    int row = rowStart[i] + windowIndex - newFrom;
+                    buffer.Set(row, raw, score);
+                    if (score < ExplainFromOrRule) continue;
+
+                    var unexpected = SurpriseRingExplainer.UnexpectedEvents(ring, top, asOf, typeLog.AsSpan(at * types, types), typeTargets[at], k, _tokenizer.Vocabulary);
+                    var explanation = Explanation.ForEvents(Name, raw, unexpected) with { Decision = DecisionRule };
+                    if (Sessions.SessionRule.IsEndMarker(asOf[windowIndex]))
+                        explanation = explanation with
+                        {
+                            SessionEnd = SessionEndExplainer.Reason(_tokenizer, asOf, windowIndex, Math.Exp(typeLog[at * types + typeTargets[at]]),
+                                TopKPrediction.Of(typeLog.AsSpan(at * types, types), typeTargets[at], k, _tokenizer.Vocabulary).Expected),
+                        };
+                    buffer.Explain(row, explanation);
+                }
+                states[i] = new ModelStateSlot(key, input.EventCount, values);
+            }
+
+            var outputs = new ScoringOutput[n];
+            for (int i = 0; i < n; i++) outputs[i] = buffer.Output(rowStart[i], batch[i].NewEvents, states[i]);
+            return outputs;
+        }
+        finally
         {
-            var tokensT = TensorTransfer.ToTensor(tokens, [totalSteps, EventTokenizer.Fields], Device);
-            // One lookup for every step of the batch; each run reads its rows.
-            var embedded = _network.Embed(tokensT);
-            var hT = TensorTransfer.ToTensor(h, [layers, slots, hidden], Device);
-            var cT = c is null ? null : TensorTransfer.ToTensor(c, [layers, slots, hidden], Device);
-            var hParts = new List<Tensor>();
-            var cParts = new List<Tensor>();
-            var typeParts = new List<Tensor>();
-            var gapParts = new List<Tensor>();
-            // Each run of users with equal step counts is one call of the network from the users' own states
-            // (usually a single run of 1 step: one recurrent step per event).
-            foreach (var run in runs)
-            {
-                int length = steps[order[run.Start]], m = run.Padded;
-                var h0 = hT.narrow(1, run.Slot, m);
-                var c0 = cT?.narrow(1, run.Slot, m);
-                var x = embedded.narrow(0, slotStep[run.Slot], m * length).reshape(m, length, embedded.shape[1]);
-                var (output, hN, cN) = _network.Recur(x, h0, c0);
-                hParts.Add(hN);
-                if (cN is not null) cParts.Add(cN);
-                // The prediction for step j comes from the top-layer state before it.
-                var top0 = h0[layers - 1].unsqueeze(1);
-                var before = length == 1 ? top0 : torch.cat([top0, output.narrow(1, 0, length - 1)], 1);
-                var (typeLogits, gapLogits) = _network.Predict(before);
-                // The runs' steps are contiguous and in step order: their logits, one after another, are every step's.
-                typeParts.Add(typeLogits.reshape(m * length, types));
-                gapParts.Add(gapLogits.reshape(m * length, gaps));
-            }
-            // log_softmax works row by row: once over all runs' rows gives each row what it gives run by run.
-            TensorTransfer.CopyTo(nn.functional.log_softmax(typeParts.Count == 1 ? typeParts[0] : torch.cat(typeParts, 0), 1), typeLog);
-            TensorTransfer.CopyTo(nn.functional.log_softmax(gapParts.Count == 1 ? gapParts[0] : torch.cat(gapParts, 0), 1), gapLog);
-            TensorTransfer.CopyTo(hParts.Count == 1 ? hParts[0] : torch.cat(hParts, 1), finalH);
-            if (finalC is not null) TensorTransfer.CopyTo(cParts.Count == 1 ? cParts[0] : torch.cat(cParts, 1), finalC);
+            pool.Return(h);
+            if (c is not null) pool.Return(c);
+            pool.Return(typeLog);
+            pool.Return(gapLog);
+            pool.Return(finalH);
+            if (finalC is not null) pool.Return(finalC);
         }
-
-        // Per event: push its surprise, then score and explain the event as of itself (ring and horizon as they
-        // were right after it), as one-at-a-time scoring would.
-        var rowStart = ScoringOutputBuffer.RowOffsets(batch);
-        var buffer = new ScoringOutputBuffer(Name, rowStart[n]);
-        var states = new ModelStateSlot[n];
-        int ringLength = _parameters.SurpriseWindow;
-        Span<int> top = stackalloc int[_parameters.ExplainTop];
-        for (int r = 0; r < n; r++)
-        {
-            int i = order[r], slot = slotOf[r];
-            var input = batch[i];
-            var values = new float[StateLength];
-            for (int l = 0; l < layers; l++)
-            {
-                finalH.AsSpan((l * slots + slot) * hidden, hidden).CopyTo(values.AsSpan(l * hidden, hidden));
-                if (finalC is not null) finalC.AsSpan((l * slots + slot) * hidden, hidden).CopyTo(values.AsSpan(stateSize + l * hidden, hidden));
-            }
-            var ring = values.AsSpan(StateLength - ringLength, ringLength);
-            if (fresh[i]) input.State!.Values.AsSpan(StateLength - ringLength, ringLength).CopyTo(ring);
-            else ring.Fill(float.NaN);
-
-            int newFrom = input.FirstNewIndex;
-            for (int j = 0; j < steps[i]; j++)
-            {
-                int windowIndex = first[i] + j, at = slotStep[slot] + j;
-                bool counted = fresh[i] || windowIndex >= newFrom || input.WindowStartsAtUserStart || windowIndex >= _parameters.RebuildSkip;
-                counted &= !SessionEndExplainer.Unscorable(_tokenizer, input.Window[windowIndex]);
-                SurpriseRing.Push(ring, counted ? Evidence(typeLog.AsSpan(at * types, types), -gapLog[at * gaps + gapTargets[at]], typeTargets[at]) : float.NaN);
-                if (windowIndex < newFrom) continue;
-
-                var asOf = input.Window.AsSpan(0, windowIndex + 1);
-                double raw = SurpriseRing.TopMean(ring, _decision.Aggregate(_parameters.AggregateTop), asOf, HorizonMs);
-                double score = Calibration.Map(raw);
-                int row = rowStart[i] + windowIndex - newFrom;
-                buffer.Set(row, raw, score);
-                if (score < ExplainFromOrRule) continue;
-
-                var unexpected = SurpriseRingExplainer.UnexpectedEvents(ring, top, asOf, typeLog.AsSpan(at * types, types), typeTargets[at], k, _tokenizer.Vocabulary);
-                var explanation = Explanation.ForEvents(Name, raw, unexpected) with { Decision = DecisionRule };
-                if (Sessions.SessionRule.IsEndMarker(asOf[windowIndex]))
-                    explanation = explanation with
-                    {
-                        SessionEnd = SessionEndExplainer.Reason(_tokenizer, asOf, windowIndex, Math.Exp(typeLog[at * types + typeTargets[at]]),
-                            TopKPrediction.Of(typeLog.AsSpan(at * types, types), typeTargets[at], k, _tokenizer.Vocabulary).Expected),
-                    };
-                buffer.Explain(row, explanation);
-            }
-            states[i] = new ModelStateSlot(key, input.EventCount, values);
-        }
-
-        var outputs = new ScoringOutput[n];
-        for (int i = 0; i < n; i++) outputs[i] = buffer.Output(rowStart[i], batch[i].NewEvents, states[i]);
-        return outputs;
     }
 
     /// <summary>User indices by descending step count, stable (a counting sort: counts are at most the window length).</summary>
