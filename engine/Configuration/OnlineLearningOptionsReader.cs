@@ -42,6 +42,12 @@ public static class OnlineLearningOptionsReader
             AlertBudget = Open(r, "alert-budget"),
             NewTypeMinCount = r.Int("new-type-min-count", 1),
             NewTypeMinUsers = r.Int("new-type-min-users", 1),
+            NewTypeRule = r.Bool("new-type-rule"),
+            NewTypeRuleMinUsers = r.Int("new-type-rule-min-users", 1),
+            NewTypeRuleMinUserShare = r.Double("new-type-rule-min-user-share", 0, 1),
+            NewTypeRuleMinDevices = r.Int("new-type-rule-min-devices", 0),
+            NewTypeRuleMinIps = r.Int("new-type-rule-min-ips", 0),
+            CalibrateWithAnchors = r.Bool("calibrate-with-anchors"),
             Seed = r.Int("seed"),
         };
         options.Validate(Block);
