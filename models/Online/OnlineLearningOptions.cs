@@ -23,6 +23,10 @@ public sealed record OnlineLearningOptions
     /// <summary>Traffic samples the buffer keeps (reservoir sampling beyond).</summary>
     public int BufferSize { get; init; } = 20_000;
 
+    /// <summary>Traffic samples older than this (event time, before the stream's progress) leave the buffer, so a round
+    /// learns recent traffic and the anchors keep the old; zero: kept until the reservoir replaces them.</summary>
+    public TimeSpan BufferMaxAge { get; init; } = TimeSpan.FromHours(12);
+
     public int MaxPerUser { get; init; } = 20;
 
     public int MaxPerDevice { get; init; } = 50;
@@ -110,6 +114,7 @@ public sealed record OnlineLearningOptions
         }
         Require(ScoreQuantile > 0 && ScoreQuantile < 1, "score-quantile", ScoreQuantile, "must be in (0, 1)");
         Require(HoldBack >= TimeSpan.Zero, "hold-back", HoldBack, "must not be negative");
+        Require(BufferMaxAge >= TimeSpan.Zero, "buffer-max-age", BufferMaxAge, "must not be negative");
         Require(BufferSize >= 1, "buffer-size", BufferSize, "must be at least 1");
         Require(MaxPerUser >= 1, "max-per-user", MaxPerUser, "must be at least 1");
         Require(MaxPerDevice >= 1, "max-per-device", MaxPerDevice, "must be at least 1");

@@ -86,10 +86,13 @@ public sealed class SampleGuard
 
     /// <summary>
     /// Moves the held samples that are now older than the hold-back delay (event time <paramref name="watermarkMs"/>: the
-    /// stream's progress) into the buffer; returns each with the buffer's verdict.
+    /// stream's progress) into the buffer, once the buffered ones older than <see cref="OnlineLearningOptions.BufferMaxAge"/>
+    /// have left it; returns each moved sample with the buffer's verdict.
     /// </summary>
     public IReadOnlyList<(OnlineSample Sample, GuardVerdict Verdict)> Advance(long watermarkMs)
     {
+        // The old samples leave first, so the ones released now do not compete with them for the room.
+        if (_options.BufferMaxAge > TimeSpan.Zero) Buffer.ForgetBefore(watermarkMs - (long)_options.BufferMaxAge.TotalMilliseconds);
         var released = new List<(OnlineSample, GuardVerdict)>();
         long until = watermarkMs - _holdBackMs;
         int kept = 0;

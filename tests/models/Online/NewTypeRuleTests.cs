@@ -119,7 +119,7 @@ public sealed class NewTypeRuleTests(OnlineModels models, ITestOutputHelper outp
         var capped = new SampleGuard(Options with { MaxPerDevice = 1 });
         capped.Offer(Sample("x", 5) with { WithoutNewTypes = explained });
         capped.Offer(Sample("x", 5) with { WithoutNewTypes = explained });
-        Assert.Equal([GuardVerdict.Admitted, GuardVerdict.DeviceCap], capped.Advance(long.MaxValue).Select(r => r.Verdict));
+        Assert.Equal([GuardVerdict.Admitted, GuardVerdict.DeviceCap], capped.Advance(user.LastEventMs + (long)Options.HoldBack.TotalMilliseconds).Select(r => r.Verdict));
 
         // The rule off: the same samples are refused.
         var off = new SampleGuard(Options with { NewTypeRule = false });
