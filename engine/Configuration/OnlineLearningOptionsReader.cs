@@ -23,6 +23,7 @@ public static class OnlineLearningOptionsReader
             ScoreQuantile = Open(r, "score-quantile"),
             HoldBack = r.Duration("hold-back", allowZero: true),
             BufferSize = r.Int("buffer-size", 1),
+            BufferMaxAge = r.Duration("buffer-max-age", allowZero: true),
             MaxPerUser = r.Int("max-per-user", 1),
             MaxPerDevice = r.Int("max-per-device", 1),
             MaxPerIp = r.Int("max-per-ip", 1),
@@ -42,6 +43,12 @@ public static class OnlineLearningOptionsReader
             AlertBudget = Open(r, "alert-budget"),
             NewTypeMinCount = r.Int("new-type-min-count", 1),
             NewTypeMinUsers = r.Int("new-type-min-users", 1),
+            NewTypeRule = r.Bool("new-type-rule"),
+            NewTypeRuleMinUsers = r.Int("new-type-rule-min-users", 1),
+            NewTypeRuleMinUserShare = r.Double("new-type-rule-min-user-share", 0, 1),
+            NewTypeRuleMinDevices = r.Int("new-type-rule-min-devices", 0),
+            NewTypeRuleMinIps = r.Int("new-type-rule-min-ips", 0),
+            CalibrateWithAnchors = r.Bool("calibrate-with-anchors"),
             Seed = r.Int("seed"),
         };
         options.Validate(Block);

@@ -61,6 +61,8 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     private readonly List<Observation> _waiting = [];
     private readonly Dictionary<string, Observation> _alertWindows = new(StringComparer.Ordinal);
     private readonly HashSet<string> _positiveUsers = new(StringComparer.Ordinal);
+    private readonly NewTypePopulation? _population;
+    private readonly Dictionary<string, (long TimeMs, bool Explained)> _lastAlerts = new(StringComparer.Ordinal);
     private readonly SampleGuard _guard;
     private readonly AlertRateTally _tally;
     private readonly List<VersionTransition> _transitions = [];
@@ -105,6 +107,17 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
             throw new ArgumentException($"the schedule's grid ({schedule.BoundaryMs} ms) is not streamdetect.online-learning.cadence ({_cadenceMs} ms)", nameof(schedule));
         _guard = new SampleGuard(options);
         _tally = new AlertRateTally(_cadenceMs);
+        if (options.Guards && options.NewTypeRule && NewTypePopulation.VocabularyOf(champion) is { } vocabulary)
+            _population = new NewTypePopulation(vocabulary, options);
+    }
+
+    /// <summary>The new types a population showed so far (the guard's new-type rule), by name.</summary>
+    public IReadOnlyList<string> PopulousNewTypes
+    {
+        get
+        {
+            lock (_report) return _population?.Populous ?? [];
+        }
     }
 
     /// <summary>The detector whose verdicts decide from the last resolved boundary on.</summary>
@@ -178,7 +191,8 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
                 int from = Math.Max(0, at + 1 - _windowCapacity);
                 window = new EventWindow(request.Window[from..(at + 1)], decided.Output.ScoreAt(i), request.Devices?[i], request.Ips?[i], time, cooldown, alertIds);
             }
-            _inbox.Enqueue(new Observation(key, request.UserId, number, alertIds.Length > 0, shadowAlerted, window, sampled));
+            _inbox.Enqueue(new Observation(key, request.UserId, number, alertIds.Length > 0, shadowAlerted, window, sampled,
+                request.Window[at].Type, request.Devices?[i], request.Ips?[i]));
             if (alertIds.Length > 0) lastAlert = time;
         }
         _wake.Set();
@@ -252,6 +266,7 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     {
         var before = Take(boundary);
         foreach (var o in before) _tally.Add(o.Key, o.UserId, o.Alerted, o.ShadowAlerted);
+        ObservePopulation(before, boundary);
         ApplyFeedback(boundary);
         Offer(before);
         lock (_report) _guard.Advance(boundary);
@@ -300,16 +315,75 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
         }
     }
 
+    /// <summary>The period's events shown to the new-type population; the types it made populous are logged.</summary>
+    private void ObservePopulation(List<Observation> before, long boundary)
+    {
+        if (_population is null) return;
+        IReadOnlyList<string> populous;
+        lock (_report)
+        {
+            foreach (var o in before) _population.Observe(o.Type, o.UserId, o.Device, o.Ip);
+            populous = _population.ClosePeriod();
+        }
+        if (populous.Count > 0)
+            _log.WriteLine($"online learning: boundary {Time(boundary)}: new event types shown by a population: {string.Join(", ", populous)} (the guard's new-type rule applies to them)");
+        long forget = boundary - _cooldownMs - _cadenceMs;
+        foreach (var user in _lastAlerts.Where(p => p.Value.TimeMs < forget).Select(p => p.Key).ToList()) _lastAlerts.Remove(user);
+    }
+
+    /// <summary>
+    /// For the guard's new-type rule: the windows (alerted, or sampled without positive feedback) that hold new types, all
+    /// populous, scored without those types' events under the champion and the base; by index in <paramref name="observations"/>.
+    /// </summary>
+    private Dictionary<int, (double Champion, double Base)> JudgeWithoutNewTypes(List<Observation> observations)
+    {
+        var judged = new Dictionary<int, (double, double)>();
+        if (_population is null) return judged;
+        var indices = new List<int>();
+        var sequences = new List<UserSequence>();
+        for (int i = 0; i < observations.Count; i++)
+        {
+            var o = observations[i];
+            if (o.Window is not { } window || !(o.Alerted || (o.Sampled && !_positiveUsers.Contains(o.UserId)))) continue;
+            if (!window.Entries.Any(e => _population.IsNew(e.Type))) continue;
+            var without = _population.Without(WindowSequence.Of(o.UserId, window.Entries, _sessions, _windowCapacity));
+            if (without is null) continue;
+            indices.Add(i);
+            sequences.Add(without);
+        }
+        if (sequences.Count == 0) return judged;
+        _baseCopy ??= Copy(_base);
+        // The trainer's own champion instance (the scorer has copies); the base version through the trainer's copy.
+        var champion = ReferenceEquals(_champion, _base) ? _baseCopy : _champion;
+        var championScores = NewTypePopulation.LastScores(champion, sequences, _windowCapacity, _training.ScoringBatchSize);
+        var baseScores = ReferenceEquals(champion, _baseCopy) ? championScores
+            : NewTypePopulation.LastScores(_baseCopy, sequences, _windowCapacity, _training.ScoringBatchSize);
+        for (int j = 0; j < indices.Count; j++) judged[indices[j]] = (championScores[j], baseScores[j]);
+        return judged;
+    }
+
     private void Offer(List<Observation> observations)
     {
         var offered = new List<OnlineSample>();
         var needBase = new List<int>();
-        foreach (var o in observations)
+        var judged = JudgeWithoutNewTypes(observations);
+        double ceiling = _options.ScoreCeiling;
+        for (int index = 0; index < observations.Count; index++)
         {
+            var o = observations[index];
             if (o.Window is not { } window) continue;
             foreach (string alertId in window.AlertIds) _alertWindows[alertId] = o;
+            bool isJudged = judged.TryGetValue(index, out var without);
+            // An alert the new types alone raised: judged without them, its event is below the quantile under the champion.
+            if (window.AlertIds.Length > 0) _lastAlerts[o.UserId] = (window.TimeMs, isJudged && without.Champion < ceiling);
             if (!o.Sampled) continue;
             var sample = SampleOf(o.UserId, window, double.NaN);
+            if (isJudged)
+            {
+                bool explained = (!sample.Alerted || without.Champion < ceiling)
+                                 && (!sample.InCooldown || (_lastAlerts.TryGetValue(o.UserId, out var last) && last.Explained));
+                sample = sample with { WithoutNewTypes = new WithoutNewTypes(without.Champion, without.Base, explained) };
+            }
             // The base score is computed only where the guard's earlier rules let the sample reach it.
             if (!sample.Alerted && !sample.InCooldown && !sample.FeedbackPositive && window.Score < _options.ScoreCeiling) needBase.Add(offered.Count);
             offered.Add(sample);
@@ -534,7 +608,8 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     }
 
     /// <summary>One decided event: its key, user, event number, whether the champion and the shadow alerted on it, and (sampled or alerted) its window.</summary>
-    private sealed record Observation(long Key, string UserId, long Number, bool Alerted, bool? ShadowAlerted, EventWindow? Window, bool Sampled);
+    private sealed record Observation(long Key, string UserId, long Number, bool Alerted, bool? ShadowAlerted, EventWindow? Window, bool Sampled,
+        string Type, string? Device, string? Ip);
 
     /// <summary>What a sample needs of one decided event: the user's last window entries up to it, its calibrated champion score, device, ip, time, cooldown and alerts.</summary>
     private sealed record EventWindow(Models.Features.WindowEntry[] Entries, double Score, string? Device, string? Ip, long TimeMs, bool InCooldown, string[] AlertIds);

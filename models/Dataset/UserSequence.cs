@@ -102,6 +102,15 @@ public sealed class UserSequence
 
     /// <summary>The events before <paramref name="cutMs"/>, or null when there are none; the cut is an end of input
     /// (its open session is closed there).</summary>
+    /// <summary>The sequence without the events whose type <paramref name="drop"/> names (session markers placed again by
+    /// the same rule); this one when none is dropped, null when none is left.</summary>
+    internal UserSequence? Without(Func<string, bool> drop)
+    {
+        var kept = _events.Where(e => !drop(e.Type)).ToArray();
+        if (kept.Length == 0) return null;
+        return kept.Length == _events.Length ? this : new UserSequence(UserId, kept, _sessions);
+    }
+
     internal UserSequence? Before(long cutMs)
     {
         int count = 0;

@@ -41,4 +41,8 @@ public enum GuardVerdict
 
     /// <summary>Removed after it was held or admitted: late feedback on its user.</summary>
     Purged,
+
+    /// <summary>Refused by the score, alert or cooldown rules but passed by the new-type rule (its only surprise is
+    /// populous new types): waits for the hold-back delay like <see cref="HeldBack"/>.</summary>
+    HeldBackNewTypes,
 }

@@ -23,6 +23,10 @@ public sealed record OnlineLearningOptions
     /// <summary>Traffic samples the buffer keeps (reservoir sampling beyond).</summary>
     public int BufferSize { get; init; } = 20_000;
 
+    /// <summary>Traffic samples older than this (event time, before the stream's progress) leave the buffer, so a round
+    /// learns recent traffic and the anchors keep the old; zero: kept until the reservoir replaces them.</summary>
+    public TimeSpan BufferMaxAge { get; init; } = TimeSpan.FromHours(12);
+
     public int MaxPerUser { get; init; } = 20;
 
     public int MaxPerDevice { get; init; } = 50;
@@ -76,6 +80,29 @@ public sealed record OnlineLearningOptions
     /// <summary>...from at least this many distinct users (so that one actor cannot plant a type).</summary>
     public int NewTypeMinUsers { get; init; } = 10;
 
+    /// <summary>The new-type rule of the guard: a traffic sample the score, alert or cooldown rules refuse may still be
+    /// learned when every type of its window that the base version does not know (a release's new types) has been shown
+    /// by a population (<see cref="NewTypeRuleMinUsers"/>, <see cref="NewTypeRuleMinUserShare"/>,
+    /// <see cref="NewTypeRuleMinDevices"/>, <see cref="NewTypeRuleMinIps"/> in one cadence period) and the sample judged
+    /// without those types' events is below the score quantile under the champion and the base, its alerts included.</summary>
+    public bool NewTypeRule { get; init; } = true;
+
+    /// <summary>Fewest distinct users that show a new type in one period before the new-type rule applies to it...</summary>
+    public int NewTypeRuleMinUsers { get; init; } = 20;
+
+    /// <summary>...and at least this share of the users decided in that period...</summary>
+    public double NewTypeRuleMinUserShare { get; init; } = 0.01;
+
+    /// <summary>...from at least this many distinct devices...</summary>
+    public int NewTypeRuleMinDevices { get; init; } = 20;
+
+    /// <summary>...and this many distinct IPs (so that one actor, or one botnet behind few addresses, cannot make a type "populous").</summary>
+    public int NewTypeRuleMinIps { get; init; } = 20;
+
+    /// <summary>Calibrate a candidate on the held-back recent samples AND the anchor users (on: its thresholds keep the
+    /// normal score range of both; off: the held-back samples alone).</summary>
+    public bool CalibrateWithAnchors { get; init; } = true;
+
     public int Seed { get; init; } = 1;
 
     /// <summary>Refuses a value outside its range, naming the key under <paramref name="prefix"/>.</summary>
@@ -87,6 +114,7 @@ public sealed record OnlineLearningOptions
         }
         Require(ScoreQuantile > 0 && ScoreQuantile < 1, "score-quantile", ScoreQuantile, "must be in (0, 1)");
         Require(HoldBack >= TimeSpan.Zero, "hold-back", HoldBack, "must not be negative");
+        Require(BufferMaxAge >= TimeSpan.Zero, "buffer-max-age", BufferMaxAge, "must not be negative");
         Require(BufferSize >= 1, "buffer-size", BufferSize, "must be at least 1");
         Require(MaxPerUser >= 1, "max-per-user", MaxPerUser, "must be at least 1");
         Require(MaxPerDevice >= 1, "max-per-device", MaxPerDevice, "must be at least 1");
@@ -106,6 +134,10 @@ public sealed record OnlineLearningOptions
         Require(CanaryRecallDrop >= 0 && CanaryRecallDrop <= 1, "canary-recall-drop", CanaryRecallDrop, "must be in [0, 1]");
         Require(NewTypeMinCount >= 1, "new-type-min-count", NewTypeMinCount, "must be at least 1");
         Require(NewTypeMinUsers >= 1, "new-type-min-users", NewTypeMinUsers, "must be at least 1");
+        Require(NewTypeRuleMinUsers >= 1, "new-type-rule-min-users", NewTypeRuleMinUsers, "must be at least 1");
+        Require(NewTypeRuleMinUserShare >= 0 && NewTypeRuleMinUserShare <= 1, "new-type-rule-min-user-share", NewTypeRuleMinUserShare, "must be in [0, 1]");
+        Require(NewTypeRuleMinDevices >= 0, "new-type-rule-min-devices", NewTypeRuleMinDevices, "must not be negative");
+        Require(NewTypeRuleMinIps >= 0, "new-type-rule-min-ips", NewTypeRuleMinIps, "must not be negative");
         Require(AlertBudget > 0 && AlertBudget < 1, "alert-budget", AlertBudget, "must be in (0, 1)");
     }
 

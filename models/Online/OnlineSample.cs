@@ -13,9 +13,12 @@ namespace StreamDetect.Models.Online;
 /// <param name="EventTimeMs">Event time of the sample's latest event (the hold-back delay is measured from it).</param>
 /// <param name="ChampionScore">The user's highest calibrated score over the sample under the champion.</param>
 /// <param name="BaseScore">The same under the base (originally trained) version.</param>
+/// <param name="WithoutNewTypes">For the guard's new-type rule: how the sample scores without the events of the new
+/// types in its window, when every such type is populous (null otherwise, or when the rule is off).</param>
 public sealed record OnlineSample(
     UserSequence Events, string? Device, string? Ip, long EventTimeMs, double ChampionScore, double BaseScore,
-    bool Alerted = false, bool InCooldown = false, bool FeedbackPositive = false, OnlineSampleSource Source = OnlineSampleSource.Traffic)
+    bool Alerted = false, bool InCooldown = false, bool FeedbackPositive = false, OnlineSampleSource Source = OnlineSampleSource.Traffic,
+    WithoutNewTypes? WithoutNewTypes = null)
 {
     public string UserId => Events.UserId;
 }

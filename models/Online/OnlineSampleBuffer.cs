@@ -73,6 +73,29 @@ public sealed class OnlineSampleBuffer
         return GuardVerdict.Admitted;
     }
 
+    /// <summary>
+    /// Removes the traffic samples older than <paramref name="cutoffMs"/> (event time; false-alarm labels stay) and
+    /// restarts the reservoir's count from the samples kept, so the samples offered next fill the room first: the
+    /// buffer holds recent traffic. Returns how many were removed.
+    /// </summary>
+    public int ForgetBefore(long cutoffMs)
+    {
+        int kept = 0, removed = 0;
+        for (int i = 0; i < _traffic.Count; i++)
+        {
+            var sample = _traffic[i];
+            if (sample.EventTimeMs < cutoffMs)
+            {
+                Track(sample, -1);
+                removed++;
+            }
+            else _traffic[kept++] = sample;
+        }
+        _traffic.RemoveRange(kept, _traffic.Count - kept);
+        if (removed > 0) _trafficSeen = _traffic.Count;
+        return removed;
+    }
+
     /// <summary>Removes every sample of a user (late feedback); returns how many.</summary>
     public int Purge(string userId)
     {

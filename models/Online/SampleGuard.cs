@@ -7,7 +7,9 @@ namespace StreamDetect.Models.Online;
 /// older than <see cref="OnlineLearningOptions.HoldBack"/> in event time (it waits in a holding queue meanwhile, where
 /// <see cref="Purge"/> reaches it). The buffer then applies its caps and reservoir. Analyst false-alarm labels skip the
 /// score, alert and hold-back rules (an analyst judged them) and go to their own capped reservoir. Every decision is
-/// counted by <see cref="GuardVerdict"/>. With <see cref="OnlineLearningOptions.Guards"/> off every traffic sample goes
+/// counted by <see cref="GuardVerdict"/>. The new-type rule (<see cref="OnlineLearningOptions.NewTypeRule"/>) lets a sample
+/// that the score, alert or cooldown rules refuse be held back all the same when its only surprise is new event types
+/// that a population shows (<see cref="OnlineSample.WithoutNewTypes"/>, judged by <see cref="NewTypePopulation"/>). With <see cref="OnlineLearningOptions.Guards"/> off every traffic sample goes
 /// to the buffer unjudged and uncapped (only to measure what the guards buy). Not thread-safe.
 /// </summary>
 public sealed class SampleGuard
@@ -46,21 +48,51 @@ public sealed class SampleGuard
         if (!_options.Guards && sample.Source == OnlineSampleSource.Traffic) return Counted(Buffer.Add(sample));
         if (sample.FeedbackPositive || _flagged.Contains(sample.UserId)) return Counted(GuardVerdict.FeedbackPositive);
         if (sample.Source == OnlineSampleSource.FalseAlarmLabel) return Counted(Buffer.Add(sample));
-        if (sample.Alerted) return Counted(GuardVerdict.Alerted);
-        if (sample.InCooldown) return Counted(GuardVerdict.InCooldown);
-        double ceiling = _options.ScoreCeiling;
-        if (!(sample.ChampionScore < ceiling)) return Counted(GuardVerdict.AboveChampionQuantile);
-        if (!(sample.BaseScore < ceiling)) return Counted(GuardVerdict.AboveBaseQuantile);
+        var refused = Refusal(sample);
+        if (refused is GuardVerdict refusal)
+        {
+            if (!PassesNewTypeRule(sample)) return Counted(refusal);
+            _held.Add(sample);
+            return Counted(GuardVerdict.HeldBackNewTypes);
+        }
         _held.Add(sample);
         return Counted(GuardVerdict.HeldBack);
     }
 
+    /// <summary>The first of the alert, cooldown and score rules a traffic sample breaks, or null.</summary>
+    private GuardVerdict? Refusal(OnlineSample sample)
+    {
+        if (sample.Alerted) return GuardVerdict.Alerted;
+        if (sample.InCooldown) return GuardVerdict.InCooldown;
+        double ceiling = _options.ScoreCeiling;
+        if (!(sample.ChampionScore < ceiling)) return GuardVerdict.AboveChampionQuantile;
+        if (!(sample.BaseScore < ceiling)) return GuardVerdict.AboveBaseQuantile;
+        return null;
+    }
+
+    /// <summary>
+    /// The new-type rule (<see cref="OnlineLearningOptions.NewTypeRule"/>): the sample's window holds new types that a
+    /// population shows (the caller judged it without their events: <see cref="OnlineSample.WithoutNewTypes"/>), and so
+    /// judged it is below the quantile under the champion and the base, and its alert or cooldown (if any) came from the
+    /// new types alone. A sample of known types only carries no such judgement, so this never admits it.
+    /// </summary>
+    private bool PassesNewTypeRule(OnlineSample sample)
+    {
+        if (!_options.NewTypeRule || sample.WithoutNewTypes is not { } without) return false;
+        double ceiling = _options.ScoreCeiling;
+        if ((sample.Alerted || sample.InCooldown) && !without.AlertsExplained) return false;
+        return without.ChampionScore < ceiling && without.BaseScore < ceiling;
+    }
+
     /// <summary>
     /// Moves the held samples that are now older than the hold-back delay (event time <paramref name="watermarkMs"/>: the
-    /// stream's progress) into the buffer; returns each with the buffer's verdict.
+    /// stream's progress) into the buffer, once the buffered ones older than <see cref="OnlineLearningOptions.BufferMaxAge"/>
+    /// have left it; returns each moved sample with the buffer's verdict.
     /// </summary>
     public IReadOnlyList<(OnlineSample Sample, GuardVerdict Verdict)> Advance(long watermarkMs)
     {
+        // The old samples leave first, so the ones released now do not compete with them for the room.
+        if (_options.BufferMaxAge > TimeSpan.Zero) Buffer.ForgetBefore(watermarkMs - (long)_options.BufferMaxAge.TotalMilliseconds);
         var released = new List<(OnlineSample, GuardVerdict)>();
         long until = watermarkMs - _holdBackMs;
         int kept = 0;

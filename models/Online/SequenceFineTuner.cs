@@ -15,7 +15,8 @@ namespace StreamDetect.Models.Online;
 /// samples with <see cref="OnlineLearningOptions.AnchorShare"/> of anchor users (the original training data), with
 /// gradient clipping, an L2-SP pull toward the base weights and a projection onto
 /// <see cref="OnlineLearningOptions.MaxDistance"/> around them. The trained copy is then saved and loaded once more (so
-/// every cache built from the weights is rebuilt) and calibrated on the held-back samples' replay: its own thresholds,
+/// every cache built from the weights is rebuilt) and calibrated on the replay of the held-back samples and (with
+/// <see cref="OnlineLearningOptions.CalibrateWithAnchors"/>) the anchor users: its own thresholds,
 /// a new <see cref="IAnomalyDetector.Version"/>. Samples of one user stay on one side of the held-back split.
 /// <para>
 /// New event types: a type the champion maps to &lt;unk&gt; that the samples hold often enough, from enough users, is
@@ -111,7 +112,12 @@ public sealed class SequenceFineTuner
                 var bytes = copy.ToFile().ToBytes();
                 candidate = DetectorCopy.FromBytes(bytes, $"fine-tuned from {champion.Name}@{champion.Version}", champion.Device);
                 var heldBackData = new BehaviorDataset(heldBack.Select(s => s.Events).ToArray(), anchors.WindowCapacity);
-                DetectorTrainer.Calibrate(candidate, heldBackData, _training, cancellation);
+                // Calibrated on the held-back recent samples and (calibrate-with-anchors) the anchor users: a few hundred
+                // recent windows alone set a threshold that alerted no normal user and lost recall (README, online learning).
+                var calibration = _options.CalibrateWithAnchors && anchors.Count > 0
+                    ? new BehaviorDataset([.. heldBackData.Users, .. anchors.Users], anchors.WindowCapacity)
+                    : heldBackData;
+                DetectorTrainer.Calibrate(candidate, calibration, _training, cancellation);
                 return new FineTuneResult
                 {
                     Candidate = candidate,

@@ -28,7 +28,9 @@ public sealed class OnlineLearningOptionsReaderTests
               max-per-device = 4, max-per-ip = 5, max-false-alarm-labels = 0, anchor-users = 10, anchor-share = 0.25,
               held-back-share = 0.5, learning-rate = 0.001, steps-per-version = 7, batch-size = 8, gradient-clip = 0.5,
               distance-penalty = 0, max-distance = 0.2, recent-loss-tolerance = 0.01, anchor-loss-tolerance = 0.1,
-              canary-recall-drop = 0.05, alert-budget = 0.01, seed = 9
+              canary-recall-drop = 0.05, alert-budget = 0.01, seed = 9, buffer-max-age = 0s, new-type-rule = off,
+              new-type-rule-min-users = 50, new-type-rule-min-user-share = 0.05, new-type-rule-min-devices = 0,
+              new-type-rule-min-ips = 30, calibrate-with-anchors = off
             }
             """));
         Assert.Equal(new OnlineLearningOptions
@@ -37,6 +39,8 @@ public sealed class OnlineLearningOptionsReaderTests
             MaxPerDevice = 4, MaxPerIp = 5, MaxFalseAlarmLabels = 0, AnchorUsers = 10, AnchorShare = 0.25, HeldBackShare = 0.5,
             LearningRate = 0.001, StepsPerVersion = 7, BatchSize = 8, GradientClip = 0.5, DistancePenalty = 0, MaxDistance = 0.2,
             RecentLossTolerance = 0.01, AnchorLossTolerance = 0.1, CanaryRecallDrop = 0.05, AlertBudget = 0.01, Seed = 9,
+            BufferMaxAge = TimeSpan.Zero, NewTypeRule = false, NewTypeRuleMinUsers = 50, NewTypeRuleMinUserShare = 0.05,
+            NewTypeRuleMinDevices = 0, NewTypeRuleMinIps = 30, CalibrateWithAnchors = false,
         }, read);
         Assert.Equal(2, read.ScoreCeiling, 9);
     }
@@ -49,6 +53,9 @@ public sealed class OnlineLearningOptionsReaderTests
     [InlineData("streamdetect.online-learning.hold-back = later", "streamdetect.online-learning.hold-back")]
     [InlineData("streamdetect.online-learning.guards = maybe", "streamdetect.online-learning.guards")]
     [InlineData("streamdetect.online-learning.max-per-ip = 0", "streamdetect.online-learning.max-per-ip")]
+    [InlineData("streamdetect.online-learning.new-type-rule-min-users = 0", "streamdetect.online-learning.new-type-rule-min-users")]
+    [InlineData("streamdetect.online-learning.new-type-rule-min-user-share = 2", "streamdetect.online-learning.new-type-rule-min-user-share")]
+    [InlineData("streamdetect.online-learning.buffer-max-age = soon", "streamdetect.online-learning.buffer-max-age")]
     public void A_bad_value_is_refused_in_one_line_naming_its_key(string overlay, string key)
     {
         var error = Assert.Throws<SettingsException>(() => OnlineLearningOptionsReader.Read(With(overlay)));

@@ -56,9 +56,52 @@ public sealed class OnlineTrainerTests(OnlineTraffic traffic) : IClassFixture<On
         Assert.DoesNotContain(buffered, u => alerted.Contains(u) || positive.Contains(u) || u == late);
     }
 
+    [Fact]
+    public void A_release_shown_by_a_population_is_held_by_the_new_type_rule_and_refused_with_the_rule_off()
+    {
+        var released = Models.Dataset.DatasetBuilder.Build(new Stages.Generator.TrafficGenerator(Stages.Generator.GeneratorSettings.Default with
+        {
+            Users = 160, Days = 2, Seed = 9, Start = OnlineTraffic.LiveStart, Drift = new Stages.Generator.DriftSettings { Share = 0.5, Day = 1 },
+        }).Events(), OnlineTraffic.Window, OnlineTraffic.Sessions);
+        string[] newTypes = ["assistant", "express_checkout"];
+        var showing = released.Users.Where(u => u.Entries.Any(e => newTypes.Contains(e.Type))).Select(u => u.UserId).ToHashSet();
+        Assert.True(showing.Count >= 20, $"{showing.Count} users show a new type");
+        // No round trains: what the guard admits is under test. Requests at the top of the small champion's calibrated scale (1.3 or more: its highest is 1.37) alert.
+        var settings = OnlineTraffic.Settings with { MinSampleUsers = 100_000, SampleShare = 1.0 };
+        var options = OnlineTraffic.Options with { NewTypeRuleMinUsers = 10, NewTypeRuleMinDevices = 10, NewTypeRuleMinIps = 10, BufferMaxAge = TimeSpan.Zero };
+        var requests = traffic.Decided(released, (_, score, _) => score >= 1.3);
+        var alerted = requests.Where(r => r.Alerts.Count > 0).Select(r => r.Request.UserId).ToHashSet();
+        Assert.True(alerted.Any(showing.Contains), $"no user showing a new type alerted (highest score {requests.Where(r => showing.Contains(r.Request.UserId)).Max(r => r.Output.Score)}, " +
+            $"{requests.Count(r => showing.Contains(r.Request.UserId))} requests; others {requests.Where(r => !showing.Contains(r.Request.UserId)).Max(r => r.Output.Score)})");
+
+        var (on, onBuffered, onPopulous) = Run(options);
+        Assert.Equal(newTypes, onPopulous);
+        Assert.True(on[nameof(GuardVerdict.HeldBackNewTypes)] > 0, "the new-type rule held nothing");
+        Assert.Contains(onBuffered, u => showing.Contains(u) && alerted.Contains(u));
+        var (off, offBuffered, offPopulous) = Run(options with { NewTypeRule = false });
+        Assert.Empty(offPopulous);
+        Assert.Equal(0, off[nameof(GuardVerdict.HeldBackNewTypes)]);
+        // Every sample the rule held is one the other rules refused with the rule off (an alert, a cooldown, a score), and no other changed.
+        string[] refusals = [nameof(GuardVerdict.Alerted), nameof(GuardVerdict.InCooldown), nameof(GuardVerdict.AboveChampionQuantile), nameof(GuardVerdict.AboveBaseQuantile)];
+        Assert.Equal(refusals.Sum(r => off[r]), refusals.Sum(r => on[r]) + on[nameof(GuardVerdict.HeldBackNewTypes)]);
+        Assert.Equal(off[nameof(GuardVerdict.HeldBack)], on[nameof(GuardVerdict.HeldBack)]);
+        Assert.True(on[nameof(GuardVerdict.Admitted)] > off[nameof(GuardVerdict.Admitted)], $"admitted {on[nameof(GuardVerdict.Admitted)]} with the rule, {off[nameof(GuardVerdict.Admitted)]} without");
+        // Users of known types only are judged as before: the same alerted ones refused.
+        Assert.Equal(offBuffered.Where(u => !showing.Contains(u)).Order(), onBuffered.Where(u => !showing.Contains(u)).Order());
+
+        (IReadOnlyDictionary<string, long>, IReadOnlySet<string>, IReadOnlyList<string>) Run(Models.Online.OnlineLearningOptions o)
+        {
+            var schedule = new ScriptedSchedule((long)settings.Cadence.TotalMilliseconds);
+            using var trainer = traffic.Trainer(schedule, o, settings);
+            TrainerDrive.Run(trainer, schedule, requests);
+            return (trainer.GuardCounts, trainer.BufferedUsers, trainer.PopulousNewTypes);
+        }
+    }
+
     [Fact(Skip = "Not shown yet: the fixture's small 1-epoch lstm catches none of its canaries (recall 0 for champion and candidate), so the canary gate " +
         "cannot fail, and the candidate fine-tuned on attackers was better on the anchors too (1.48 vs 2.85): it passed the gates (measured 2026-11-28). " +
-        "A champion that catches the canaries costs more training than this machine's test budget had.")]
+        "A champion that catches the canaries costs more training than this machine's test budget had: an lstm of 32 units trained 4 epochs " +
+        "on the same 2 days caught none either, of the training attackers nor of the live days' attack episodes (measured 2026-11-28, s21).")]
     public void A_candidate_fine_tuned_on_attack_traffic_is_rejected_and_never_scores_or_alerts()
     {
         // Guards off and the widest moves the options allow: the candidate learns the attackers' sequences as normal.

@@ -32,8 +32,32 @@ public sealed class SampleGuardTests
             Assert.Equal(1, guard.CountOf(refusal));
         Assert.Equal(2, guard.CountOf(GuardVerdict.AboveChampionQuantile));
         Assert.Equal(1, guard.Counts["HeldBack"]);
-        guard.Advance(SyntheticTraffic.T0 + 100 * Hour);
+        guard.Advance(SyntheticTraffic.T0 + 6 * Hour);
         Assert.Equal([Users[6]], guard.Buffer.Samples.Select(s => s.Events));
+    }
+
+    [Fact]
+    public void Buffered_samples_older_than_the_buffer_max_age_leave_it_and_the_newest_fill_the_room()
+    {
+        var guard = new SampleGuard(Options with { BufferMaxAge = TimeSpan.FromHours(12), BufferSize = 3 });
+        for (int u = 0; u < 6; u++) guard.Offer(Normal(u, hour: 0));
+        guard.Advance(SyntheticTraffic.T0 + 6 * Hour);
+        Assert.Equal(3, guard.Buffer.TrafficCount);
+        for (int u = 6; u < 9; u++) guard.Offer(Normal(u, hour: 7));
+        // At hour 13 the hour-0 samples are 13 h old: they leave, and the hour-7 ones (6 h old) take the whole room.
+        var released = guard.Advance(SyntheticTraffic.T0 + 13 * Hour);
+        Assert.All(released, r => Assert.Equal(GuardVerdict.Admitted, r.Verdict));
+        Assert.Equal(3, guard.Buffer.TrafficCount);
+        Assert.All(guard.Buffer.Samples, s => Assert.Equal(SyntheticTraffic.T0 + 7 * Hour, s.EventTimeMs));
+        Assert.Equal(0, guard.Buffer.CountOf(guard.Buffer.Samples.Count == 0 ? "" : Users[0].UserId));
+        guard.Advance(SyntheticTraffic.T0 + 20 * Hour);
+        Assert.Equal(0, guard.Buffer.TrafficCount);
+
+        // Zero: kept however old.
+        var keeping = new SampleGuard(Options with { BufferMaxAge = TimeSpan.Zero });
+        keeping.Offer(Normal(0, hour: 0));
+        keeping.Advance(SyntheticTraffic.T0 + 100 * Hour);
+        Assert.Equal(1, keeping.Buffer.TrafficCount);
     }
 
     [Fact]
