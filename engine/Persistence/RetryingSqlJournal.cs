@@ -114,10 +114,28 @@ public sealed class RetryingSqlJournal : SqlWriteJournal
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
-    /// <summary>Deleting rows a snapshot covers is idempotent: retried as it is, off the journal's thread.</summary>
+    /// <summary>
+    /// Deleting rows a snapshot covers is idempotent: retried as it is, off the journal's thread. A delete the
+    /// plugin cancels (the end-of-run snapshots' deletes race the engine's shutdown: three warnings after the report
+    /// of a default run) is left for the next snapshot's delete, which removes every row up to it: the rows are
+    /// covered by the snapshot, so recovery never reads them.
+    /// </summary>
     protected override Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken) =>
-        StoreRetry.RunAsync(_retry, _store, "journal delete", _log, () => base.DeleteMessagesToAsync(persistenceId, toSequenceNr, cancellationToken), cancellationToken,
-            () => StoreConnectionPool.Clear(_provider, _connectionString));
+        StoreRetry.RunAsync(_retry, _store, "journal delete", _log, async () =>
+        {
+            try
+            {
+                await base.DeleteMessagesToAsync(persistenceId, toSequenceNr, cancellationToken);
+            }
+            catch (Exception e) when (IsCancellation(e) && !cancellationToken.IsCancellationRequested)
+            {
+                _log.Debug("journal delete up to {0} canceled by the plugin (the engine is stopping?): left for the next snapshot's delete", toSequenceNr);
+            }
+        }, cancellationToken, () => StoreConnectionPool.Clear(_provider, _connectionString));
+
+    /// <summary>A cancellation, however the plugin wrapped it.</summary>
+    private static bool IsCancellation(Exception e) =>
+        e is OperationCanceledException || (e is AggregateException all && all.InnerExceptions.Any(IsCancellation)) || (e.InnerException is { } inner && IsCancellation(inner));
 
     protected override bool ReceivePluginInternal(object message)
     {

@@ -281,7 +281,7 @@ public sealed class ModelRegistry
                 write.Commit();
                 return result;
             }
-            catch (Exception e) when (e is DbException or TimeoutException)
+            catch (Exception e) when (e is DbException or TimeoutException or IOException or System.Net.Sockets.SocketException)
             {
                 bool transient = RegistrySql.IsTransient(e);
                 if (transient && (replayable || !committing) && clock.Elapsed < _retry.GiveUpAfter)

@@ -117,13 +117,14 @@ internal sealed class RegistrySql
 
     /// <summary>
     /// A failure that waiting may cure: PostgreSQL unreachable or restarting (Npgsql's own judgement), SQLite
-    /// busy or locked past its busy timeout. Anything else (a wrong password, a corrupt file) fails at once.
+    /// busy or locked past its busy timeout, a socket the connection lost (Npgsql lets an <see cref="IOException"/>
+    /// through when the connection is cut while it opens). Anything else (a wrong password, a corrupt file) fails at once.
     /// </summary>
     public static bool IsTransient(Exception e) => e switch
     {
         NpgsqlException npgsql => npgsql.IsTransient,
         SqliteException sqlite => sqlite.SqliteErrorCode is 5 or 6, // SQLITE_BUSY, SQLITE_LOCKED
-        TimeoutException => true,
+        TimeoutException or IOException or System.Net.Sockets.SocketException => true,
         _ => false,
     };
 
