@@ -19,19 +19,25 @@ public sealed class PhaseCost
 
     private PhaseCost()
     {
-        _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+        _cpuAtStart = ProcessorTime();
         _allocatedAtStart = GC.GetTotalAllocatedBytes(precise: false);
         _collectionsAtStart = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
     }
 
     public static PhaseCost Start() => new();
 
+    private static TimeSpan ProcessorTime()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
+    }
+
     /// <summary>Ends the phase (a second call keeps the first end).</summary>
     public PhaseCost Stop()
     {
         if (_cpu is null)
         {
-            _cpu = Process.GetCurrentProcess().TotalProcessorTime - _cpuAtStart;
+            _cpu = ProcessorTime() - _cpuAtStart;
             _allocated = GC.GetTotalAllocatedBytes(precise: false) - _allocatedAtStart;
             for (int g = 0; g < _collections.Length; g++) _collections[g] = GC.CollectionCount(g) - _collectionsAtStart[g];
         }

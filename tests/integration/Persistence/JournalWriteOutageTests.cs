@@ -19,7 +19,6 @@ namespace StreamDetect.Integration.Tests.Persistence;
 /// </summary>
 public sealed class JournalWriteOutageTests
 {
-    private static readonly long T0 = new DateTimeOffset(2026, 11, 2, 8, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(60);
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
@@ -41,7 +40,7 @@ public sealed class JournalWriteOutageTests
                 CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON "{store.Schema}".journal DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
                   WHEN (NEW.persistence_id = 'user-partition-0' AND NEW.sequence_number = 1) EXECUTE FUNCTION "{store.Schema}".slow_commit();
                 """);
-            var written = Akka.Actor.Futures.Ask<PartitionReply>(host.Partitions, new PartitionBatch(0, [Event("a", 1), Event("b", 2)], null), AskTimeout, Cancellation);
+            var written = Akka.Actor.Futures.Ask<PartitionReply>(host.Partitions, new PartitionBatch(0, [PartitionBatchEvents.View("a", 1), PartitionBatchEvents.View("b", 2)], null), AskTimeout, Cancellation);
             await store.WaitUntilAsync("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()", 1);
             store.Proxy.Cut();
             await store.WaitUntilAsync($"SELECT count(*) FROM \"{store.Schema}\".journal WHERE persistence_id = 'user-partition-0'", 1);
@@ -50,7 +49,7 @@ public sealed class JournalWriteOutageTests
             var reply = await written; // was: "journal rows 1..1 of user-partition-0 were written by another incarnation of it"
             Assert.Equal((2, 0), (reply.Accepted, reply.Duplicates));
             Assert.True(store.Proxy.Refused > 0, "the journal did not try the store again during the outage");
-            var next = await Akka.Actor.Futures.Ask<PartitionReply>(host.Partitions, new PartitionBatch(0, [Event("a", 3)], null), AskTimeout, Cancellation);
+            var next = await Akka.Actor.Futures.Ask<PartitionReply>(host.Partitions, new PartitionBatch(0, [PartitionBatchEvents.View("a", 3)], null), AskTimeout, Cancellation);
             Assert.Equal(1, next.Accepted);
         }
 
@@ -70,7 +69,7 @@ public sealed class JournalWriteOutageTests
         await using var host = await EngineHost.StartAsync(store.Config(dir.File("data"), giveUpAfter: "3s"), cluster: false, Cancellation);
         await Akka.Actor.Futures.Ask<PartitionStats>(host.Partitions, new GetPartitionStats(0), AskTimeout, Cancellation); // recovered (empty)
         store.Proxy.Cut();
-        var batch = new PartitionBatch(0, [Event("a", 1)], null);
+        var batch = new PartitionBatch(0, [PartitionBatchEvents.View("a", 1)], null);
         // The stream's ask timed out (routing.resend-after) while the store was away, and it sent the batch again: the
         // partition answers the second sender once the write is done, and must tell it when the write fails for good.
         // (It told the first sender only; the stream then sent the batch a third time, to the partition's next incarnation,
@@ -83,9 +82,6 @@ public sealed class JournalWriteOutageTests
         Assert.Contains("give-up-after", failure.Message, StringComparison.Ordinal);
         await Assert.ThrowsAnyAsync<Exception>(() => first); // superseded: told nothing, or the same failure
     }
-
-    private static IngestedEvent Event(string user, long offset) =>
-        new(new UserEvent(user, T0 + offset * 1000, EventTypes.View), new SourcePosition("file.jsonl", 0, offset, 9)) { OrderKey = T0 + offset * 1000 };
 
     /// <summary>A schema of the test server reached through a <see cref="TcpOutageProxy"/>; dropped at the end.</summary>
     private sealed class OutageStore : IAsyncDisposable

@@ -18,7 +18,6 @@ namespace StreamDetect.Integration.Tests.Persistence;
 /// </summary>
 public sealed class TwoWriterJournalTests
 {
-    private static readonly long T0 = new DateTimeOffset(2026, 11, 2, 8, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
     [Fact]
     public async Task A_write_on_sequence_numbers_another_incarnation_took_fails_instead_of_counting_as_done()
@@ -34,11 +33,11 @@ public sealed class TwoWriterJournalTests
             await using var second = await EngineHost.StartAsync(Config(dir.File("second"), schema), cluster: false, TestContext.Current.CancellationToken);
             // The second incarnation recovers the empty partition; then the first writes its row 1.
             await Akka.Actor.Futures.Ask<PartitionStats>(second.Partitions, new GetPartitionStats(0), timeout, TestContext.Current.CancellationToken);
-            var written = await Akka.Actor.Futures.Ask<PartitionReply>(first.Partitions, new PartitionBatch(0, [Event("a", 1)], null), timeout, TestContext.Current.CancellationToken);
+            var written = await Akka.Actor.Futures.Ask<PartitionReply>(first.Partitions, new PartitionBatch(0, [PartitionBatchEvents.View("a", 1)], null), timeout, TestContext.Current.CancellationToken);
             Assert.Equal(1, written.Accepted);
 
             var failure = await Assert.ThrowsAsync<EnvironmentFailureException>(() =>
-                Akka.Actor.Futures.Ask<PartitionReply>(second.Partitions, new PartitionBatch(0, [Event("b", 2)], null), timeout, TestContext.Current.CancellationToken));
+                Akka.Actor.Futures.Ask<PartitionReply>(second.Partitions, new PartitionBatch(0, [PartitionBatchEvents.View("b", 2)], null), timeout, TestContext.Current.CancellationToken));
             Assert.Contains("another incarnation", failure.Message, StringComparison.Ordinal);
         }
         finally
@@ -58,7 +57,4 @@ public sealed class TwoWriterJournalTests
         streamdetect.store.retry.min-backoff = 50ms
         streamdetect.store.retry.max-backoff = 200ms
         """);
-
-    private static IngestedEvent Event(string user, long offset) =>
-        new(new UserEvent(user, T0 + offset * 1000, EventTypes.View), new SourcePosition("file.jsonl", 0, offset, 9)) { OrderKey = T0 + offset * 1000 };
 }
