@@ -254,7 +254,7 @@ public static class RunCommand
             CollectEvaluation = reportDirectory is not null,
             MeasureMemory = parse.GetValue(MeasureMemory),
             // streamdetect.online-learning.enabled (run --online-learning): the trainer on its schedule (README "Online learning").
-            Online = !ingestOnly && Online.OnlineLearningSetup.Enabled(config)
+            Online = !ingestOnly && (Online.OnlineLearningSetup.Enabled(config) || Plans.SharedPlanSettings.Create(config).Enabled)
                 ? Online.OnlineRun.Hook(Persistence.StoreSettings.Create(config), Console.Error, started: t => trainer = t)
                 : null,
         };

@@ -23,6 +23,7 @@ public static class OnlineRun
         IScoringObserver? observer = null, Action<OnlineTrainer>? started = null) => start =>
     {
         var settings = OnlineLearningOptionsReader.ReadTrainer(start.Config);
+        if (Plans.SharedPlanSettings.Create(start.Config) is { Enabled: true } shared) return SharedPlanRun.Start(start, shared, store, log, trainedOn, observer, started);
         var schedule = new ModelSchedule(new ModelPlan(start.Champion, null, "the run's model"), (long)settings.Cadence.TotalMilliseconds);
         OnlineTrainer? trainer;
         try

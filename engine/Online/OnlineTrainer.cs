@@ -205,6 +205,22 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
         _wake.Set();
     }
 
+    /// <summary>
+    /// Cluster-wide plans (engine/Plans/SharedPlanResolver): from <paramref name="boundary"/> on, <paramref name="champion"/>
+    /// (an instance of the trainer's own) decides with no shadow, not the plan this trainer decided (a registry change from
+    /// outside, or a boundary another node decided first). A shadow in play is rejected, a candidate dropped. Call it on the
+    /// trainer's thread (its schedule's Resolve).
+    /// </summary>
+    public void Adopt(IAnomalyDetector champion, long boundary, string reason)
+    {
+        if (_shadow is { } shadow) Record(boundary, shadow.Version, _champion.Version, "rejected", reason, [], r => r.Reject(shadow.Version, reason));
+        (_candidate, _shadow, _watch) = (null, null, null);
+        if (champion.Version == _base.Version) champion.Dispose();
+        else _owned.Add(champion);
+        _champion = champion.Version == _base.Version ? _base : champion;
+        lock (_report) _transitions.Add(new VersionTransition(boundary, _champion.Version, null, "champion", reason, []));
+    }
+
     /// <summary>Starts the trainer's thread.</summary>
     public void Start()
     {

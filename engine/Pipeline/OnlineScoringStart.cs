@@ -13,4 +13,7 @@ public sealed record OnlineScoringStart(IAnomalyDetector Champion, DecisionLedge
 {
     /// <summary>The users the run trained its model on (the trainer's anchors and canaries); null when the model was loaded.</summary>
     public Models.Dataset.BehaviorDataset? TrainedOn { get; init; }
+
+    /// <summary>The engine's actor system (cluster-wide plans: the decider singleton and the broadcast); null outside an engine.</summary>
+    public Akka.Actor.ActorSystem? System { get; init; }
 }
