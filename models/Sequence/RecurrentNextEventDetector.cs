@@ -142,9 +142,12 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             for (int q = 0; q < run.Padded; q++) slotStep[run.Slot + q + 1] = checked(slotStep[run.Slot + q] + steps[order[run.Start]]);
         int totalSteps = slotStep[slots];
 
-        var tokens = new long[totalSteps * EventTokenizer.Fields];
-        var typeTargets = new long[totalSteps];
-        var gapTargets = new long[totalSteps];
+        // Pooled too (56 bytes per step otherwise): every token is written below (real steps and padding); the targets
+        // are read only at real steps, which are written.
+        var longs = ArrayPool<long>.Shared;
+        var tokens = longs.Rent(totalSteps * EventTokenizer.Fields);
+        var typeTargets = longs.Rent(totalSteps);
+        var gapTargets = longs.Rent(totalSteps);
         // The batch-sized float arrays are pooled: at 1024 users each is 100-260 KB, on the large object heap when
         // allocated, whose budget then triggers full (gen 2) collections every few batches. Pooled arrays may be
         // longer than asked: only their first stateFloats / typeFloats / gapFloats values are used.
@@ -194,7 +197,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             using (var scope = torch.NewDisposeScope())
             using (torch.inference_mode())
             {
-                var tokensT = TensorTransfer.ToTensor(tokens, [totalSteps, EventTokenizer.Fields], Device);
+                var tokensT = TensorTransfer.ToTensor(tokens.AsSpan(0, totalSteps * EventTokenizer.Fields), [totalSteps, EventTokenizer.Fields], Device);
                 // One lookup for every step of the batch; each run reads its rows.
                 var embedded = _network.Embed(tokensT);
                 var hT = TensorTransfer.ToTensor(h.AsSpan(0, stateFloats), [layers, slots, hidden], Device);
@@ -286,6 +289,9 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         }
         finally
         {
+            longs.Return(tokens);
+            longs.Return(typeTargets);
+            longs.Return(gapTargets);
             pool.Return(h);
             if (c is not null) pool.Return(c);
             pool.Return(typeLog);
