@@ -60,6 +60,22 @@ public abstract class AnomalyDetector : IAnomalyDetector
     /// <summary>Scores a validated, non-empty batch: one output per input, one verdict per new event.</summary>
     protected abstract ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch);
 
+    /// <summary>The length of the per-user state a stateful detector keeps, when it is the same for every user and the
+    /// detector can score as an ensemble member with its states in the ensemble's slots (<see cref="ScoreAsMember"/>); 0 otherwise.</summary>
+    internal virtual int MemberStateLength => 0;
+
+    /// <summary>
+    /// Scores an ensemble's validated, non-empty batch as one of its members: the kept states are read from, and the
+    /// new ones written into, the ensemble's slots (<paramref name="states"/>); the outputs carry no state of their own.
+    /// The verdicts are those <see cref="ScoreBatch"/> gives on the member's own slots. Only for a detector whose
+    /// <see cref="MemberStateLength"/> is above 0.
+    /// </summary>
+    internal virtual ScoringOutput[] ScoreAsMember(IReadOnlyList<ScoringInput> batch, Ensemble.EnsembleMemberStates states) =>
+        throw new NotSupportedException($"{Name} does not score its states inside an ensemble's slots");
+
+    /// <summary>Checks that the detector is not disposed (for entry points that skip <see cref="ScoreBatch"/>).</summary>
+    protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
     /// <summary>Sets the fitted calibration and threshold (which changes <see cref="Version"/>).</summary>
     internal void SetCalibration(ScoreCalibration calibration, AlertThreshold threshold)
     {

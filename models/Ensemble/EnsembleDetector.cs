@@ -14,7 +14,9 @@ namespace StreamDetect.Models.Ensemble;
 /// Every new event gets its own combination of the members' verdicts on that event; its explanation lists
 /// every member's (see <see cref="ScoringOutput.ExplanationAt"/>, built on demand from
 /// <see cref="ScoringOutput.Members"/>). The ensemble's per-user state packs its stateful members' states:
-/// a length per member, then their values, under the ensemble's own key.
+/// a length per member, then their values, under the ensemble's own key. When every stateful member keeps a state of
+/// one length for every user (<see cref="AnomalyDetector.MemberStateLength"/>), members read and write their parts of
+/// the slots in place (<see cref="EnsembleMemberStates"/>), with the same values as slicing and packing gave.
 /// </summary>
 public sealed class EnsembleDetector : AnomalyDetector
 {
@@ -22,12 +24,18 @@ public sealed class EnsembleDetector : AnomalyDetector
     private readonly AnomalyDetector[] _members;
     private readonly bool _stateful;
 
+    // Each member's state length when every stateful member can keep its states inside the ensemble's slots (0 for a
+    // stateless member); null when one cannot (its states are then sliced out and packed in again, batch by batch).
+    private readonly int[]? _inPlaceLengths;
+
     private EnsembleDetector(EnsembleHyperParameters parameters, AnomalyDetector[] members, torch.Device device)
         : base("ensemble", device)
     {
         _parameters = parameters;
         _members = members;
         _stateful = members.Any(m => m.IsStateful);
+        if (_stateful && members.All(m => !m.IsStateful || m.MemberStateLength > 0))
+            _inPlaceLengths = [.. members.Select(m => m.IsStateful ? m.MemberStateLength : 0)];
     }
 
     public static IDetectorKind<EnsembleHyperParameters> Kind { get; } = new KindImpl();
@@ -55,12 +63,19 @@ public sealed class EnsembleDetector : AnomalyDetector
         int n = batch.Count, members = _members.Length;
         string key = StateKey;
         var memberOutputs = new ScoringOutput[members][];
+        var packed = _inPlaceLengths is null ? null : NewPackedStates(batch);
         void ScoreMember(int m)
         {
             var member = _members[m];
             if (!member.IsStateful)
             {
                 memberOutputs[m] = member.ScoreBatch(batch); // stateless members ignore the state slot
+                return;
+            }
+            if (packed is not null)
+            {
+                // In place: the member reads its part of each kept slot and writes its part of each new one.
+                memberOutputs[m] = member.ScoreAsMember(batch, new EnsembleMemberStates(batch, key, m, members, packed, PackedOffset(m), _inPlaceLengths![m]));
                 return;
             }
             var inputs = new ScoringInput[n];
@@ -105,7 +120,9 @@ public sealed class EnsembleDetector : AnomalyDetector
         {
             var own = new ScoringOutput[members];
             for (int m = 0; m < members; m++) own[m] = memberOutputs[m][i];
-            outputs[i] = buffer.Output(rowStart[i], batch[i].NewEvents, IsStateful ? PackState(key, batch[i].EventCount, memberOutputs, i) : null, own);
+            var state = packed is not null ? new ModelStateSlot(key, batch[i].EventCount, packed[i])
+                : IsStateful ? PackState(key, batch[i].EventCount, memberOutputs, i) : null;
+            outputs[i] = buffer.Output(rowStart[i], batch[i].NewEvents, state, own);
         }
         return outputs;
     }
@@ -153,6 +170,29 @@ public sealed class EnsembleDetector : AnomalyDetector
         int length = (int)values[member];
         if (length <= 0 || at + length > values.Length) return null;
         return new ModelStateSlot(_members[member].StateKey, slot.EventsFolded, values[at..(at + length)]);
+    }
+
+    /// <summary>Each input's new slot values for in-place scoring: the members' lengths written, their values left to them.</summary>
+    private float[][] NewPackedStates(IReadOnlyList<ScoringInput> batch)
+    {
+        var lengths = _inPlaceLengths!;
+        int total = lengths.Length;
+        foreach (int length in lengths) total += length;
+        var packed = new float[batch.Count][];
+        for (int i = 0; i < packed.Length; i++)
+        {
+            var values = packed[i] = new float[total];
+            for (int m = 0; m < lengths.Length; m++) values[m] = lengths[m];
+        }
+        return packed;
+    }
+
+    /// <summary>Where member <paramref name="member"/>'s values start in an in-place packed slot.</summary>
+    private int PackedOffset(int member)
+    {
+        int at = _inPlaceLengths!.Length;
+        for (int m = 0; m < member; m++) at += _inPlaceLengths[m];
+        return at;
     }
 
     private ModelStateSlot PackState(string key, long eventCount, ScoringOutput[][] memberOutputs, int i)

@@ -79,7 +79,28 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
     /// <summary>Floats in a per-user state: recurrent state(s) and the surprise ring.</summary>
     public int StateLength => StateSize * (_network.HasCellState ? 2 : 1) + _parameters.SurpriseWindow;
 
-    protected override ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch)
+    protected override ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch) => Score(batch, null);
+
+    internal override int MemberStateLength => StateLength;
+
+    internal override ScoringOutput[] ScoreAsMember(IReadOnlyList<ScoringInput> batch, Ensemble.EnsembleMemberStates states)
+    {
+        ThrowIfDisposed();
+        return Score(batch, states);
+    }
+
+    /// <summary>Kept state of input <paramref name="i"/> when it is this detector's and fresh (its own slot, or its part of an ensemble's: <paramref name="inEnsemble"/>).</summary>
+    private bool TryKept(IReadOnlyList<ScoringInput> batch, Ensemble.EnsembleMemberStates? inEnsemble, int i, out ReadOnlySpan<float> kept)
+    {
+        if (inEnsemble is not null) return inEnsemble.TryKept(i, out kept);
+        var input = batch[i];
+        bool fresh = input.State is { } s && s.ModelKey == StateKey && s.EventsFolded == input.EventCount - input.NewEvents && s.Values.Length == StateLength;
+        kept = fresh ? input.State!.Values : default;
+        return fresh;
+    }
+
+    /// <summary>Scores a batch; with <paramref name="inEnsemble"/>, the states are read from and written into an ensemble's slots (no state arrays of its own).</summary>
+    private ScoringOutput[] Score(IReadOnlyList<ScoringInput> batch, Ensemble.EnsembleMemberStates? inEnsemble)
     {
         int n = batch.Count;
         int layers = _network.Layers, hidden = _network.Hidden, stateSize = StateSize;
@@ -93,7 +114,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
         for (int i = 0; i < n; i++)
         {
             var input = batch[i];
-            fresh[i] = input.State is { } s && s.ModelKey == key && s.EventsFolded == input.EventCount - input.NewEvents && s.Values.Length == StateLength;
+            fresh[i] = TryKept(batch, inEnsemble, i, out _);
             first[i] = fresh[i] ? input.FirstNewIndex : 0;
             steps[i] = input.Window.Length - first[i];
         }
@@ -121,9 +142,12 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             for (int q = 0; q < run.Padded; q++) slotStep[run.Slot + q + 1] = checked(slotStep[run.Slot + q] + steps[order[run.Start]]);
         int totalSteps = slotStep[slots];
 
-        var tokens = new long[totalSteps * EventTokenizer.Fields];
-        var typeTargets = new long[totalSteps];
-        var gapTargets = new long[totalSteps];
+        // Pooled too (56 bytes per step otherwise): every token is written below (real steps and padding); the targets
+        // are read only at real steps, which are written.
+        var longs = ArrayPool<long>.Shared;
+        var tokens = longs.Rent(totalSteps * EventTokenizer.Fields);
+        var typeTargets = longs.Rent(totalSteps);
+        var gapTargets = longs.Rent(totalSteps);
         // The batch-sized float arrays are pooled: at 1024 users each is 100-260 KB, on the large object heap when
         // allocated, whose budget then triggers full (gen 2) collections every few batches. Pooled arrays may be
         // longer than asked: only their first stateFloats / typeFloats / gapFloats values are used.
@@ -158,11 +182,11 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                 }
                 if (fresh[i])
                 {
-                    var values = input.State!.Values;
+                    TryKept(batch, inEnsemble, i, out var values);
                     for (int l = 0; l < layers; l++)
                     {
-                        values.AsSpan(l * hidden, hidden).CopyTo(h.AsSpan((l * slots + slot) * hidden, hidden));
-                        if (c is not null) values.AsSpan(stateSize + l * hidden, hidden).CopyTo(c.AsSpan((l * slots + slot) * hidden, hidden));
+                        values.Slice(l * hidden, hidden).CopyTo(h.AsSpan((l * slots + slot) * hidden, hidden));
+                        if (c is not null) values.Slice(stateSize + l * hidden, hidden).CopyTo(c.AsSpan((l * slots + slot) * hidden, hidden));
                     }
                 }
             }
@@ -173,7 +197,7 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             using (var scope = torch.NewDisposeScope())
             using (torch.inference_mode())
             {
-                var tokensT = TensorTransfer.ToTensor(tokens, [totalSteps, EventTokenizer.Fields], Device);
+                var tokensT = TensorTransfer.ToTensor(tokens.AsSpan(0, totalSteps * EventTokenizer.Fields), [totalSteps, EventTokenizer.Fields], Device);
                 // One lookup for every step of the batch; each run reads its rows.
                 var embedded = _network.Embed(tokensT);
                 var hT = TensorTransfer.ToTensor(h.AsSpan(0, stateFloats), [layers, slots, hidden], Device);
@@ -212,21 +236,22 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
             // were right after it), as one-at-a-time scoring would.
             var rowStart = ScoringOutputBuffer.RowOffsets(batch);
             var buffer = new ScoringOutputBuffer(Name, rowStart[n]);
-            var states = new ModelStateSlot[n];
+            var states = inEnsemble is null ? new ModelStateSlot[n] : null;
             int ringLength = _parameters.SurpriseWindow;
             Span<int> top = stackalloc int[_parameters.ExplainTop];
             for (int r = 0; r < n; r++)
             {
                 int i = order[r], slot = slotOf[r];
                 var input = batch[i];
-                var values = new float[StateLength];
+                var own = inEnsemble is null ? new float[StateLength] : null;
+                Span<float> values = own is not null ? own : inEnsemble!.Destination(i);
                 for (int l = 0; l < layers; l++)
                 {
-                    finalH.AsSpan((l * slots + slot) * hidden, hidden).CopyTo(values.AsSpan(l * hidden, hidden));
-                    if (finalC is not null) finalC.AsSpan((l * slots + slot) * hidden, hidden).CopyTo(values.AsSpan(stateSize + l * hidden, hidden));
+                    finalH.AsSpan((l * slots + slot) * hidden, hidden).CopyTo(values.Slice(l * hidden, hidden));
+                    if (finalC is not null) finalC.AsSpan((l * slots + slot) * hidden, hidden).CopyTo(values.Slice(stateSize + l * hidden, hidden));
                 }
-                var ring = values.AsSpan(StateLength - ringLength, ringLength);
-                if (fresh[i]) input.State!.Values.AsSpan(StateLength - ringLength, ringLength).CopyTo(ring);
+                var ring = values.Slice(StateLength - ringLength, ringLength);
+                if (TryKept(batch, inEnsemble, i, out var kept)) kept.Slice(StateLength - ringLength, ringLength).CopyTo(ring);
                 else ring.Fill(float.NaN);
 
                 int newFrom = input.FirstNewIndex;
@@ -255,15 +280,18 @@ public sealed class RecurrentNextEventDetector : AnomalyDetector
                         };
                     buffer.Explain(row, explanation);
                 }
-                states[i] = new ModelStateSlot(key, input.EventCount, values);
+                if (states is not null) states[i] = new ModelStateSlot(key, input.EventCount, own!);
             }
 
             var outputs = new ScoringOutput[n];
-            for (int i = 0; i < n; i++) outputs[i] = buffer.Output(rowStart[i], batch[i].NewEvents, states[i]);
+            for (int i = 0; i < n; i++) outputs[i] = buffer.Output(rowStart[i], batch[i].NewEvents, states?[i]);
             return outputs;
         }
         finally
         {
+            longs.Return(tokens);
+            longs.Return(typeTargets);
+            longs.Return(gapTargets);
             pool.Return(h);
             if (c is not null) pool.Return(c);
             pool.Return(typeLog);

@@ -68,16 +68,25 @@ public static class ScoringCost
                 Score(d, work, dataset.Users.Count); // warm-up: tiered JIT, torch allocator
                 var cpu = new List<double>();
                 var wall = new List<double>();
+                var bytes = new List<double>();
+                int gen0 = 0, gen1 = 0, gen2 = 0;
                 for (int r = 0; r < runs; r++)
                 {
                     GC.Collect();
+                    int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
+                    long allocated = GC.GetTotalAllocatedBytes(precise: true);
                     var (c, w) = Score(d, work, dataset.Users.Count);
+                    bytes.Add((double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / events);
+                    gen0 += GC.CollectionCount(0) - g0;
+                    gen1 += GC.CollectionCount(1) - g1;
+                    gen2 += GC.CollectionCount(2) - g2;
                     cpu.Add(c.TotalMicroseconds / events);
                     wall.Add(w.TotalMicroseconds / events);
                 }
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{shape,-7} {d.Name,-9} CPU us/event {string.Join(" ", cpu.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)))}" +
-                    $"  (min {cpu.Min():F3}; {1e6 / cpu.Min():F0} events per CPU-second)  wall us/event {string.Join(" ", wall.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)))}  ({events} events, {work.Length} batches)"));
+                    $"  (min {cpu.Min():F3}; {1e6 / cpu.Min():F0} events per CPU-second)  wall us/event {string.Join(" ", wall.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)))}" +
+                    $"  allocated B/event {bytes.Average():F0}  gc {gen0}/{gen1}/{gen2} over {runs} runs  ({events} events, {work.Length} batches)"));
             }
         }
         return 0;
