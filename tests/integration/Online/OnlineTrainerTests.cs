@@ -24,10 +24,11 @@ public sealed class OnlineTrainerTests(OnlineTraffic traffic) : IClassFixture<On
     [Fact]
     public void Guards_refuse_alerted_cooled_down_and_feedback_positive_users_through_the_trainer()
     {
-        // No round trains here (too few sample users wanted): only what the guard admits is under test.
+        // No round trains here (too few sample users wanted): only what the guard admits is under test. The alert
+        // quarantine off, so that only the late label purges (the quarantine has its own test).
         var settings = OnlineTraffic.Settings with { MinSampleUsers = 100_000, SampleShare = 1.0 };
         var schedule = new ScriptedSchedule((long)settings.Cadence.TotalMilliseconds);
-        using var trainer = traffic.Trainer(schedule, settings: settings);
+        using var trainer = traffic.Trainer(schedule, OnlineTraffic.Options with { AlertQuarantine = TimeSpan.Zero }, settings);
         // Users of group 0 alert on their first request and are in cooldown for 6 h after it; group 1 is labelled
         // anomalous before anything is decided; one user of the rest is labelled anomalous late, once it has samples.
         var requests = traffic.Decided(traffic.Live, (user, _, _) => Group(user, 5, 0));
