@@ -24,6 +24,7 @@ public static class OnlineLearningOptionsReader
             HoldBack = r.Duration("hold-back", allowZero: true),
             BufferSize = r.Int("buffer-size", 1),
             BufferMaxAge = r.Duration("buffer-max-age", allowZero: true),
+            AlertQuarantine = r.Duration("alert-quarantine", allowZero: true),
             MaxPerUser = r.Int("max-per-user", 1),
             MaxPerDevice = r.Int("max-per-device", 1),
             MaxPerIp = r.Int("max-per-ip", 1),

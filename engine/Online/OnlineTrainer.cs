@@ -391,7 +391,14 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
             foreach (string alertId in window.AlertIds) _alertWindows[alertId] = o;
             bool isJudged = judged.TryGetValue(index, out var without);
             // An alert the new types alone raised: judged without them, its event is below the quantile under the champion.
-            if (window.AlertIds.Length > 0) _lastAlerts[o.UserId] = (window.TimeMs, isJudged && without.Champion < ceiling);
+            if (window.AlertIds.Length > 0)
+            {
+                bool byNewTypes = isJudged && without.Champion < ceiling;
+                _lastAlerts[o.UserId] = (window.TimeMs, byNewTypes);
+                // Any other alert quarantines its user in the guard (sampled or not): what led up to it is not learned.
+                if (!byNewTypes)
+                    lock (_report) _guard.AlertRaised(o.UserId, window.TimeMs);
+            }
             if (!o.Sampled) continue;
             var sample = SampleOf(o.UserId, window, double.NaN);
             if (isJudged)

@@ -39,10 +39,15 @@ public enum GuardVerdict
     /// <summary>Not kept: the false-alarm labels' reservoir is full and kept the labels already there.</summary>
     FalseAlarmCap,
 
-    /// <summary>Removed after it was held or admitted: late feedback on its user.</summary>
+    /// <summary>Removed after it was held or admitted: late feedback on its user, or an alert on its user (the samples that
+    /// led up to it, <see cref="OnlineLearningOptions.AlertQuarantine"/>).</summary>
     Purged,
 
     /// <summary>Refused by the score, alert or cooldown rules but passed by the new-type rule (its only surprise is
     /// populous new types): waits for the hold-back delay like <see cref="HeldBack"/>.</summary>
     HeldBackNewTypes,
+
+    /// <summary>Refused: its user raised an alert (one the new-type rule does not explain) less than
+    /// <see cref="OnlineLearningOptions.AlertQuarantine"/> before it, or later in the same period (the lead-up to it).</summary>
+    Quarantined,
 }

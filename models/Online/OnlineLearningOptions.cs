@@ -27,6 +27,12 @@ public sealed record OnlineLearningOptions
     /// learns recent traffic and the anchors keep the old; zero: kept until the reservoir replaces them.</summary>
     public TimeSpan BufferMaxAge { get; init; } = TimeSpan.FromHours(12);
 
+    /// <summary>After an alert on a user (one the new-type rule does not explain), its held and buffered samples are
+    /// purged and its samples are refused for this long in event time (<see cref="GuardVerdict.Quarantined"/>): a user whose
+    /// behaviour rose to an alert (a slow poisoner's approach) is not clearly normal before it, nor once its cooldown ends.
+    /// Zero: only the alert and cooldown rules.</summary>
+    public TimeSpan AlertQuarantine { get; init; } = TimeSpan.FromDays(3);
+
     public int MaxPerUser { get; init; } = 20;
 
     public int MaxPerDevice { get; init; } = 50;
@@ -115,6 +121,7 @@ public sealed record OnlineLearningOptions
         Require(ScoreQuantile > 0 && ScoreQuantile < 1, "score-quantile", ScoreQuantile, "must be in (0, 1)");
         Require(HoldBack >= TimeSpan.Zero, "hold-back", HoldBack, "must not be negative");
         Require(BufferMaxAge >= TimeSpan.Zero, "buffer-max-age", BufferMaxAge, "must not be negative");
+        Require(AlertQuarantine >= TimeSpan.Zero, "alert-quarantine", AlertQuarantine, "must not be negative");
         Require(BufferSize >= 1, "buffer-size", BufferSize, "must be at least 1");
         Require(MaxPerUser >= 1, "max-per-user", MaxPerUser, "must be at least 1");
         Require(MaxPerDevice >= 1, "max-per-device", MaxPerDevice, "must be at least 1");

@@ -13,9 +13,12 @@ namespace StreamDetect.Models.Online;
 /// <item><c>anchor-loss</c>: its loss on the anchor users (the original training data), at most the champion's x
 /// (1 + <see cref="OnlineLearningOptions.AnchorLossTolerance"/>): no forgetting.</item>
 /// <item><c>canary-recall</c>: the share of canary users (attack sequences: scenario episodes, feedback positives) whose
-/// highest score exceeds the score that alerts <see cref="OnlineLearningOptions.AlertBudget"/> of the normal users
-/// (held-back and anchors, each detector its own threshold), at least the champion's minus
-/// <see cref="OnlineLearningOptions.CanaryRecallDrop"/>. Without canaries it fails (nothing shows recall is kept).</item>
+/// highest score exceeds the score that alerts <see cref="OnlineLearningOptions.AlertBudget"/> of the anchor users (the
+/// trusted normal: each detector its own threshold), at least the champion's minus
+/// <see cref="OnlineLearningOptions.CanaryRecallDrop"/>. Not the held-back samples: they come from the buffer the
+/// candidate learned from, and a poisoned buffer (guards off, or a guard that let an attack through) would raise the
+/// threshold with the attack itself, so that neither champion nor candidate catches a canary and the gate cannot fail.
+/// Without canaries it fails (nothing shows recall is kept).</item>
 /// </list>
 /// The champion's figures are computed on a private copy: the instance the stream scores with is never called.
 /// </summary>
@@ -64,9 +67,8 @@ public sealed class PromotionGates
             results.Add(new GateResult(CanaryRecall, double.NaN, double.NaN, false));
             return results;
         }
-        var normal = new BehaviorDataset([.. heldBack.Users, .. anchors.Users], Math.Max(heldBack.WindowCapacity, anchors.WindowCapacity));
-        double championRecall = RecallAtBudget(championCopy, normal, canaries, cancellation);
-        double candidateRecall = RecallAtBudget(candidate, normal, canaries, cancellation);
+        double championRecall = RecallAtBudget(championCopy, anchors, canaries, cancellation);
+        double candidateRecall = RecallAtBudget(candidate, anchors, canaries, cancellation);
         double recallBound = championRecall - _options.CanaryRecallDrop;
         results.Add(new GateResult(CanaryRecall, candidateRecall, recallBound, candidateRecall >= recallBound));
         return results;

@@ -9,7 +9,10 @@ namespace StreamDetect.Models.Online;
 /// score, alert and hold-back rules (an analyst judged them) and go to their own capped reservoir. Every decision is
 /// counted by <see cref="GuardVerdict"/>. The new-type rule (<see cref="OnlineLearningOptions.NewTypeRule"/>) lets a sample
 /// that the score, alert or cooldown rules refuse be held back all the same when its only surprise is new event types
-/// that a population shows (<see cref="OnlineSample.WithoutNewTypes"/>, judged by <see cref="NewTypePopulation"/>). With <see cref="OnlineLearningOptions.Guards"/> off every traffic sample goes
+/// that a population shows (<see cref="OnlineSample.WithoutNewTypes"/>, judged by <see cref="NewTypePopulation"/>). An alert
+/// on a user (<see cref="AlertRaised"/>) quarantines it (<see cref="OnlineLearningOptions.AlertQuarantine"/>): its held and
+/// buffered samples are purged and its samples refused, so the approach of a slow poisoner, whose sessions rise toward an
+/// attack until one alerts, is not learned before the alert nor once the cooldown ends. With <see cref="OnlineLearningOptions.Guards"/> off every traffic sample goes
 /// to the buffer unjudged and uncapped (only to measure what the guards buy). Not thread-safe.
 /// </summary>
 public sealed class SampleGuard
@@ -17,6 +20,8 @@ public sealed class SampleGuard
     private readonly OnlineLearningOptions _options;
     private readonly List<OnlineSample> _held = [];
     private readonly HashSet<string> _flagged = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _quarantinedFrom = new(StringComparer.Ordinal);
+    private readonly long _quarantineMs;
     private readonly long[] _counts = new long[Enum.GetValues<GuardVerdict>().Length];
     private readonly long _holdBackMs;
 
@@ -25,6 +30,7 @@ public sealed class SampleGuard
         options.Validate();
         _options = options;
         _holdBackMs = (long)options.HoldBack.TotalMilliseconds;
+        _quarantineMs = (long)options.AlertQuarantine.TotalMilliseconds;
         Buffer = new OnlineSampleBuffer(options, new Random(options.Seed), capped: options.Guards);
     }
 
@@ -51,7 +57,7 @@ public sealed class SampleGuard
         var refused = Refusal(sample);
         if (refused is GuardVerdict refusal)
         {
-            if (!PassesNewTypeRule(sample)) return Counted(refusal);
+            if (refusal == GuardVerdict.Quarantined || !PassesNewTypeRule(sample)) return Counted(refusal);
             _held.Add(sample);
             return Counted(GuardVerdict.HeldBackNewTypes);
         }
@@ -64,6 +70,7 @@ public sealed class SampleGuard
     {
         if (sample.Alerted) return GuardVerdict.Alerted;
         if (sample.InCooldown) return GuardVerdict.InCooldown;
+        if (IsQuarantined(sample)) return GuardVerdict.Quarantined;
         double ceiling = _options.ScoreCeiling;
         if (!(sample.ChampionScore < ceiling)) return GuardVerdict.AboveChampionQuantile;
         if (!(sample.BaseScore < ceiling)) return GuardVerdict.AboveBaseQuantile;
@@ -85,6 +92,28 @@ public sealed class SampleGuard
     }
 
     /// <summary>
+    /// An alert on <paramref name="userId"/> at event time <paramref name="alertTimeMs"/> that the new-type rule does not
+    /// explain (the caller tells every such alert, sampled or not): the user's held and buffered samples are purged (counted
+    /// as <see cref="GuardVerdict.Purged"/>: they led up to the alert) and its samples before
+    /// <paramref name="alertTimeMs"/> + <see cref="OnlineLearningOptions.AlertQuarantine"/> are refused as
+    /// <see cref="GuardVerdict.Quarantined"/>. Returns how many samples were purged (none with guards off or a zero quarantine).
+    /// </summary>
+    public int AlertRaised(string userId, long alertTimeMs)
+    {
+        if (!_options.Guards || _quarantineMs == 0) return 0;
+        long until = alertTimeMs + _quarantineMs;
+        if (!_quarantinedFrom.TryGetValue(userId, out long current) || current < until) _quarantinedFrom[userId] = until;
+        int removed = _held.RemoveAll(s => s.UserId == userId) + Buffer.Purge(userId);
+        _counts[(int)GuardVerdict.Purged] += removed;
+        return removed;
+    }
+
+    /// <summary>Whether the sample's user is quarantined at its time (an alert less than the quarantine before it, or later:
+    /// the samples of a period are offered after its alerts are told, so the ones before an alert are its lead-up).</summary>
+    private bool IsQuarantined(OnlineSample sample) =>
+        _quarantinedFrom.TryGetValue(sample.UserId, out long until) && sample.EventTimeMs < until;
+
+    /// <summary>
     /// Moves the held samples that are now older than the hold-back delay (event time <paramref name="watermarkMs"/>: the
     /// stream's progress) into the buffer, once the buffered ones older than <see cref="OnlineLearningOptions.BufferMaxAge"/>
     /// have left it; returns each moved sample with the buffer's verdict.
@@ -93,6 +122,8 @@ public sealed class SampleGuard
     {
         // The old samples leave first, so the ones released now do not compete with them for the room.
         if (_options.BufferMaxAge > TimeSpan.Zero) Buffer.ForgetBefore(watermarkMs - (long)_options.BufferMaxAge.TotalMilliseconds);
+        // A quarantine that ended before the stream's progress refuses nothing more (no sample is offered that old).
+        foreach (string user in _quarantinedFrom.Where(q => q.Value <= watermarkMs - _holdBackMs).Select(q => q.Key).ToList()) _quarantinedFrom.Remove(user);
         var released = new List<(OnlineSample, GuardVerdict)>();
         long until = watermarkMs - _holdBackMs;
         int kept = 0;

@@ -30,7 +30,7 @@ public sealed class OnlineLearningOptionsReaderTests
               distance-penalty = 0, max-distance = 0.2, recent-loss-tolerance = 0.01, anchor-loss-tolerance = 0.1,
               canary-recall-drop = 0.05, alert-budget = 0.01, seed = 9, buffer-max-age = 0s, new-type-rule = off,
               new-type-rule-min-users = 50, new-type-rule-min-user-share = 0.05, new-type-rule-min-devices = 0,
-              new-type-rule-min-ips = 30, calibrate-with-anchors = off
+              new-type-rule-min-ips = 30, calibrate-with-anchors = off, alert-quarantine = 1d
             }
             """));
         Assert.Equal(new OnlineLearningOptions
@@ -40,7 +40,7 @@ public sealed class OnlineLearningOptionsReaderTests
             LearningRate = 0.001, StepsPerVersion = 7, BatchSize = 8, GradientClip = 0.5, DistancePenalty = 0, MaxDistance = 0.2,
             RecentLossTolerance = 0.01, AnchorLossTolerance = 0.1, CanaryRecallDrop = 0.05, AlertBudget = 0.01, Seed = 9,
             BufferMaxAge = TimeSpan.Zero, NewTypeRule = false, NewTypeRuleMinUsers = 50, NewTypeRuleMinUserShare = 0.05,
-            NewTypeRuleMinDevices = 0, NewTypeRuleMinIps = 30, CalibrateWithAnchors = false,
+            NewTypeRuleMinDevices = 0, NewTypeRuleMinIps = 30, CalibrateWithAnchors = false, AlertQuarantine = TimeSpan.FromDays(1),
         }, read);
         Assert.Equal(2, read.ScoreCeiling, 9);
     }
@@ -56,6 +56,7 @@ public sealed class OnlineLearningOptionsReaderTests
     [InlineData("streamdetect.online-learning.new-type-rule-min-users = 0", "streamdetect.online-learning.new-type-rule-min-users")]
     [InlineData("streamdetect.online-learning.new-type-rule-min-user-share = 2", "streamdetect.online-learning.new-type-rule-min-user-share")]
     [InlineData("streamdetect.online-learning.buffer-max-age = soon", "streamdetect.online-learning.buffer-max-age")]
+    [InlineData("streamdetect.online-learning.alert-quarantine = forever", "streamdetect.online-learning.alert-quarantine")]
     public void A_bad_value_is_refused_in_one_line_naming_its_key(string overlay, string key)
     {
         var error = Assert.Throws<SettingsException>(() => OnlineLearningOptionsReader.Read(With(overlay)));

@@ -30,14 +30,25 @@ public sealed class OnlineTraffic : IDisposable
     {
         var training = DatasetBuilder.Build(new TrafficGenerator(GeneratorSettings.Default with { Users = 120, Days = 2, Seed = 4 }).Events(), Window, Sessions);
         Champion = DetectorTrainer.Train("lstm", training, Training);
-        Anchors = AnchorReservoir.Sample(training, capacity: 60, seed: 3);
-        var normal = training.WithoutLabelledUsers().Users.Select(u => u.UserId).ToHashSet(StringComparer.Ordinal);
-        Canaries = new BehaviorDataset(training.Users.Where(u => !normal.Contains(u.UserId)).ToArray(), Window);
+        // As the engine does (OnlineLearningSetup): anchors from the normal users only; an attacker among them would set
+        // the canary threshold at its own score.
+        Anchors = AnchorReservoir.Sample(training.WithoutLabelledUsers(), capacity: 60, seed: 3);
+        // The canaries: attack episodes of the training period that a next-event model can see (a sequence of types
+        // unlike a shopper's), twenty users rather than the training days' two or three.
+        var episodes = DatasetBuilder.Build(new TrafficGenerator(GeneratorSettings.Default with
+        {
+            Users = 40, Days = 2, Seed = 5, AnomalyRate = 0.5, AnomalyScenarios = CanaryScenarios,
+        }).Events(), Window, Sessions);
+        var normal = episodes.WithoutLabelledUsers().Users.Select(u => u.UserId).ToHashSet(StringComparer.Ordinal);
+        Canaries = new BehaviorDataset(episodes.Users.Where(u => !normal.Contains(u.UserId)).ToArray(), Window);
         Live = DatasetBuilder.Build(new TrafficGenerator(GeneratorSettings.Default with { Users = 80, Days = 2, Seed = 9, Start = LiveStart }).Events(), Window, Sessions);
         Attacks = DatasetBuilder.Build(new TrafficGenerator(GeneratorSettings.Default with { Users = 80, Days = 2, Seed = 12, Start = LiveStart, AnomalyRate = 0.6 }).Events(), Window, Sessions);
     }
 
     public static SessionSettings Sessions => SessionSettings.Default;
+
+    /// <summary>The scenarios of the canary users.</summary>
+    public static IReadOnlyList<string> CanaryScenarios { get; } = [Scenarios.CardTesting, Scenarios.AccountTakeover, Scenarios.EventBurst, Scenarios.CheckoutLoop];
 
     public static TrainingOptions Training { get; } = new()
     {

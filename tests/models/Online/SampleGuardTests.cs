@@ -92,6 +92,47 @@ public sealed class SampleGuardTests
     }
 
     [Fact]
+    public void An_alert_must_purge_its_users_held_and_buffered_samples_and_quarantine_its_later_ones()
+    {
+        var guard = new SampleGuard(Options with { AlertQuarantine = TimeSpan.FromDays(3) });
+        guard.Offer(Normal(0, hour: 0));
+        guard.Offer(Normal(1, hour: 0));
+        guard.Advance(SyntheticTraffic.T0 + 6 * Hour);
+        Assert.Equal(GuardVerdict.HeldBack, guard.Offer(Normal(0, hour: 5)));
+
+        // User 0 alerts at hour 8 (a slow poisoner's approach reached the threshold): what led up to it goes.
+        Assert.Equal(2, guard.AlertRaised(Users[0].UserId, SyntheticTraffic.T0 + 8 * Hour));
+        Assert.Equal(0, guard.HeldCount);
+        Assert.Equal([Users[1].UserId], guard.Buffer.Samples.Select(s => s.UserId));
+        Assert.Equal(2, guard.CountOf(GuardVerdict.Purged));
+        // Its samples of the same period offered after the alert was told, and its later ones once the cooldown is over,
+        // are refused until the quarantine ends; other users are not touched.
+        Assert.Equal(GuardVerdict.Quarantined, guard.Offer(Normal(0, hour: 7)));
+        Assert.Equal(GuardVerdict.Quarantined, guard.Offer(Normal(0, hour: 8 + 7)));
+        Assert.Equal(GuardVerdict.Quarantined, guard.Offer(Normal(0, hour: 8 + 71)));
+        Assert.Equal(GuardVerdict.HeldBack, guard.Offer(Normal(1, hour: 9)));
+        // The alert and cooldown rules still name the reason first.
+        Assert.Equal(GuardVerdict.InCooldown, guard.Offer(Normal(0, hour: 9) with { InCooldown = true }));
+        Assert.Equal(3, guard.CountOf(GuardVerdict.Quarantined));
+        guard.Advance(SyntheticTraffic.T0 + 80 * Hour);
+        Assert.Equal(GuardVerdict.HeldBack, guard.Offer(Normal(0, hour: 8 + 72)));
+    }
+
+    [Fact]
+    public void Without_a_quarantine_or_with_guards_off_an_alert_purges_nothing()
+    {
+        foreach (var options in new[] { Options with { AlertQuarantine = TimeSpan.Zero }, Options with { Guards = false } })
+        {
+            var guard = new SampleGuard(options with { HoldBack = TimeSpan.Zero });
+            guard.Offer(Normal(0, hour: 0));
+            guard.Advance(SyntheticTraffic.T0);
+            Assert.Equal(0, guard.AlertRaised(Users[0].UserId, SyntheticTraffic.T0 + Hour));
+            Assert.Equal(1, guard.Buffer.CountOf(Users[0].UserId));
+            Assert.NotEqual(GuardVerdict.Quarantined, guard.Offer(Normal(0, hour: 2)));
+        }
+    }
+
+    [Fact]
     public void Buffer_must_cap_samples_per_user_per_device_and_per_ip()
     {
         var options = Options with { MaxPerUser = 2, MaxPerDevice = 3, MaxPerIp = 4, HoldBack = TimeSpan.Zero };
