@@ -57,6 +57,10 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     private int _snapshots;
     // Sharding asked it to stop (StopPartition): it stops when its last write in flight is done.
     private bool _stopping;
+    // Messages held back (stashed) for a due snapshot since it was last taken; when the snapshot lets them go they are
+    // ahead of everything in the mailbox, and a stopping partition handles them before it stops.
+    private int _held;
+    private bool _released;
     private long _recoveryMs;
     // Who waits for the stats of a final flush until the end-of-stream snapshot is saved (or failed).
     private readonly List<IActorRef> _afterSnapshot = new();
@@ -158,7 +162,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     {
         if (_schedule.Due)
         {
-            Stash.Stash();
+            Hold();
             return;
         }
         WatchInbox(batch.ScoringInbox);
@@ -209,7 +213,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     {
         if (_schedule.Due)
         {
-            Stash.Stash();
+            Hold();
             return;
         }
         WatchInbox(settle.Origin);
@@ -239,7 +243,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     {
         if (_schedule.Due)
         {
-            Stash.Stash();
+            Hold();
             return;
         }
         WatchInbox(close.ScoringInbox);
@@ -338,7 +342,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     {
         if (_schedule.Due)
         {
-            if (replyTo is not null) Stash.Stash(); // after the snapshot, which holds the confirmations anyway
+            if (replyTo is not null) Hold(); // after the snapshot, which holds the confirmations anyway
             return;
         }
         if (!_state.HasMarksToJournal)
@@ -374,12 +378,25 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
 
     /// <summary>
     /// Stops once no row of this partition is being written (<see cref="StopPartition"/>). Messages that reach it
-    /// meanwhile are handled as usual (their writes delay the stop); messages held back for a snapshot are not
-    /// answered here: their senders send them again to the next incarnation (streamdetect.routing.resend-after).
+    /// meanwhile are handled as usual (their writes delay the stop), and so are those held back for a due snapshot:
+    /// taking it lets them go, ahead of the mailbox, and the stop is checked again behind them. (It stopped at once,
+    /// leaving them unanswered in its mailbox: their streams waited routing.resend-after to send them again.) Final
+    /// flushes waiting for the snapshot to be saved are answered before it stops (the journal holds their rows).
     /// </summary>
     private void StopWhenNothingInFlight()
     {
         if (_waiting.Count > 0) return;
+        if (_released)
+        {
+            _released = false;
+            Self.Tell(StopPartition.Instance);
+            return;
+        }
+        if (_afterSnapshot.Count > 0)
+        {
+            AnswerAfterSnapshot(); // their flushes may write: then the stop waits for those rows
+            if (_waiting.Count > 0) return;
+        }
         // The next incarnation issues the unconfirmed events again: the streams that admitted those waiting here let them go.
         var releases = new Dictionary<IActorRef, List<long>>();
         _state.HandOff(releases);
@@ -431,6 +448,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         var told = new HashSet<IActorRef>();
         while (_waiting.TryDequeue(out var waiting))
             if (waiting is not null && told.Add(waiting.Target)) waiting.Target.Tell(status);
+        _held = 0;
         foreach (var held in Stash.ClearStash())
             if (!held.Sender.IsNobody() && !held.Sender.Equals(Context.System.DeadLetters) && told.Add(held.Sender)) held.Sender.Tell(status);
     }
@@ -441,7 +459,16 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         SaveSnapshot(PartitionSnapshot.Capture(_state));
         _schedule.Taken();
         _snapshots++;
+        _released |= _stopping && _held > 0;
+        _held = 0;
         Stash.UnstashAll();
+    }
+
+    /// <summary>Holds the current message back until the due snapshot is taken.</summary>
+    private void Hold()
+    {
+        Stash.Stash();
+        _held++;
     }
 
     /// <summary>An answer that persisted nothing: the replays dropped, and what is due from before a crash (usually nothing).</summary>

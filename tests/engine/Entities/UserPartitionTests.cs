@@ -77,6 +77,41 @@ public sealed class UserPartitionTests : TestKit
         Assert.Equal(3, ExpectMsg<PartitionStats>().EventsApplied);
     }
 
+    /// <summary>
+    /// A hand-off stop while a batch is held back for a due snapshot: the snapshot is taken once the write in flight is
+    /// done, and the held batch is then written and answered by this incarnation before it stops (it stopped at once, the
+    /// held batch unanswered in its mailbox, and its stream could only send it again after routing.resend-after).
+    /// </summary>
+    [Fact]
+    public void Stopped_for_a_hand_off_with_a_batch_held_back_for_a_due_snapshot_it_answers_that_batch_before_it_stops()
+    {
+        const int id = 6;
+        var settings = UserPartitionSettings.Default with { SnapshotAtEnd = 1 };
+        var partition = Partition(id, snapshotEvery: 1_000_000, settings);
+        Watch(partition);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1)]));
+        Assert.Equal(1, ExpectMsg<PartitionReply>().Accepted);
+
+        partition.Tell(new PartitionBatch(id, [Event("b", 2)])); // its row is in flight when the final flush asks for a snapshot
+        partition.Tell(new FlushScoredMarks(id)); // the snapshot falls due: later writes are held back until it is taken
+        partition.Tell(new PartitionBatch(id, [Event("c", 3), Event("a", 4)])); // held back
+        partition.Tell(StopPartition.Instance);
+
+        var answers = new List<object>();
+        for (int i = 0; i < 3; i++) answers.Add(ExpectMsgFrom<object>(partition, TimeSpan.FromSeconds(10)));
+        Assert.Equal([1, 2], answers.OfType<PartitionReply>().Select(r => r.Accepted).Order());
+        Assert.Single(answers.OfType<PartitionStats>()); // the final flush is answered too
+        ExpectTerminated(partition);
+
+        var next = Partition(id, snapshotEvery: 1_000_000, settings);
+        next.Tell(new GetPartitionStats(id));
+        var stats = ExpectMsg<PartitionStats>();
+        Assert.Equal((4L, 3), (stats.EventsApplied, stats.Users)); // nothing lost
+        next.Tell(new PartitionBatch(id, [Event("c", 3), Event("a", 4)])); // the stream sends it again (its answer was late): a replay
+        var again = ExpectMsg<PartitionReply>();
+        Assert.Equal((0, 2), (again.Accepted, again.Duplicates)); // nothing applied twice
+    }
+
     [Fact]
     public void A_batch_is_answered_after_persistence_with_one_request_per_user_and_the_next_events_of_a_user_in_flight_follow_its_settlement()
     {

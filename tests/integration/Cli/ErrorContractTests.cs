@@ -239,8 +239,9 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
         await File.WriteAllTextAsync(dir.File("big.conf"), "streamdetect.generator { users = 20000, days = 3 }\nstreamdetect.run.train-days = 2\n", TestContext.Current.CancellationToken);
         string[] modelOption = phase == "streaming" ? ["--model", trained.Model] : [];
         using var engine = EngineProcess.Start(dir.Path, ["run", "--config", "big.conf", "--data-dir", "data", .. modelOption]);
-        string progress = phase == "streaming" ? " events in, " : "[training] ";
-        await WaitForAsync(() => engine.Stderr.Contains(progress, StringComparison.Ordinal), TimeSpan.FromMinutes(2), () => engine.Stderr);
+        // Streaming: the first alert is out (the first progress line, which said so before, comes only after 10 s).
+        await WaitForAsync(() => phase == "streaming" ? engine.Stdout.Contains("\"alertId\"", StringComparison.Ordinal) : engine.Stderr.Contains("[training] ", StringComparison.Ordinal),
+            TimeSpan.FromMinutes(2), () => engine.Stderr);
 
         if (signal == "TERM") engine.Terminate();
         else engine.Interrupt();

@@ -100,12 +100,14 @@ public sealed class MetricsEndpointProcessTests(TrainedModelFixture model) : ICl
         using var dir = new TempDirectory("sd-metrics-drain-");
         int port = FreePort();
         using var engine = EngineProcess.StartWithInput(dir.Path, "run", "--input", "-", "--model", model.Model, "--metrics-port", port.ToString(CultureInfo.InvariantCulture),
-            "--alerts", dir.File("alerts.jsonl"), "--data-dir", dir.File("data"), "--config", WriteLinger(dir, "30s"));
+            "--alerts", dir.File("alerts.jsonl"), "--data-dir", dir.File("data"), "--config", WriteLinger(dir, "8s"));
         foreach (var line in File.ReadLines(model.Traffic).Take(1000)) await engine.StandardInput.WriteLineAsync(line);
         await engine.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
         await Probe.UntilAsync(async () => await StatusAsync(port, "/health/ready") == 200, Timeout, () => engine.Stderr);
 
-        engine.Terminate(); // stdin stays open: the run would go on without the signal
+        // stdin stays open: the run would go on without the signal. Once it has drained it lingers 8 s (waited out after a
+        // stopped run; it was 30 s) with ready at 503: the probe, every 50 ms, sees it in the drain or the linger.
+        engine.Terminate();
         await Probe.UntilAsync(async () => await StatusAsync(port, "/health/ready") == 503, Timeout, () => engine.Stderr);
         Assert.Equal(200, await StatusAsync(port, "/health/live"));
         Assert.Equal(143, await engine.WaitAsync(Timeout));

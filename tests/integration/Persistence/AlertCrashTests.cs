@@ -9,29 +9,22 @@ namespace StreamDetect.Integration.Tests.Persistence;
 /// <summary>
 /// Alerts across kill -9, without reading the output back to de-duplicate: every alert is journaled by its
 /// user's partition before it is written, marked delivered after, and the partitions' state (not the output)
-/// says what is left to do after a crash.
+/// says what is left to do after a crash. Both tests compare with the same uninterrupted run (<see cref="UninterruptedRuns"/>:
+/// traffic, a model, fixed thresholds, since a crash must not change a decision), made once.
 /// </summary>
-public sealed class AlertCrashTests(ITestOutputHelper output)
+[Collection(UninterruptedRunsCollection.Name)]
+public sealed class AlertCrashTests(ITestOutputHelper output, UninterruptedRuns uninterrupted)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
-    private sealed record Setup(TempDirectory Dir, string Input, string[] Run, HashSet<string> Reference);
+    private sealed record Setup(TempDirectory Dir, string[] Run, HashSet<string> Reference);
 
-    /// <summary>Traffic, a model, fixed thresholds (a crash must not change a decision), and the alerts of an uninterrupted run.</summary>
-    private static async Task<Setup> PrepareAsync(string name)
+    /// <summary>A directory of the test's own, the run's arguments, and the alerts of the uninterrupted run.</summary>
+    private async Task<Setup> PrepareAsync(string name)
     {
-        var dir = new TempDirectory($"sd-{name}-");
-        string input = GeneratedInput.Write(dir.File("traffic.jsonl"), users: 1500, days: 2, seed: 17);
-        string model = QuickModel.TrainAndSave(dir.Path, "zscore", users: 300, days: 2, seed: 4);
-        await File.WriteAllTextAsync(dir.File("fixed.conf"),
-            "streamdetect.thresholds { mode = fixed, fixed { new = 1.5, established = 1.5 } }\nstreamdetect.alerts.cooldown = 2h\n",
-            TestContext.Current.CancellationToken);
-        string[] run = ["run", "--input", input, "--model", model, "--device", "cpu", "--config", dir.File("fixed.conf")];
-        var (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, [.. run, "--alerts", dir.File("reference.jsonl"), "--data-dir", dir.File("reference")]);
-        Assert.True(code == 0, stderr);
-        var reference = Ids(File.ReadAllLines(dir.File("reference.jsonl"))).ToHashSet(StringComparer.Ordinal);
-        Assert.InRange(reference.Count, 30, int.MaxValue);
-        return new Setup(dir, input, run, reference);
+        var reference = await uninterrupted.ScoringAsync();
+        Assert.InRange(reference.AlertIds.Count, 30, int.MaxValue);
+        return new Setup(new TempDirectory($"sd-{name}-"), reference.Run, reference.AlertIds.ToHashSet(StringComparer.Ordinal));
     }
 
     private static List<string> Ids(IEnumerable<string> lines) =>

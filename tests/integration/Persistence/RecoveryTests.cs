@@ -20,7 +20,8 @@ namespace StreamDetect.Integration.Tests.Persistence;
 /// Crash recovery: a run stopped abruptly after k events, then restarted on the same store and input,
 /// ends with exactly the per-user state of an uninterrupted run — nothing lost, nothing counted twice.
 /// </summary>
-public sealed class RecoveryTests(ITestOutputHelper output)
+[Collection(UninterruptedRunsCollection.Name)]
+public sealed class RecoveryTests(ITestOutputHelper output, UninterruptedRuns uninterrupted)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
@@ -144,11 +145,12 @@ public sealed class RecoveryTests(ITestOutputHelper output)
     public async Task After_kill_9_of_the_run_process_a_rerun_gives_the_same_state_dump_as_an_uninterrupted_run()
     {
         using var dir = new TempDirectory();
-        string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 3000);
-        string clean = dir.File("clean"), crashed = dir.File("crashed");
-
-        var (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "run", "--ingest-only", "--input", input, "--data-dir", clean);
-        Assert.True(code == 0, stderr);
+        // The uninterrupted run over the same input and its state dump, made once for the collection.
+        var reference = await uninterrupted.IngestOnlyAsync();
+        string input = reference.Input;
+        string crashed = dir.File("crashed");
+        int code;
+        string stderr;
 
         using (var process = EngineProcess.Start(dir.Path, "run", "--ingest-only", "--input", input, "--data-dir", crashed))
         {
@@ -167,12 +169,9 @@ public sealed class RecoveryTests(ITestOutputHelper output)
         Assert.True(code == 0, stderr);
         Assert.Contains("replays dropped", rerunOut);
 
-        foreach (string d in new[] { clean, crashed })
-        {
-            (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "state", "dump", "--data-dir", d, "--out", Path.Combine(d, "dump.jsonl"));
-            Assert.True(code == 0, stderr);
-        }
-        string expected = await File.ReadAllTextAsync(Path.Combine(clean, "dump.jsonl"), TestContext.Current.CancellationToken);
+        (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "state", "dump", "--data-dir", crashed, "--out", Path.Combine(crashed, "dump.jsonl"));
+        Assert.True(code == 0, stderr);
+        string expected = reference.Dump;
         string actual = await File.ReadAllTextAsync(Path.Combine(crashed, "dump.jsonl"), TestContext.Current.CancellationToken);
         Assert.True(expected.Length > 1000);
         Assert.Equal(expected, actual);

@@ -10,9 +10,11 @@ namespace StreamDetect.Integration.Tests.Persistence;
 /// A store failure as a user meets it, with `streamdetect` as a separate process: the SQLite files become
 /// unwritable mid-run and stay so past streamdetect.store.retry.give-up-after; the run exits with code 3
 /// and one error line on stderr naming the database file and the cause; once the files are writable again,
-/// a rerun resumes and ends with the same state dump as an uninterrupted run.
+/// a rerun resumes and ends with the same state dump as an uninterrupted run (<see cref="UninterruptedRuns"/>, made once
+/// for the collection).
 /// </summary>
-public sealed class StoreOutageCliTests(ITestOutputHelper output)
+[Collection(UninterruptedRunsCollection.Name)]
+public sealed class StoreOutageCliTests(ITestOutputHelper output, UninterruptedRuns uninterrupted)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
@@ -20,14 +22,14 @@ public sealed class StoreOutageCliTests(ITestOutputHelper output)
     public async Task SQLite_unwritable_past_the_limit_exits_3_with_one_line_naming_the_file_and_the_rerun_resumes_to_the_clean_state_dump()
     {
         using var dir = new TempDirectory();
-        string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 3000);
+        var reference = await uninterrupted.IngestOnlyAsync();
+        string input = reference.Input;
         string overlay = dir.File("retry.conf");
         await File.WriteAllTextAsync(overlay, "streamdetect.store.retry.give-up-after = 3s\n", TestContext.Current.CancellationToken);
-        string clean = dir.File("clean"), failed = dir.File("failed");
+        string failed = dir.File("failed");
         string db = Path.Combine(failed, "streamdetect.db");
-
-        var (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "run", "--ingest-only", "--input", input, "--data-dir", clean);
-        Assert.True(code == 0, stderr);
+        int code;
+        string stderr;
 
         var clock = new Stopwatch();
         using (var process = EngineProcess.Start(dir.Path, "run", "--ingest-only", "--input", input, "--data-dir", failed, "--config", overlay))
@@ -56,12 +58,9 @@ public sealed class StoreOutageCliTests(ITestOutputHelper output)
 
         (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "run", "--ingest-only", "--input", input, "--data-dir", failed);
         Assert.True(code == 0, stderr);
-        foreach (string d in new[] { clean, failed })
-        {
-            (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "state", "dump", "--data-dir", d, "--out", Path.Combine(d, "dump.jsonl"));
-            Assert.True(code == 0, stderr);
-        }
-        string expected = await File.ReadAllTextAsync(Path.Combine(clean, "dump.jsonl"), TestContext.Current.CancellationToken);
+        (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "state", "dump", "--data-dir", failed, "--out", Path.Combine(failed, "dump.jsonl"));
+        Assert.True(code == 0, stderr);
+        string expected = reference.Dump;
         string actual = await File.ReadAllTextAsync(Path.Combine(failed, "dump.jsonl"), TestContext.Current.CancellationToken);
         Assert.True(expected.Length > 1000);
         Assert.Equal(expected, actual);
@@ -71,16 +70,12 @@ public sealed class StoreOutageCliTests(ITestOutputHelper output)
     public async Task A_scoring_run_whose_SQLite_files_are_unwritable_for_5_s_completes_with_the_alerts_and_state_dump_of_an_uninterrupted_run()
     {
         using var dir = new TempDirectory();
-        string input = GeneratedInput.Write(dir.File("traffic.jsonl"), users: 1500, days: 2, seed: 17);
-        string model = QuickModel.TrainAndSave(dir.Path, "zscore", users: 300, days: 2, seed: 4);
-        await File.WriteAllTextAsync(dir.File("fixed.conf"),
-            "streamdetect.thresholds { mode = fixed, fixed { new = 1.5, established = 1.5 } }\nstreamdetect.alerts.cooldown = 2h\n",
-            TestContext.Current.CancellationToken);
-        string[] run = ["run", "--input", input, "--model", model, "--device", "cpu", "--config", dir.File("fixed.conf")];
-        string clean = dir.File("clean"), outage = dir.File("outage");
-
-        var (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, [.. run, "--alerts", dir.File("clean.jsonl"), "--data-dir", clean]);
-        Assert.True(code == 0, stderr);
+        // The uninterrupted run: the same traffic, zscore model and fixed thresholds, its alerts and state dump.
+        var reference = await uninterrupted.ScoringAsync();
+        string[] run = reference.Run;
+        string outage = dir.File("outage");
+        int code;
+        string stderr;
 
         using (var process = EngineProcess.Start(dir.Path, [.. run, "--alerts", dir.File("outage.jsonl"), "--data-dir", outage]))
         {
@@ -98,18 +93,15 @@ public sealed class StoreOutageCliTests(ITestOutputHelper output)
             Assert.True(code == 0, process.Stderr);
         }
 
-        var expected = AlertIds(dir.File("clean.jsonl"));
+        var expected = reference.AlertIds;
         var actual = AlertIds(dir.File("outage.jsonl"));
         output.WriteLine($"{expected.Count} alerts uninterrupted, {actual.Count} with the outage");
         Assert.InRange(expected.Count, 30, int.MaxValue);
         Assert.Equal(actual.Count, actual.Distinct().Count());
         Assert.Equal(expected.Order(StringComparer.Ordinal), actual.Order(StringComparer.Ordinal));
-        foreach (string d in new[] { clean, outage })
-        {
-            (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "state", "dump", "--data-dir", d, "--out", Path.Combine(d, "dump.jsonl"));
-            Assert.True(code == 0, stderr);
-        }
-        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(clean, "dump.jsonl"), TestContext.Current.CancellationToken),
+        (code, _, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "state", "dump", "--data-dir", outage, "--out", Path.Combine(outage, "dump.jsonl"));
+        Assert.True(code == 0, stderr);
+        Assert.Equal(await uninterrupted.ScoringDumpAsync(),
             await File.ReadAllTextAsync(Path.Combine(outage, "dump.jsonl"), TestContext.Current.CancellationToken));
     }
 

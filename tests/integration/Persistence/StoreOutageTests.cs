@@ -22,9 +22,10 @@ namespace StreamDetect.Integration.Tests.Persistence;
 /// test cuts), a SQLite database whose files cannot be written (made immutable with chattr, which even root
 /// cannot write through). Within streamdetect.store.retry.give-up-after the run waits and then completes with
 /// exactly the state of an uninterrupted run; past it, the run fails with one line naming the store, and a
-/// rerun resumes to the clean state.
+/// rerun resumes to the clean state. The uninterrupted runs (one per store kind) are made once for the class
+/// (<see cref="UninterruptedStates"/>).
 /// </summary>
-public sealed class StoreOutageTests(ITestOutputHelper output)
+public sealed class StoreOutageTests(ITestOutputHelper output, UninterruptedStates uninterrupted) : IClassFixture<UninterruptedStates>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
@@ -159,6 +160,16 @@ public sealed class StoreOutageTests(ITestOutputHelper output)
         return result;
     }
 
+    /// <summary>
+    /// The per-user states of an uninterrupted run over the input on a store of <paramref name="kind"/> (<paramref name="clean"/>
+    /// on first use; its state does not change after the run, so it is read at once and kept for the class).
+    /// </summary>
+    private Task<Dictionary<string, (long Count, float[] Features)>> CleanStatesAsync(Config clean, string kind) => uninterrupted.GetAsync(kind, async () =>
+    {
+        Assert.Null(await RunAsync(clean, uninterrupted.Input));
+        return await StatesAsync(clean);
+    });
+
     private static void AssertSameStates(Dictionary<string, (long Count, float[] Features)> expected, Dictionary<string, (long Count, float[] Features)> actual)
     {
         Assert.True(expected.Count > 100);
@@ -176,10 +187,10 @@ public sealed class StoreOutageTests(ITestOutputHelper output)
         string? connection = Environment.GetEnvironmentVariable("STREAMDETECT_PG");
         Assert.SkipWhen(string.IsNullOrEmpty(connection), "STREAMDETECT_PG is not set (.ci/run starts PostgreSQL and sets it)");
         using var dir = new TempDirectory();
-        string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 1500);
+        string input = uninterrupted.Input;
         await using var stores = new PostgresOutageStores(connection!, "outage", dir);
-        var (clean, outage, proxy) = (stores.Clean, stores.Outage, stores.Proxy);
-        Assert.Null(await RunAsync(clean, input));
+        var (outage, proxy) = (stores.Outage, stores.Proxy);
+        var expected = await CleanStatesAsync(stores.Clean, "postgres");
 
         long persistedAtCut = 0, persistedAtRestore = 0;
         var failure = await RunAsync(outage, input, outageAfter: 3_000, eventsPerSecond: 4_000, outage: async job =>
@@ -196,7 +207,7 @@ public sealed class StoreOutageTests(ITestOutputHelper output)
         // Nothing was persisted while the store was away: at most the writes already committed when it went.
         Assert.InRange(persistedAtRestore - persistedAtCut, 0, 4_096 * 2);
 
-        AssertSameStates(await StatesAsync(clean), await StatesAsync(outage));
+        AssertSameStates(expected, await StatesAsync(outage));
     }
 
     [Fact]
@@ -205,10 +216,10 @@ public sealed class StoreOutageTests(ITestOutputHelper output)
         string? connection = Environment.GetEnvironmentVariable("STREAMDETECT_PG");
         Assert.SkipWhen(string.IsNullOrEmpty(connection), "STREAMDETECT_PG is not set (.ci/run starts PostgreSQL and sets it)");
         using var dir = new TempDirectory();
-        string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 1500);
+        string input = uninterrupted.Input;
         await using var stores = new PostgresOutageStores(connection!, "recover", dir);
-        var (clean, outage, proxy) = (stores.Clean, stores.Outage, stores.Proxy);
-        Assert.Null(await RunAsync(clean, input));
+        var (outage, proxy) = (stores.Outage, stores.Proxy);
+        var expected = await CleanStatesAsync(stores.Clean, "postgres");
         // A first run persists part of the input (the partitions then have rows and snapshots to recover).
         await StopAbruptlyAfterAsync(outage, input, 3_000);
 
@@ -232,18 +243,17 @@ public sealed class StoreOutageTests(ITestOutputHelper output)
             await host.DisposeAsync();
         }
         Assert.True(proxy.Refused > 0, "the engine did not try to reach the store during the outage");
-        AssertSameStates(await StatesAsync(clean), await StatesAsync(outage));
+        AssertSameStates(expected, await StatesAsync(outage));
     }
 
     [Fact]
     public async Task SQLite_files_unwritable_for_a_while_mid_run_the_run_waits_and_completes_with_the_state_of_an_uninterrupted_run()
     {
         using var dir = new TempDirectory();
-        string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 1500);
-        var clean = SqliteConfig(dir.File("clean"));
+        string input = uninterrupted.Input;
+        var expected = await CleanStatesAsync(SqliteConfig(Path.Combine(uninterrupted.Directory, "sqlite-clean")), "sqlite");
         string outageDir = dir.File("outage");
         var outage = SqliteConfig(outageDir);
-        Assert.Null(await RunAsync(clean, input));
 
         var failure = await RunAsync(outage, input, outageAfter: 3_000, eventsPerSecond: 4_000, outage: async job =>
         {
@@ -254,18 +264,17 @@ public sealed class StoreOutageTests(ITestOutputHelper output)
         });
         Assert.Null(failure);
 
-        AssertSameStates(await StatesAsync(clean), await StatesAsync(outage));
+        AssertSameStates(expected, await StatesAsync(outage));
     }
 
     [Fact]
     public async Task SQLite_unwritable_past_give_up_after_fails_the_run_with_one_line_naming_the_file_and_a_rerun_resumes_to_the_clean_state()
     {
         using var dir = new TempDirectory();
-        string input = GeneratedInput.Write(dir.File("in.jsonl"), users: 1500);
-        var clean = SqliteConfig(dir.File("clean"));
+        string input = uninterrupted.Input;
+        var expected = await CleanStatesAsync(SqliteConfig(Path.Combine(uninterrupted.Directory, "sqlite-clean")), "sqlite");
         string outageDir = dir.File("outage");
         var outage = SqliteConfig(outageDir, giveUpAfter: "3s");
-        Assert.Null(await RunAsync(clean, input));
 
         var clock = new Stopwatch();
         ImmutableFiles? immutable = null;
@@ -292,6 +301,6 @@ public sealed class StoreOutageTests(ITestOutputHelper output)
 
         // The files are writable again: a rerun over the same input resumes from what was written.
         Assert.Null(await RunAsync(outage, input));
-        AssertSameStates(await StatesAsync(clean), await StatesAsync(outage));
+        AssertSameStates(expected, await StatesAsync(outage));
     }
 }
