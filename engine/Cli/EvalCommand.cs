@@ -47,10 +47,15 @@ public static class EvalCommand
             Description = "With --online: off replays the same path frozen (no trainer), to compare; default on",
         };
         var alertsOut = new Option<string?>("--alerts") { HelpName = "FILE", Description = "With --online: write the alerts the replay emitted as JSON Lines to this file" };
+        var shadowAlertsOut = new Option<string?>("--shadow-alerts")
+        {
+            HelpName = "FILE",
+            Description = "With --online: write the alerts the shadow versions would have raised (never emitted) as JSON Lines to this file, with their explanations",
+        };
 
         var command = new Command("eval", "Evaluate a trained model on a labelled event file: PR-AUC, ROC-AUC, precision/recall/F1 per scenario")
         {
-            data, model, from, skipDays, json, scores, truth, device, alertRate, threshold, report, online, onlineLearning, alertsOut,
+            data, model, from, skipDays, json, scores, truth, device, alertRate, threshold, report, online, onlineLearning, alertsOut, shadowAlertsOut,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token =>
         {
@@ -77,7 +82,7 @@ public static class EvalCommand
 
             bool replay = parse.GetValue(online);
             if (!replay)
-                foreach (var (name, value) in new[] { ("--online-learning", parse.GetValue(onlineLearning)), ("--alerts", parse.GetValue(alertsOut)) })
+                foreach (var (name, value) in new[] { ("--online-learning", parse.GetValue(onlineLearning)), ("--alerts", parse.GetValue(alertsOut)), ("--shadow-alerts", parse.GetValue(shadowAlertsOut)) })
                     if (value is not null) throw new UserInputException($"{name} applies to eval --online only");
             bool learn = true;
             if (replay)
@@ -87,6 +92,7 @@ public static class EvalCommand
                     if (value is not null) throw new UserInputException($"{name} does not apply to eval --online (the live path decides by its online thresholds)");
                 learn = RunCommand.OnOff(parse.GetValue(onlineLearning), "--online-learning") != "off";
                 WritableOutputFile.Ensure("--alerts", parse.GetValue(alertsOut));
+                WritableOutputFile.Ensure("--shadow-alerts", parse.GetValue(shadowAlertsOut));
             }
 
             var config = CommonOptions.LoadConfig(parse);
@@ -141,7 +147,7 @@ public static class EvalCommand
                     foreach (var detector in detectors) detector.Dispose();
                     detectors.Clear();
                     var result = Online.OnlineEvaluation.RunAsync(config, dataPath, modelPaths[0], deviceName, dataset.Before(start), dataset.FirstEventMs, start, table,
-                        learn, parse.GetValue(alertsOut), Console.Error, cancellation).GetAwaiter().GetResult();
+                        learn, parse.GetValue(alertsOut), Console.Error, cancellation, parse.GetValue(shadowAlertsOut)).GetAwaiter().GetResult();
                     Console.Write(FormatPerDay(result.Days));
                     Console.WriteLine();
                     Console.Write(Online.OnlineEvaluation.FormatVersions(result));

@@ -66,6 +66,7 @@ public static class OnlineLearningOptionsReader
             ShadowWindow = r.Duration("shadow-window"),
             BandLow = r.Double("band-low", 0),
             BandHigh = r.Double("band-high", 0),
+            ChampionOutOfBandRatio = r.Double("champion-out-of-band-ratio", 0, 1),
             RollbackWindow = r.Duration("rollback-window"),
             MinWindowUsers = r.Int("min-window-users", 1),
             SampleShare = r.Double("sample-share", 0, 1),

@@ -35,6 +35,25 @@ public sealed class AlertRateTally
     /// <summary>The shadow's alert rate over the users it scored in [<paramref name="fromKey"/>, <paramref name="untilKey"/>).</summary>
     public (int Users, int Alerted) Shadow(long fromKey, long untilKey) => Rate(fromKey, untilKey, i => i.ShadowUsers, i => i.ShadowAlerted);
 
+    /// <summary>
+    /// The champion's alert rate over the same users as <see cref="Shadow"/>: the users the shadow scored in
+    /// [<paramref name="fromKey"/>, <paramref name="untilKey"/>), and those of them the champion alerted in it (the two
+    /// versions compared on the same users in the same window).
+    /// </summary>
+    public (int Users, int Alerted) ChampionOnShadowUsers(long fromKey, long untilKey)
+    {
+        var users = new HashSet<string>(StringComparer.Ordinal);
+        var alerted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (start, interval) in _intervals)
+        {
+            if (start + _intervalMs <= fromKey || start >= untilKey) continue;
+            users.UnionWith(interval.ShadowUsers);
+            alerted.UnionWith(interval.Alerted);
+        }
+        alerted.IntersectWith(users);
+        return (users.Count, alerted.Count);
+    }
+
     /// <summary>Forgets the intervals that end at or before <paramref name="key"/>.</summary>
     public void ForgetBefore(long key)
     {

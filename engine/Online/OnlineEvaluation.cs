@@ -23,8 +23,10 @@ public static class OnlineEvaluation
     /// <param name="config">The configuration (its store is replaced by a memory store).</param>
     /// <param name="trainedOn">The data before the evaluated period: the anchors and canaries (the traffic the model was trained on).</param>
     /// <param name="fromMs">Start of the evaluated period.</param>
+    /// <param name="shadowAlertsPath">Where the shadow versions' alerts go (JSON Lines); null: counted only.</param>
     public static async Task<OnlineEvaluationResult> RunAsync(Config config, string dataPath, string modelPath, string? device, BehaviorDataset trainedOn,
-        long firstEventMs, long fromMs, TruthTable truth, bool learn, string? alertsPath, TextWriter log, CancellationToken cancellation)
+        long firstEventMs, long fromMs, TruthTable truth, bool learn, string? alertsPath, TextWriter log, CancellationToken cancellation,
+        string? shadowAlertsPath = null)
     {
         var overlay = ConfigurationFactory.ParseString(
             $"streamdetect.store.kind = memory\nstreamdetect.online-learning.enabled = {(learn ? "on" : "off")}\nstreamdetect.run.fresh-state = on\n");
@@ -32,7 +34,10 @@ public static class OnlineEvaluation
         var tally = new DailyTallyObserver(firstEventMs, fromMs);
         OnlineTrainer? trainer = null;
         var request = new RunRequest(runConfig, EventSourceKind.File, dataPath, DeadLetterSinkKind.Count, null, modelPath,
-            alertsPath is null ? AlertSinkKind.None : AlertSinkKind.File, alertsPath, null, null, device);
+            alertsPath is null ? AlertSinkKind.None : AlertSinkKind.File, alertsPath, null, null, device)
+        {
+            ShadowAlertsPath = shadowAlertsPath,
+        };
         var store = StoreSettings.Create(runConfig);
         var job = new RunJob(request, log)
         {

@@ -77,7 +77,7 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     private IAnomalyDetector? _shadow;
     private long _shadowFrom;
     private Candidate? _candidate;
-    private (IAnomalyDetector Previous, long At)? _watch;
+    private Watch? _watch;
     private long? _lastResolved;
     private Thread? _thread;
     private volatile bool _stopping;
@@ -294,7 +294,9 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
         _tally.ForgetBefore(boundary - 2 * Math.Max(_settings.ShadowWindow.Ticks, _settings.RollbackWindow.Ticks) / TimeSpan.TicksPerMillisecond - _cadenceMs);
         if (plan.Reason != Unchanged) _log.WriteLine($"online learning: boundary {Time(boundary)}: {plan.Reason}");
 
-        if (_candidate is null && _shadow is null && _watch is null) TrainRound(boundary);
+        // A champion promoted out of the band (a release moved normal behaviour) is fine-tuned on during its watch, so
+        // the rate can step down round by round; after an in-band promotion rounds wait for the watch to end.
+        if (_candidate is null && _shadow is null && (_watch is null || _watch.ReplacedRate is not null)) TrainRound(boundary);
     }
 
     private const string Unchanged = "unchanged";
@@ -458,6 +460,22 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
 
     private ModelPlan Decide(long boundary)
     {
+        // The watch first: a rollback must not wait behind a candidate or a shadow (rounds go on during the watch of a
+        // champion promoted out of the band).
+        string? kept = null;
+        if (_watch is { } watch && WatchVerdict(boundary, watch) is (bool rollback, string reason))
+        {
+            if (rollback) return RollBack(boundary, watch, reason);
+            kept = reason;
+            _watch = null;
+        }
+        var plan = DecideVersions(boundary);
+        return kept is null ? plan : plan.Reason == Unchanged ? Plan(kept) : plan with { Reason = $"{kept}; {plan.Reason}" };
+    }
+
+    /// <summary>The candidate's and the shadow's fate at this boundary, when one is in play.</summary>
+    private ModelPlan DecideVersions(long boundary)
+    {
         if (_candidate is { } candidate)
         {
             _candidate = null;
@@ -482,19 +500,13 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
             var gate = BandGate("shadow-alert-rate", users, alerted);
             string figures = $"alert rate {alerted}/{users} = {gate.Value:P2}, band {_settings.BandLow * _options.AlertBudget:P2}..{gate.Bound:P2}";
             _shadow = null;
-            if (gate.Passed)
-            {
-                var previous = _champion;
-                Record(boundary, shadow.Version, previous.Version, "champion", $"shadow {figures}", [gate], r =>
-                {
-                    r.AddGates(shadow.Version, [Recorded(gate)]);
-                    r.Promote(shadow.Version, $"shadow {figures}");
-                });
-                Record(boundary, previous.Version, null, "retired", $"replaced by {shadow.Version}", [], null);
-                _champion = shadow;
-                _watch = (previous, boundary);
-                return Plan($"promoted {Name(shadow)}: {figures}");
-            }
+            if (gate.Passed) return Promote(boundary, shadow, $"shadow {figures}", [gate], replacedRate: null);
+            if (OutOfBandComparison(boundary, gate) is (GateResult compared, double championRate))
+                return Promote(boundary, shadow, $"champion out of band: {championRate:P2} vs shadow {gate.Value:P2} on the same {users} users ({figures})",
+                    [gate, compared], championRate);
+            // The champion on the same users, for the record (what the out-of-band rule compared it with).
+            var (sameUsers, championAlerted) = _tally.ChampionOnShadowUsers(_shadowFrom, boundary);
+            figures += $"; the champion {(sameUsers == 0 ? 0 : championAlerted / (double)sameUsers):P2} on the same users";
             Record(boundary, shadow.Version, _champion.Version, "rejected", $"shadow {figures} (outside the band)", [gate], r =>
             {
                 r.AddGates(shadow.Version, [Recorded(gate)]);
@@ -502,34 +514,88 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
             });
             return Plan($"shadow {Name(shadow)} rejected: {figures} (outside the band)");
         }
-        if (_watch is { } watch)
-        {
-            var (users, alerted) = _tally.Champion(watch.At, boundary);
-            if (users >= _settings.MinWindowUsers)
-            {
-                var gate = BandGate("champion-alert-rate", users, alerted);
-                string figures = $"alert rate {alerted}/{users} = {gate.Value:P2} since its promotion, band {_settings.BandLow * _options.AlertBudget:P2}..{gate.Bound:P2}";
-                if (!gate.Passed)
-                {
-                    var rolledBack = _champion;
-                    Record(boundary, rolledBack.Version, watch.Previous.Version, "rejected", $"rolled back: {figures}", [gate], r =>
-                    {
-                        r.AddGates(rolledBack.Version, [Recorded(gate)]);
-                        r.Rollback($"{figures} (outside the band)");
-                    });
-                    Record(boundary, watch.Previous.Version, null, "champion", $"restored: {rolledBack.Version} rolled back", [], null);
-                    _champion = watch.Previous;
-                    _watch = null;
-                    return Plan($"rolled back {Name(rolledBack)} to {Name(_champion)}: {figures} (outside the band)");
-                }
-                if (boundary - watch.At >= (long)_settings.RollbackWindow.TotalMilliseconds)
-                {
-                    _watch = null;
-                    return Plan($"{Name(_champion)} kept after its rollback window: {figures}");
-                }
-            }
-        }
         return Plan(Unchanged);
+    }
+
+    /// <summary>
+    /// For a shadow outside the band: the comparison with the champion on the same users in the same window, when the
+    /// champion alerts above the band too and the shadow at most <see cref="OnlineTrainerSettings.ChampionOutOfBandRatio"/>
+    /// of its rate (and not below the band); null otherwise (the shadow is rejected).
+    /// </summary>
+    private (GateResult Gate, double ChampionRate)? OutOfBandComparison(long boundary, GateResult shadowGate)
+    {
+        if (_settings.ChampionOutOfBandRatio <= 0) return null;
+        var (users, alerted) = _tally.ChampionOnShadowUsers(_shadowFrom, boundary);
+        if (users == 0) return null;
+        double championRate = alerted / (double)users;
+        double bound = championRate * _settings.ChampionOutOfBandRatio;
+        bool passed = championRate > _settings.BandHigh * _options.AlertBudget && shadowGate.Value >= _settings.BandLow * _options.AlertBudget
+                      && shadowGate.Value <= bound;
+        return passed ? (new GateResult(ShadowVersusChampionGate, shadowGate.Value, bound, true), championRate) : null;
+    }
+
+    /// <summary>The gate that promoted a shadow over an out-of-band champion: the shadow's rate vs the ratio of the champion's.</summary>
+    public const string ShadowVersusChampionGate = "shadow-vs-out-of-band-champion";
+
+    private ModelPlan Promote(long boundary, IAnomalyDetector shadow, string reason, IReadOnlyList<GateResult> gates, double? replacedRate)
+    {
+        var previous = _champion;
+        Record(boundary, shadow.Version, previous.Version, "champion", reason, gates, r =>
+        {
+            r.AddGates(shadow.Version, gates.Select(Recorded).ToList());
+            r.Promote(shadow.Version, reason);
+        });
+        Record(boundary, previous.Version, null, "retired", $"replaced by {shadow.Version}", [], null);
+        _champion = shadow;
+        _watch = new Watch(previous, boundary, replacedRate);
+        return Plan($"promoted {Name(shadow)}: {reason}");
+    }
+
+    /// <summary>
+    /// The watched champion's verdict at this boundary: (true, figures) to roll back, (false, figures) once kept after its
+    /// rollback window, null while it goes on (or too few users). Promoted inside the band, it must stay inside; promoted
+    /// over an out-of-band champion, it must stay below the rate of the champion it replaced (or inside the band).
+    /// </summary>
+    private (bool RollBack, string Reason)? WatchVerdict(long boundary, Watch watch)
+    {
+        var (users, alerted) = _tally.Champion(watch.At, boundary);
+        if (users < _settings.MinWindowUsers) return null;
+        var gate = BandGate("champion-alert-rate", users, alerted);
+        string figures = $"alert rate {alerted}/{users} = {gate.Value:P2} since its promotion, band {_settings.BandLow * _options.AlertBudget:P2}..{gate.Bound:P2}";
+        if (watch.ReplacedRate is double replaced)
+        {
+            gate = new GateResult("champion-alert-rate", gate.Value, replaced, gate.Passed || gate.Value < replaced);
+            figures += $", the champion it replaced {replaced:P2}";
+        }
+        if (!gate.Passed) return (true, figures);
+        return boundary - watch.At >= (long)_settings.RollbackWindow.TotalMilliseconds ? (false, $"{Name(_champion)} kept after its rollback window: {figures}") : null;
+    }
+
+    private ModelPlan RollBack(long boundary, Watch watch, string figures)
+    {
+        var rolledBack = _champion;
+        var (users, alerted) = _tally.Champion(watch.At, boundary);
+        double rate = users == 0 ? 0 : alerted / (double)users;
+        var gate = new GateResult("champion-alert-rate", rate, watch.ReplacedRate ?? _settings.BandHigh * _options.AlertBudget, false);
+        string why = watch.ReplacedRate is null ? "outside the band" : "outside the band and not below the champion it replaced";
+        Record(boundary, rolledBack.Version, watch.Previous.Version, "rejected", $"rolled back: {figures}", [gate], r =>
+        {
+            r.AddGates(rolledBack.Version, [Recorded(gate)]);
+            r.Rollback($"{figures} ({why})");
+        });
+        Record(boundary, watch.Previous.Version, null, "champion", $"restored: {rolledBack.Version} rolled back", [], null);
+        _champion = watch.Previous;
+        _watch = null;
+        // A candidate or shadow fine-tuned from the rolled-back version goes with it.
+        foreach (var child in new[] { _candidate?.Detector, _shadow }.OfType<IAnomalyDetector>().ToList())
+        {
+            string orphaned = $"its parent {rolledBack.Version} was rolled back";
+            Record(boundary, child.Version, rolledBack.Version, "rejected", orphaned, [], r => r.Reject(child.Version, orphaned));
+            if (!ReferenceEquals(child, _shadow)) { child.Dispose(); _owned.Remove(child); }
+        }
+        _candidate = null;
+        _shadow = null;
+        return Plan($"rolled back {Name(rolledBack)} to {Name(_champion)}: {figures} ({why})");
     }
 
     /// <summary>
@@ -636,6 +702,10 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
 
     /// <summary>What a sample needs of one decided event: the user's last window entries up to it, its calibrated champion score, device, ip, time, cooldown and alerts.</summary>
     private sealed record EventWindow(Models.Features.WindowEntry[] Entries, double Score, string? Device, string? Ip, long TimeMs, bool InCooldown, string[] AlertIds);
+
+    /// <summary>A promoted champion under watch: the version it replaced, the boundary it took over at and, when it was
+    /// promoted over an out-of-band champion, that champion's alert rate on the same users (its rollback bound).</summary>
+    private sealed record Watch(IAnomalyDetector Previous, long At, double? ReplacedRate);
 
     private sealed record Candidate(IAnomalyDetector Detector, string Parent, IReadOnlyList<GateResult> Gates, bool GatesPassed, int Round);
 }

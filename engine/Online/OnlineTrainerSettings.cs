@@ -20,6 +20,13 @@ public sealed record OnlineTrainerSettings
     /// <summary>The band's upper end, a multiple of the alert budget.</summary>
     public double BandHigh { get; init; } = 4.0;
 
+    /// <summary>
+    /// A shadow outside the band is still promoted when the champion, on the same users in the same window, alerts
+    /// above the band too and the shadow's alert rate is at most this share of the champion's (after a change of normal
+    /// behaviour no candidate may reach the band in one round, but each can step the rate down). 0: off.
+    /// </summary>
+    public double ChampionOutOfBandRatio { get; init; } = 0.5;
+
     /// <summary>Event time after a promotion during which the champion's alert rate is watched; outside the band: rollback.</summary>
     public TimeSpan RollbackWindow { get; init; } = TimeSpan.FromHours(12);
 

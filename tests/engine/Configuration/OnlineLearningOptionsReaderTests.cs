@@ -71,13 +71,13 @@ public sealed class OnlineLearningOptionsReaderTests
         var read = OnlineLearningOptionsReader.ReadTrainer(With("""
             streamdetect.online-learning {
               cadence = 2h, shadow-window = 4h, band-low = 0.5, band-high = 3, rollback-window = 8h, min-window-users = 50,
-              sample-share = 0.1, min-sample-users = 10, torch-threads = 2, max-rounds = 3
+              sample-share = 0.1, min-sample-users = 10, torch-threads = 2, max-rounds = 3, champion-out-of-band-ratio = 0.25
             }
             """));
         Assert.Equal(new Online.OnlineTrainerSettings
         {
             Cadence = TimeSpan.FromHours(2), ShadowWindow = TimeSpan.FromHours(4), BandLow = 0.5, BandHigh = 3, RollbackWindow = TimeSpan.FromHours(8),
-            MinWindowUsers = 50, SampleShare = 0.1, MinSampleUsers = 10, TorchThreads = 2, MaxRounds = 3,
+            MinWindowUsers = 50, SampleShare = 0.1, MinSampleUsers = 10, TorchThreads = 2, MaxRounds = 3, ChampionOutOfBandRatio = 0.25,
         }, read);
     }
 
@@ -88,6 +88,7 @@ public sealed class OnlineLearningOptionsReaderTests
     [InlineData("streamdetect.online-learning.sample-share = 0", "streamdetect.online-learning.sample-share")]
     [InlineData("streamdetect.online-learning.min-sample-users = 3", "streamdetect.online-learning.min-sample-users")]
     [InlineData("streamdetect.online-learning.torch-threads = 0", "streamdetect.online-learning.torch-threads")]
+    [InlineData("streamdetect.online-learning.champion-out-of-band-ratio = 1.5", "streamdetect.online-learning.champion-out-of-band-ratio")]
     public void A_bad_trainer_value_is_refused_in_one_line_naming_its_key(string overlay, string key)
     {
         var error = Assert.Throws<SettingsException>(() => OnlineLearningOptionsReader.ReadTrainer(With(overlay)));
