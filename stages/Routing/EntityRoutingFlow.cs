@@ -129,8 +129,8 @@ public static class EntityRoutingFlow
     /// Asks a partition, sending the message again each <see cref="EntityRoutingSettings.ResendAfter"/> without an answer,
     /// until <see cref="EntityRoutingSettings.AskTimeout"/>. A message to a partition whose node died (kill -9) is lost;
     /// once the cluster has downed that node, sharding starts the partition elsewhere, it recovers from the journal and
-    /// drops the events it already persisted, so sending again is safe. A partition still writing the first copy
-    /// answers the last sender when the write is done (<c>UserPartition</c>).
+    /// drops the events it already persisted, so sending again is safe. Every copy is sent from one ask: the first answer
+    /// to any copy is the answer (<see cref="PartitionAsk"/>).
     /// </summary>
     private static Task<PartitionReply> AskWithResendAsync(IActorRef partitions, object message, EntityRoutingSettings settings) =>
         PartitionAsk.WithResendAsync<PartitionReply>(partitions, message, settings.AskTimeout, settings.ResendAfter);
