@@ -18,7 +18,7 @@ namespace StreamDetect.Models.Online;
 /// every cache built from the weights is rebuilt) and calibrated on the replay of the held-back samples and (with
 /// <see cref="OnlineLearningOptions.CalibrateWithAnchors"/>) the anchor users: its own thresholds,
 /// a new <see cref="IAnomalyDetector.Version"/>. Samples of one user stay on one side of the held-back split. With
-/// <see cref="OnlineLearningOptions.RefitFeatureMembers"/>, an ensemble's z-score and autoencoder members are refitted on the training
+/// <see cref="OnlineLearningOptions.RefitFeatureMembers"/>, an ensemble's z-score member is refitted on the training
 /// samples and the anchors before the save (<see cref="FeatureMemberRefit"/>).
 /// <para>
 /// New event types: a type the champion maps to &lt;unk&gt; that the samples hold often enough, from enough users, is
@@ -108,7 +108,7 @@ public sealed class SequenceFineTuner
                     trainedEvents += count;
                 }
                 model.Module.eval();
-                var refitted = _options.RefitFeatureMembers ? FeatureMemberRefit.Apply(copy, training, anchors, _options.Seed, _options.StepsPerVersion) : [];
+                var refitted = _options.RefitFeatureMembers ? FeatureMemberRefit.Apply(copy, training, anchors, _options.Seed) : [];
                 int edge = Math.Max(1, losses.Count / 10);
 
                 // A fresh load of the trained weights: the candidate shares nothing with the copy it was trained in.

@@ -1,4 +1,3 @@
-using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Persistence;
@@ -28,53 +27,6 @@ public sealed class AutoencoderDetector : FeatureDetector
     }
 
     public static IDetectorKind<AutoencoderHyperParameters> Kind { get; } = new KindImpl();
-
-    /// <summary>
-    /// A new autoencoder with the same hyper-parameters, its scaling fitted on the events of <paramref name="data"/>
-    /// (up to <see cref="AutoencoderHyperParameters.MaxSamples"/> rows, chosen by <paramref name="seed"/>) and a copy of
-    /// this network trained from its weights for <paramref name="steps"/> Adam steps on batches of those rows (drawn by
-    /// <paramref name="seed"/>): online fine-tuning's bounded refit, so that the reconstruction follows the population
-    /// of the round. Uncalibrated: the caller calibrates it. This detector is not touched.
-    /// </summary>
-    internal AutoencoderDetector Refitted(BehaviorDataset data, int seed, int steps)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 0);
-        var rows = FeatureMatrix.Sample(data, _parameters.MaxSamples, seed);
-        var scaler = FeatureScaler.Fit(rows);
-        var scaled = scaler.Transform(rows.Values, rows.Rows, _parameters.Clip);
-        var network = new AutoencoderNetwork(FeatureSchema.Count, _parameters.Hidden, _parameters.Bottleneck);
-        try
-        {
-            network.to(Device);
-            using (no_grad())
-                foreach (var (to, from) in network.parameters().Zip(_network.parameters())) to.copy_(from);
-            using var optimizer = new ScalarSafeAdam(network.parameters().ToArray(), _parameters.LearningRate);
-            using var all = tensor(scaled, [rows.Rows, FeatureSchema.Count], device: Device);
-            var random = new Random(seed);
-            int batch = Math.Min(_parameters.BatchSize, rows.Rows);
-            var picks = new long[batch];
-            network.train();
-            for (int step = 0; step < steps; step++)
-            {
-                using var scope = NewDisposeScope();
-                for (int i = 0; i < batch; i++) picks[i] = random.Next(rows.Rows);
-                optimizer.ZeroGrad();
-                var x = all.index_select(0, tensor(picks, device: Device));
-                // (reconstruction - x)^2 without square's implicit Scalar (see ScoreScaled).
-                var error = network.call(x).sub(x);
-                error.mul(error).mean().backward();
-                optimizer.ClipGradients(5.0);
-                optimizer.Step();
-            }
-            network.eval();
-            return new AutoencoderDetector(_parameters, scaler, network, Device) { ExplainFrom = ExplainFrom };
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-    }
 
     protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
     {
