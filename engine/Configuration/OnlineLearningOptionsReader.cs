@@ -50,6 +50,7 @@ public static class OnlineLearningOptionsReader
             NewTypeRuleMinDevices = r.Int("new-type-rule-min-devices", 0),
             NewTypeRuleMinIps = r.Int("new-type-rule-min-ips", 0),
             CalibrateWithAnchors = r.Bool("calibrate-with-anchors"),
+            RefitFeatureMembers = r.Bool("refit-feature-members"),
             Seed = r.Int("seed"),
         };
         options.Validate(Block);

@@ -1,3 +1,4 @@
+using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Persistence;
@@ -24,6 +25,18 @@ public sealed class RobustZScoreDetector : FeatureDetector
     }
 
     public static IDetectorKind<ZScoreHyperParameters> Kind { get; } = new KindImpl();
+
+    /// <summary>
+    /// A new z-score detector with the same hyper-parameters and its median/scale fitted on the events of
+    /// <paramref name="data"/> (up to <see cref="ZScoreHyperParameters.MaxSamples"/> rows, chosen by
+    /// <paramref name="seed"/>): what online fine-tuning gives a candidate so that its z-scores follow the population
+    /// of the round. Uncalibrated: the caller calibrates it (the candidate ensemble is calibrated as a whole).
+    /// </summary>
+    internal RobustZScoreDetector Refitted(BehaviorDataset data, int seed)
+    {
+        var scaler = FeatureScaler.Fit(FeatureMatrix.Sample(data, _parameters.MaxSamples, seed));
+        return new RobustZScoreDetector(_parameters, scaler, Device) { ExplainFrom = ExplainFrom };
+    }
 
     protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
     {

@@ -240,6 +240,20 @@ public sealed class EnsembleDetector : AnomalyDetector
         _ => 0,
     };
 
+    /// <summary>
+    /// Puts <paramref name="member"/> in place of member <paramref name="index"/> (which is disposed): for a private copy
+    /// that is saved and loaded again before it scores (online fine-tuning refits feature members this way). The new
+    /// member must be of the same kind and statefulness, so that the ensemble's state layout stays as it was.
+    /// </summary>
+    internal void ReplaceMember(int index, AnomalyDetector member)
+    {
+        var old = _members[index];
+        if (member.Name != old.Name || member.IsStateful != old.IsStateful)
+            throw new ArgumentException($"member {index} is '{old.Name}'; '{member.Name}' cannot take its place", nameof(member));
+        _members[index] = member;
+        old.Dispose();
+    }
+
     protected override void WriteSections(ModelFileWriter writer)
     {
         writer.AddJson("hyperparameters", _parameters);

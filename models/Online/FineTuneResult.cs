@@ -55,6 +55,9 @@ public sealed record FineTuneResult
     /// those left &lt;unk&gt; because the slots were full or they were too rare, and the free slots left.</summary>
     public required VocabularyGrowth Vocabulary { get; init; }
 
+    /// <summary>The feature members refitted on the round's samples and the anchors (empty when the refit is off).</summary>
+    public IReadOnlyList<string> RefittedMembers { get; init; } = [];
+
     /// <summary>The registry's origin detail (fine-tuned): samples, event-time range, steps and figures, as JSON.</summary>
     public string DetailJson() => JsonSerializer.Serialize(new
     {
@@ -77,5 +80,6 @@ public sealed record FineTuneResult
         types_slots_full = Vocabulary.SlotsFull,
         types_below_minimum = Vocabulary.BelowMinimum,
         free_type_slots = Vocabulary.FreeSlots,
+        refitted_members = RefittedMembers,
     });
 }

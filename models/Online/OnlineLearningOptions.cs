@@ -109,6 +109,11 @@ public sealed record OnlineLearningOptions
     /// normal score range of both; off: the held-back samples alone).</summary>
     public bool CalibrateWithAnchors { get; init; } = true;
 
+    /// <summary>Refit the candidate ensemble's cheap feature members (the z-score member's per-feature median and scale)
+    /// on the round's training samples and the anchor users (see <see cref="FeatureMemberRefit"/>); off: feature members
+    /// keep their training-time fit and only get new thresholds.</summary>
+    public bool RefitFeatureMembers { get; init; }
+
     public int Seed { get; init; } = 1;
 
     /// <summary>Refuses a value outside its range, naming the key under <paramref name="prefix"/>.</summary>

@@ -17,7 +17,9 @@ namespace StreamDetect.Models.Online;
 /// <see cref="OnlineLearningOptions.MaxDistance"/> around them. The trained copy is then saved and loaded once more (so
 /// every cache built from the weights is rebuilt) and calibrated on the replay of the held-back samples and (with
 /// <see cref="OnlineLearningOptions.CalibrateWithAnchors"/>) the anchor users: its own thresholds,
-/// a new <see cref="IAnomalyDetector.Version"/>. Samples of one user stay on one side of the held-back split.
+/// a new <see cref="IAnomalyDetector.Version"/>. Samples of one user stay on one side of the held-back split. With
+/// <see cref="OnlineLearningOptions.RefitFeatureMembers"/>, an ensemble's z-score member is refitted on the training
+/// samples and the anchors before the save (<see cref="FeatureMemberRefit"/>).
 /// <para>
 /// New event types: a type the champion maps to &lt;unk&gt; that the samples hold often enough, from enough users, is
 /// assigned a free reserved slot of the vocabulary first (<see cref="VocabularyGrowth"/>); the candidate's vocabulary
@@ -106,6 +108,7 @@ public sealed class SequenceFineTuner
                     trainedEvents += count;
                 }
                 model.Module.eval();
+                var refitted = _options.RefitFeatureMembers ? FeatureMemberRefit.Apply(copy, training, anchors, _options.Seed) : [];
                 int edge = Math.Max(1, losses.Count / 10);
 
                 // A fresh load of the trained weights: the candidate shares nothing with the copy it was trained in.
@@ -137,6 +140,7 @@ public sealed class SequenceFineTuner
                     Elapsed = clock.Elapsed,
                     Device = champion.Device.ToString(),
                     Vocabulary = growth,
+                    RefittedMembers = refitted,
                 };
             }
             finally

@@ -30,7 +30,8 @@ public sealed class OnlineLearningOptionsReaderTests
               distance-penalty = 0, max-distance = 0.2, recent-loss-tolerance = 0.01, anchor-loss-tolerance = 0.1,
               canary-recall-drop = 0.05, alert-budget = 0.01, seed = 9, buffer-max-age = 0s, new-type-rule = off,
               new-type-rule-min-users = 50, new-type-rule-min-user-share = 0.05, new-type-rule-min-devices = 0,
-              new-type-rule-min-ips = 30, calibrate-with-anchors = off, alert-quarantine = 1d
+              new-type-rule-min-ips = 30, calibrate-with-anchors = off, alert-quarantine = 1d,
+              refit-feature-members = on
             }
             """));
         Assert.Equal(new OnlineLearningOptions
@@ -41,6 +42,7 @@ public sealed class OnlineLearningOptionsReaderTests
             RecentLossTolerance = 0.01, AnchorLossTolerance = 0.1, CanaryRecallDrop = 0.05, AlertBudget = 0.01, Seed = 9,
             BufferMaxAge = TimeSpan.Zero, NewTypeRule = false, NewTypeRuleMinUsers = 50, NewTypeRuleMinUserShare = 0.05,
             NewTypeRuleMinDevices = 0, NewTypeRuleMinIps = 30, CalibrateWithAnchors = false, AlertQuarantine = TimeSpan.FromDays(1),
+            RefitFeatureMembers = true,
         }, read);
         Assert.Equal(2, read.ScoreCeiling, 9);
     }
