@@ -378,7 +378,11 @@ public sealed class PartitionState
     {
         if (through <= user.ScoredThrough) return;
         user.ScoredThrough = through;
-        if (user.Tail is not null && !user.Tail.Confirm(through)) user.Tail = null;
+        if (user.Tail is not null && !user.Tail.Confirm(through))
+        {
+            user.Tail.Release();
+            user.Tail = null;
+        }
     }
 
     /// <summary>

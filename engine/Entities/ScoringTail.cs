@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using StreamDetect.Models.Features;
 
@@ -8,7 +9,9 @@ namespace StreamDetect.Engine.Entities;
 /// as it was when each arrived: the feature vector as of the event, its order key and label, and the
 /// events before the first of them (the context a sequence model and an alert's window summary read).
 /// Kept until the scorer's settlement confirms them, and in snapshots, so that after a crash they are
-/// scored again exactly as they would have been.
+/// scored again exactly as they would have been. Its feature rows live in an array rented from the shared pool
+/// (a tail's rows are rewritten for every event, and tails come and go with each user's requests); the owner gives
+/// it back with <see cref="Release"/> when it drops the tail.
 /// </summary>
 public sealed class ScoringTail
 {
@@ -21,6 +24,7 @@ public sealed class ScoringTail
     private float[] _features;
     private WindowEntry[] _context;
     private readonly int _windowSize;
+    private bool _released;
 
     /// <param name="context">The user's window before the first unscored event (at most <paramref name="windowSize"/> events).</param>
     /// <param name="firstEventIndex">The user's event number (1 = first) of the first unscored event.</param>
@@ -32,7 +36,7 @@ public sealed class ScoringTail
         _context = context.Length > windowSize ? context[^windowSize..] : context;
         FirstEventIndex = firstEventIndex;
         expected = Math.Max(1, expected);
-        _features = new float[FeatureSchema.Count * expected];
+        _features = ArrayPool<float>.Shared.Rent(FeatureSchema.Count * expected);
         _entries = new List<WindowEntry>(expected);
         _keys = new List<long>(expected);
         _labels = new List<sbyte>(expected);
@@ -69,7 +73,7 @@ public sealed class ScoringTail
     public void Add(UserBehaviorState behavior, long orderKey, sbyte label, long receivedTicks, string? device = null, string? ip = null)
     {
         int f = FeatureSchema.Count;
-        if ((_entries.Count + 1) * f > _features.Length) Array.Resize(ref _features, _features.Length * 2);
+        if ((_entries.Count + 1) * f > _features.Length) Grow((_entries.Count + 1) * f);
         behavior.WriteFeatures(_features.AsSpan(_entries.Count * f, f));
         _entries.Add(behavior.Window[behavior.Window.Count - 1]);
         _keys.Add(orderKey);
@@ -83,13 +87,40 @@ public sealed class ScoringTail
     internal void AddRestored(WindowEntry entry, ReadOnlySpan<float> features, long orderKey, sbyte label, string? device = null, string? ip = null)
     {
         int f = FeatureSchema.Count;
-        if ((_entries.Count + 1) * f > _features.Length) Array.Resize(ref _features, Math.Max(_features.Length * 2, (_entries.Count + 1) * f));
+        if ((_entries.Count + 1) * f > _features.Length) Grow((_entries.Count + 1) * f);
         features.CopyTo(_features.AsSpan(_entries.Count * f, f));
         _entries.Add(entry);
         _keys.Add(orderKey);
         _labels.Add(label);
         _devices.Add(device);
         _ips.Add(ip);
+    }
+
+    /// <summary>A bigger pooled array for the rows (at least twice the current one), the old one given back.</summary>
+    private void Grow(int needed)
+    {
+        ObjectDisposedException.ThrowIf(_released, this);
+        var bigger = ArrayPool<float>.Shared.Rent(Math.Max(_features.Length * 2, needed));
+        _features.AsSpan(0, _entries.Count * FeatureSchema.Count).CopyTo(bigger);
+        ArrayPool<float>.Shared.Return(_features);
+        _features = bigger;
+    }
+
+    /// <summary>
+    /// The owner drops the tail: its rows' array goes back to the shared pool. The tail must not be used afterwards
+    /// (its rows read as empty, adding to it throws).
+    /// </summary>
+    public void Release()
+    {
+        if (_released) return;
+        _released = true;
+        ArrayPool<float>.Shared.Return(_features);
+        _features = [];
+        _entries.Clear();
+        _keys.Clear();
+        _labels.Clear();
+        _devices.Clear();
+        _ips.Clear();
     }
 
     /// <summary>
@@ -105,7 +136,9 @@ public sealed class ScoringTail
         // per user in flight, and a user idle-closed by the watermark has only its end marker).
         if (drop == _entries.Count) return false;
         int keep = Math.Min(_windowSize, _context.Length + drop);
-        var context = new WindowEntry[keep];
+        // The context array is the tail's own (never handed out but as a read-only list): once the window is full it
+        // keeps its length, so it is shifted in place.
+        var context = keep == _context.Length ? _context : new WindowEntry[keep];
         int fromEntries = Math.Min(drop, keep);
         int fromContext = keep - fromEntries;
         Array.Copy(_context, _context.Length - fromContext, context, 0, fromContext);
