@@ -88,19 +88,8 @@ public sealed class ModelPlanStore
         return plans;
     }
 
-    private static DbCommand Command(DbConnection connection, string text, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = text;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-        return command;
-    }
+    private static DbCommand Command(DbConnection connection, string text, params (string Name, object? Value)[] parameters) =>
+        RegistrySql.Command(connection, null, text, parameters);
 
     /// <summary>One statement group on a fresh connection; every one here is idempotent, so a transient failure is retried.</summary>
     private T Run<T>(string what, Func<DbConnection, T> body)

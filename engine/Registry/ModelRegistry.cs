@@ -301,20 +301,8 @@ public sealed class ModelRegistry
     /// <summary>One connection (and write transaction) of a registry call, with the statements the calls share.</summary>
     private sealed class Session(RegistrySql sql, DbConnection connection, DbTransaction? transaction)
     {
-        public DbCommand Command(string text, params (string Name, object? Value)[] parameters)
-        {
-            var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = text;
-            foreach (var (name, value) in parameters)
-            {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
-                parameter.Value = value ?? DBNull.Value;
-                command.Parameters.Add(parameter);
-            }
-            return command;
-        }
+        public DbCommand Command(string text, params (string Name, object? Value)[] parameters) =>
+            RegistrySql.Command(connection, transaction, text, parameters);
 
         public int Execute(string text, params (string Name, object? Value)[] parameters)
         {

@@ -115,6 +115,22 @@ internal sealed class RegistrySql
         yield return $"CREATE INDEX IF NOT EXISTS model_lifecycle_by_version ON {Lifecycle} (version_id, seq)";
     }
 
+    /// <summary>A parameterised statement on <paramref name="connection"/> (in <paramref name="transaction"/> when given); a null value binds SQL NULL.</summary>
+    public static DbCommand Command(DbConnection connection, DbTransaction? transaction, string text, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = text;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        return command;
+    }
+
     /// <summary>
     /// A failure that waiting may cure: PostgreSQL unreachable or restarting (Npgsql's own judgement), SQLite
     /// busy or locked past its busy timeout, a socket the connection lost (Npgsql lets an <see cref="IOException"/>

@@ -3,7 +3,8 @@ using StreamDetect.Integration.Tests.Scoring;
 
 namespace StreamDetect.Integration.Tests.Registry;
 
-/// <summary>Three small zscore models (different seeds, so three versions), trained once for a test class, as model file bytes.</summary>
+/// <summary>Three small zscore models (different seeds, so three versions), trained once for a test class, as model file bytes.
+/// Each save goes to a file of its own: test classes build this fixture in parallel in one process.</summary>
 public sealed class RegistryModels
 {
     public RegistryModels()
@@ -11,7 +12,7 @@ public sealed class RegistryModels
         Files = [.. new[] { 4, 5, 6 }.Select(seed =>
         {
             using var detector = QuickModel.Train("zscore", users: 150, days: 2, seed: seed);
-            string path = Path.Combine(Path.GetTempPath(), $"sd-registry-model-{Environment.ProcessId}-{seed}.sdm");
+            string path = Path.Combine(Path.GetTempPath(), $"sd-registry-model-{seed}-{Guid.NewGuid():N}.sdm");
             detector.Save(path);
             byte[] bytes = File.ReadAllBytes(path);
             File.Delete(path);
