@@ -97,7 +97,9 @@ public sealed class RunJob
     public ReadProgress Progress { get; } = new();
 
     /// <summary>Alerts from before a crash found in the output already (not written again).</summary>
-    public long AlreadyInOutput { get; private set; }
+    public long AlreadyInOutput => Interlocked.Read(ref _alreadyInOutput);
+
+    private long _alreadyInOutput;
 
     /// <summary>What the run is doing before its stream starts (for progress lines): checking, training, starting.</summary>
     public string Phase { get; private set; } = "checking the options, files and brokers";
@@ -206,6 +208,7 @@ public sealed class RunJob
         var rescored = pending.SelectMany(r => r.Requests).ToList();
         if (rescored.Count > 0) _log.WriteLine($"after a crash: {rescored.Count:N0} users have events persisted but never confirmed scored; they are scored first");
         Redeliver(plan, pending.SelectMany(r => r.UndeliveredAlerts).ToList(), context, host);
+        context.RedeliveryCheck = alerts => Task.Run(() => CheckRedeliveries(plan, alerts, host));
 
         var output = plan.AlertOutput.Open(plan, freshStore, _log);
         var downstream = Scoring.Sink(output, _request.DumpFeatures is { } dump ? FeatureDumpSink.Create(dump) : null);
@@ -314,9 +317,35 @@ public sealed class RunJob
         var present = plan.AlertOutput.AlreadyWritten(plan, undelivered.Select(a => a.AlertId).ToList());
         foreach (var group in undelivered.Where(a => present.Contains(a.AlertId)).GroupBy(a => UserPartitioner.PartitionOf(a.UserId, plan.Engine.Routing)))
             host.Partitions.Tell(new AlertsDelivered(group.Key, group.Select(a => a.AlertId).ToArray()));
-        AlreadyInOutput = present.Count;
+        Interlocked.Add(ref _alreadyInOutput, present.Count);
         _log.WriteLine($"after a crash: {undelivered.Count:N0} alerts were journaled but not confirmed delivered; {present.Count:N0} of them are in the output already, the others go out again");
         context.AddRedeliveries(undelivered.Where(a => !present.Contains(a.AlertId)));
+    }
+
+    /// <summary>
+    /// Alerts a partition journaled but never saw delivered, handed out when it recovered while this run goes on (in a
+    /// cluster: its node was killed, or it moved): those the output holds already (the dead node's producer had them
+    /// acknowledged) are confirmed delivered, the others go out again. An output that cannot be read back now gets them
+    /// all again (at least once; consumers drop repeated alertIds).
+    /// </summary>
+    private IReadOnlyList<AlertRecord> CheckRedeliveries(RunPlan plan, IReadOnlyList<AlertRecord> undelivered, EngineHost host)
+    {
+        HashSet<string> present;
+        try
+        {
+            present = plan.AlertOutput.AlreadyWritten(plan, undelivered.Select(a => a.AlertId).ToList());
+        }
+        catch (UserInputException e)
+        {
+            _log.WriteLine($"a recovered partition handed out {undelivered.Count:N0} alerts not confirmed delivered; {e.Message}; they go out again");
+            return undelivered;
+        }
+        foreach (var group in undelivered.Where(a => present.Contains(a.AlertId)).GroupBy(a => UserPartitioner.PartitionOf(a.UserId, plan.Engine.Routing)))
+            host.Partitions.Tell(new AlertsDelivered(group.Key, group.Select(a => a.AlertId).ToArray()));
+        Interlocked.Add(ref _alreadyInOutput, present.Count);
+        _log.WriteLine($"a recovered partition handed out {undelivered.Count:N0} alerts journaled but not confirmed delivered; " +
+                       $"{present.Count:N0} of them are in the output already, the others go out again");
+        return undelivered.Where(a => !present.Contains(a.AlertId)).ToList();
     }
 
     /// <summary>Removes an earlier run's per-user state (streamdetect.run.fresh-state); a store that cannot be reset is a user error.</summary>

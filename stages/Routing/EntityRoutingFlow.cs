@@ -89,7 +89,7 @@ public static class EntityRoutingFlow
             scoring.Ledger.AdmitKeys(reply.MarkerKeys);
             scoring.Ledger.Release(reserved);
             if (reply.DroppedKeys.Count > 0 || reply.Requests.Count == 0) scoring.WakeAll();
-            if (reply.UndeliveredAlerts.Count > 0) scoring.AddRedeliveries(reply.UndeliveredAlerts);
+            if (reply.UndeliveredAlerts.Count > 0) await scoring.AddCheckedRedeliveriesAsync(reply.UndeliveredAlerts).ConfigureAwait(false);
         }
         List<object>? acks = null;
         foreach (var e in part.Events)
@@ -120,7 +120,7 @@ public static class EntityRoutingFlow
             scoring.Ledger.AdmitKeys(reply.MarkerKeys);
             scoring.Ledger.Release(close.WatermarkMs);
             if (reply.Requests.Count == 0) scoring.WakeAll();
-            if (reply.UndeliveredAlerts.Count > 0) scoring.AddRedeliveries(reply.UndeliveredAlerts);
+            if (reply.UndeliveredAlerts.Count > 0) await scoring.AddCheckedRedeliveriesAsync(reply.UndeliveredAlerts).ConfigureAwait(false);
         }
         return reply;
     }

@@ -55,6 +55,25 @@ public sealed class ScoringContext
         if (any) _wakeRelease?.Invoke();
     }
 
+    /// <summary>
+    /// Checks the alerts a partition hands out when it recovered while the stream runs (its node died, or it moved)
+    /// against the output before they go out again: answers those to emit, and confirms the others delivered. A node
+    /// killed after the output took an alert but before its delivery was journaled leaves such alerts; emitted again
+    /// unchecked they would be duplicates. Null: every one goes out again. Set when the run is built.
+    /// </summary>
+    public Func<IReadOnlyList<AlertRecord>, Task<IReadOnlyList<AlertRecord>>>? RedeliveryCheck { get; set; }
+
+    /// <summary>
+    /// <see cref="AddRedeliveries"/> after <see cref="RedeliveryCheck"/>: completes once the alerts to emit again are
+    /// queued, so a stream that awaits it cannot finish before they go out.
+    /// </summary>
+    public async Task AddCheckedRedeliveriesAsync(IReadOnlyList<AlertRecord> alerts)
+    {
+        if (alerts.Count == 0) return;
+        var again = RedeliveryCheck is { } check ? await check(alerts).ConfigureAwait(false) : alerts;
+        AddRedeliveries(again);
+    }
+
     public bool TryTakeRedelivery(out AlertRecord alert) => _redeliveries.TryDequeue(out alert!);
 
     /// <summary>Something the loop waits for changed (follow-ups arrived, events were settled).</summary>
