@@ -22,6 +22,12 @@ public sealed record EventsPersisted(IReadOnlyList<PersistedEvent> Events, bool 
     /// <summary>Alerts decided for this partition's users, journaled before they are emitted.</summary>
     public IReadOnlyList<AlertRecord> Alerts { get; init; } = [];
 
+    /// <summary>
+    /// The scoring inbox of the stream that settled <see cref="Alerts"/> and will deliver them, as a serialized actor path
+    /// (with its uid); null when the row has no alerts, or was written before this field existed.
+    /// </summary>
+    public string? AlertsOrigin { get; init; }
+
     /// <summary>Ids of alerts the stream has delivered since the previous row.</summary>
     public IReadOnlyList<string> Delivered { get; init; } = [];
 

@@ -11,13 +11,16 @@ namespace StreamDetect.Engine.Entities;
 /// writes asynchronously while the partition keeps changing its users: encoding at capture makes the
 /// snapshot exactly the state it claims.
 /// </summary>
-/// <param name="Layout">How <paramref name="EncodedUsers"/> is laid out: 6 = user records with the label of their open session; 5 = user records (<see cref="StateCodec.WriteUser"/>) whose unscored events keep their device and IP; 4 = the same without them; 2 and 3 = behaviour only (written by earlier versions).</param>
+/// <param name="Layout">How <paramref name="EncodedUsers"/> is laid out (7 = as 6, the snapshot also names each undelivered alert's stream): 6 = user records with the label of their open session; 5 = user records (<see cref="StateCodec.WriteUser"/>) whose unscored events keep their device and IP; 4 = the same without them; 2 and 3 = behaviour only (written by earlier versions).</param>
 public sealed record PartitionSnapshot(long EventsApplied, IReadOnlyDictionary<SourceStream, long> SourceMarks, byte[] EncodedUsers, byte Layout = PartitionSnapshot.CurrentLayout)
 {
-    public const byte CurrentLayout = 6;
+    public const byte CurrentLayout = 7;
 
     /// <summary>Alerts journaled but not yet delivered.</summary>
     public IReadOnlyList<AlertRecord> Undelivered { get; init; } = [];
+
+    /// <summary>The stream each undelivered alert was settled by (<see cref="EventsPersisted.AlertsOrigin"/>), in the order of <see cref="Undelivered"/>; null entries (and none before layout 7) where unknown.</summary>
+    public IReadOnlyList<string?> UndeliveredOrigins { get; init; } = [];
 
     /// <summary>The partition's event-time watermark (the largest order key it has folded; <see cref="long.MinValue"/> before layout 6).</summary>
     public long WatermarkMs { get; init; } = long.MinValue;
@@ -38,6 +41,7 @@ public sealed record PartitionSnapshot(long EventsApplied, IReadOnlyDictionary<S
         return new PartitionSnapshot(state.EventsApplied, state.Replays.Applied.ToDictionary(), buffer.ToArray())
         {
             Undelivered = state.Alerts.Undelivered.ToList(),
+            UndeliveredOrigins = state.Alerts.Origins.ToList(),
             WatermarkMs = state.WatermarkMs,
         };
     }
@@ -45,7 +49,7 @@ public sealed record PartitionSnapshot(long EventsApplied, IReadOnlyDictionary<S
     /// <summary>Replaces the partition's state with this snapshot's.</summary>
     public void RestoreInto(PartitionState state, int windowSize)
     {
-        state.Restore(EventsApplied, SourceMarks, Users(windowSize), Undelivered, WatermarkMs);
+        state.Restore(EventsApplied, SourceMarks, Users(windowSize), Undelivered, UndeliveredOrigins, WatermarkMs);
     }
 
     /// <summary>Decodes the user records.</summary>

@@ -35,7 +35,7 @@ public sealed class PartitionState
     private readonly List<KeyValuePair<string, UserRecord>> _closing = [];
     private int _sessionsClosed;
     private long _nextTicket;
-    private bool _rescoreDue, _undeliveredDue;
+    private bool _rescoreDue;
 
     /// <param name="incarnation">Distinguishes this incarnation's tickets from those of an earlier one (a random number per start).</param>
     public PartitionState(int partition, UserPartitionSettings settings, long incarnation)
@@ -167,7 +167,7 @@ public sealed class PartitionState
         {
             if (_users.TryGetValue(alert.UserId, out var user) && alert.TimeMs >= user.Alert.LastAlertMs)
                 user.Alert = user.Alert.WithAlert(alert.TimeMs, alert.AlertId);
-            Alerts.Journaled(alert);
+            Alerts.Journaled(alert, row.AlertsOrigin);
         }
         Alerts.DeliveredRecovered(row.Delivered);
         EventsApplied += row.Events.Count;
@@ -238,11 +238,17 @@ public sealed class PartitionState
             // from any stream may issue it before TakeRescoring does).
             user.AdmitKeys = [.. user.Tail.Keys];
         }
-        _undeliveredDue = Alerts.Count > 0;
+        OriginsToCheck = Alerts.Recovered();
     }
 
+    /// <summary>
+    /// After recovery: the streams (scoring inboxes, as serialized actor paths) that had taken undelivered alerts for
+    /// delivery; each is looked up, and its alerts are handed out again only once it is known gone (<see cref="PendingAlerts"/>).
+    /// </summary>
+    public IReadOnlyList<string> OriginsToCheck { get; private set; } = [];
+
     /// <summary>Whether requests or alerts from before a crash wait to be handed out (<see cref="TakeRescoring"/>).</summary>
-    public bool RescoringDue => _rescoreDue || _undeliveredDue;
+    public bool RescoringDue => _rescoreDue || Alerts.AnyDue;
 
     /// <summary>
     /// After recovery, once: a request for every user with unscored events (the receiving stream admits their
@@ -261,11 +267,7 @@ public sealed class PartitionState
                 if (Issue(userId, user, inbox) is { } request) requests.Add(request);
             }
         }
-        if (_undeliveredDue)
-        {
-            _undeliveredDue = false;
-            undelivered.AddRange(Alerts.Undelivered.OrderBy(a => a, AlertRecord.OutputOrder));
-        }
+        if (Alerts.AnyDue) undelivered.AddRange(Alerts.TakeDue(inbox));
     }
 
     /// <summary>Whether confirmations wait to be journaled.</summary>
@@ -285,7 +287,7 @@ public sealed class PartitionState
 
     /// <summary>Replaces the users (from a snapshot).</summary>
     public void Restore(long eventsApplied, IReadOnlyDictionary<Stages.Sources.SourceStream, long> marks, IEnumerable<KeyValuePair<string, UserRecord>> users,
-        IEnumerable<AlertRecord> undelivered, long watermarkMs = long.MinValue)
+        IReadOnlyList<AlertRecord> undelivered, IReadOnlyList<string?> origins, long watermarkMs = long.MinValue)
     {
         _users.Clear();
         _idle.Clear();
@@ -296,7 +298,7 @@ public sealed class PartitionState
             if (user.InIdleQueue) _idle.Enqueue(id, (user.Behavior.LastEventMs, id));
         }
         Replays.Restore(marks);
-        Alerts.Restore(undelivered);
+        Alerts.Restore(undelivered, origins);
         EventsApplied = eventsApplied;
         WatermarkMs = watermarkMs;
     }

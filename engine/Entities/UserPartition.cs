@@ -37,6 +37,17 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         public static readonly FlushTick Instance = new();
     }
 
+    private sealed class OriginCheckTimeout
+    {
+        public static readonly OriginCheckTimeout Instance = new();
+    }
+
+    /// <summary>
+    /// How long a recovered partition waits for the streams that had taken its undelivered alerts to answer an
+    /// <see cref="Identify"/>: a stream on a node that died never does, and its alerts are handed out again after this.
+    /// </summary>
+    public static readonly TimeSpan OriginCheckWait = TimeSpan.FromSeconds(5);
+
     private readonly int _partition;
     private readonly UserPartitionSettings _settings;
     private readonly PartitionState _state;
@@ -67,6 +78,10 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
     // The scoring inboxes of the streams this partition heard from, watched: when one is gone (its node left the cluster
     // or died), the requests it held and the events it admitted are issued again to a live one (PartitionState.StreamGone).
     private readonly List<IActorRef> _inboxes = new();
+    // After a recovery: the streams (serialized inbox paths) that had taken undelivered alerts, until each answered an
+    // Identify or OriginCheckWait passed; start-up asks for what is due (TakeRescoring) wait for them.
+    private readonly HashSet<string> _originChecks = new(StringComparer.Ordinal);
+    private readonly List<(IActorRef Sender, IActorRef? Inbox)> _rescoringAsks = new();
 
     /// <param name="store">Names the store in the failure a waiting ask gets when a write fails for good.</param>
     public UserPartition(int partition, UserPartitionSettings settings, string store = "the store")
@@ -94,6 +109,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         {
             _recoveryMs = _recovery.ElapsedMilliseconds;
             _state.RecoveryCompleted();
+            CheckOrigins(_state.OriginsToCheck);
             // Recovery may have replayed enough rows to make a snapshot due; nothing is in flight now, so take it
             // before anything waits for it.
             if (_schedule.CanTake) TakeSnapshot();
@@ -117,7 +133,15 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         Command<TakeRescoring>(take =>
         {
             WatchInbox(take.ScoringInbox);
-            Sender.Tell(RescoringReply(take.ScoringInbox, []));
+            if (_originChecks.Count > 0) _rescoringAsks.Add((Sender, take.ScoringInbox));
+            else Sender.Tell(RescoringReply(take.ScoringInbox, []));
+        });
+        Command<ActorIdentity>(OnOriginIdentity);
+        Command<OriginCheckTimeout>(_ =>
+        {
+            foreach (string origin in _originChecks) OriginGone(origin);
+            _originChecks.Clear();
+            AnswerRescoringAsks();
         });
         Command<GetPartitionStats>(_ => Sender.Tell(Stats()));
         Command<GetUserStates>(_ => Sender.Tell(new UserStates(_partition, SerializeUsers())));
@@ -230,9 +254,15 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             else sender.Tell(new ScoringSettled(_partition, stale));
             return;
         }
-        // The alerts are recorded before the stream may emit them.
-        var row = new EventsPersisted([], true, _state.TakeMarks()) { Alerts = alerts, Delivered = _state.Alerts.TakeDeliveries() };
-        Write(row, new AnswerTo(sender), _ => sender.Tell(new ScoringSettled(_partition, stale)));
+        // The alerts are recorded before the stream may emit them, with the stream that will (after a recovery, they are
+        // handed out again only if it is gone).
+        string? origin = settle.Origin is { } o && !o.IsNobody() ? Akka.Serialization.Serialization.SerializedActorPath(o) : null;
+        var row = new EventsPersisted([], true, _state.TakeMarks()) { Alerts = alerts, AlertsOrigin = origin, Delivered = _state.Alerts.TakeDeliveries() };
+        Write(row, new AnswerTo(sender), _ =>
+        {
+            if (origin is not null) _state.Alerts.OriginAlive(origin, settle.Origin!);
+            sender.Tell(new ScoringSettled(_partition, stale));
+        });
     }
 
     /// <summary>
@@ -280,6 +310,57 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         });
     }
 
+    /// <summary>
+    /// After a recovery: asks each stream that had taken undelivered alerts whether it is still there (an
+    /// <see cref="Identify"/> to its inbox's path). Its alerts stay with it if it answers as the same actor (same uid);
+    /// otherwise, or without an answer within <see cref="OriginCheckWait"/>, they are due to the next stream that asks.
+    /// </summary>
+    private void CheckOrigins(IReadOnlyList<string> origins)
+    {
+        foreach (string origin in origins)
+        {
+            if (!ActorPath.TryParse(origin, out var path))
+            {
+                OriginGone(origin);
+                continue;
+            }
+            _originChecks.Add(origin);
+            Context.ActorSelection(path.ToStringWithAddress()).Tell(new Identify(origin));
+        }
+        if (_originChecks.Count > 0) Timers.StartSingleTimer("origin-check", OriginCheckTimeout.Instance, OriginCheckWait);
+    }
+
+    private void OnOriginIdentity(ActorIdentity identity)
+    {
+        if (identity.MessageId is not string origin || !_originChecks.Remove(origin)) return;
+        if (identity.Subject is { } stream && ActorPath.TryParse(origin, out var path) && stream.Path.Uid == path.Uid)
+        {
+            WatchInbox(stream);
+            _state.Alerts.OriginAlive(origin, stream);
+            Context.GetLogger().Info("partition {0}: the stream that had taken undelivered alerts ({1}) is alive; they stay with it", _partition, stream.Path);
+        }
+        else
+        {
+            OriginGone(origin);
+        }
+        if (_originChecks.Count > 0) return;
+        Timers.Cancel("origin-check");
+        AnswerRescoringAsks();
+    }
+
+    private void OriginGone(string origin)
+    {
+        int due = _state.Alerts.OriginGone(origin);
+        if (due > 0)
+            Context.GetLogger().Info("partition {0}: the stream that had taken {1} undelivered alerts is gone; they are handed to the next stream that asks", _partition, due);
+    }
+
+    private void AnswerRescoringAsks()
+    {
+        foreach (var (sender, inbox) in _rescoringAsks) sender.Tell(RescoringReply(inbox, []));
+        _rescoringAsks.Clear();
+    }
+
     /// <summary>Watches a stream's scoring inbox the first time the partition hears of it.</summary>
     private void WatchInbox(IActorRef? inbox)
     {
@@ -302,6 +383,10 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         var followUps = new Dictionary<IActorRef, List<ScoringRequest>>();
         int users = _state.StreamGone(gone, live, followUps);
         foreach (var (inbox, requests) in followUps) inbox.Tell(new FollowUps(_partition, requests));
+        int alerts = _state.Alerts.StreamGone(gone);
+        if (alerts > 0)
+            Context.GetLogger().Info("partition {0}: scoring inbox {1} is gone with {2} alerts it had not confirmed delivered; they are handed to the next stream that asks",
+                _partition, gone.Path, alerts);
         if (users > 0)
             Context.GetLogger().Info("partition {0}: scoring inbox {1} is gone; {2} of its users' unscored events issued again ({3} requests to {4})",
                 _partition, gone.Path, users, followUps.Values.Sum(l => l.Count), live?.Path.ToString() ?? "the next stream that asks");

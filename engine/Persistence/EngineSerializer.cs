@@ -18,7 +18,8 @@ public sealed class EngineSerializer : SerializerWithStringManifest
     private const string EventsV1Manifest = "E1"; // events only (read: rows written before scoring marks)
     private const string EventsV2Manifest = "E2"; // events and scoring marks (read)
     private const string EventsV3Manifest = "E3"; // events with order keys, marks, alerts, deliveries (read)
-    private const string EventsManifest = "E4";   // as E3, and the end-of-input session close
+    private const string EventsV4Manifest = "E4"; // as E3, and the end-of-input session close (read)
+    private const string EventsManifest = "E5";   // as E4, and the stream that settled the row's alerts
     private const string SnapshotManifest = "S1";
     private const string BatchManifest = "PB2";
     private const string ReplyV2Manifest = "PR2";
@@ -159,8 +160,9 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         using var r = new BinaryReader(new MemoryStream(bytes));
         return manifest switch
         {
-            EventsManifest => ReadEvents(r, withSessions: true),
-            EventsV3Manifest => ReadEvents(r, withSessions: false),
+            EventsManifest => ReadEvents(r, withSessions: true, withOrigin: true),
+            EventsV4Manifest => ReadEvents(r, withSessions: true, withOrigin: false),
+            EventsV3Manifest => ReadEvents(r, withSessions: false, withOrigin: false),
             EventsV2Manifest => ReadEventsV2(r),
             EventsV1Manifest => new EventsPersisted(EventCodec.ReadBatch(r)),
             SnapshotManifest => ReadSnapshot(r),
@@ -195,13 +197,17 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         // E4: the end-of-input session close.
         w.Write(events.SessionsClosedAtMs is not null);
         if (events.SessionsClosedAtMs is long closedAt) w.Write(closedAt);
+        // E5: the stream that settled the alerts.
+        w.Write(events.AlertsOrigin is not null);
+        if (events.AlertsOrigin is { } origin) w.Write(origin);
     }
 
-    private static EventsPersisted ReadEvents(BinaryReader r, bool withSessions)
+    private static EventsPersisted ReadEvents(BinaryReader r, bool withSessions, bool withOrigin)
     {
         var row = ReadEventsV2(r);
         row = row with { Alerts = StateCodec.ReadAlerts(r), Delivered = StateCodec.ReadStrings(r) };
-        return withSessions && r.ReadBoolean() ? row with { SessionsClosedAtMs = r.ReadInt64() } : row;
+        if (withSessions && r.ReadBoolean()) row = row with { SessionsClosedAtMs = r.ReadInt64() };
+        return withOrigin && r.ReadBoolean() ? row with { AlertsOrigin = r.ReadString() } : row;
     }
 
     private static EventsPersisted ReadEventsV2(BinaryReader r)
@@ -246,15 +252,23 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         w.Write(s.EncodedUsers);
         StateCodec.WriteAlerts(w, s.Undelivered.ToArray());
         w.Write(s.WatermarkMs);
+        // Layout 7: each undelivered alert's stream.
+        for (int i = 0; i < s.Undelivered.Count; i++)
+        {
+            string? origin = i < s.UndeliveredOrigins.Count ? s.UndeliveredOrigins[i] : null;
+            w.Write(origin is not null);
+            if (origin is not null) w.Write(origin);
+        }
     }
 
     private static PartitionSnapshot ReadSnapshot(BinaryReader r)
     {
         byte layout = r.ReadByte();
         // 2: behaviour only; 3: plus scoring marks; 4: user records (behaviour, alert state, unscored events) and undelivered alerts;
-        // 5: as 4, with each unscored event's device and IP; 6: as 5, with each user's open session label and the partition's watermark.
-        if (layout is not (2 or 3 or 4 or 5 or 6))
-            throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {layout} is not supported (this build reads 2 to 6)");
+        // 5: as 4, with each unscored event's device and IP; 6: as 5, with each user's open session label and the partition's watermark;
+        // 7: as 6, with the stream each undelivered alert was settled by.
+        if (layout is not (2 or 3 or 4 or 5 or 6 or 7))
+            throw new System.Runtime.Serialization.SerializationException($"partition snapshot layout version {layout} is not supported (this build reads 2 to 7)");
         long applied = r.ReadInt64();
         int markCount = r.Read7BitEncodedInt();
         var marks = new Dictionary<SourceStream, long>(markCount);
@@ -264,6 +278,9 @@ public sealed class EngineSerializer : SerializerWithStringManifest
         if (layout == 3) ReadScored(r); // the unconfirmed users of an old snapshot: counted as scored (see PartitionSnapshot.Users)
         var undelivered = layout >= 4 ? StateCodec.ReadAlerts(r) : [];
         long watermark = layout >= 6 ? r.ReadInt64() : long.MinValue;
-        return new PartitionSnapshot(applied, marks, users, layout) { Undelivered = undelivered, WatermarkMs = watermark };
+        var origins = new List<string?>(layout >= 7 ? undelivered.Count : 0);
+        if (layout >= 7)
+            for (int i = 0; i < undelivered.Count; i++) origins.Add(r.ReadBoolean() ? r.ReadString() : null);
+        return new PartitionSnapshot(applied, marks, users, layout) { Undelivered = undelivered, UndeliveredOrigins = origins, WatermarkMs = watermark };
     }
 }

@@ -37,6 +37,7 @@ public sealed class EngineSerializerTests : IDisposable
         var original = new EventsPersisted(events, AwaitingScoring: true, [new ScoredMark("u-1", 17), new ScoredMark("u-2", 1L << 40)])
         {
             Alerts = [Alert],
+            AlertsOrigin = "akka.tcp://streamdetect@127.0.0.1:4053/user/scoring-inbox-1#1234567",
             Delivered = ["al-0", "al-9"],
         };
 
@@ -45,6 +46,7 @@ public sealed class EngineSerializerTests : IDisposable
         Assert.True(back.AwaitingScoring);
         Assert.Equal(original.Marks, back.Marks);
         Assert.Equal(original.Delivered, back.Delivered);
+        Assert.Equal(original.AlertsOrigin, back.AlertsOrigin);
         Assert.Equivalent(Alert, Assert.Single(back.Alerts));
         Assert.Equal(events.Count, back.Events.Count);
         for (int i = 0; i < events.Count; i++)
@@ -69,7 +71,7 @@ public sealed class EngineSerializerTests : IDisposable
         state.Settle(new SettleScoring(3, null, [new SettledUser(first.UserId, first.Ticket, first.EventCount - 1, null,
             UserAlertState.None.WithAlert(123, "al-x") with { OpenDay = 20000, OpenSegment = "new", OpenMax = 2.5, LastSegment = "established", LastModel = "gru@1" }, [])]),
             stale, [], []);
-        state.Apply(new EventsPersisted([], true) { Alerts = [Alert] }, null, null);
+        state.Apply(new EventsPersisted([], true) { Alerts = [Alert], AlertsOrigin = "akka://streamdetect/user/scoring-inbox-3#42" }, null, null);
 
         var back = RoundTrip(PartitionSnapshot.Capture(state));
         var restored = new PartitionState(3, UserPartitionSettings.Default with { WindowSize = 8 }, incarnation: 2);
@@ -79,6 +81,7 @@ public sealed class EngineSerializerTests : IDisposable
         Assert.Equal(state.WatermarkMs, restored.WatermarkMs);
         Assert.Equal(state.Replays.Applied.ToDictionary(), restored.Replays.Applied.ToDictionary());
         Assert.Equal("al-1", Assert.Single(restored.Alerts.Undelivered).AlertId);
+        Assert.Equal("akka://streamdetect/user/scoring-inbox-3#42", Assert.Single(restored.Alerts.Origins));
         Assert.Equal(state.Users.Keys.Order(), restored.Users.Keys.Order());
         foreach (var (id, user) in state.Users)
         {
