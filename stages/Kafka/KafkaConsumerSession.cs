@@ -83,6 +83,8 @@ internal sealed class KafkaConsumerSession : IKafkaControl
 
     // Poll thread only (created with the consumer; rebalance callbacks run inside its calls).
     private KafkaPoller? _poller;
+    // The epoch of a partition's current assignment, 0 when not owned (poll thread: rebalance callbacks write _owned on it).
+    private readonly Func<TopicPartition, int> _epochOf;
     private OffsetCommitter? _committer;
     private IConsumer<byte[]?, byte[]?>? _consumer;
     private readonly RetentionLossDetector _retention = new();
@@ -105,6 +107,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
         _outage = new BrokerOutage(settings.Faults.UnavailableTimeout);
         _logFilter = new RepeatedLogFilter(settings.Faults.LogRepeatInterval);
         _logStart = LogStart;
+        _epochOf = partition => _owned.TryGetValue(partition, out int epoch) ? epoch : 0;
     }
 
     public long RecordsLostToRetention => Interlocked.Read(ref _lostToRetention);
@@ -356,7 +359,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                     break;
                 case PollStepKind.Poll:
                     _poller!.SetPaused(step.Paused);
-                    Offer(_poller.Poll(step.Timeout, room));
+                    Offer(_poller.Poll(step.Timeout, room, _epochOf));
                     break;
             }
             WatchOutage();
@@ -465,16 +468,17 @@ internal sealed class KafkaConsumerSession : IKafkaControl
     }
 
     /// <summary>Converts polled records and appends them to the buffer (poll thread).</summary>
-    private void Offer(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch)
+    private void Offer(IReadOnlyList<KafkaPoller.Polled> batch)
     {
         if (batch.Count == 0) return;
         // Assignment changes only on this thread (rebalance callbacks run inside Consume), so reading
         // _owned here is safe; writes to it are locked for the stage thread's sake.
         BrokerAnswered();
         var records = new List<CommittableRecord>(batch.Count);
-        foreach (var result in batch)
+        foreach (var (result, epoch) in batch)
         {
-            if (!_owned.TryGetValue(result.TopicPartition, out int epoch)) continue;
+            // Consumed under an assignment since revoked (and maybe assigned again: then fetched again from its commit).
+            if (!_owned.TryGetValue(result.TopicPartition, out int current) || current != epoch) continue;
             if (_retention.Observe(result.TopicPartition, result.Offset.Value, _logStart) is { } gap && !LostToRetention(gap)) return;
             records.Add(_converter.Convert(result, this, epoch));
         }
@@ -696,7 +700,7 @@ internal sealed class KafkaConsumerSession : IKafkaControl
                     break;
                 }
                 var wait = _settings.Faults.RetryDelay(failures);
-                _poller.Poll(wait < left ? wait : left, room: 1); // a record it returns (none while paused) is not emitted
+                _poller.Poll(wait < left ? wait : left, room: 1, static _ => 0); // a record it returns (none while paused) is not emitted
             }
         }
         finally
