@@ -97,6 +97,8 @@ public static class EvalCommand
 
             var config = CommonOptions.LoadConfig(parse);
             var defaults = TrainingOptionsReader.Read(config);
+            // Every online-learning setting is checked before the data is read and the replay's engine starts.
+            if (replay) Online.OnlineLearningSettings.ReadForReplay(Online.OnlineEvaluation.ReplayConfig(config, learn));
             var reportOptions = EvaluationReportOptions.Read(config);
             string deviceName = parse.GetValue(device) ?? defaults.Device;
             TrainCommand.ResolveDevice(deviceName, "--device");

@@ -206,6 +206,9 @@ public static class RunCommand
     {
         var config = CommonOptions.LoadConfig(parse, Overrides(parse));
         var run = RunSettings.Create(config);
+        bool ingestOnly = parse.GetValue(IngestOnly);
+        // Every online-learning setting is checked here, before the model is trained or the store touched (README "Online learning").
+        var online = ingestOnly ? null : Online.OnlineLearningSettings.Read(config);
         var alertSettings = AlertSettings.Create(config);
         string? input = parse.GetValue(Input);
         string? deadLetterPath = parse.GetValue(DeadLetters);
@@ -214,7 +217,6 @@ public static class RunCommand
         double? stopAfterIdle = parse.GetValue(StopAfterIdle);
         string? device = parse.GetValue(Device);
 
-        bool ingestOnly = parse.GetValue(IngestOnly);
         // "auto" is settled here, from the options given; the names map to the registered inputs and outputs.
         var source = EventInputs.Named(run.Source == "auto" ? (input is null ? "generator" : "file") : run.Source, "streamdetect.source").Kind;
         var deadLetterSink = DeadLetterOutputs.Named(run.DeadLetterSink == "auto" ? (deadLetterPath is null ? "count" : "file") : run.DeadLetterSink, "streamdetect.dead-letters.sink");
@@ -254,8 +256,8 @@ public static class RunCommand
             CollectEvaluation = reportDirectory is not null,
             MeasureMemory = parse.GetValue(MeasureMemory),
             // streamdetect.online-learning.enabled (run --online-learning): the trainer on its schedule (README "Online learning").
-            Online = !ingestOnly && (Online.OnlineLearningSetup.Enabled(config) || Plans.SharedPlanSettings.Create(config).Enabled)
-                ? Online.OnlineRun.Hook(Persistence.StoreSettings.Create(config), Console.Error, started: t => trainer = t)
+            Online = online is { Active: true }
+                ? Online.OnlineRun.Hook(Persistence.StoreSettings.Create(config), online, Console.Error, started: t => trainer = t)
                 : null,
         };
         var metricsSettings = MetricsSettings.Create(config);

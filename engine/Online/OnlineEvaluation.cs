@@ -28,9 +28,8 @@ public static class OnlineEvaluation
         long firstEventMs, long fromMs, TruthTable truth, bool learn, string? alertsPath, TextWriter log, CancellationToken cancellation,
         string? shadowAlertsPath = null)
     {
-        var overlay = ConfigurationFactory.ParseString(
-            $"streamdetect.store.kind = memory\nstreamdetect.online-learning.enabled = {(learn ? "on" : "off")}\nstreamdetect.run.fresh-state = on\n");
-        var runConfig = overlay.WithFallback(config);
+        var runConfig = ReplayConfig(config, learn);
+        var online = OnlineLearningSettings.ReadForReplay(runConfig);
         var tally = new DailyTallyObserver(firstEventMs, fromMs);
         OnlineTrainer? trainer = null;
         var request = new RunRequest(runConfig, EventSourceKind.File, dataPath, DeadLetterSinkKind.Count, null, modelPath,
@@ -41,7 +40,7 @@ public static class OnlineEvaluation
         var store = StoreSettings.Create(runConfig);
         var job = new RunJob(request, log)
         {
-            Online = learn ? OnlineRun.Hook(store, log, trainedOn, tally, t => trainer = t) : start => new OnlineScoring(null, tally),
+            Online = learn ? OnlineRun.Hook(store, online, log, trainedOn, tally, t => trainer = t) : start => new OnlineScoring(null, tally),
         };
         var outcome = await job.RunAsync(cancellation);
         outcome.Model?.Detector.Dispose();
@@ -49,6 +48,10 @@ public static class OnlineEvaluation
         return new OnlineEvaluationResult(days, trainer?.Transitions ?? [], trainer?.Rounds ?? [], trainer?.GuardCounts ?? new Dictionary<string, long>(),
             outcome.Summary.Alerts ?? 0, learn);
     }
+
+    /// <summary>The configuration the replay runs with: a memory store, a fresh state, online learning on or off.</summary>
+    public static Config ReplayConfig(Config config, bool learn) => ConfigurationFactory.ParseString(
+        $"streamdetect.store.kind = memory\nstreamdetect.online-learning.enabled = {(learn ? "on" : "off")}\nstreamdetect.run.fresh-state = on\n").WithFallback(config);
 
     /// <summary>The versions table of a run's trainer (for the run report).</summary>
     public static string FormatVersions(OnlineTrainer trainer) =>

@@ -18,17 +18,14 @@ namespace StreamDetect.Engine.Online;
 /// </summary>
 public static class OnlineLearningSetup
 {
-    /// <summary>Whether the configuration turns online learning on.</summary>
-    public static bool Enabled(Config config) => OnlineLearningOptionsReader.Read(config).Enabled;
-
+    /// <param name="online">The run's online-learning settings, read as it started (<see cref="OnlineLearningSettings.Read"/>).</param>
     /// <param name="allObservedBefore">Whether every request with keys before a boundary has reached the trainer (see <see cref="OnlineTrainer"/>).</param>
     /// <param name="trainedOn">The users the champion was trained on (or, for a loaded model, traffic like it): anchors and canaries.</param>
     /// <returns>The trainer (not started), or null when it cannot learn here (the reason is logged).</returns>
-    public static OnlineTrainer? Create(Config config, IAnomalyDetector champion, BehaviorDataset? trainedOn, StoreSettings store,
+    public static OnlineTrainer? Create(OnlineLearningSettings online, Config config, IAnomalyDetector champion, BehaviorDataset? trainedOn, StoreSettings store,
         IModelSchedule schedule, Func<long, bool> allObservedBefore, TextWriter log)
     {
-        var options = OnlineLearningOptionsReader.Read(config);
-        var settings = OnlineLearningOptionsReader.ReadTrainer(config);
+        var (options, settings) = (online.Options, online.Trainer);
         if (trainedOn is null || trainedOn.Users.Count == 0)
         {
             log.WriteLine("online learning: off for this run: the model was loaded and no data it was trained on is at hand for the anchors (train it in the run, or use `eval --online`)");

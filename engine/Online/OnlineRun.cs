@@ -16,19 +16,19 @@ namespace StreamDetect.Engine.Online;
 public static class OnlineRun
 {
     /// <param name="store">The run's store (the registry's; none for a memory store).</param>
+    /// <param name="online">The run's online-learning settings, read (and checked) as it started, before its model was trained.</param>
     /// <param name="trainedOn">Anchors and canaries when the run loads its model (the run's own training data otherwise).</param>
     /// <param name="observer">Another observer of every decided request (e.g. `eval --online`'s per-day tally), or null.</param>
     /// <param name="started">Called with the trainer once it runs (for its report).</param>
-    public static Func<OnlineScoringStart, OnlineScoring> Hook(StoreSettings store, TextWriter log, BehaviorDataset? trainedOn = null,
+    public static Func<OnlineScoringStart, OnlineScoring> Hook(StoreSettings store, OnlineLearningSettings online, TextWriter log, BehaviorDataset? trainedOn = null,
         IScoringObserver? observer = null, Action<OnlineTrainer>? started = null) => start =>
     {
-        var settings = OnlineLearningOptionsReader.ReadTrainer(start.Config);
-        if (Plans.SharedPlanSettings.Create(start.Config) is { Enabled: true } shared) return SharedPlanRun.Start(start, shared, store, log, trainedOn, observer, started);
-        var schedule = new ModelSchedule(new ModelPlan(start.Champion, null, "the run's model"), (long)settings.Cadence.TotalMilliseconds);
+        if (online.SharedPlans.Enabled) return SharedPlanRun.Start(start, online, store, log, trainedOn, observer, started);
+        var schedule = new ModelSchedule(new ModelPlan(start.Champion, null, "the run's model"), (long)online.Trainer.Cadence.TotalMilliseconds);
         OnlineTrainer? trainer;
         try
         {
-            trainer = OnlineLearningSetup.Create(start.Config, start.Champion, start.TrainedOn ?? trainedOn, store, schedule, key => start.Ledger.AllSettledThrough(key - 1), log);
+            trainer = OnlineLearningSetup.Create(online, start.Config, start.Champion, start.TrainedOn ?? trainedOn, store, schedule, key => start.Ledger.AllSettledThrough(key - 1), log);
         }
         catch
         {

@@ -82,6 +82,7 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     private Thread? _thread;
     private volatile bool _stopping;
     private Exception? _failure;
+    private Exception? _fallBackFailure;
 
     public OnlineTrainer(IModelSchedule schedule, Func<long, bool> allObservedBefore, IAnomalyDetector champion, AnchorReservoir anchors,
         BehaviorDataset canaries, OnlineLearningOptions options, OnlineTrainerSettings settings, TrainingOptions training,
@@ -165,6 +166,9 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     /// <summary>What stopped the trainer's loop, if anything (boundaries are then resolved unchanged so the stream never stalls).</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
 
+    /// <summary>What stopped even the unchanged resolutions after <see cref="Failure"/> (the schedule was failed with it), or null.</summary>
+    public Exception? FallBackFailure => Volatile.Read(ref _fallBackFailure);
+
     /// <summary>
     /// Every new event of the request is an observation of its own (its order key, its window, its score, its alert,
     /// its cooldown), so what the trainer keeps does not depend on how a user's events were split into requests (which
@@ -247,34 +251,62 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
 
     private void Loop()
     {
-        if (_settings.TorchThreads > 0) TorchSharp.torch.set_num_threads(_settings.TorchThreads);
+        try
+        {
+            if (_settings.TorchThreads > 0) TorchSharp.torch.set_num_threads(_settings.TorchThreads);
+            Learn();
+        }
+        catch (Exception e)
+        {
+            Volatile.Write(ref _failure, e);
+            _log.WriteLine($"online learning: the trainer failed ({e.GetType().Name}: {Persistence.StoreRetry.OneLine(e)}); it learns no more, and every later boundary keeps the plan in force");
+            FallBack();
+        }
+    }
+
+    /// <summary>Resolves every boundary once every event before it is decided, until stopped with none pending.</summary>
+    private void Learn()
+    {
         while (true)
         {
-            try
-            {
-                if (TryResolve()) continue;
-            }
-            catch (Exception e)
-            {
-                Volatile.Write(ref _failure, e);
-                _log.WriteLine($"online learning: the trainer failed ({e.GetType().Name}: {e.Message}); every later boundary keeps the plan in force");
-                FallBack();
-                return;
-            }
+            if (TryResolve()) continue;
             if (_stopping && _schedule.PendingBoundary is null) return;
             _wake.WaitOne(5);
         }
     }
 
-    /// <summary>After a failure: every boundary is resolved with the plan in force, so the stream never waits for a dead trainer.</summary>
+    /// <summary>
+    /// After a failure: every boundary is resolved with the plan in force, so the stream never waits for a dead trainer.
+    /// When that fails too (cluster-wide plans: the store the plans are written to is down past its give-up time), the
+    /// schedule is failed (<see cref="IModelSchedule.Fail"/>): the run stops with that error in one line and its
+    /// documented exit code (3 for the store), never with an exception escaping this thread.
+    /// </summary>
     private void FallBack()
     {
-        var plan = Plan("unchanged (the online trainer failed)") with { Shadow = null };
-        while (true)
+        try
         {
-            if (_schedule.PendingBoundary is long boundary && _allObservedBefore(boundary)) _schedule.Resolve(boundary, plan);
-            else if (_stopping && _schedule.PendingBoundary is null) return;
-            else _wake.WaitOne(5);
+            var plan = Plan("unchanged (the online trainer failed)") with { Shadow = null };
+            while (true)
+            {
+                if (_schedule.PendingBoundary is long boundary && _allObservedBefore(boundary)) _schedule.Resolve(boundary, plan);
+                else if (_stopping && _schedule.PendingBoundary is null) return;
+                else _wake.WaitOne(5);
+            }
+        }
+        catch (Exception e)
+        {
+            Volatile.Write(ref _fallBackFailure, e);
+            _log.WriteLine($"online learning: the trainer cannot resolve boundary {(_schedule.PendingBoundary is long pending ? Time(pending) : "-")} either " +
+                           $"({e.GetType().Name}: {Persistence.StoreRetry.OneLine(e)}); the run stops with this error there");
+            try
+            {
+                _schedule.Fail(e);
+            }
+            catch (Exception notified)
+            {
+                // The thread must end quietly whatever the schedule's listeners do; the stream then waits at the boundary.
+                _log.WriteLine($"online learning: the scoring loop was not told ({notified.GetType().Name}: {Persistence.StoreRetry.OneLine(notified)})");
+            }
         }
     }
 

@@ -16,19 +16,19 @@ namespace StreamDetect.Engine.Online;
 /// </summary>
 public static class SharedPlanRun
 {
-    public static OnlineScoring Start(OnlineScoringStart start, SharedPlanSettings shared, StoreSettings store, TextWriter log, BehaviorDataset? trainedOn,
+    public static OnlineScoring Start(OnlineScoringStart start, OnlineLearningSettings online, StoreSettings store, TextWriter log, BehaviorDataset? trainedOn,
         IScoringObserver? observer, Action<OnlineTrainer>? started)
     {
         if (store.Kind == "memory")
-            throw new UserInputException("streamdetect.online-learning.shared-plans.enabled = on needs a store with a model registry every node sees (streamdetect.store.kind = sqlite or postgres; it is memory)");
+            throw new UserInputException(OnlineLearningSettings.SharedPlansNeedAStore);
         var system = start.System ?? throw new InvalidOperationException("cluster-wide plans need the engine's actor system (OnlineScoringStart.System)");
-        var settings = OnlineLearningOptionsReader.ReadTrainer(start.Config);
+        var (settings, shared) = (online.Trainer, online.SharedPlans);
         var plans = ModelPlanStore.Open(store);
         var registry = ModelRegistry.Open(store);
-        Func<IModelSchedule, IPlanTrainer?>? trainer = OnlineLearningSetup.Enabled(start.Config)
+        Func<IModelSchedule, IPlanTrainer?>? trainer = online.Options.Enabled
             ? schedule =>
             {
-                var made = OnlineLearningSetup.Create(start.Config, start.Champion, start.TrainedOn ?? trainedOn, store, schedule, key => start.Ledger.AllSettledThrough(key - 1), log);
+                var made = OnlineLearningSetup.Create(online, start.Config, start.Champion, start.TrainedOn ?? trainedOn, store, schedule, key => start.Ledger.AllSettledThrough(key - 1), log);
                 if (made is null) return null;
                 started?.Invoke(made);
                 return new OnlineTrainerDecider(made);

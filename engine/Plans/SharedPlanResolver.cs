@@ -97,7 +97,7 @@ public sealed class SharedPlanResolver : IModelSchedule, IScoringObserver, IDisp
     /// <summary>The last boundary this node read the store for and found no plan (tests: a follower looked before the plan existed).</summary>
     internal long LastFoundNoPlan => Interlocked.Read(ref _foundNoPlan);
 
-    /// <summary>What stopped the resolver's thread, if anything (the stream then waits at the next boundary).</summary>
+    /// <summary>What stopped the resolver's thread, if anything (the stream then fails with it at the next boundary, <see cref="ModelSchedule.Fail"/>).</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
 
     public long BoundaryMs => _schedule.BoundaryMs;
@@ -107,6 +107,9 @@ public sealed class SharedPlanResolver : IModelSchedule, IScoringObserver, IDisp
 
     /// <summary>The trainer's plan for a boundary released to it (see the class summary).</summary>
     public void Resolve(long boundaryKey, ModelPlan plan) => Decide(boundaryKey, plan, fromTrainer: true);
+
+    /// <summary>The trainer cannot resolve boundaries any more: nor can this node (see <see cref="ModelSchedule.Fail"/>).</summary>
+    public void Fail(Exception failure) => _schedule.Fail(failure);
 
     public void Decided(DecidedRequest decided, ShadowVerdicts? shadow) => _trainer?.Decided(decided, shadow);
 
@@ -144,7 +147,8 @@ public sealed class SharedPlanResolver : IModelSchedule, IScoringObserver, IDisp
             catch (Exception e)
             {
                 Volatile.Write(ref _failure, e);
-                _log.WriteLine($"shared plans: node {Node} stopped resolving boundaries ({e.GetType().Name}: {e.Message}); its stream waits at the next boundary");
+                _log.WriteLine($"shared plans: node {Node} stopped resolving boundaries ({e.GetType().Name}: {e.Message}); its run stops with this error at the next boundary");
+                _schedule.Fail(e);
                 return;
             }
             _wake.WaitOne(LookInterval);

@@ -24,4 +24,11 @@ public interface IModelSchedule
     /// the next boundary are scored under <paramref name="plan"/>, and the events held at it are released.
     /// </summary>
     void Resolve(long boundaryKey, ModelPlan plan);
+
+    /// <summary>
+    /// No boundary can be resolved any more (the trainer, or the store the plans are written to, failed past recovery):
+    /// the events held at the next unresolved boundary, and every later one that reaches it, fail the stream with
+    /// <paramref name="failure"/> instead of waiting for ever. The first failure given stays.
+    /// </summary>
+    void Fail(Exception failure);
 }

@@ -34,6 +34,7 @@ public sealed class ModelSchedule : IModelSchedule, IDisposable
     private long _maxReached = long.MinValue;
     private volatile bool _started;
     private bool _disposed;
+    private Exception? _failure;
 
     /// <param name="initial">The plan from the start (its detectors stay the caller's).</param>
     /// <param name="boundaryMs">The grid of order keys the plan may change at; 0: never (a fixed plan).</param>
@@ -120,6 +121,17 @@ public sealed class ModelSchedule : IModelSchedule, IDisposable
         Resolved?.Invoke();
     }
 
+    /// <summary>Why no boundary can be resolved any more (<see cref="Fail"/>), or null.</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
+
+    public void Fail(Exception failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        if (Interlocked.CompareExchange(ref _failure, failure, null) is not null) return;
+        // The held requests are routed again, and fail the stream now (Scorable).
+        Resolved?.Invoke();
+    }
+
     /// <summary>An order key was admitted: starts the grid at the first one, and records how far the stream reached (<see cref="PendingBoundary"/>).</summary>
     public void Observe(long key)
     {
@@ -140,6 +152,7 @@ public sealed class ModelSchedule : IModelSchedule, IDisposable
     /// one left out), or 0 when the first is at or past a boundary not resolved yet (the request waits for
     /// <see cref="Resolve"/>). Records the keys as reached.
     /// </summary>
+    /// <exception cref="Exception">The schedule's <see cref="Failure"/>, when the first is at or past a boundary that can no longer be resolved.</exception>
     public int Scorable(IReadOnlyList<long> keys)
     {
         if (IsFixed || keys.Count == 0) return keys.Count;
@@ -147,7 +160,11 @@ public sealed class ModelSchedule : IModelSchedule, IDisposable
         Observe(keys[^1]);
         var t = _timeline;
         long first = keys[0];
-        if (first >= t.NextUnresolved) return 0;
+        if (first >= t.NextUnresolved)
+        {
+            if (Failure is { } failure) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            return 0;
+        }
         int at = t.IndexAt(first);
         long limit = t.NextUnresolved;
         for (int i = at + 1; i < t.Plans.Length; i++)

@@ -98,6 +98,34 @@ public sealed class OnlineLearningOptionsReaderTests
         Assert.DoesNotContain('\n', error.Message);
     }
 
+    [Theory]
+    [InlineData("streamdetect.online-learning.max-distance = 2", "streamdetect.online-learning.max-distance")]
+    [InlineData("streamdetect.online-learning.champion-out-of-band-ratio = 7", "streamdetect.online-learning.champion-out-of-band-ratio")]
+    [InlineData("streamdetect.online-learning.shared-plans.follower-timeout = banana", "streamdetect.online-learning.shared-plans.follower-timeout")]
+    [InlineData("streamdetect.online-learning.shared-plans.poll = 0s", "streamdetect.online-learning.shared-plans.poll")]
+    public void Every_online_learning_setting_is_read_together_and_a_bad_one_refused_naming_its_key(string overlay, string key)
+    {
+        var error = Assert.Throws<SettingsException>(() => Online.OnlineLearningSettings.Read(With(overlay)));
+        Assert.Equal(key, error.Key);
+        Assert.Throws<SettingsException>(() => Online.OnlineLearningSettings.ReadForReplay(Online.OnlineEvaluation.ReplayConfig(With(overlay), learn: true)));
+    }
+
+    [Fact]
+    public void Shared_plans_are_refused_on_a_memory_store_and_in_a_replay_and_the_defaults_read()
+    {
+        var read = Online.OnlineLearningSettings.Read(EngineConfig.Reference);
+        Assert.Equal(new OnlineLearningOptions(), read.Options);
+        Assert.Equal(new Online.OnlineTrainerSettings(), read.Trainer);
+        Assert.False(read.Active);
+        var shared = With("streamdetect.online-learning.shared-plans.enabled = on");
+        Assert.True(Online.OnlineLearningSettings.Read(shared).Active);
+        var memory = Assert.Throws<UserInputException>(() => Online.OnlineLearningSettings.Read(
+            ConfigurationFactory.ParseString("streamdetect.store.kind = memory").WithFallback(shared)));
+        Assert.Contains("shared-plans.enabled = on needs a store", memory.Message);
+        var replay = Assert.Throws<UserInputException>(() => Online.OnlineLearningSettings.ReadForReplay(Online.OnlineEvaluation.ReplayConfig(shared, learn: true)));
+        Assert.Contains("does not apply to eval --online", replay.Message);
+    }
+
     [Fact]
     public void A_misspelled_key_is_refused_naming_the_nearest_known_one()
     {

@@ -79,6 +79,38 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
     }
 
     [Theory]
+    [InlineData("champion-out-of-band-ratio = 7", "champion-out-of-band-ratio")]
+    [InlineData("shared-plans.follower-timeout = banana", "shared-plans.follower-timeout")]
+    [InlineData("shared-plans.enabled = on\nstreamdetect.store.kind = memory", "shared-plans.enabled = on needs a store")]
+    public async Task A_bad_online_learning_setting_is_refused_before_the_start_up_training_naming_the_key(string setting, string expected)
+    {
+        // Without --model the run trains its model on its first day first (a minute at the default size): every
+        // online-learning setting must be checked before that, as the others are.
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.File("overlay.conf"),
+            $"streamdetect.generator {{ users = 300, days = 3 }}\nstreamdetect.run.train-days = 1\nstreamdetect.online-learning.enabled = on\nstreamdetect.online-learning.{setting}\n",
+            TestContext.Current.CancellationToken);
+
+        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, "run", "--config", "overlay.conf", "--data-dir", "data");
+
+        AssertRefused(code, stdout, stderr, 2, $"streamdetect.online-learning.{expected}");
+        Assert.False(Directory.Exists(dir.File("data")), "refused before traffic was generated or a model trained");
+    }
+
+    [Fact]
+    public async Task Eval_online_refuses_a_bad_online_learning_setting_before_it_reads_the_data_naming_the_key()
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.File("overlay.conf"), "streamdetect.online-learning.band-high = 0\n", TestContext.Current.CancellationToken);
+
+        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout,
+            "eval", "--online", "--data", trained.Traffic, "--model", trained.Model, "--skip-days", "1", "--config", "overlay.conf");
+
+        // One line: not even the "read N events" line of the data comes first.
+        AssertRefused(code, stdout, stderr, 2, "streamdetect.online-learning.band-high", "must be above band-low");
+    }
+
+    [Theory]
     [InlineData("run")]
     [InlineData("bench")]
     public async Task A_bad_decision_mode_is_refused_before_any_work_naming_the_key_even_with_a_loaded_model(string command)

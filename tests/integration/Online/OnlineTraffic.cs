@@ -90,8 +90,9 @@ public sealed class OnlineTraffic : IDisposable
         TorchThreads = 1,
     };
 
-    public OnlineTrainer Trainer(ScriptedSchedule schedule, OnlineLearningOptions? options = null, OnlineTrainerSettings? settings = null, ModelRegistry? registry = null) =>
-        new(schedule, _ => true, Champion, Anchors, Canaries, options ?? Options, settings ?? Settings, Training, Sessions, Window, TimeSpan.FromHours(6), registry, TextWriter.Null);
+    public OnlineTrainer Trainer(ScriptedSchedule schedule, OnlineLearningOptions? options = null, OnlineTrainerSettings? settings = null, ModelRegistry? registry = null,
+        TextWriter? log = null) =>
+        new(schedule, _ => true, Champion, Anchors, Canaries, options ?? Options, settings ?? Settings, Training, Sessions, Window, TimeSpan.FromHours(6), registry, log ?? TextWriter.Null);
 
     /// <summary>Each entry of <paramref name="data"/> scored by the champion, as a decided request (key order);
     /// <paramref name="alerts"/> says which alert (user, its calibrated score, whether it is in cooldown).</summary>

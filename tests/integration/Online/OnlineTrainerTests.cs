@@ -3,7 +3,9 @@ using StreamDetect.Engine.Online;
 using StreamDetect.Engine.Registry;
 using StreamDetect.Integration.Tests.Registry;
 using StreamDetect.Models.Online;
+using StreamDetect.Integration.Tests.Support;
 using StreamDetect.Stages.Alerts;
+using StreamDetect.Stages.Failures;
 using StreamDetect.Stages.Feedback;
 using StreamDetect.Stages.Scoring;
 
@@ -226,5 +228,36 @@ public sealed class OnlineTrainerTests(OnlineTraffic traffic) : IClassFixture<On
         Assert.Contains(runs[0].Plans, p => !p.EndsWith(" unchanged"));
         Assert.Equal(runs[0].Plans, runs[1].Plans);
         Assert.Equal(runs[0].Versions, runs[1].Versions);
+    }
+
+    [Fact]
+    public async Task With_the_plan_store_down_past_its_give_up_time_in_the_fall_back_the_trainer_fails_the_schedule_with_the_store_error_and_its_thread_ends()
+    {
+        // Cluster-wide plans write every resolution to the store: down past streamdetect.store.retry.give-up-after, the
+        // trainer's resolve fails (it falls back to "unchanged"), and so does the fall-back's. Nothing may escape the
+        // trainer's thread (an unhandled exception there ends the process outside the documented exit codes): the
+        // schedule is failed with the store's error, for the scoring loop to stop the run with it (exit code 3).
+        var schedule = new ScriptedSchedule((long)OnlineTraffic.Settings.Cadence.TotalMilliseconds);
+        var down = new EnvironmentFailureException(FailedResource.Store,
+            "SQLite store /tmp/x/streamdetect.db: model plans: write a boundary's plan failed for 30 s (12 attempts; streamdetect.store.retry.give-up-after): disk I/O error");
+        schedule.RefuseResolve = down;
+        var log = new StringWriter();
+        using var trainer = traffic.Trainer(schedule, log: TextWriter.Synchronized(log));
+        long start = new DateTimeOffset(OnlineTraffic.LiveStart).ToUnixTimeMilliseconds();
+        schedule.Starts(start);
+        schedule.Reached(start);
+
+        trainer.Start();
+        await Probe.UntilAsync(() => Task.FromResult(schedule.Failure is not null), TimeSpan.FromSeconds(30), () => log.ToString());
+        await trainer.StopAsync().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Same(down, schedule.Failure);
+        Assert.Same(down, trainer.Failure);
+        Assert.Same(down, trainer.FallBackFailure);
+        Assert.Empty(schedule.Resolved);
+        string said = log.ToString();
+        Assert.Contains("online learning: the trainer failed (EnvironmentFailureException: ", said);
+        Assert.Contains("the run stops with this error there", said);
+        Assert.All(said.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.StartsWith("online learning: ", line));
     }
 }

@@ -45,11 +45,23 @@ public sealed class ScriptedSchedule(long boundaryMs) : IModelSchedule
 
     public void Resolve(long boundaryKey, ModelPlan plan)
     {
+        if (RefuseResolve is { } refused) throw refused;
         lock (_resolved)
         {
             if (PendingBoundaryUnlocked() != boundaryKey) throw new InvalidOperationException($"boundary {boundaryKey} is not the pending one");
             _resolved.Add((boundaryKey, plan));
         }
+    }
+
+    /// <summary>What <see cref="Fail"/> was given (the first), or null.</summary>
+    public Exception? Failure { get; private set; }
+
+    /// <summary>When set, every <see cref="Resolve"/> throws it (a plan store that is down).</summary>
+    public Exception? RefuseResolve { get; set; }
+
+    public void Fail(Exception failure)
+    {
+        lock (_resolved) Failure ??= failure;
     }
 
     /// <summary>The plan in force at an order key.</summary>

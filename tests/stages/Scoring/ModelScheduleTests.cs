@@ -39,6 +39,28 @@ public sealed class ModelScheduleTests
     }
 
     [Fact]
+    public void A_failed_schedule_wakes_its_held_requests_and_fails_every_request_at_the_unresolved_boundary_with_its_first_failure()
+    {
+        var schedule = new ModelSchedule(new ModelPlan(V1, null, "start"), 100);
+        schedule.Observe(250);
+        Assert.Equal(0, schedule.Scorable([300L, 310L])); // held at 300
+        int woken = 0;
+        schedule.Resolved += () => woken++;
+        var down = new InvalidOperationException("the plan store is down");
+
+        schedule.Fail(down);
+        schedule.Fail(new InvalidOperationException("a later failure"));
+
+        Assert.Equal(1, woken); // the held requests are routed again, once
+        Assert.Same(down, schedule.Failure);
+        Assert.Same(down, Assert.Throws<InvalidOperationException>(() => schedule.Scorable([300L, 310L])));
+        Assert.Same(down, Assert.Throws<InvalidOperationException>(() => schedule.Scorable([420L])));
+        // Events before the boundary are still scored under the plan in force (cut at the boundary).
+        Assert.Equal(1, schedule.Scorable([290L, 300L]));
+        Assert.Equal(300, schedule.NextBoundary);
+    }
+
+    [Fact]
     public void Events_at_or_past_an_unresolved_boundary_are_held_and_requests_are_cut_there_and_where_the_plan_changes()
     {
         var v2 = new NamedDetector("2");
