@@ -1,3 +1,4 @@
+using System.Buffers;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Persistence;
 using StreamDetect.Models.Scaling;
@@ -38,10 +39,11 @@ public abstract class FeatureDetector : AnomalyDetector
         // Scored as a multiple of BatchRows.Multiple rows (zero rows after the real ones), so that a row's bits do not
         // depend on how many rows came with it.
         int padded = BatchRows.Padded(rows);
-        // Kept per thread: a batch of 1024 rows is ~220 KB per buffer, which would land on the large object heap every call.
+        // Pooled: a batch of 1024 rows is ~440 KB per buffer, which would land on the large object heap every call.
         // Neither is cleared: every row of scaled is written, and contributions holds only what ScoreScaled writes.
-        var scaled = ThreadScratch.Scaled(padded * f);
-        var contributions = ThreadScratch.Contributions(padded * f);
+        var scaled = ArrayPool<float>.Shared.Rent(padded * f);
+        var contributions = ArrayPool<float>.Shared.Rent(padded * f);
+        try
         {
             for (int i = 0; i < n; i++)
                 for (int e = 0; e < batch[i].NewEvents; e++)
@@ -66,6 +68,11 @@ public abstract class FeatureDetector : AnomalyDetector
             var outputs = new ScoringOutput[n];
             for (int i = 0; i < n; i++) outputs[i] = buffer.Output(offsets[i], batch[i].NewEvents, null);
             return outputs;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scaled);
+            ArrayPool<float>.Shared.Return(contributions);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
@@ -64,8 +65,9 @@ public sealed class KnnDetector : FeatureDetector
         var distances = new double[shortlist];
         // Blocks of rows bound the host copy of the ranking (block x reservoir floats).
         int block = Math.Max(1, Math.Min(count, (1 << 20) / reservoirRows));
-        var augmented = Detection.ThreadScratch.Augmented(block * (f + 1));
-        var ranking = Detection.ThreadScratch.Ranking(block * reservoirRows);
+        var augmented = ArrayPool<float>.Shared.Rent(block * (f + 1));
+        var ranking = ArrayPool<float>.Shared.Rent(block * reservoirRows);
+        try
         {
             for (int from = 0; from < count; from += block)
             {
@@ -85,6 +87,11 @@ public sealed class KnnDetector : FeatureDetector
                     scores[from + r] = ScoreRow(scaled.AsSpan((from + r) * f, f), ranking.AsSpan(r * reservoirRows, reservoirRows), k,
                         candidateValue, candidateRow, distances, contributions.AsSpan((from + r) * f, f));
             }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(augmented);
+            ArrayPool<float>.Shared.Return(ranking);
         }
         return scores;
     }
