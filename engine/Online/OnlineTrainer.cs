@@ -661,46 +661,92 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
         return new GateResult(name, rate, high, rate >= low && rate <= high);
     }
 
-    /// <summary>One fine-tuning round on the samples before <paramref name="boundary"/>; its candidate is decided at the next boundary.</summary>
+    /// <summary>
+    /// One fine-tuning round on the samples before <paramref name="boundary"/>; its candidate is decided at the next
+    /// boundary. With too few users in the buffer no round starts, and a round that cannot fine-tune (too few users to
+    /// hold back, no optimizer step) makes no candidate: each says so in one line with the buffer's and the guard's
+    /// figures. The candidate's registration is outside the round's own failures: a store error is the trainer's.
+    /// </summary>
     private void TrainRound(long boundary)
     {
         if (_settings.MaxRounds > 0 && _rounds.Count >= _settings.MaxRounds) return;
         IReadOnlyList<OnlineSample> samples;
         lock (_report) samples = _guard.Buffer.Samples;
         int users = samples.Select(s => s.UserId).Distinct(StringComparer.Ordinal).Count();
-        if (users < _settings.MinSampleUsers) return;
+        if (users < _settings.MinSampleUsers)
+        {
+            _log.WriteLine($"online learning: boundary {Time(boundary)}: no round: {BufferText(samples.Count, users)}, " +
+                           $"streamdetect.online-learning.min-sample-users = {_settings.MinSampleUsers}; {GuardText()}");
+            return;
+        }
         int round = _rounds.Count + 1;
         var clock = Stopwatch.StartNew();
-        FineTuneResult? result = null;
+        var options = _options with { Seed = _options.Seed + round };
+        FineTuneResult result;
         try
         {
-            var options = _options with { Seed = _options.Seed + round };
             result = new SequenceFineTuner(options, _training).FineTune(_champion, _base, samples, _anchors);
-            double trainingSeconds = clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            var gates = new PromotionGates(options, _training.ScoringBatchSize).Evaluate(_champion, result.Candidate, result.HeldBack, _anchors.ToDataset(), _canaries);
-            bool passed = PromotionGates.AllPassed(gates);
-            _owned.Add(result.Candidate);
-            _candidate = new Candidate(result.Candidate, _champion.Version, gates, passed, round);
-            var detail = new OriginDetail(result.TrainingSamples, DateTimeOffset.FromUnixTimeMilliseconds(result.FirstEventTimeMs),
-                DateTimeOffset.FromUnixTimeMilliseconds(boundary), result.Steps, $"online round {round}: samples with order keys before {Time(boundary)}; {result.DetailJson()}");
-            Record(boundary, result.Candidate.Version, _champion.Version, "candidate", $"fine-tuned in round {round}", gates, r =>
-                r.Register(result.Candidate, new VersionRegistration(ModelOrigin.FineTuned, detail, _champion.Version,
-                    gates.Select(Recorded).ToList(), $"online round {round}")));
-            lock (_report)
-                _rounds.Add(new TrainingRound(round, boundary, result.Candidate.Version, result.TrainingSamples, users, result.Steps,
-                    trainingSeconds, clock.Elapsed.TotalSeconds, passed, null));
-            _log.WriteLine($"online learning: round {round} fine-tuned {result.Candidate.Version} from {_champion.Version} on {result.TrainingSamples} samples " +
-                           $"({users} users) in {trainingSeconds:F1} s; gates {(passed ? "passed" : "failed")} ({GateText(gates)}) in {clock.Elapsed.TotalSeconds:F1} s");
         }
         catch (ArgumentException e)
         {
             // Too few users left to hold back, another architecture: the round makes nothing, the plan stays.
-            result?.Candidate.Dispose();
-            _candidate = null;
-            lock (_report) _rounds.Add(new TrainingRound(round, boundary, null, samples.Count, users, 0, clock.Elapsed.TotalSeconds, 0, false, e.Message));
-            _log.WriteLine($"online learning: round {round} made no candidate: {e.Message}");
+            NoCandidate(round, boundary, samples.Count, users, 0, clock.Elapsed.TotalSeconds, e.Message);
+            return;
         }
+        double trainingSeconds = clock.Elapsed.TotalSeconds;
+        if (result.Steps == 0)
+        {
+            result.Candidate.Dispose();
+            NoCandidate(round, boundary, samples.Count, users, 0, trainingSeconds,
+                $"0 optimizer steps: no batch of the {result.TrainingSamples} training samples and {result.AnchorUsers} anchor users held an event to predict");
+            return;
+        }
+        clock.Restart();
+        IReadOnlyList<GateResult> gates;
+        try
+        {
+            gates = new PromotionGates(options, _training.ScoringBatchSize).Evaluate(_champion, result.Candidate, result.HeldBack, _anchors.ToDataset(), _canaries);
+        }
+        catch (ArgumentException e)
+        {
+            result.Candidate.Dispose();
+            NoCandidate(round, boundary, samples.Count, users, result.Steps, trainingSeconds, $"the gates could not be evaluated: {e.Message}");
+            return;
+        }
+        bool passed = PromotionGates.AllPassed(gates);
+        double gateSeconds = clock.Elapsed.TotalSeconds;
+        _owned.Add(result.Candidate);
+        _candidate = new Candidate(result.Candidate, _champion.Version, gates, passed, round);
+        var detail = new OriginDetail(result.TrainingSamples, DateTimeOffset.FromUnixTimeMilliseconds(result.FirstEventTimeMs),
+            DateTimeOffset.FromUnixTimeMilliseconds(boundary), result.Steps, $"online round {round}: samples with order keys before {Time(boundary)}; {result.DetailJson()}");
+        Record(boundary, result.Candidate.Version, _champion.Version, "candidate", $"fine-tuned in round {round}", gates, r =>
+            r.Register(result.Candidate, new VersionRegistration(ModelOrigin.FineTuned, detail, _champion.Version,
+                gates.Select(Recorded).ToList(), $"online round {round}")));
+        lock (_report)
+            _rounds.Add(new TrainingRound(round, boundary, result.Candidate.Version, result.TrainingSamples, users, result.Steps,
+                trainingSeconds, gateSeconds, passed, null));
+        _log.WriteLine($"online learning: round {round} fine-tuned {result.Candidate.Version} from {_champion.Version} on {result.TrainingSamples} samples " +
+                       $"({users} users; {result.Steps} steps on {result.TrainedEvents} events, loss {result.FirstLoss:G4} -> {result.LastLoss:G4}, " +
+                       $"distance {result.Distance:G3}) in {trainingSeconds:F1} s; gates {(passed ? "passed" : "failed")} ({GateText(gates)}) in {gateSeconds:F1} s");
+    }
+
+    /// <summary>A round that made no candidate: recorded with its reason and said in one line (the plan stays).</summary>
+    private void NoCandidate(int round, long boundary, int samples, int users, int steps, double seconds, string reason)
+    {
+        _candidate = null;
+        lock (_report) _rounds.Add(new TrainingRound(round, boundary, null, samples, users, steps, seconds, 0, false, reason));
+        _log.WriteLine($"online learning: round {round} at {Time(boundary)}: no candidate: {reason} ({BufferText(samples, users)}; {GuardText()})");
+    }
+
+    private static string BufferText(int samples, int users) => $"the sample buffer holds {samples} samples of {users} users";
+
+    /// <summary>The guard's decisions so far that are not zero, e.g. "guard so far: Admitted 120, HeldBack 30, Alerted 4".</summary>
+    private string GuardText()
+    {
+        IReadOnlyDictionary<string, long> counts;
+        lock (_report) counts = _guard.Counts;
+        var made = counts.Where(c => c.Value > 0).Select(c => $"{c.Key} {c.Value}").ToList();
+        return made.Count == 0 ? "guard so far: no sample offered" : $"guard so far: {string.Join(", ", made)}";
     }
 
     private void Record(long boundary, string version, string? parent, string status, string reason, IReadOnlyList<GateResult> gates, Action<ModelRegistry>? write)
@@ -712,7 +758,10 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     private static RecordedGate Recorded(GateResult g) => new(g.Gate, g.Value, g.Bound, g.Passed);
 
     private static string GateText(IReadOnlyList<GateResult> gates) =>
-        string.Join(", ", gates.Select(g => $"{g.Gate} {g.Value:G4} vs {g.Bound:G4} {(g.Passed ? "ok" : "FAILED")}"));
+        string.Join(", ", gates.Select(g => $"{g.Gate} {Figure(g.Value)} vs {Figure(g.Bound)} {(g.Passed ? "ok" : "FAILED")}"));
+
+    /// <summary>A gate figure in a log line; NaN is a gate that could not be measured (canary recall without canaries).</summary>
+    private static string Figure(double value) => double.IsNaN(value) ? "not measured" : value.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Name(IAnomalyDetector detector) => $"{detector.Name}@{detector.Version}";
 

@@ -33,15 +33,21 @@ internal static class RegistryJson
     {
         var list = new JsonArray();
         foreach (var gate in gates)
-            list.Add(new JsonObject { ["gate"] = gate.Gate, ["value"] = gate.Value, ["bound"] = gate.Bound, ["passed"] = gate.Passed });
+            list.Add(new JsonObject { ["gate"] = gate.Gate, ["value"] = Finite(gate.Value), ["bound"] = Finite(gate.Bound), ["passed"] = gate.Passed });
         return list.ToJsonString();
     }
+
+    /// <summary>A gate figure as stored: null when it is not a finite number (a gate not measured, e.g. canary recall
+    /// without canaries, is NaN; JSON has no NaN, and writing it threw, which lost the candidate); read back as NaN.</summary>
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+
+    private static double Figure(JsonNode? node) => node is null ? double.NaN : node.GetValue<double>();
 
     public static IReadOnlyList<RecordedGate> ParseGates(string json)
     {
         var list = JsonNode.Parse(json)?.AsArray() ?? throw new InvalidDataException("gates is not a JSON list");
         return list.Select(g => new RecordedGate(
-            g!["gate"]!.GetValue<string>(), g["value"]!.GetValue<double>(), g["bound"]!.GetValue<double>(), g["passed"]!.GetValue<bool>())).ToList();
+            g!["gate"]!.GetValue<string>(), Figure(g["value"]), Figure(g["bound"]), g["passed"]!.GetValue<bool>())).ToList();
     }
 
     /// <summary>UTC, millisecond precision, sortable as text.</summary>

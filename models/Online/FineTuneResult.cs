@@ -58,7 +58,11 @@ public sealed record FineTuneResult
     /// <summary>The feature members refitted on the round's samples and the anchors (empty when the refit is off).</summary>
     public IReadOnlyList<string> RefittedMembers { get; init; } = [];
 
-    /// <summary>The registry's origin detail (fine-tuned): samples, event-time range, steps and figures, as JSON.</summary>
+    /// <summary>
+    /// The registry's origin detail (fine-tuned): samples, event-time range, steps and figures, as JSON. A figure that is
+    /// not a finite number (the losses of a round without a step are NaN; a diverged loss is infinite) is written as null:
+    /// JSON has no NaN or Infinity, and the detail must never fail a round.
+    /// </summary>
     public string DetailJson() => JsonSerializer.Serialize(new
     {
         parent = ParentVersion,
@@ -71,9 +75,9 @@ public sealed record FineTuneResult
         trained_events = TrainedEvents,
         from = DateTime.UnixEpoch.AddMilliseconds(FirstEventTimeMs).ToString("O"),
         until = DateTime.UnixEpoch.AddMilliseconds(LastEventTimeMs).ToString("O"),
-        first_loss = FirstLoss,
-        last_loss = LastLoss,
-        distance = Distance,
+        first_loss = Finite(FirstLoss),
+        last_loss = Finite(LastLoss),
+        distance = Finite(Distance),
         seconds = Elapsed.TotalSeconds,
         device = Device,
         assigned_types = Vocabulary.Assigned,
@@ -82,4 +86,6 @@ public sealed record FineTuneResult
         free_type_slots = Vocabulary.FreeSlots,
         refitted_members = RefittedMembers,
     });
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 }

@@ -91,8 +91,8 @@ public sealed class OnlineTraffic : IDisposable
     };
 
     public OnlineTrainer Trainer(ScriptedSchedule schedule, OnlineLearningOptions? options = null, OnlineTrainerSettings? settings = null, ModelRegistry? registry = null,
-        TextWriter? log = null) =>
-        new(schedule, _ => true, Champion, Anchors, Canaries, options ?? Options, settings ?? Settings, Training, Sessions, Window, TimeSpan.FromHours(6), registry, log ?? TextWriter.Null);
+        TextWriter? log = null, BehaviorDataset? canaries = null) =>
+        new(schedule, _ => true, Champion, Anchors, canaries ?? Canaries, options ?? Options, settings ?? Settings, Training, Sessions, Window, TimeSpan.FromHours(6), registry, log ?? TextWriter.Null);
 
     /// <summary>Each entry of <paramref name="data"/> scored by the champion, as a decided request (key order);
     /// <paramref name="alerts"/> says which alert (user, its calibrated score, whether it is in cooldown).</summary>

@@ -209,6 +209,56 @@ public sealed class OnlineTrainerTests(OnlineTraffic traffic) : IClassFixture<On
     }
 
     [Fact]
+    public void Without_canaries_a_round_trains_and_its_candidate_is_registered_and_rejected_by_the_canary_gate()
+    {
+        // A run whose training days hold no attack user has no canaries: the canary gate is not measured (NaN). Its
+        // gate figures once failed the registry's JSON, and every round was logged as "no candidate" with 0 steps.
+        using var store = new RegistryStore("sqlite");
+        var registry = ModelRegistry.Open(store.Settings);
+        StartupRegistration.Register(store.Settings, traffic.Champion, OriginDetail.None, TextWriter.Null);
+        var settings = OnlineTraffic.Settings with { MaxRounds = 1 };
+        var schedule = new ScriptedSchedule((long)settings.Cadence.TotalMilliseconds);
+        var log = new StringWriter();
+        using var trainer = traffic.Trainer(schedule, settings: settings, registry: registry, log: log,
+            canaries: new Models.Dataset.BehaviorDataset([], OnlineTraffic.Window));
+
+        TrainerDrive.Run(trainer, schedule, traffic.Decided(traffic.Live, (_, _, _) => false));
+
+        var round = Assert.Single(trainer.Rounds);
+        Assert.True(round.Candidate is not null && round.Failure is null, log.ToString());
+        Assert.Equal(OnlineTraffic.Options.StepsPerVersion, round.Steps);
+        Assert.Equal(["candidate", "rejected"], trainer.Transitions.Where(t => t.Version == round.Candidate).Select(t => t.Status));
+        var version = registry.Require(round.Candidate!);
+        Assert.Equal(ModelStatus.Rejected, version.Status);
+        Assert.Equal(OnlineTraffic.Options.StepsPerVersion, version.Detail.Steps);
+        var canary = Assert.Single(version.Gates, g => g.Gate == PromotionGates.CanaryRecall);
+        Assert.True(double.IsNaN(canary.Value) && double.IsNaN(canary.Bound) && !canary.Passed, $"{canary}");
+        Assert.DoesNotContain("JSON", log.ToString());
+    }
+
+    [Fact]
+    public void Boundaries_whose_buffer_holds_too_few_users_start_no_round_and_say_why_in_one_line()
+    {
+        // Every user alerts on its first event: the guard refuses everything after (alerted, cooldown, quarantine), so
+        // no sample reaches the buffer and no round starts.
+        var schedule = new ScriptedSchedule((long)OnlineTraffic.Settings.Cadence.TotalMilliseconds);
+        var log = new StringWriter();
+        using var trainer = traffic.Trainer(schedule, log: log);
+
+        TrainerDrive.Run(trainer, schedule, traffic.Decided(traffic.Live, (_, _, _) => true));
+
+        Assert.Empty(trainer.Rounds);
+        Assert.DoesNotContain(trainer.Transitions, t => t.Status == "candidate");
+        var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var noRound = lines.Where(l => l.Contains(": no round: ")).ToList();
+        Assert.Equal(trainer.BoundariesResolved, noRound.Count);
+        Assert.All(noRound, l => Assert.Matches(
+            @"^online learning: boundary \S+ \S+: no round: the sample buffer holds 0 samples of 0 users, streamdetect\.online-learning\.min-sample-users = 6; guard so far: ", l));
+        Assert.Contains("Alerted ", noRound[^1]);
+        Assert.DoesNotContain(lines, l => l.Contains("Exception") || l.Contains("JSON"));
+    }
+
+    [Fact]
     public void Two_runs_with_requests_arriving_in_other_orders_resolve_every_boundary_the_same()
     {
         var options = OnlineTraffic.Options with { RecentLossTolerance = 10, AnchorLossTolerance = 10, CanaryRecallDrop = 1 };
