@@ -44,7 +44,9 @@ public sealed class DataDirectoryLockProcessTests
         string line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"error: data directory '{dataDir}' is in use by another run (pid {first.Id} on host {Environment.MachineName} since ", line);
         Assert.Equal("", stdout);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"refused after {clock.Elapsed.TotalSeconds:F2} s (process start included)");
+        // Not waiting for the first run (which holds the directory until its input ends): refused as it starts. The bound
+        // is loose on purpose: 2 s failed once in CI under load (2.39 s, the process start included).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"refused after {clock.Elapsed.TotalSeconds:F2} s (process start included)");
 
         // The first run was not disturbed: it reads on, and finishes when its input ends.
         await first.StandardInput.WriteLineAsync(OneEvent.Replace("u-1", "u-2", StringComparison.Ordinal));

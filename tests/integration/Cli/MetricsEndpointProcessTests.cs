@@ -33,7 +33,7 @@ public sealed class MetricsEndpointProcessTests(TrainedModelFixture model) : ICl
         string[] lines = [.. File.ReadAllLines(model.Traffic), "not json", "{\"broken\":", "{\"userId\":\"u1\"}"];
         using var engine = EngineProcess.StartWithInput(dir.Path, "run", "--input", "-", "--model", model.Model, "--metrics-port", port.ToString(CultureInfo.InvariantCulture),
             "--alerts", dir.File("alerts.jsonl"), "--summary-json", dir.File("summary.json"), "--data-dir", dir.File("data"),
-            "--config", WriteLinger(dir, "60s"));
+            "--config", WriteLinger(dir, "60s"), "--verbose"); // CI saw one start-up "ArgumentNullException" here, once, without its stack
 
         // The endpoint answers before the engine and the model are up: not ready yet.
         int first = await FirstAnswerAsync(port, "/health/ready", engine);
