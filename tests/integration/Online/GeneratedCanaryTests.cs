@@ -116,6 +116,14 @@ public sealed class GeneratedCanaryTests(OnlineTraffic traffic) : IClassFixture<
         Assert.Equal((0, 0, 0), (set.FromTraining, set.FromFeedback, set.FromGenerator));
         Assert.Contains("0 from the generator: the model cannot read its traffic (100.00 % of their ", set.Summary);
         Assert.Contains("so none is invented", set.Summary);
+        // A model without a sequence vocabulary (a feature detector) is judged by the types of its training data.
+        using (var features = DetectorTrainer.Train("zscore", other, OnlineTraffic.Training, cancellation: TestContext.Current.CancellationToken))
+        {
+            var byTraining = Build(other, champion: features);
+            Assert.Empty(byTraining.Users.Users);
+            Assert.Contains("0 from the generator: the model cannot read its traffic (100.00 % of their ", byTraining.Summary);
+            Assert.Equal(Settings.MinUsers, Build(NoAttackers, champion: features).FromGenerator);
+        }
 
         // The engine's start-up: the same counts, as a warning, and the trainer still made (the gate fails as before).
         using var store = new RegistryStore("sqlite");
