@@ -18,6 +18,9 @@ public sealed record OnlineLearningSettings(OnlineLearningOptions Options, Onlin
     /// <summary>Whether the run needs the online path: online learning on, or plans shared across the cluster (followed even when this run does not learn).</summary>
     public bool Active => Options.Enabled || SharedPlans.Enabled;
 
+    /// <summary>How the canary set is completed when the training data holds too few attack users (<see cref="CanarySet"/>).</summary>
+    public CanarySettings Canaries { get; init; } = new();
+
     /// <summary>Reads and checks every online-learning setting of <paramref name="config"/> (the run's, with its store).</summary>
     /// <exception cref="Stages.Configuration.SettingsException">A bad value, naming its key.</exception>
     /// <exception cref="UserInputException">Cluster-wide plans on a memory store.</exception>
@@ -42,7 +45,10 @@ public sealed record OnlineLearningSettings(OnlineLearningOptions Options, Onlin
     }
 
     private static OnlineLearningSettings ReadKeys(Config config) =>
-        new(OnlineLearningOptionsReader.Read(config), OnlineLearningOptionsReader.ReadTrainer(config), SharedPlanSettings.Create(config));
+        new(OnlineLearningOptionsReader.Read(config), OnlineLearningOptionsReader.ReadTrainer(config), SharedPlanSettings.Create(config))
+        {
+            Canaries = CanarySettings.Read(config),
+        };
 
     /// <summary>Why cluster-wide plans are refused on a memory store.</summary>
     public const string SharedPlansNeedAStore =

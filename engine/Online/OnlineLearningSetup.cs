@@ -12,9 +12,9 @@ namespace StreamDetect.Engine.Online;
 
 /// <summary>
 /// Builds the live path's <see cref="OnlineTrainer"/> from the run's configuration (<c>streamdetect.online-learning</c>):
-/// anchors and canaries from the data the champion was trained on (its normal users, and its labelled attack users: the
-/// generator's scenario episodes), the registry of the run's store (none for a memory store), and the run's session rule,
-/// window and alert cooldown.
+/// anchors and canaries from the data the champion was trained on (its normal users, and its labelled attack users,
+/// completed with the built-in generator's scenario episodes when they are too few: <see cref="CanarySet"/>), the
+/// registry of the run's store (none for a memory store), and the run's session rule, window and alert cooldown.
 /// </summary>
 public static class OnlineLearningSetup
 {
@@ -39,14 +39,15 @@ public static class OnlineLearningSetup
         }
         var anchors = AnchorReservoir.Sample(normal, options.AnchorUsers, options.Seed);
         var normalIds = normal.Users.Select(u => u.UserId).ToHashSet(StringComparer.Ordinal);
-        var canaries = new BehaviorDataset(trainedOn.Users.Where(u => !normalIds.Contains(u.UserId)).ToArray(), trainedOn.WindowCapacity);
-        if (canaries.Users.Count == 0)
-            log.WriteLine("online learning: warning: the training data has no labelled attack users, so the canary-recall gate fails every candidate (nothing shows recall is kept)");
+        var sessions = SessionSettingsReader.Read(config);
+        var canarySet = CanarySet.Build(trainedOn, normalIds, champion, config, online.Canaries, options.Seed, sessions);
+        log.WriteLine((canarySet.Users.Users.Count == 0 ? "online learning: warning: " : "online learning: ") + canarySet.Summary);
+        var canaries = canarySet.Users;
         var training = TrainingOptionsReader.Read(config) with { Device = champion.Device.ToString() };
         var registry = store.Kind == "memory" ? null : ModelRegistry.Open(store);
         int window = Entities.UserPartitionSettings.Create(config).WindowSize;
         var trainer = new OnlineTrainer(schedule, allObservedBefore, champion, anchors, canaries, options, settings, training,
-            SessionSettingsReader.Read(config), window, AlertSettings.Create(config).Cooldown, registry, log);
+            sessions, window, AlertSettings.Create(config).Cooldown, registry, log);
         log.WriteLine($"online learning: on (cadence {settings.Cadence}, shadow {settings.ShadowWindow}, band {settings.BandLow:g}..{settings.BandHigh:g} x alert budget {options.AlertBudget:P2}, " +
                       $"rollback watch {settings.RollbackWindow}; {anchors.Count} anchor users, {canaries.Users.Count} canary users; guards {(options.Guards ? "on" : "OFF")})");
         return trainer;

@@ -103,6 +103,8 @@ public sealed class OnlineLearningOptionsReaderTests
     [InlineData("streamdetect.online-learning.champion-out-of-band-ratio = 7", "streamdetect.online-learning.champion-out-of-band-ratio")]
     [InlineData("streamdetect.online-learning.shared-plans.follower-timeout = banana", "streamdetect.online-learning.shared-plans.follower-timeout")]
     [InlineData("streamdetect.online-learning.shared-plans.poll = 0s", "streamdetect.online-learning.shared-plans.poll")]
+    [InlineData("streamdetect.online-learning.min-canary-users = -1", "streamdetect.online-learning.min-canary-users")]
+    [InlineData("streamdetect.online-learning.canary-max-unknown-share = 1.5", "streamdetect.online-learning.canary-max-unknown-share")]
     public void Every_online_learning_setting_is_read_together_and_a_bad_one_refused_naming_its_key(string overlay, string key)
     {
         var error = Assert.Throws<SettingsException>(() => Online.OnlineLearningSettings.Read(With(overlay)));
@@ -116,6 +118,7 @@ public sealed class OnlineLearningOptionsReaderTests
         var read = Online.OnlineLearningSettings.Read(EngineConfig.Reference);
         Assert.Equal(new OnlineLearningOptions(), read.Options);
         Assert.Equal(new Online.OnlineTrainerSettings(), read.Trainer);
+        Assert.Equal(new Online.CanarySettings(), read.Canaries);
         Assert.False(read.Active);
         var shared = With("streamdetect.online-learning.shared-plans.enabled = on");
         Assert.True(Online.OnlineLearningSettings.Read(shared).Active);

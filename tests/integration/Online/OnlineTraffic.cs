@@ -29,6 +29,7 @@ public sealed class OnlineTraffic : IDisposable
     public OnlineTraffic()
     {
         var training = DatasetBuilder.Build(new TrafficGenerator(GeneratorSettings.Default with { Users = 120, Days = 2, Seed = 4 }).Events(), Window, Sessions);
+        TrainingData = training;
         Champion = DetectorTrainer.Train("lstm", training, Training);
         // As the engine does (OnlineLearningSetup): anchors from the normal users only; an attacker among them would set
         // the canary threshold at its own score.
@@ -58,6 +59,9 @@ public sealed class OnlineTraffic : IDisposable
     };
 
     public IAnomalyDetector Champion { get; }
+
+    /// <summary>The two days the champion was trained on (a few labelled attack users among them).</summary>
+    public BehaviorDataset TrainingData { get; }
 
     public AnchorReservoir Anchors { get; }
 
