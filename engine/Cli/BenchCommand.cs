@@ -25,7 +25,9 @@ namespace StreamDetect.Engine.Cli;
 /// `streamdetect bench`: the engine's own benchmark on generated traffic, in one process:
 /// ingest (validate -> entities -> features, SQLite on) events/s and resident bytes per user;
 /// end to end (ingest -> batcher -> scorer -> alerts) events/s; the scorer alone on the same model and
-/// batch size; ingest-to-scored latency at half of the measured maximum load.
+/// batch size; ingest-to-scored latency at half of the measured maximum load (the run's path, its source held to
+/// that rate). With <c>--online-learning on</c> the end-to-end and half-load phases run the online trainer as
+/// `run --online-learning on` does, and the report gives its rounds (time, samples) and versions.
 /// </summary>
 public static class BenchCommand
 {
@@ -48,11 +50,17 @@ public static class BenchCommand
         HelpName = "N",
         Description = "Serve metrics and health on this port during the end-to-end phase, as `run --metrics-port` does (to measure their cost; streamdetect.metrics also applies)",
     };
+    private static readonly Option<string?> OnlineLearning = new("--online-learning")
+    {
+        HelpName = "on|off",
+        Description = "The end-to-end and half-load phases with the online trainer as `run --online-learning on` runs it (the bench's model as champion, " +
+                      "the registry in the bench's store; cadence and rules: streamdetect.online-learning); reports its rounds (time, samples) and versions. Default: off",
+    };
 
     public static Command Create()
     {
         var command = new Command("bench", "Benchmark the engine on generated traffic: ingest events/s and bytes per user, end-to-end events/s, the scorer alone, and latency at half load; writes JSON with --json");
-        foreach (var option in new Option[] { Users, Days, TrainDays, Model, Device, Batch, Json, IngestOnly, Store, Json2Stdout, MetricsPort, ModelGridHours }) command.Options.Add(option);
+        foreach (var option in new Option[] { Users, Days, TrainDays, Model, Device, Batch, Json, IngestOnly, Store, Json2Stdout, MetricsPort, ModelGridHours, OnlineLearning }) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, token => ExecuteAsync(parse, token), cancellation));
         return command;
     }
@@ -69,6 +77,9 @@ public static class BenchCommand
         WritableOutputFile.Ensure("--json", parse.GetValue(Json));
         var grid = parse.GetValue(ModelGridHours) is double hours ? TimeSpan.FromHours(hours) : (TimeSpan?)null;
         if (grid < TimeSpan.Zero) throw new UserInputException("--model-grid-hours must be 0 or more");
+        bool learn = RunCommand.OnOff(parse.GetValue(OnlineLearning), "--online-learning") == "on";
+        if (learn && grid is not null) throw new UserInputException("--model-grid-hours and --online-learning on exclude each other (both give the run its model schedule)");
+        if (learn && parse.GetValue(IngestOnly)) throw new UserInputException("--online-learning needs scoring; it does not apply to --ingest-only");
         var log = Console.Error;
         string scratch = Directory.CreateTempSubdirectory("streamdetect-bench-").FullName;
         var result = new JsonObject
@@ -93,6 +104,7 @@ public static class BenchCommand
                 "streamdetect.run.save-model = off",
                 batchSetting,
                 metricsSetting,
+                $"streamdetect.online-learning.enabled = {(learn ? "on" : "off")}",
                 extra);
             var baseConfig = CommonOptions.LoadConfig(parse);
             Akka.Configuration.Config With(string dir) => Akka.Configuration.ConfigurationFactory.ParseString(Overrides(dir)).WithFallback(baseConfig);
@@ -101,8 +113,11 @@ public static class BenchCommand
             // it trains) is checked before the ingest phase, so a mistake costs no benchmark time.
             var config = With(Path.Combine(scratch, "e2e"));
             var request = new RunRequest(config, EventSourceKind.Generator, null, DeadLetterSinkKind.Count, null, parse.GetValue(Model), AlertSinkKind.None, null, null, null, parse.GetValue(Device));
-            if (!parse.GetValue(IngestOnly)) RunPlan.Create(request);
+            var plan = parse.GetValue(IngestOnly) ? null : RunPlan.Create(request);
+            // Every online-learning setting is checked here too, before any benchmark phase (as `run` does).
+            var online = learn ? Online.OnlineLearningSettings.Read(config) : null;
             var metricsSettings = MetricsSettings.Create(config);
+            result["online_learning"] = learn;
 
             log.WriteLine($"bench: ingest of {users:N0} users x {days} days, store {store}");
             var ingest = await IngestAsync(With(Path.Combine(scratch, "ingest")), generator, cancellation);
@@ -111,7 +126,16 @@ public static class BenchCommand
             if (parse.GetValue(IngestOnly)) return Finish(parse, result);
 
             // End to end at full speed, with the scoring requests kept to replay through the scorer alone.
-            var job = new RunJob(request, log) { Online = grid is TimeSpan boundary ? start => FixedPlanResolver.Start(start, boundary) : null };
+            // With online learning the trainer needs the data the champion was trained on (anchors, canaries): a bench that
+            // trains its model hands it over itself; for --model, the same first --train-days of the generated traffic.
+            Models.Dataset.BehaviorDataset? trainedOn = learn && parse.GetValue(Model) is not null ? TrainedOn(plan!) : null;
+            Online.OnlineTrainer? trainer = null;
+            var job = new RunJob(request, log)
+            {
+                Online = grid is TimeSpan boundary ? start => FixedPlanResolver.Start(start, boundary)
+                    : online is not null ? Online.OnlineRun.Hook(Persistence.StoreSettings.Create(config), online, log, trainedOn, started: t => trainer = t)
+                    : null,
+            };
             if (grid is TimeSpan g) result["model_grid_hours"] = g.TotalHours;
             result["metrics"] = metricsSettings.AnyExport;
             log.WriteLine($"bench: end to end at full speed{(metricsSettings.AnyExport ? " (metrics on)" : "")}");
@@ -141,6 +165,7 @@ public static class BenchCommand
             // figures are named for it rather than passed off as the stream's cost.
             endToEndCost.WriteTo(result, s.EventsValid, scoring.TrainingS > 0 ? "end_to_end_with_training_" : "end_to_end_");
             log.WriteLine($"bench: end to end {s.EventsPerS:N0} events/s");
+            if (learn) result["online"] = OnlineFigures(trainer, log, "end to end");
 
             // The scorer alone, same model and batch size: the requests of a replay of the same traffic.
             var (scorerRate, scorerRequests, scorerCost) = await ScorerAloneAsync(config, generator, detector, cancellation);
@@ -153,7 +178,22 @@ public static class BenchCommand
             // Latency at half of the measured maximum load.
             double halfLoad = Math.Max(1000, s.EventsPerS / 2);
             log.WriteLine($"bench: latency at half load ({halfLoad:N0} events/s)");
-            var latency = await LatencyAtRateAsync(With(Path.Combine(scratch, "half")), generator, detector, halfLoad, cancellation);
+            // The run's path with its source held to that rate (`run --rate`), the same model loaded from its file; with
+            // online learning the trainer runs beside it as in the end-to-end phase (its registry in this phase's store).
+            string modelPath = parse.GetValue(Model) ?? Path.Combine(scratch, "bench-model.sdm");
+            if (parse.GetValue(Model) is null) detector.Save(modelPath);
+            var halfConfig = Akka.Configuration.ConfigurationFactory.ParseString(Overrides(Path.Combine(scratch, "half"),
+                $"streamdetect.run.rate = {halfLoad.ToString(System.Globalization.CultureInfo.InvariantCulture)}")).WithFallback(baseConfig);
+            Online.OnlineTrainer? halfTrainer = null;
+            var halfJob = new RunJob(request with { Config = halfConfig, ModelPath = modelPath }, log)
+            {
+                Online = online is null ? null
+                    : Online.OnlineRun.Hook(Persistence.StoreSettings.Create(halfConfig), online, log, trainedOn ?? outcome.Model.TrainingData, started: t => halfTrainer = t),
+            };
+            var halfOutcome = await halfJob.RunAsync(cancellation);
+            halfOutcome.Model?.Detector.Dispose();
+            var latency = (P50: halfOutcome.Summary.Scoring!.LatencyP50Ms, P99: halfOutcome.Summary.Scoring!.LatencyP99Ms);
+            if (learn) result["half_load_online"] = OnlineFigures(halfTrainer, log, "half load");
             result["half_load_events_per_s"] = Math.Round(halfLoad);
             result["latency_p50_ms"] = latency.P50;
             result["latency_p99_ms"] = latency.P99;
@@ -171,6 +211,64 @@ public static class BenchCommand
                 // a store file may still be open in a pooled connection
             }
         }
+    }
+
+    /// <summary>The data a loaded model is taken to have been trained on: the first --train-days of the bench's traffic, built as a run builds it.</summary>
+    private static Models.Dataset.BehaviorDataset TrainedOn(RunPlan plan)
+    {
+        var (events, cut) = plan.Input.TrainingEvents(plan);
+        int window = UserPartitionSettings.Create(plan.Config).WindowSize;
+        var all = Models.Dataset.DatasetBuilder.Build(events, window, SessionSettingsReader.Read(plan.Config));
+        return cut is long until ? all.Before(until) : all;
+    }
+
+    /// <summary>What the online trainer did in a phase: rounds (time, samples), candidates made, promoted, rejected; printed and as JSON.</summary>
+    private static JsonObject OnlineFigures(Online.OnlineTrainer? trainer, TextWriter log, string phase)
+    {
+        if (trainer is null)
+        {
+            log.WriteLine($"bench: {phase}: online learning did not run (see the line above)");
+            return new JsonObject { ["trainer_ran"] = false, ["rounds"] = 0 };
+        }
+        var rounds = trainer.Rounds;
+        var transitions = trainer.Transitions;
+        int made = rounds.Count(r => r.Candidate is not null);
+        int promoted = transitions.Count(t => t is { Status: "champion", Parent: not null });
+        int rejected = transitions.Count(t => t.Status == "rejected");
+        int rolledBack = transitions.Count(t => t.Status == "rejected" && t.Reason.StartsWith("rolled back", StringComparison.Ordinal));
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        log.WriteLine(string.Create(c, $"bench: {phase}: online learning {rounds.Count} rounds, {made} candidates made, {promoted} promoted, {rejected} rejected ({rolledBack} rolled back), {trainer.BoundariesResolved} boundaries"));
+        foreach (var r in rounds)
+            log.WriteLine(string.Create(c, $"bench: {phase}: round {r.Round}: {r.Samples} samples of {r.Users} users, {r.Steps} steps, {r.TrainingSeconds:F1} s fine-tuning, {r.GateSeconds:F1} s gates{(r.Failure is null ? "" : $" (no candidate: {r.Failure})")}"));
+        var perRound = new JsonArray();
+        foreach (var r in rounds)
+            perRound.Add(new JsonObject
+            {
+                ["round"] = r.Round,
+                ["samples"] = r.Samples,
+                ["users"] = r.Users,
+                ["steps"] = r.Steps,
+                ["training_s"] = Math.Round(r.TrainingSeconds, 2),
+                ["gate_s"] = Math.Round(r.GateSeconds, 2),
+                ["time_s"] = Math.Round(r.TrainingSeconds + r.GateSeconds, 2),
+                ["candidate"] = r.Candidate,
+                ["gates_passed"] = r.GatesPassed,
+                ["failure"] = r.Failure,
+            });
+        return new JsonObject
+        {
+            ["trainer_ran"] = true,
+            ["rounds"] = rounds.Count,
+            ["boundaries"] = trainer.BoundariesResolved,
+            ["candidates_made"] = made,
+            ["promoted"] = promoted,
+            ["rejected"] = rejected,
+            ["rolled_back"] = rolledBack,
+            ["mean_round_s"] = rounds.Count == 0 ? 0 : Math.Round(rounds.Average(r => r.TrainingSeconds + r.GateSeconds), 2),
+            ["mean_round_samples"] = rounds.Count == 0 ? 0 : Math.Round(rounds.Average(r => r.Samples), 1),
+            ["failure"] = trainer.Failure?.Message,
+            ["per_round"] = perRound,
+        };
     }
 
     private static int Finish(ParseResult parse, JsonObject result)
@@ -241,24 +339,5 @@ public static class BenchCommand
         var clock = Stopwatch.StartNew();
         events = Models.Replay.StreamingReplay.Run(dataset, detector, new Models.Replay.ReplayOptions(batchSize), _ => { }, cancellation);
         return Task.FromResult((events / clock.Elapsed.TotalSeconds, events, cost.Stop()));
-    }
-
-    /// <summary>End to end with the source throttled to a fixed rate: the latency a request sees when the engine is not saturated.</summary>
-    private static async Task<(double P50, double P99)> LatencyAtRateAsync(Akka.Configuration.Config config, GeneratorSettings generator,
-        Models.Detection.IAnomalyDetector detector, double eventsPerSecond, CancellationToken cancellation)
-    {
-        await using var host = await EngineHost.StartAsync(config, cluster: true, cancellation);
-        using var scorer = new Scorer(detector, ScorerSettings.Create(config));
-        var scoring = ScoringPipeline.Create(host, scorer, config, ThresholdSettings.Create(config), _ => null, new DetectionReport(long.MinValue, null));
-        var job = new IngestJob(host);
-        var progress = new ReadProgress();
-        int perTick = Math.Max(1, (int)(eventsPerSecond / 100));
-        // An event arrives when the throttle lets it through (the generator produces chunks ahead of time
-        // behind an async boundary; stamping at creation would count that read-ahead as latency).
-        var source = EventSources.FromGenerator(new TrafficGenerator(generator), progress)
-            .Throttle(perTick, TimeSpan.FromMilliseconds(10), perTick, ThrottleMode.Shaping)
-            .Select(e => e with { ReceivedTicks = Stopwatch.GetTimestamp() });
-        await job.RunAsync(source, scoring.Sink(AlertOutputs.None()), () => progress.Records, cancellation, scoring: scoring.Context, maxUnsettled: ScorerSettings.Create(config).MaxUnsettledEvents);
-        return (Math.Round(scoring.ScoredLatency.Percentile(0.5), 1), Math.Round(scoring.ScoredLatency.Percentile(0.99), 1));
     }
 }

@@ -205,6 +205,7 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
     [InlineData("state dump --data-dir data --out x.jsonl --bogus", "error: unknown option '--bogus' (see streamdetect state dump --help)")]
     [InlineData("frobnicate", "error: unknown command 'frobnicate' (see streamdetect --help)")]
     [InlineData("bench --users many", "error: Cannot parse argument 'many' for option '--users'")]
+    [InlineData("bench --online-learning maybe", "error: --online-learning must be on or off (got 'maybe')")]
     [InlineData("run --stop-after-idle soon", "error: Cannot parse argument 'soon' for option '--stop-after-idle' as a number (see streamdetect run --help)")]
     [InlineData("gen --users 100 --drift-share 0.5 --drift-day 7 --out x.jsonl", "error: --drift-day must be a day after the first and before the end of the 7-day period, in [1, 6] (got 7)")]
     [InlineData("gen --users 100 --drift-pace fast --out x.jsonl", "error: --drift-pace 'fast' is not a number")]
