@@ -445,7 +445,14 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
             if (!sample.Alerted && !sample.InCooldown && !sample.FeedbackPositive && window.Score < _options.ScoreCeiling) needBase.Add(offered.Count);
             offered.Add(sample);
         }
-        if (needBase.Count > 0 && _options.Guards)
+        if (needBase.Count > 0 && _options.Guards && ReferenceEquals(_champion, _base))
+        {
+            // The champion is the base version: the score it gave the sample live is the base version's score. Scoring the
+            // window again (a replay of up to the window's events, for a quarter of all events at the default sample-share)
+            // made the trainer cost 6x the stream's CPU per event, and the stream waits for it at every boundary.
+            for (int j = 0; j < needBase.Count; j++) offered[needBase[j]] = offered[needBase[j]] with { BaseScore = offered[needBase[j]].ChampionScore };
+        }
+        else if (needBase.Count > 0 && _options.Guards)
         {
             var scores = BaseScores(needBase.Select(i => offered[i]).ToList(), needBase.Select(i => offered[i].EventTimeMs).ToList());
             for (int j = 0; j < needBase.Count; j++) offered[needBase[j]] = offered[needBase[j]] with { BaseScore = scores[j] };
