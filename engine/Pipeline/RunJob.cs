@@ -314,37 +314,39 @@ public sealed class RunJob
     private void Redeliver(RunPlan plan, List<AlertRecord> undelivered, ScoringContext context, EngineHost host)
     {
         if (undelivered.Count == 0) return;
-        var present = plan.AlertOutput.AlreadyWritten(plan, undelivered.Select(a => a.AlertId).ToList());
-        foreach (var group in undelivered.Where(a => present.Contains(a.AlertId)).GroupBy(a => UserPartitioner.PartitionOf(a.UserId, plan.Engine.Routing)))
-            host.Partitions.Tell(new AlertsDelivered(group.Key, group.Select(a => a.AlertId).ToArray()));
-        Interlocked.Add(ref _alreadyInOutput, present.Count);
-        _log.WriteLine($"after a crash: {undelivered.Count:N0} alerts were journaled but not confirmed delivered; {present.Count:N0} of them are in the output already, the others go out again");
-        context.AddRedeliveries(undelivered.Where(a => !present.Contains(a.AlertId)));
+        context.AddRedeliveries(NotYetWritten(plan, undelivered, host, "after a crash: {0:N0} alerts were journaled but not confirmed delivered"));
     }
 
     /// <summary>
     /// Alerts a partition journaled but never saw delivered, handed out when it recovered while this run goes on (in a
-    /// cluster: its node was killed, or it moved): those the output holds already (the dead node's producer had them
-    /// acknowledged) are confirmed delivered, the others go out again. An output that cannot be read back now gets them
-    /// all again (at least once; consumers drop repeated alertIds).
+    /// cluster: its node was killed, or it moved): as <see cref="Redeliver"/>, except that an output that cannot be read
+    /// back now gets them all again (at least once; consumers drop repeated alertIds) rather than failing the run.
     /// </summary>
     private IReadOnlyList<AlertRecord> CheckRedeliveries(RunPlan plan, IReadOnlyList<AlertRecord> undelivered, EngineHost host)
     {
-        HashSet<string> present;
         try
         {
-            present = plan.AlertOutput.AlreadyWritten(plan, undelivered.Select(a => a.AlertId).ToList());
+            return NotYetWritten(plan, undelivered, host, "a recovered partition handed out {0:N0} alerts journaled but not confirmed delivered");
         }
         catch (UserInputException e)
         {
             _log.WriteLine($"a recovered partition handed out {undelivered.Count:N0} alerts not confirmed delivered; {e.Message}; they go out again");
             return undelivered;
         }
+    }
+
+    /// <summary>
+    /// Looks the alerts up in the output: those it holds (written, their delivery not journaled) are confirmed delivered
+    /// to their partitions and counted; returns the others, to go out again. <paramref name="what"/> starts the log line.
+    /// </summary>
+    private List<AlertRecord> NotYetWritten(RunPlan plan, IReadOnlyList<AlertRecord> undelivered, EngineHost host, string what)
+    {
+        var present = plan.AlertOutput.AlreadyWritten(plan, undelivered.Select(a => a.AlertId).ToList());
         foreach (var group in undelivered.Where(a => present.Contains(a.AlertId)).GroupBy(a => UserPartitioner.PartitionOf(a.UserId, plan.Engine.Routing)))
             host.Partitions.Tell(new AlertsDelivered(group.Key, group.Select(a => a.AlertId).ToArray()));
         Interlocked.Add(ref _alreadyInOutput, present.Count);
-        _log.WriteLine($"a recovered partition handed out {undelivered.Count:N0} alerts journaled but not confirmed delivered; " +
-                       $"{present.Count:N0} of them are in the output already, the others go out again");
+        _log.WriteLine(string.Format(System.Globalization.CultureInfo.CurrentCulture, what, undelivered.Count) +
+                       $"; {present.Count:N0} of them are in the output already, the others go out again");
         return undelivered.Where(a => !present.Contains(a.AlertId)).ToList();
     }
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit;
 using StreamDetect.Engine.Entities;
+using StreamDetect.Engine.Tests.Support;
 using StreamDetect.Models.Events;
 using StreamDetect.Models.Features;
 using StreamDetect.Stages.Parsing;
@@ -16,28 +17,14 @@ namespace StreamDetect.Engine.Tests.Entities;
 /// </summary>
 public sealed class PartitionAskResendTests : TestKit
 {
-    private static readonly long T0 = new DateTimeOffset(2026, 11, 2, 8, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+    private static readonly long T0 = InMemoryPartitions.T0;
 
     public PartitionAskResendTests(ITestOutputHelper output)
-        : base(Akka.Configuration.ConfigurationFactory.ParseString("""
-            akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-            akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-            akka.actor.serializers.streamdetect = "StreamDetect.Engine.Persistence.EngineSerializer, streamdetect"
-            akka.actor.serialization-bindings {
-              "StreamDetect.Engine.Entities.EventsPersisted, streamdetect" = streamdetect
-              "StreamDetect.Engine.Entities.PartitionSnapshot, streamdetect" = streamdetect
-              "StreamDetect.Stages.Partitions.IPartitionProtocol, StreamDetect.Stages" = streamdetect
-            }
-            akka.actor.serialize-messages = off
-            """), output: output)
+        : base(InMemoryPartitions.Config, output: output)
     {
     }
 
-    private static IngestedEvent Event(string user, long offset) =>
-        new(new UserEvent(user, T0 + offset * 1000, EventTypes.View) { Item = $"sku-{offset % 7}" }, new SourcePosition("file.jsonl", 0, offset, 9))
-        {
-            OrderKey = T0 + offset * 1000,
-        };
+    private static IngestedEvent Event(string user, long offset, string type = EventTypes.View, int? label = null) => InMemoryPartitions.Event(user, offset, type, label);
 
     /// <summary>
     /// The partition gets the first copy 250 ms late (resend-after 100 ms), the copies sent again queue behind it: the first
