@@ -33,6 +33,7 @@ public sealed class PartitionState
     // Per applied row, scratch: the keys of the markers the sending stream admits, and the sessions closed.
     private readonly List<long> _markerKeys = [];
     private readonly List<KeyValuePair<string, UserRecord>> _closing = [];
+    private readonly SpareScoringTails _spareTails;
     private int _sessionsClosed;
     private long _nextTicket;
     private bool _rescoreDue;
@@ -44,6 +45,7 @@ public sealed class PartitionState
         _settings = settings;
         _incarnation = incarnation == 0 ? 1 : incarnation;
         _sessions = new SessionRule(settings.Sessions);
+        _spareTails = new SpareScoringTails(settings.WindowSize);
     }
 
     /// <summary>
@@ -132,7 +134,7 @@ public sealed class PartitionState
             if (row.AwaitingScoring)
             {
                 if (live?.Inbox is { } inbox && !Equals(user.Inbox, inbox)) SwitchInbox(user, inbox, handOvers);
-                user.Tail ??= new ScoringTail(user.Behavior.Window.ToArray(), user.Behavior.EntryCount + 1, _settings.WindowSize);
+                user.Tail ??= _spareTails.Take(user.Behavior.Window, user.Behavior.EntryCount + 1);
                 user.Behavior.Apply(e);
                 user.Tail.Add(user.Behavior, key, label, live?.ReceivedTicks[i] ?? 0, e.Device, e.Ip);
                 if (live is not null && _touchedSet.Add(e.UserId)) _touched.Add(new(e.UserId, user));
@@ -357,7 +359,7 @@ public sealed class PartitionState
             return;
         }
         // Usually the user's events are all scored by now (a watermark close): the tail holds the marker alone.
-        user.Tail ??= new ScoringTail(user.Behavior.Window.ToArray(), user.Behavior.EntryCount + 1, _settings.WindowSize, expected: 1);
+        user.Tail ??= _spareTails.Take(user.Behavior.Window, user.Behavior.EntryCount + 1, expected: 1);
         user.Behavior.CloseSession();
         user.Tail.Add(user.Behavior, key, label, 0);
         if (live is null) return;
@@ -382,7 +384,7 @@ public sealed class PartitionState
         user.ScoredThrough = through;
         if (user.Tail is not null && !user.Tail.Confirm(through))
         {
-            user.Tail.Release();
+            _spareTails.Give(user.Tail);
             user.Tail = null;
         }
     }

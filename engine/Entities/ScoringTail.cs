@@ -11,7 +11,8 @@ namespace StreamDetect.Engine.Entities;
 /// Kept until the scorer's settlement confirms them, and in snapshots, so that after a crash they are
 /// scored again exactly as they would have been. Its feature rows live in an array rented from the shared pool
 /// (a tail's rows are rewritten for every event, and tails come and go with each user's requests); the owner gives
-/// it back with <see cref="Release"/> when it drops the tail.
+/// it back with <see cref="Release"/> when it drops the tail, or keeps the emptied tail, arrays and all, for another
+/// user's next unscored events (<see cref="Recycle"/>, <see cref="Restart"/>, <see cref="SpareScoringTails"/>).
 /// </summary>
 public sealed class ScoringTail
 {
@@ -104,6 +105,49 @@ public sealed class ScoringTail
         _features.AsSpan(0, _entries.Count * FeatureSchema.Count).CopyTo(bigger);
         ArrayPool<float>.Shared.Return(_features);
         _features = bigger;
+    }
+
+    /// <summary>
+    /// Empties the tail so that another run of unscored events can use it (<see cref="Restart"/>), its lists, context array
+    /// and rows' array kept (<see cref="SpareScoringTails"/>). Returns false, releasing it instead (<see cref="Release"/>),
+    /// when its rows' array grew past <paramref name="maxRows"/> rows: a spare does not hold on to a burst's memory.
+    /// </summary>
+    internal bool Recycle(int maxRows)
+    {
+        if (_released || _features.Length > maxRows * FeatureSchema.Count)
+        {
+            Release();
+            return false;
+        }
+        _entries.Clear();
+        _keys.Clear();
+        _labels.Clear();
+        _devices.Clear();
+        _ips.Clear();
+        FirstReceivedTicks = 0;
+        return true;
+    }
+
+    /// <summary>
+    /// A recycled tail (<see cref="Recycle"/>) starts anew: <paramref name="window"/> (the user's window before the first
+    /// unscored event) becomes its context, <paramref name="firstEventIndex"/> the user's event number of that event. As
+    /// a new tail made from the same window, without allocating when the context keeps its length.
+    /// </summary>
+    internal void Restart(EventWindow window, long firstEventIndex)
+    {
+        if (_released || _entries.Count > 0) throw new InvalidOperationException("only an emptied tail starts anew");
+        int length = Math.Min(window.Count, _windowSize);
+        if (_context.Length != length) _context = new WindowEntry[length];
+        if (window.Count == length)
+        {
+            window.CopyTo(_context);
+        }
+        else
+        {
+            for (int i = 0; i < length; i++) _context[i] = window[window.Count - length + i];
+        }
+        FirstEventIndex = firstEventIndex;
+        FirstReceivedTicks = 0;
     }
 
     /// <summary>
