@@ -101,10 +101,33 @@ public sealed class ScoringTail
     private void Grow(int needed)
     {
         ObjectDisposedException.ThrowIf(_released, this);
-        var bigger = ArrayPool<float>.Shared.Rent(Math.Max(_features.Length * 2, needed));
+        int length = Math.Max(_features.Length * 2, needed);
+        // A spare tail of the partition with a big enough array trades it for this one (the pool missed most of these).
+        if (Spares?.TradeUp(_features, length) is { } traded)
+        {
+            _features.AsSpan(0, _entries.Count * FeatureSchema.Count).CopyTo(traded);
+            _features = traded;
+            return;
+        }
+        var bigger = ArrayPool<float>.Shared.Rent(length);
         _features.AsSpan(0, _entries.Count * FeatureSchema.Count).CopyTo(bigger);
         ArrayPool<float>.Shared.Return(_features);
         _features = bigger;
+    }
+
+    /// <summary>The partition's spare tails this tail came from (<see cref="SpareScoringTails.Take"/>), or null.</summary>
+    internal SpareScoringTails? Spares { get; set; }
+
+    /// <summary>The rows' array's length (floats).</summary>
+    internal int RowsCapacity => _features.Length;
+
+    /// <summary>An emptied spare's rows' array is traded for <paramref name="other"/> (see <see cref="Grow"/>); returns its own.</summary>
+    internal float[] TradeRows(float[] other)
+    {
+        if (_released || _entries.Count > 0) throw new InvalidOperationException("only an emptied spare trades its rows");
+        var own = _features;
+        _features = other;
+        return own;
     }
 
     /// <summary>

@@ -35,9 +35,21 @@ public sealed class SpareScoringTails
     /// </summary>
     public ScoringTail Take(EventWindow window, long firstEventIndex, int expected = 4)
     {
-        if (!_spares.TryPop(out var tail)) return new ScoringTail(window.ToArray(), firstEventIndex, _windowSize, expected);
+        if (!_spares.TryPop(out var tail)) return new ScoringTail(window.ToArray(), firstEventIndex, _windowSize, expected) { Spares = this };
         tail.Restart(window, firstEventIndex);
         return tail;
+    }
+
+    /// <summary>
+    /// A tail taken from here outgrew its rows' array <paramref name="smaller"/>: a spare whose array holds at least
+    /// <paramref name="length"/> floats takes <paramref name="smaller"/> and hands its own over (null: none has one). The
+    /// rows' arrays stay in the partition instead of going through the shared pool, which missed on most of these.
+    /// </summary>
+    public float[]? TradeUp(float[] smaller, int length)
+    {
+        foreach (var spare in _spares)
+            if (spare.RowsCapacity >= length) return spare.TradeRows(smaller);
+        return null;
     }
 
     /// <summary>The owner dropped <paramref name="tail"/> (nothing else refers to it): kept as a spare, or released.</summary>

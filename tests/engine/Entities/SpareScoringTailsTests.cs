@@ -66,6 +66,46 @@ public sealed class SpareScoringTailsTests
     }
 
     [Fact]
+    public void A_tail_that_outgrows_its_rows_trades_them_for_a_spares_bigger_ones_and_keeps_every_row()
+    {
+        var spares = new SpareScoringTails(WindowSize);
+        // A new tail (no spare yet), and a spare whose rows grew to hold 20 events.
+        var behavior = Behavior("u", events: 3);
+        var tail = spares.Take(behavior.Window, behavior.EntryCount + 1);
+        int firstCapacity = tail.RowsCapacity;
+        var busy = Behavior("busy", events: 1);
+        var grown = spares.Take(busy.Window, busy.EntryCount + 1);
+        Feed(busy, grown, "busy", events: 20, from: 1, ticks: 0);
+        int grownCapacity = grown.RowsCapacity;
+        Assert.True(grownCapacity > firstCapacity);
+        Assert.False(grown.Confirm(grown.FirstEventIndex + 19));
+        spares.Give(grown);
+
+        // The new tail outgrows its first rows: it gets the spare's array, the spare gets its own.
+        var rows = new List<float[]>();
+        for (int i = 3; i < 13; i++)
+        {
+            behavior.Apply(new UserEvent("u", T0 + i * 60_000L, EventTypes.Click) { Item = $"u-sku-{i}" });
+            tail.Add(behavior, orderKey: i, label: -1, receivedTicks: 0);
+            rows.Add(behavior.Features());
+        }
+
+        Assert.Equal(grownCapacity, tail.RowsCapacity);
+        Assert.Equal(firstCapacity, grown.RowsCapacity);
+        Assert.Equal(rows.SelectMany(r => r).ToArray(), tail.RequestFeatures(10));
+        // The spare still serves the next user as a new tail would.
+        var next = Behavior("v", events: 2);
+        var again = spares.Take(next.Window, next.EntryCount + 1);
+        Assert.Same(grown, again);
+        var expected = new ScoringTail(next.Window.ToArray(), next.EntryCount + 1, WindowSize);
+        var twin = Behavior("v", events: 2);
+        Feed(next, again, "v", events: 2, from: 2, ticks: 1);
+        Feed(twin, expected, "v", events: 2, from: 2, ticks: 1);
+        Assert.Equal(expected.RequestFeatures(2), again.RequestFeatures(2));
+        Assert.Equal(expected.RequestWindow(2), again.RequestWindow(2));
+    }
+
+    [Fact]
     public void The_spares_are_bounded_and_keep_no_tail_grown_by_a_burst()
     {
         var spares = new SpareScoringTails(WindowSize);
