@@ -20,9 +20,13 @@ internal static class TypeSlotLayers
         using var scope = NewDisposeScope();
         var shape = typeLogits.shape.ToArray();
         shape[^1] = types - activeTypes;
-        var masked = torch.cat([typeLogits.narrow(-1, 0, activeTypes), torch.full(shape, float.NegativeInfinity, dtype: typeLogits.dtype, device: typeLogits.device)], -1);
+        var masked = torch.cat([typeLogits.narrow(-1, 0, activeTypes), torch.full(shape, NegativeInfinity, dtype: typeLogits.dtype, device: typeLogits.device)], -1);
         return masked.MoveToOuterDisposeScope();
     }
+
+    /// <summary>The mask's fill value, kept alive: an implicit Scalar can be finalized during the native call (this runs in
+    /// every forward pass, beside the stream's allocations; TorchSharpScalarLifetimeTests).</summary>
+    private static readonly Scalar NegativeInfinity = float.NegativeInfinity;
 
     /// <summary>
     /// A network with reserved slots whose weights are those of <paramref name="learned"/> (the same network built
