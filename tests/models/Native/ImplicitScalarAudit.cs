@@ -8,7 +8,7 @@ namespace StreamDetect.Models.Tests.Native;
 /// <summary>
 /// Finds, in the IL of an assembly, every place that hands libtorch a Scalar nothing keeps alive (the TorchSharp 0.107
 /// defect of <see cref="TorchSharpScalarLifetimeTests"/>): an implicit conversion to <c>TorchSharp.Scalar</c> whose result
-/// is not stored in a field, a call of a TorchSharp method that makes such a Scalar inside (e.g. <c>Tensor + Tensor</c>,
+/// is not stored in a field, an explicit <c>ToScalar()</c> not stored in a local or field, a call of a TorchSharp method that makes such a Scalar inside (e.g. <c>Tensor + Tensor</c>,
 /// whose alpha is an implicit 1; <c>square()</c>; <c>nn.functional.leaky_relu</c>), and a module factory whose module's
 /// forward does (<c>nn.LeakyReLU</c>). The TorchSharp methods are found by reading TorchSharp's own IL: those that make
 /// a Scalar and never dispose one, and, transitively, their callers. Places are file:line from the portable PDB.
@@ -44,6 +44,11 @@ internal static class ImplicitScalarAudit
                     {
                         // Stored in a field (stsfld, stfld): held as long as its owner.
                         if (next is not (0x80 or 0x7D)) what = "a Scalar made by implicit conversion, held by nothing";
+                    }
+                    else if (owner.EndsWith("ScalarExtensionMethods", StringComparison.Ordinal) && name == "ToScalar")
+                    {
+                        // An explicit Scalar must be held too: stored in a local (to dispose after the call) or a field.
+                        if (next is not (>= 0x0A and <= 0x0D or 0x13 or 0xFE or 0x80 or 0x7D)) what = "an explicit Scalar passed on without a local or field holding it";
                     }
                     else if (makers.Contains(owner + "::" + name + signature)) what = $"{Short(owner)}.{name}{signature} makes a Scalar inside that nothing holds";
                     else if (owner.EndsWith("torch/nn", StringComparison.Ordinal) && moduleTypes.Contains(name)) what = $"nn.{name}'s forward makes a Scalar that nothing holds";

@@ -4,10 +4,10 @@ namespace StreamDetect.Models.Tests.Native;
 
 /// <summary>
 /// The TorchSharp 0.107 Scalar-lifetime defect (<see cref="TorchSharpScalarLifetimeTests"/>) hits any Scalar that nothing
-/// holds during its native call, and a trainer beside a busy stream makes it likely (a run of
-/// <c>bench --online-learning on</c> failed once in five). Scoring and training code must hold every Scalar it hands to
-/// libtorch (a static field, or an explicit Scalar disposed after the call); this finds every place that does not, from
-/// the IL, so that a new <c>tensor * 0.5</c> or <c>a + b</c> fails here rather than once in a thousand runs.
+/// holds during its native call, whenever another thread allocates (a trainer beside a busy stream, the ensemble's
+/// parallel members). A race that shows once in many runs cannot be shown by a run; the IL can: scoring and training code
+/// must hold every Scalar it hands to libtorch (a static field, or an explicit Scalar disposed after the call), and this
+/// finds every place that does not, so that a new <c>tensor * 0.5</c> or <c>a + b</c> fails here.
 /// </summary>
 public sealed class ImplicitScalarAuditTests(ITestOutputHelper output)
 {
@@ -27,6 +27,7 @@ public sealed class ImplicitScalarAuditTests(ITestOutputHelper output)
         Assert.Contains(findings, f => f.Method.Contains("TorchSharpScalarLifetimeTests", StringComparison.Ordinal) && f.What.Contains("implicit conversion", StringComparison.Ordinal));
         Assert.Contains(findings, f => f.Method.Contains(nameof(Hazards), StringComparison.Ordinal) && f.What.Contains("op_Addition", StringComparison.Ordinal));
         Assert.Contains(findings, f => f.Method.Contains(nameof(Hazards), StringComparison.Ordinal) && f.What.Contains("LeakyReLU", StringComparison.Ordinal));
+        Assert.Contains(findings, f => f.Method.Contains(nameof(Hazards), StringComparison.Ordinal) && f.What.Contains("explicit Scalar", StringComparison.Ordinal));
         Assert.DoesNotContain(findings, f => f.Method.Contains(nameof(Held), StringComparison.Ordinal));
     }
 
@@ -41,7 +42,7 @@ public sealed class ImplicitScalarAuditTests(ITestOutputHelper output)
     private static TorchSharp.torch.Tensor Hazards(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b)
     {
         using var activation = TorchSharp.torch.nn.LeakyReLU(0.2);
-        return activation.call(a + b);
+        return activation.call(a + b).mul(0.5.ToScalar());
     }
 
     private static readonly TorchSharp.Scalar Two = 2;
