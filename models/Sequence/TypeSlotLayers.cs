@@ -24,8 +24,9 @@ internal static class TypeSlotLayers
         return masked.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The mask's fill value, kept alive: an implicit Scalar can be finalized during the native call (this runs in
-    /// every forward pass, beside the stream's allocations; TorchSharpScalarLifetimeTests).</summary>
+    /// <summary>The mask's fill value, held here for the process's life. TorchSharp 0.107's <c>torch.full</c> happens to keep
+    /// an implicit Scalar reachable through its call (its retry path reads it again afterwards), unlike the tensor
+    /// operations (TorchSharpScalarLifetimeTests); this runs in every forward pass, so it does not rely on that.</summary>
     private static readonly Scalar NegativeInfinity = float.NegativeInfinity;
 
     /// <summary>
