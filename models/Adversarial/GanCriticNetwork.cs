@@ -11,8 +11,8 @@ public sealed class GanCriticNetwork : nn.Module<Tensor, Tensor>
     public GanCriticNetwork(int features, int hidden) : base(nameof(GanCriticNetwork))
     {
         layers = nn.Sequential(
-            nn.Linear(features, hidden), nn.LeakyReLU(0.2),
-            nn.Linear(hidden, hidden / 2), nn.LeakyReLU(0.2),
+            nn.Linear(features, hidden), new LeakyReluWithKeptSlope(0.2),
+            nn.Linear(hidden, hidden / 2), new LeakyReluWithKeptSlope(0.2),
             nn.Linear(hidden / 2, 1));
         RegisterComponents();
     }

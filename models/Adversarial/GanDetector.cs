@@ -124,8 +124,8 @@ public sealed class GanDetector : FeatureDetector
                     var negatives = offCount > 0 ? cat([fake, OffManifold(real.narrow(0, 0, offCount), p, draws)], 0) : fake;
 
                     criticOptimizer.ZeroGrad();
-                    var criticLoss = nn.functional.binary_cross_entropy_with_logits(critic.call(real), full(b, 0.9f, device: device))
-                        + nn.functional.binary_cross_entropy_with_logits(critic.call(negatives), zeros(negatives.shape[0], device: device));
+                    var criticLoss = nn.functional.binary_cross_entropy_with_logits(critic.call(real), full(b, RealLabel, device: device))
+                        .add(nn.functional.binary_cross_entropy_with_logits(critic.call(negatives), zeros(negatives.shape[0], device: device)), One);
                     criticLoss.backward();
                     criticOptimizer.Step();
 
@@ -145,8 +145,8 @@ public sealed class GanDetector : FeatureDetector
                 using (no_grad())
                 {
                     var off = OffManifold(held, p, draws);
-                    validationLoss = (nn.functional.binary_cross_entropy_with_logits(critic.call(held), ones(held.shape[0], device: device))
-                        + nn.functional.binary_cross_entropy_with_logits(critic.call(off), zeros(off.shape[0], device: device))).item<float>();
+                    validationLoss = nn.functional.binary_cross_entropy_with_logits(critic.call(held), ones(held.shape[0], device: device))
+                        .add(nn.functional.binary_cross_entropy_with_logits(critic.call(off), zeros(off.shape[0], device: device)), One).item<float>();
                 }
                 context.Report(Name, epoch, epochs, criticSum / Math.Max(1, batches), validationLoss,
                     $"generator loss {generatorSum / Math.Max(1, batches):F4}");
@@ -163,14 +163,34 @@ public sealed class GanDetector : FeatureDetector
         private static Tensor OffManifold(Tensor rows, GanHyperParameters p, torch.Generator draws)
         {
             long n = rows.shape[0], f = rows.shape[1];
-            var scale = (rand([n, 1], generator: draws) * (p.NoiseScale - 0.25) + 0.25).to(rows.device);
-            var dense = rows + randn(rows.shape, generator: draws).to(rows.device) * scale;
-            var picked = (rand(rows.shape, generator: draws) < 3.0 / f).to(ScalarType.Float32).to(rows.device);
-            var shift = ((rand(rows.shape, generator: draws) * p.NoiseScale + 2 * p.NoiseScale) * (randint(0, 2, rows.shape, generator: draws) * 2 - 1)).to(rows.device);
-            var sparse = rows + picked * shift;
-            var half = (rand([n, 1], generator: draws) < 0.5).to(rows.device);
-            return torch.where(half, dense, sparse).clamp(-p.Clip, p.Clip);
+            // The arithmetic of `(rand * (s - 0.25) + 0.25)`, `x < 3.0 / f`, `randint * 2 - 1`, `a + b`, `clamp(-c, c)`
+            // with explicit Scalars held until the native calls return (the operators make implicit ones, which the GC
+            // can finalize during the call: TorchSharpScalarLifetimeTests). Same operations, same draws, same order.
+            using var noiseRange = (p.NoiseScale - 0.25).ToScalar();
+            using var quarter = 0.25.ToScalar();
+            using var pickShare = (3.0 / f).ToScalar();
+            using var noiseScale = p.NoiseScale.ToScalar();
+            using var twiceNoiseScale = (2 * p.NoiseScale).ToScalar();
+            using var two = 2.ToScalar();
+            using var oneInt = 1.ToScalar();
+            using var oneHalf = 0.5.ToScalar();
+            using var low = (-p.Clip).ToScalar();
+            using var high = p.Clip.ToScalar();
+            var scale = rand([n, 1], generator: draws).mul(noiseRange).add(quarter, One).to(rows.device);
+            var dense = rows.add(randn(rows.shape, generator: draws).to(rows.device).mul(scale), One);
+            var picked = rand(rows.shape, generator: draws).lt(pickShare).to(ScalarType.Float32).to(rows.device);
+            var magnitude = rand(rows.shape, generator: draws).mul(noiseScale).add(twiceNoiseScale, One);
+            var sign = randint(0, 2, rows.shape, generator: draws).mul(two).sub(oneInt);
+            var shift = magnitude.mul(sign).to(rows.device);
+            var sparse = rows.add(picked.mul(shift), One);
+            var half = rand([n, 1], generator: draws).lt(oneHalf).to(rows.device);
+            return torch.where(half, dense, sparse).clamp(low, high);
         }
+
+        /// <summary>Kept alive for the training's label and additions (see <see cref="OffManifold"/>).</summary>
+        private static readonly Scalar RealLabel = 0.9f;
+
+        private static readonly Scalar One = 1;
 
         public AnomalyDetector Load(ModelFileReader file, Device device)
         {

@@ -11,8 +11,8 @@ public sealed class GanGeneratorNetwork : nn.Module<Tensor, Tensor>
     public GanGeneratorNetwork(int latent, int hidden, int features) : base(nameof(GanGeneratorNetwork))
     {
         layers = nn.Sequential(
-            nn.Linear(latent, hidden), nn.LeakyReLU(0.2),
-            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+            nn.Linear(latent, hidden), new LeakyReluWithKeptSlope(0.2),
+            nn.Linear(hidden, hidden), new LeakyReluWithKeptSlope(0.2),
             nn.Linear(hidden, features));
         RegisterComponents();
     }

@@ -90,6 +90,10 @@ public sealed class AutoencoderDetector : FeatureDetector
 
         public string Description => "autoencoder over the feature vector (reconstruction error)";
 
+        /// <summary>The loss's exponent, kept alive (<c>square()</c> makes an implicit Scalar that can be finalized during the
+        /// native call: TorchSharpScalarLifetimeTests).</summary>
+        private static readonly Scalar Two = 2;
+
         public AutoencoderHyperParameters DefaultHyperParameters { get; } = new();
 
         public AnomalyDetector Train(TrainingContext context)
@@ -104,7 +108,7 @@ public sealed class AutoencoderDetector : FeatureDetector
 
             var network = TorchSeeding.Build(context.Options.Seed, () => new AutoencoderNetwork(FeatureSchema.Count, p.Hidden, p.Bottleneck));
             network.to(context.Device);
-            FeatureNetworkTraining.Fit(Name, network, x => (network.call(x) - x).square().mean(),
+            FeatureNetworkTraining.Fit(Name, network, x => (network.call(x) - x).pow(Two).mean(),
                 train, features.Rows, validation, validationFeatures.Rows,
                 context.Epochs(p.Epochs), p.BatchSize, p.LearningRate, p.Patience, context);
             return new AutoencoderDetector(p with { Epochs = context.Epochs(p.Epochs) }, scaler, network, context.Device);

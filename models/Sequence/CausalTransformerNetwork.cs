@@ -27,7 +27,10 @@ public sealed class CausalTransformerNetwork : nn.Module<Tensor, (Tensor TypeLog
         MaxPositions = maxPositions;
         embedding = nn.Embedding(embeddingRows, fieldEmbedding);
         positions = nn.Embedding(maxPositions + 1, _width);
-        begin = nn.Parameter(torch.randn(1, 1, _width) * 0.02f);
+        // Explicit Scalar held until the call returns (`* 0.02f` makes an implicit one: TorchSharpScalarLifetimeTests); a
+        // network is built on the trainer's thread (a model copy) while the stream scores.
+        using (var initialScale = 0.02f.ToScalar())
+            begin = nn.Parameter(torch.randn(1, 1, _width).mul(initialScale));
         blocks = nn.ModuleList(Enumerable.Range(0, layers).Select(_ => new CausalSelfAttentionBlock(_width, heads, feedForward)).ToArray());
         finalNorm = nn.LayerNorm(_width);
         typeHead = nn.Linear(_width, types);

@@ -1,4 +1,5 @@
 using StreamDetect.Models.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace StreamDetect.Models.Sequence;
@@ -82,12 +83,19 @@ internal static class NextEventTraining
         IReadOnlyList<Vocabulary.EventToken[]> users, SequenceChunk[] batch, double gapWeight, Device device)
     {
         var (inputs, types, gaps) = corpus.Batch(users, batch, device);
-        long count = types.ne(-100).sum().item<long>();
+        long count = types.ne(Ignored).sum().item<long>();
         if (count == 0) return (inputs, 0);
         var (typeLogits, gapLogits) = predict(inputs);
         var loss = nn.functional.cross_entropy(typeLogits.reshape(-1, typeLogits.shape[^1]), types.reshape(-1), ignore_index: -100);
-        if (gapWeight > 0 && gaps.ne(-100).any().item<bool>())
-            loss = loss + gapWeight * nn.functional.cross_entropy(gapLogits.reshape(-1, gapLogits.shape[^1]), gaps.reshape(-1), ignore_index: -100);
+        if (gapWeight > 0 && gaps.ne(Ignored).any().item<bool>())
+        {
+            // Explicit Scalars held until the native calls return (`loss + w * x` makes two implicit ones).
+            using var weight = gapWeight.ToScalar();
+            loss = loss.add(nn.functional.cross_entropy(gapLogits.reshape(-1, gapLogits.shape[^1]), gaps.reshape(-1), ignore_index: -100), weight);
+        }
         return (loss, count);
     }
+
+    /// <summary>The ignored target, kept alive (an implicit Scalar can be finalized during the native call: TorchSharpScalarLifetimeTests).</summary>
+    private static readonly Scalar Ignored = -100;
 }

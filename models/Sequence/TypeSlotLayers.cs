@@ -20,9 +20,14 @@ internal static class TypeSlotLayers
         using var scope = NewDisposeScope();
         var shape = typeLogits.shape.ToArray();
         shape[^1] = types - activeTypes;
-        var masked = torch.cat([typeLogits.narrow(-1, 0, activeTypes), torch.full(shape, float.NegativeInfinity, dtype: typeLogits.dtype, device: typeLogits.device)], -1);
+        var masked = torch.cat([typeLogits.narrow(-1, 0, activeTypes), torch.full(shape, NegativeInfinity, dtype: typeLogits.dtype, device: typeLogits.device)], -1);
         return masked.MoveToOuterDisposeScope();
     }
+
+    /// <summary>The mask's fill value, held here for the process's life. TorchSharp 0.107's <c>torch.full</c> happens to keep
+    /// an implicit Scalar reachable through its call (its retry path reads it again afterwards), unlike the tensor
+    /// operations (TorchSharpScalarLifetimeTests); this runs in every forward pass, so it does not rely on that.</summary>
+    private static readonly Scalar NegativeInfinity = float.NegativeInfinity;
 
     /// <summary>
     /// A network with reserved slots whose weights are those of <paramref name="learned"/> (the same network built
