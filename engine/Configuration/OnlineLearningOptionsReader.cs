@@ -41,6 +41,7 @@ public static class OnlineLearningOptionsReader
             RecentLossTolerance = r.Double("recent-loss-tolerance", 0),
             AnchorLossTolerance = r.Double("anchor-loss-tolerance", 0),
             CanaryRecallDrop = r.Double("canary-recall-drop", 0, 1),
+            CanarySignificance = r.Double("canary-significance", 1e-12, 1),
             AlertBudget = Open(r, "alert-budget"),
             NewTypeMinCount = r.Int("new-type-min-count", 1),
             NewTypeMinUsers = r.Int("new-type-min-users", 1),
