@@ -95,7 +95,11 @@ public sealed class PromotionGates
         }
         int mostLost = CanaryLossRule.MostLost(gained, n, drop, significance);
         bool passed = CanaryLossRule.Passes(lost, gained, n, drop, significance);
-        return new GateResult(CanaryRecall, candidate / (double)n, (champion - mostLost + gained) / (double)n, passed);
+        return new GateResult(CanaryRecall, candidate / (double)n, (champion - mostLost + gained) / (double)n, passed)
+        {
+            Note = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"lost {lost}, gained {gained} of {n}, sign test P {CanaryLossRule.SignTestP(lost, gained):G2}"),
+        };
     }
 
     /// <summary>For each canary user (in order): whether its highest score is above the (1 - budget) quantile of the normal users' highest scores.</summary>

@@ -68,6 +68,7 @@ public sealed class CanaryLossRuleTests
         // 100 canaries, none gained: 4 may be lost (P = 1/16), the 5th fails (P = 1/32).
         Assert.Equal(4, CanaryLossRule.MostLost(0, 100, 0.02, 0.05));
         Assert.Equal((85 - 4) / 100.0, Gate(100, 85, 1, 0).Bound, 12);
+        Assert.Equal("lost 1, gained 0 of 100, sign test P 0.5", Gate(100, 85, 1, 0).Note);
         // 2 gained: 8 lost pass (P = 56/1024), 9 fail (P = 67/2048).
         Assert.Equal(8, CanaryLossRule.MostLost(2, 100, 0.02, 0.05));
         Assert.Equal(56 / 1024.0, CanaryLossRule.SignTestP(8, 2), 12);
