@@ -134,7 +134,7 @@ public static class RunCommand
     private static readonly Option<string?> OnlineLearning = new("--online-learning")
     {
         HelpName = "on|off",
-        Description = "Fine-tune the model on the run's own traffic (guarded samples, gates, shadow, promotion at event-time boundaries, rollback; streamdetect.online-learning). Default: streamdetect.online-learning.enabled (auto: on for the generator's traffic, off for --input and Kafka)",
+        Description = "Fine-tune the model on the run's own traffic (guarded samples, gates, shadow, promotion at event-time boundaries, rollback; streamdetect.online-learning). Default: streamdetect.online-learning.enabled (off; auto: on for the generator's traffic, off for --input and Kafka)",
     };
 
     static RunCommand()
@@ -217,7 +217,7 @@ public static class RunCommand
 
         // "auto" is settled here, from the options given; the names map to the registered inputs and outputs.
         var source = EventInputs.Named(run.Source == "auto" ? (input is null ? "generator" : "file") : run.Source, "streamdetect.source").Kind;
-        // online-learning.enabled = auto (the default): on for the generator's traffic, off for a file or Kafka. Every
+        // online-learning.enabled = auto: on for the generator's traffic, off for a file or Kafka. Every
         // online-learning setting is checked here, before the model is trained or the store touched (README "Online learning").
         config = Online.OnlineLearningSettings.ResolveEnabled(config, source == EventSourceKind.Generator);
         var online = ingestOnly ? null : Online.OnlineLearningSettings.Read(config);

@@ -22,7 +22,7 @@ public sealed record OnlineLearningSettings(OnlineLearningOptions Options, Onlin
     public CanarySettings Canaries { get; init; } = new();
 
     /// <summary>
-    /// `run`'s configuration with <c>streamdetect.online-learning.enabled = auto</c> (the shipped default) settled by its
+    /// `run`'s configuration with <c>streamdetect.online-learning.enabled = auto</c> (not the shipped default: off) settled by its
     /// source: on for the built-in generator's traffic (the default run: its model is trained in the run, so anchors and
     /// generated canaries are at hand, and the same configuration gives the same traffic), off for a file or Kafka (a
     /// user's own data: a loaded model has no anchors, other event types get no canaries so every candidate would fail

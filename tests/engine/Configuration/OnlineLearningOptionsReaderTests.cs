@@ -131,13 +131,16 @@ public sealed class OnlineLearningOptionsReaderTests
     }
 
     [Fact]
-    public void Enabled_is_auto_by_default_and_run_settles_it_on_for_the_generator_and_off_for_a_file_or_kafka()
+    public void Enabled_auto_is_settled_by_run_on_for_the_generator_and_off_for_a_file_or_kafka_and_off_is_the_default()
     {
-        Assert.Equal(OnlineLearningOptionsReader.Auto, OnlineLearningOptionsReader.EnabledSetting(EngineConfig.Reference));
+        Assert.Equal("off", OnlineLearningOptionsReader.EnabledSetting(EngineConfig.Reference));
+        Assert.False(Online.OnlineLearningSettings.Read(Online.OnlineLearningSettings.ResolveEnabled(EngineConfig.Reference, generatorSource: true)).Options.Enabled);
+        var auto = With("streamdetect.online-learning.enabled = auto");
+        Assert.Equal(OnlineLearningOptionsReader.Auto, OnlineLearningOptionsReader.EnabledSetting(auto));
         // Where no source settles it (readers outside `run`), auto reads as off.
-        Assert.False(OnlineLearningOptionsReader.Read(EngineConfig.Reference).Enabled);
-        Assert.True(Online.OnlineLearningSettings.Read(Online.OnlineLearningSettings.ResolveEnabled(EngineConfig.Reference, generatorSource: true)).Options.Enabled);
-        Assert.False(Online.OnlineLearningSettings.Read(Online.OnlineLearningSettings.ResolveEnabled(EngineConfig.Reference, generatorSource: false)).Options.Enabled);
+        Assert.False(OnlineLearningOptionsReader.Read(auto).Enabled);
+        Assert.True(Online.OnlineLearningSettings.Read(Online.OnlineLearningSettings.ResolveEnabled(auto, generatorSource: true)).Options.Enabled);
+        Assert.False(Online.OnlineLearningSettings.Read(Online.OnlineLearningSettings.ResolveEnabled(auto, generatorSource: false)).Options.Enabled);
         // An explicit value (an overlay, or `run --online-learning on|off`) is kept whatever the source.
         Assert.False(Online.OnlineLearningSettings.Read(Online.OnlineLearningSettings.ResolveEnabled(With("streamdetect.online-learning.enabled = off"), generatorSource: true)).Options.Enabled);
         Assert.True(Online.OnlineLearningSettings.Read(Online.OnlineLearningSettings.ResolveEnabled(With("streamdetect.online-learning.enabled = yes"), generatorSource: false)).Options.Enabled);
