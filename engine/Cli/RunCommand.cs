@@ -134,7 +134,7 @@ public static class RunCommand
     private static readonly Option<string?> OnlineLearning = new("--online-learning")
     {
         HelpName = "on|off",
-        Description = "Fine-tune the model on the run's own traffic (guarded samples, gates, shadow, promotion at event-time boundaries, rollback; streamdetect.online-learning). Default: streamdetect.online-learning.enabled",
+        Description = "Fine-tune the model on the run's own traffic (guarded samples, gates, shadow, promotion at event-time boundaries, rollback; streamdetect.online-learning). Default: streamdetect.online-learning.enabled (off; auto: on for the generator's traffic, off for --input and Kafka)",
     };
 
     static RunCommand()
@@ -207,8 +207,6 @@ public static class RunCommand
         var config = CommonOptions.LoadConfig(parse, Overrides(parse));
         var run = RunSettings.Create(config);
         bool ingestOnly = parse.GetValue(IngestOnly);
-        // Every online-learning setting is checked here, before the model is trained or the store touched (README "Online learning").
-        var online = ingestOnly ? null : Online.OnlineLearningSettings.Read(config);
         var alertSettings = AlertSettings.Create(config);
         string? input = parse.GetValue(Input);
         string? deadLetterPath = parse.GetValue(DeadLetters);
@@ -219,6 +217,10 @@ public static class RunCommand
 
         // "auto" is settled here, from the options given; the names map to the registered inputs and outputs.
         var source = EventInputs.Named(run.Source == "auto" ? (input is null ? "generator" : "file") : run.Source, "streamdetect.source").Kind;
+        // online-learning.enabled = auto: on for the generator's traffic, off for a file or Kafka. Every
+        // online-learning setting is checked here, before the model is trained or the store touched (README "Online learning").
+        config = Online.OnlineLearningSettings.ResolveEnabled(config, source == EventSourceKind.Generator);
+        var online = ingestOnly ? null : Online.OnlineLearningSettings.Read(config);
         var deadLetterSink = DeadLetterOutputs.Named(run.DeadLetterSink == "auto" ? (deadLetterPath is null ? "count" : "file") : run.DeadLetterSink, "streamdetect.dead-letters.sink");
         var alertSink = AlertOutputs.Named(alertSettings.Sink == "auto" ? (alertsPath is null ? "stdout" : "file") : alertSettings.Sink, "streamdetect.alerts.sink").Kind;
 

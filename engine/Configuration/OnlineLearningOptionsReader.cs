@@ -13,12 +13,32 @@ public static class OnlineLearningOptionsReader
 {
     private const string Block = "streamdetect.online-learning";
 
+    /// <summary>Value of <c>enabled</c> that turns online learning on for the built-in generator's traffic only (the
+    /// default run) and off for a file or Kafka; `run` resolves it from its source
+    /// (<see cref="Online.OnlineLearningSettings.ResolveEnabled"/>), elsewhere it reads as off.</summary>
+    public const string Auto = "auto";
+
+    /// <summary>The value of <c>enabled</c>: "on", "off" or <see cref="Auto"/> (true/yes and false/no read as on and off).</summary>
+    /// <exception cref="SettingsException">Any other value, naming the key.</exception>
+    public static string EnabledSetting(Config config)
+    {
+        var r = new SettingsReader(config, Block);
+        string raw = r.String("enabled");
+        return raw.ToLowerInvariant() switch
+        {
+            "true" or "on" or "yes" => "on",
+            "false" or "off" or "no" => "off",
+            Auto => Auto,
+            _ => throw new SettingsException(r.Key("enabled"), $"'{raw}' is not on, off or auto"),
+        };
+    }
+
     public static OnlineLearningOptions Read(Config config)
     {
         var r = new SettingsReader(config, Block);
         var options = new OnlineLearningOptions
         {
-            Enabled = r.Bool("enabled"),
+            Enabled = EnabledSetting(config) == "on",
             Guards = r.Bool("guards"),
             ScoreQuantile = Open(r, "score-quantile"),
             HoldBack = r.Duration("hold-back", allowZero: true),
@@ -41,6 +61,7 @@ public static class OnlineLearningOptionsReader
             RecentLossTolerance = r.Double("recent-loss-tolerance", 0),
             AnchorLossTolerance = r.Double("anchor-loss-tolerance", 0),
             CanaryRecallDrop = r.Double("canary-recall-drop", 0, 1),
+            CanarySignificance = r.Double("canary-significance", 1e-12, 1),
             AlertBudget = Open(r, "alert-budget"),
             NewTypeMinCount = r.Int("new-type-min-count", 1),
             NewTypeMinUsers = r.Int("new-type-min-users", 1),

@@ -14,7 +14,7 @@ public sealed record CanarySettings
 
     /// <summary>Fewest canary users the gate measures recall on: below it, the set is completed with the built-in
     /// generator's scenario episodes. 0: never completed (only the training data's attack users).</summary>
-    public int MinUsers { get; init; } = 20;
+    public int MinUsers { get; init; } = 100;
 
     /// <summary>The largest share of the generated canaries' events whose type the model does not know for them to be
     /// used; above it the model's vocabulary cannot represent the generator's traffic (another kind of data).</summary>

@@ -21,6 +21,19 @@ public sealed record OnlineLearningSettings(OnlineLearningOptions Options, Onlin
     /// <summary>How the canary set is completed when the training data holds too few attack users (<see cref="CanarySet"/>).</summary>
     public CanarySettings Canaries { get; init; } = new();
 
+    /// <summary>
+    /// `run`'s configuration with <c>streamdetect.online-learning.enabled = auto</c> (not the shipped default: off) settled by its
+    /// source: on for the built-in generator's traffic (the default run: its model is trained in the run, so anchors and
+    /// generated canaries are at hand, and the same configuration gives the same traffic), off for a file or Kafka (a
+    /// user's own data: a loaded model has no anchors, other event types get no canaries so every candidate would fail
+    /// the canary gate, and a replay runs some 7x slower with the trainer; `--online-learning on` or <c>enabled = on</c>
+    /// turns it on there). on and off are kept as they are.
+    /// </summary>
+    public static Config ResolveEnabled(Config config, bool generatorSource) =>
+        OnlineLearningOptionsReader.EnabledSetting(config) == OnlineLearningOptionsReader.Auto
+            ? ConfigurationFactory.ParseString($"streamdetect.online-learning.enabled = {(generatorSource ? "on" : "off")}").WithFallback(config)
+            : config;
+
     /// <summary>Reads and checks every online-learning setting of <paramref name="config"/> (the run's, with its store).</summary>
     /// <exception cref="Stages.Configuration.SettingsException">A bad value, naming its key.</exception>
     /// <exception cref="UserInputException">Cluster-wide plans on a memory store.</exception>

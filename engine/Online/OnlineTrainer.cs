@@ -765,7 +765,7 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     private static RecordedGate Recorded(GateResult g) => new(g.Gate, g.Value, g.Bound, g.Passed);
 
     private static string GateText(IReadOnlyList<GateResult> gates) =>
-        string.Join(", ", gates.Select(g => $"{g.Gate} {Figure(g.Value)} vs {Figure(g.Bound)} {(g.Passed ? "ok" : "FAILED")}"));
+        string.Join(", ", gates.Select(g => $"{g.Gate} {Figure(g.Value)} vs {Figure(g.Bound)} {(g.Passed ? "ok" : "FAILED")}{(g.Note is null ? "" : $" ({g.Note})")}"));
 
     /// <summary>A gate figure in a log line; NaN is a gate that could not be measured (canary recall without canaries).</summary>
     private static string Figure(double value) => double.IsNaN(value) ? "not measured" : value.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);

@@ -73,8 +73,13 @@ public sealed record OnlineLearningOptions
     /// <summary>Gate: the candidate's loss on the anchor set may exceed the champion's by this share at most (no forgetting).</summary>
     public double AnchorLossTolerance { get; init; } = 0.05;
 
-    /// <summary>Gate: the candidate's canary recall may be this much below the champion's at most.</summary>
+    /// <summary>Gate: the candidate's canary recall may be this much below the champion's (net, floor(drop x n) whole
+    /// canaries) whatever the sign test says (<see cref="CanaryLossRule"/>).</summary>
     public double CanaryRecallDrop { get; init; } = 0.02;
+
+    /// <summary>Gate: a net loss of canaries above <see cref="CanaryRecallDrop"/> fails only when the one-sided sign test
+    /// on the canaries that changed gives P at most this (<see cref="CanaryLossRule"/>); 1: every such loss fails.</summary>
+    public double CanarySignificance { get; init; } = 0.05;
 
     /// <summary>The share of normal users alerted at which canary recall is measured.</summary>
     public double AlertBudget { get; init; } = 0.005;
@@ -144,6 +149,7 @@ public sealed record OnlineLearningOptions
         Require(RecentLossTolerance >= 0, "recent-loss-tolerance", RecentLossTolerance, "must not be negative");
         Require(AnchorLossTolerance >= 0, "anchor-loss-tolerance", AnchorLossTolerance, "must not be negative");
         Require(CanaryRecallDrop >= 0 && CanaryRecallDrop <= 1, "canary-recall-drop", CanaryRecallDrop, "must be in [0, 1]");
+        Require(CanarySignificance > 0 && CanarySignificance <= 1, "canary-significance", CanarySignificance, "must be in (0, 1]");
         Require(NewTypeMinCount >= 1, "new-type-min-count", NewTypeMinCount, "must be at least 1");
         Require(NewTypeMinUsers >= 1, "new-type-min-users", NewTypeMinUsers, "must be at least 1");
         Require(NewTypeRuleMinUsers >= 1, "new-type-rule-min-users", NewTypeRuleMinUsers, "must be at least 1");

@@ -14,8 +14,10 @@ namespace StreamDetect.Models.Online;
 /// (1 + <see cref="OnlineLearningOptions.AnchorLossTolerance"/>): no forgetting.</item>
 /// <item><c>canary-recall</c>: the share of canary users (attack sequences: scenario episodes, feedback positives) whose
 /// highest score exceeds the score that alerts <see cref="OnlineLearningOptions.AlertBudget"/> of the anchor users (the
-/// trusted normal: each detector its own threshold), at least the champion's minus
-/// <see cref="OnlineLearningOptions.CanaryRecallDrop"/>. Not the held-back samples: they come from the buffer the
+/// trusted normal: each detector its own threshold), compared with the champion's on the same canaries by
+/// <see cref="CanaryLossRule"/>: it fails when the candidate's net loss of caught canaries is both above
+/// <see cref="OnlineLearningOptions.CanaryRecallDrop"/> x n and significant (sign test at
+/// <see cref="OnlineLearningOptions.CanarySignificance"/>). Not the held-back samples: they come from the buffer the
 /// candidate learned from, and a poisoned buffer (guards off, or a guard that let an attack through) would raise the
 /// threshold with the attack itself, so that neither champion nor candidate catches a canary and the gate cannot fail.
 /// Without canaries it fails (nothing shows recall is kept).</item>
@@ -67,22 +69,47 @@ public sealed class PromotionGates
             results.Add(new GateResult(CanaryRecall, double.NaN, double.NaN, false));
             return results;
         }
-        double championRecall = RecallAtBudget(championCopy, anchors, canaries, cancellation);
-        double candidateRecall = RecallAtBudget(candidate, anchors, canaries, cancellation);
-        double recallBound = championRecall - _options.CanaryRecallDrop;
-        results.Add(new GateResult(CanaryRecall, candidateRecall, recallBound, candidateRecall >= recallBound));
+        var championCaught = CaughtAtBudget(championCopy, anchors, canaries, cancellation);
+        var candidateCaught = CaughtAtBudget(candidate, anchors, canaries, cancellation);
+        results.Add(CanaryGate(championCaught, candidateCaught, _options.CanaryRecallDrop, _options.CanarySignificance));
         return results;
     }
 
-    /// <summary>The share of canary users whose highest score is above the (1 - budget) quantile of the normal users' highest scores.</summary>
-    public double RecallAtBudget(IAnomalyDetector detector, BehaviorDataset normal, BehaviorDataset canaries, CancellationToken cancellation = default)
+    /// <summary>
+    /// The canary-recall gate from which canaries each detector caught (the same users, in the same order): its value is
+    /// the candidate's recall, its bound the lowest recall <see cref="CanaryLossRule"/> lets it pass with (the champion's
+    /// recall less the most canaries it may lose, given those it gained), and whether it passed (counted in whole canaries).
+    /// </summary>
+    public static GateResult CanaryGate(IReadOnlyList<bool> championCaught, IReadOnlyList<bool> candidateCaught, double drop, double significance)
+    {
+        if (championCaught.Count != candidateCaught.Count) throw new ArgumentException("the champion and the candidate must be measured on the same canaries");
+        int n = championCaught.Count;
+        if (n == 0) return new GateResult(CanaryRecall, double.NaN, double.NaN, false);
+        int champion = 0, candidate = 0, lost = 0, gained = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (championCaught[i]) champion++;
+            if (candidateCaught[i]) candidate++;
+            if (championCaught[i] && !candidateCaught[i]) lost++;
+            if (!championCaught[i] && candidateCaught[i]) gained++;
+        }
+        int mostLost = CanaryLossRule.MostLost(gained, n, drop, significance);
+        bool passed = CanaryLossRule.Passes(lost, gained, n, drop, significance);
+        return new GateResult(CanaryRecall, candidate / (double)n, (champion - mostLost + gained) / (double)n, passed)
+        {
+            Note = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"lost {lost}, gained {gained} of {n}, sign test P {CanaryLossRule.SignTestP(lost, gained):G2}"),
+        };
+    }
+
+    /// <summary>For each canary user (in order): whether its highest score is above the (1 - budget) quantile of the normal users' highest scores.</summary>
+    public bool[] CaughtAtBudget(IAnomalyDetector detector, BehaviorDataset normal, BehaviorDataset canaries, CancellationToken cancellation = default)
     {
         var normalMaxima = UserMaxima(detector, normal, cancellation);
         Array.Sort(normalMaxima);
         int rank = Math.Clamp((int)Math.Ceiling((1 - _options.AlertBudget) * normalMaxima.Length) - 1, 0, normalMaxima.Length - 1);
         double threshold = normalMaxima[rank];
-        var canaryMaxima = UserMaxima(detector, canaries, cancellation);
-        return canaryMaxima.Count(m => m > threshold) / (double)canaryMaxima.Length;
+        return UserMaxima(detector, canaries, cancellation).Select(m => m > threshold).ToArray();
     }
 
     private double[] UserMaxima(IAnomalyDetector detector, BehaviorDataset data, CancellationToken cancellation)

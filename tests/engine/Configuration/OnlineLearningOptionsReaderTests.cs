@@ -105,6 +105,7 @@ public sealed class OnlineLearningOptionsReaderTests
     [InlineData("streamdetect.online-learning.shared-plans.poll = 0s", "streamdetect.online-learning.shared-plans.poll")]
     [InlineData("streamdetect.online-learning.min-canary-users = -1", "streamdetect.online-learning.min-canary-users")]
     [InlineData("streamdetect.online-learning.canary-max-unknown-share = 1.5", "streamdetect.online-learning.canary-max-unknown-share")]
+    [InlineData("streamdetect.online-learning.canary-significance = 0", "streamdetect.online-learning.canary-significance")]
     public void Every_online_learning_setting_is_read_together_and_a_bad_one_refused_naming_its_key(string overlay, string key)
     {
         var error = Assert.Throws<SettingsException>(() => Online.OnlineLearningSettings.Read(With(overlay)));
@@ -127,6 +128,25 @@ public sealed class OnlineLearningOptionsReaderTests
         Assert.Contains("shared-plans.enabled = on needs a store", memory.Message);
         var replay = Assert.Throws<UserInputException>(() => Online.OnlineLearningSettings.ReadForReplay(Online.OnlineEvaluation.ReplayConfig(shared, learn: true)));
         Assert.Contains("does not apply to eval --online", replay.Message);
+    }
+
+    [Fact]
+    public void Enabled_auto_is_settled_by_run_on_for_the_generator_and_off_for_a_file_or_kafka_and_off_is_the_default()
+    {
+        Assert.Equal("off", OnlineLearningOptionsReader.EnabledSetting(EngineConfig.Reference));
+        Assert.False(Online.OnlineLearningSettings.Read(Online.OnlineLearningSettings.ResolveEnabled(EngineConfig.Reference, generatorSource: true)).Options.Enabled);
+        var auto = With("streamdetect.online-learning.enabled = auto");
+        Assert.Equal(OnlineLearningOptionsReader.Auto, OnlineLearningOptionsReader.EnabledSetting(auto));
+        // Where no source settles it (readers outside `run`), auto reads as off.
+        Assert.False(OnlineLearningOptionsReader.Read(auto).Enabled);
+        Assert.True(Online.OnlineLearningSettings.Read(Online.OnlineLearningSettings.ResolveEnabled(auto, generatorSource: true)).Options.Enabled);
+        Assert.False(Online.OnlineLearningSettings.Read(Online.OnlineLearningSettings.ResolveEnabled(auto, generatorSource: false)).Options.Enabled);
+        // An explicit value (an overlay, or `run --online-learning on|off`) is kept whatever the source.
+        Assert.False(Online.OnlineLearningSettings.Read(Online.OnlineLearningSettings.ResolveEnabled(With("streamdetect.online-learning.enabled = off"), generatorSource: true)).Options.Enabled);
+        Assert.True(Online.OnlineLearningSettings.Read(Online.OnlineLearningSettings.ResolveEnabled(With("streamdetect.online-learning.enabled = yes"), generatorSource: false)).Options.Enabled);
+        var error = Assert.Throws<SettingsException>(() => OnlineLearningOptionsReader.Read(With("streamdetect.online-learning.enabled = sometimes")));
+        Assert.Equal("streamdetect.online-learning.enabled", error.Key);
+        Assert.Contains("is not on, off or auto", error.Message);
     }
 
     [Fact]

@@ -59,8 +59,9 @@ public sealed class GeneratedCanaryTests(OnlineTraffic traffic) : IClassFixture<
         var canary = Assert.Single(registry.Require(round.Candidate!).Gates, g => g.Gate == PromotionGates.CanaryRecall);
         Assert.True(double.IsFinite(canary.Value) && double.IsFinite(canary.Bound), $"{canary}");
         TestContext.Current.TestOutputHelper?.WriteLine($"{set.Summary}\ncanary gate: {canary}");
-        double championRecall = canary.Bound + options.CanaryRecallDrop;
-        Assert.True(championRecall > 0, $"the champion catches no canary: {canary}");
+        // The bound is the champion's recall less the canaries the candidate may lose (at least the drop's): above 0 only
+        // when the champion caught canaries.
+        Assert.True(canary.Bound > 0, $"the champion catches too few canaries: {canary}");
         Assert.True(canary.Passed, $"{canary}\n{log}");
         Assert.Contains(trainer.Transitions, t => t.Version == round.Candidate && t.Status == "shadow");
     }
@@ -147,9 +148,9 @@ public sealed class GeneratedCanaryTests(OnlineTraffic traffic) : IClassFixture<
             new ScriptedSchedule(6 * 3_600_000L), _ => true, log);
         Assert.NotNull(trainer);
         string said = log.ToString();
-        Assert.Matches(@"online learning: canaries: 20 users: 0 from the training data's labelled attack users, 0 from feedback positives \([^)]*\), " +
-                       @"20 from the generator's scenario episodes \(seed 1, \d\.\d\d % of their \d+ events of types the model does not know; streamdetect\.online-learning\.min-canary-users = 20\)", said);
-        Assert.Contains(", 20 canary users;", said);
+        Assert.Matches(@"online learning: canaries: 100 users: 0 from the training data's labelled attack users, 0 from feedback positives \([^)]*\), " +
+                       @"100 from the generator's scenario episodes \(seed 1, \d\.\d\d % of their \d+ events of types the model does not know; streamdetect\.online-learning\.min-canary-users = 100\)", said);
+        Assert.Contains(", 100 canary users;", said);
         Assert.DoesNotContain("warning", said);
     }
 }
