@@ -135,10 +135,31 @@ public sealed partial class LocalClusterTests(ITestOutputHelper output, LocalClu
         Assert.True(process.ExitCode == 0, $"local-cluster.sh exited {process.ExitCode}:\n{log}\n{summary}\n{NodeLogs(workDirectory)}");
         var figures = SummaryLine().Match(summary);
         Assert.True(figures.Success, $"no summary line in:\n{summary}");
-        Assert.Equal(figures.Groups["events"].Value, figures.Groups["persisted"].Value); // every event persisted exactly once
+        // Every event persisted exactly once; when not, which users lost or gained events, and the nodes' last lines.
+        Assert.True(figures.Groups["events"].Value == figures.Groups["persisted"].Value,
+            $"{summary}\nusers whose event count in the state differs from the fed events (user: fed -> state): {CountDifferences(workDirectory)}\n{NodeLogs(workDirectory)}");
         Assert.Equal(figures.Groups["alerts"].Value, figures.Groups["unique"].Value); // no alert emitted twice
         return workDirectory;
     }
+
+    private static string CountDifferences(string workDirectory)
+    {
+        string events = Path.Combine(workDirectory, "events.jsonl"), state = Path.Combine(workDirectory, "state.jsonl");
+        if (!File.Exists(events) || !File.Exists(state)) return "(events.jsonl or state.jsonl missing)";
+        var fed = File.ReadLines(events).Select(l => UserIdField().Match(l).Groups[1].Value).CountBy(u => u).ToDictionary();
+        var held = File.ReadLines(state).Select(l => (User: UserIdField().Match(l).Groups[1].Value, Count: int.Parse(EventCountField().Match(l).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .ToDictionary(x => x.User, x => x.Count);
+        var differing = fed.Keys.Union(held.Keys).Order(StringComparer.Ordinal)
+            .Where(u => fed.GetValueOrDefault(u) != held.GetValueOrDefault(u))
+            .Select(u => $"{u}: {fed.GetValueOrDefault(u)} -> {held.GetValueOrDefault(u)}").ToList();
+        return differing.Count == 0 ? "none" : $"{differing.Count}: {string.Join(", ", differing.Take(40))}";
+    }
+
+    [GeneratedRegex("\"userId\":\"([^\"]*)\"")]
+    private static partial Regex UserIdField();
+
+    [GeneratedRegex("\"eventCount\":([0-9]+)")]
+    private static partial Regex EventCountField();
 
     private static string NodeLogs(string workDirectory) =>
         string.Join('\n', Directory.GetFiles(workDirectory, "node-*.log").Order().Select(f => $"== {Path.GetFileName(f)}\n{string.Join('\n', File.ReadLines(f).TakeLast(40))}"));
