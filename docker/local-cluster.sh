@@ -33,9 +33,8 @@
 # (they commit what is in flight and leave the cluster; 60 s each at most, then SIGKILL), the feeder and
 # the mock cluster; nothing is left running.
 #
-# Not yet: scoring through membership changes. With a model, a node that leaves (at the end of its input,
-# or killed) can leave the other nodes' streams waiting for scoring answers that never come (README, "A
-# local cluster without Docker"); --ingest-only runs are not affected.
+# Scoring runs through membership changes too: a killed node's partitions recover on the survivors and
+# its unscored events are issued again (README, "Scoring through node changes"; LocalClusterTests).
 #
 # PostgreSQL: STREAMDETECT_PG when set; otherwise the local server is started and given the role and
 # database `streamdetect`, as .ci/run does (needs sudo unless run as root).
