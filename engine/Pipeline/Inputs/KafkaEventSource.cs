@@ -27,6 +27,7 @@ public sealed class KafkaEventSource
     private long _lastActivityTicks = Environment.TickCount64;
     private readonly long _startTicks = Environment.TickCount64;
     private bool _joined;
+    private string _lastAssignment = "";
 
     /// <param name="deadLetterProducer">Where dead letters go; null counts them only (their offsets are still committed).</param>
     public KafkaEventSource(KafkaConsumerSettings consumer, KafkaProducerSettings? deadLetterProducer, EventParser parser, int maxRawBytes, IMaterializer materializer)
@@ -67,7 +68,8 @@ public sealed class KafkaEventSource
     public Task<IKafkaControl> Control => _control.Task;
 
     /// <summary>
-    /// Milliseconds since a record last arrived or was done (persisted or dead-lettered), for
+    /// Milliseconds since a record last arrived or was done (persisted or dead-lettered), or the group last changed the
+    /// consumer's partitions, for
     /// --stop-after-idle: a run whose consumer is held back by a slow pipeline is busy, not idle.
     /// </summary>
     public long IdleMilliseconds
@@ -83,6 +85,20 @@ public sealed class KafkaEventSource
                 if (!joined && Environment.TickCount64 - _startTicks < JoinGrace.TotalMilliseconds) return 0;
                 _joined = true;
                 Interlocked.Exchange(ref _lastActivityTicks, Math.Max(Interlocked.Read(ref _lastActivityTicks), Environment.TickCount64));
+            }
+            // A new assignment is new input: the partitions it brought (a killed or departed member's, moved by the group)
+            // may hold records no one read. Seen in a local cluster at load 30: a node that got its share, then waited for
+            // the other nodes to be ready and the feed to start, counted that wait as idleness and drained just as the
+            // records came; the partitions it still held were read by no one for the rest of the run (2,329 of 5,164).
+            if (_control.Task.IsCompletedSuccessfully)
+            {
+                string assignment = string.Join(',', _control.Task.Result.Assignment.Select(p => p.ToString()).Order(StringComparer.Ordinal));
+                if (assignment != _lastAssignment)
+                {
+                    _lastAssignment = assignment;
+                    Interlocked.Exchange(ref _lastActivityTicks, Environment.TickCount64);
+                    return 0;
+                }
             }
             // No partition assigned (a cluster node while the group gives every partition to others, e.g. until a killed
             // member's session expires and its partitions move): nothing to read is not an input that ran dry. Such a node

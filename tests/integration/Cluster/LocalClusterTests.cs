@@ -19,8 +19,10 @@ public sealed partial class LocalClusterTests(ITestOutputHelper output, LocalClu
     private static int _nextBasePort = 20050 + (Environment.ProcessId % 38) * 300;
 
     // Small traffic (~5,000 events) spread over 8 s, so the stream is still running when a node dies. Ingest only: the
-    // persisted state is what is compared.
-    private static readonly string[] Traffic = ["--users", "200", "--days", "1", "--seed", "5", "--ingest-only", "--idle", "12"];
+    // persisted state is what is compared. Idle 20 s (the script's default): each node counts its idle time from its
+    // last record or its last change of partitions, and the feed starts only once every node is ready; at load 30 the
+    // last node was ready ~10 s after the others' last rebalance, and with 12 s a node drained as the feed began.
+    private static readonly string[] Traffic = ["--users", "200", "--days", "1", "--seed", "5", "--ingest-only", "--idle", "20"];
 
     // Watermark closes depend on how the Kafka partitions' records interleave (README, "Sessions in the stream"): a
     // partition's watermark is moved by every stream that feeds it, so a stream held back by a node loss sees its users'
