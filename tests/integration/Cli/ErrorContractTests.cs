@@ -287,6 +287,29 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
         AssertOnlyAlerts(engine.Stdout);
     }
 
+    [Fact]
+    public async Task A_run_with_online_learning_stopped_by_SIGTERM_mid_stream_stops_without_waiting_for_its_trainer()
+    {
+        using var dir = new TempDirectory();
+        // The model trained in the run (a loaded one has no anchors: online learning would be off), boundaries every 2 h
+        // of event time, far more traffic than the run gets through before the signal.
+        await File.WriteAllTextAsync(dir.File("online.conf"),
+            "streamdetect.generator { users = 3000, days = 4 }\nstreamdetect.run.train-days = 1\nstreamdetect.run.model = zscore\n" +
+            "streamdetect.online-learning.cadence = 2h\n", TestContext.Current.CancellationToken);
+        using var engine = EngineProcess.Start(dir.Path, ["run", "--config", "online.conf", "--online-learning", "on", "--data-dir", "data"]);
+        // Streaming, with the trainer resolving boundaries: the stream has admitted events past the next one.
+        await WaitForAsync(() => engine.Stderr.Contains("online learning: round 1 ", StringComparison.Ordinal), TimeSpan.FromMinutes(2), () => engine.Stderr);
+
+        engine.Terminate();
+        int code = await engine.WaitAsync(Timeout);
+
+        // The trainer waited for a boundary the stopped stream would never decide, and the run for the trainer, until the
+        // process gave up 60 s after the signal ("error: the command did not stop within 60 s of the signal; exiting").
+        Assert.True(code == 143, $"exit code {code}; stderr:\n{engine.Stderr}");
+        Assert.Equal("stopped by SIGTERM before the end", engine.Stderr.TrimEnd().Split('\n')[^1]);
+        AssertOnlyAlerts(engine.Stdout);
+    }
+
     private static bool Root => Environment.UserName == "root";
 
     /// <summary>root writes through file permissions: its engine runs without the capabilities that allow that (setpriv).</summary>
