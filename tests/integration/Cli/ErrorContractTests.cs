@@ -310,6 +310,23 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
         AssertOnlyAlerts(engine.Stdout);
     }
 
+    [Theory]
+    [InlineData("--alerts")]
+    [InlineData("--dump-features")]
+    public async Task An_output_file_that_fails_mid_run_is_named_with_its_option_not_taken_for_the_input(string option)
+    {
+        Assert.SkipUnless(File.Exists("/dev/full"), "no /dev/full (every write fails with 'no space left on device')");
+        using var dir = new TempDirectory();
+        string[] output = option == "--alerts" ? ["--alerts", "/dev/full"] : ["--alerts", "alerts.jsonl", "--dump-features", "/dev/full"];
+
+        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, ["run", "--input", trained.Traffic, "--model", trained.Model, "--data-dir", "data", .. output]);
+
+        // Before: "error: cannot read 'TRAFFIC': No space left on device : '/dev/full'" (the run's catch-all for I/O errors).
+        Assert.True(code == 2, $"exit code {code}; stderr:\n{stderr}");
+        Assert.StartsWith($"error: {option} '/dev/full': cannot write: ", stderr.TrimEnd().Split('\n')[^1]);
+        Assert.Equal("", stdout);
+    }
+
     private static bool Root => Environment.UserName == "root";
 
     /// <summary>root writes through file permissions: its engine runs without the capabilities that allow that (setpriv).</summary>
