@@ -233,7 +233,10 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
         _thread.Start();
     }
 
-    /// <summary>Stops the loop once no boundary waits (after the stream ended) and returns when its thread has ended.</summary>
+    /// <summary>
+    /// Stops the loop once the stream has ended (or failed): the boundaries it can still resolve are resolved, then it
+    /// ends; returns when its thread has ended.
+    /// </summary>
     public Task StopAsync() => Task.Run(() =>
     {
         _stopping = true;
@@ -264,13 +267,17 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
         }
     }
 
-    /// <summary>Resolves every boundary once every event before it is decided, until stopped with none pending.</summary>
+    /// <summary>
+    /// Resolves every boundary once every event before it is decided, until stopped with none it can resolve. Stopped
+    /// means the stream is over: a boundary still pending then never gets the rest of its events decided (the stream
+    /// failed before them), and waiting for it kept the run's disposal, and the process, waiting for ever.
+    /// </summary>
     private void Learn()
     {
         while (true)
         {
             if (TryResolve()) continue;
-            if (_stopping && _schedule.PendingBoundary is null) return;
+            if (_stopping) return;
             _wake.WaitOne(5);
         }
     }
@@ -289,7 +296,7 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
             while (true)
             {
                 if (_schedule.PendingBoundary is long boundary && _allObservedBefore(boundary)) _schedule.Resolve(boundary, plan);
-                else if (_stopping && _schedule.PendingBoundary is null) return;
+                else if (_stopping) return; // as in Learn: a boundary still pending once stopped is never resolvable
                 else _wake.WaitOne(5);
             }
         }

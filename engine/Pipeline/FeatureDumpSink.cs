@@ -3,6 +3,7 @@ using System.Text.Json;
 using Akka.Streams;
 using Akka.Streams.IO;
 using Akka.Streams.Dsl;
+using StreamDetect.Engine.Configuration;
 using StreamDetect.Models.Features;
 using StreamDetect.Stages.Parsing;
 using StreamDetect.Stages.Scoring;
@@ -22,7 +23,26 @@ public static class FeatureDumpSink
         return Flow.Create<ScoringRequest>()
             .Select(r => Akka.IO.ByteString.FromBytes(Lines(r)))
             .ToMaterialized(FileIO.ToFile(new FileInfo(path)), Keep.Right)
-            .MapMaterializedValue(t => (Task)t);
+            .MapMaterializedValue(writing => Named(writing, path));
+    }
+
+    /// <summary>
+    /// A dump file that fails while the run goes on (a full disk) is named with its option, not taken for the input file;
+    /// a failure the file sink reports in its result (its last flush, at the end) fails the run too, not only a failed task.
+    /// </summary>
+    private static async Task Named(Task<IOResult> writing, string path)
+    {
+        IOResult result;
+        try
+        {
+            result = await writing;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException || e.InnerException is IOException or UnauthorizedAccessException)
+        {
+            var cause = e is IOException or UnauthorizedAccessException ? e : e.InnerException!;
+            throw new UserInputException($"--dump-features '{path}': cannot write: {cause.Message}", e);
+        }
+        if (!result.WasSuccessful) throw new UserInputException($"--dump-features '{path}': cannot write: {result.Error.Message}", result.Error);
     }
 
     /// <summary>One line per new event of the request.</summary>

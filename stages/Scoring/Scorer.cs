@@ -238,7 +238,10 @@ public sealed class Scorer : IDisposable
     private Task<T> Run<T>(Func<T> work)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_work.TryAdd(() =>
+        bool added;
+        try
+        {
+            added = _work.TryAdd(() =>
             {
                 try
                 {
@@ -248,10 +251,14 @@ public sealed class Scorer : IDisposable
                 {
                     done.TrySetException(e);
                 }
-            }))
-        {
-            done.TrySetException(new ObjectDisposedException(nameof(Scorer)));
+            });
         }
+        catch (InvalidOperationException)
+        {
+            // Disposed (TryAdd throws once adding is complete): the batch's task fails, the caller's stage is not thrown at.
+            added = false;
+        }
+        if (!added) done.TrySetException(new ObjectDisposedException(nameof(Scorer)));
         return done.Task;
     }
 

@@ -17,8 +17,14 @@ public sealed class FileAlertOutput : IAlertOutput
         if (plan.Request.AlertsPath is null) throw new UserInputException("streamdetect.alerts.sink = file needs --alerts FILE");
     }
 
-    public Flow<AlertRecord, AlertRecord, NotUsed> Open(RunPlan plan, bool freshState, TextWriter log) =>
-        Flow.FromGraph(new AlertFileWriter(plan.Request.AlertsPath!, freshState, message => log.WriteLine(message)));
+    /// <summary>A file that fails while the run goes on (a full disk, a device) is named with its option: the run's catch-all for
+    /// I/O errors would otherwise blame the input file.</summary>
+    public Flow<AlertRecord, AlertRecord, NotUsed> Open(RunPlan plan, bool freshState, TextWriter log)
+    {
+        string path = plan.Request.AlertsPath!;
+        return Flow.FromGraph(new AlertFileWriter(path, freshState, message => log.WriteLine(message)))
+            .SelectError(e => e is IOException or UnauthorizedAccessException ? new UserInputException($"--alerts '{path}': cannot write: {e.Message}", e) : e);
+    }
 
     public HashSet<string> AlreadyWritten(RunPlan plan, IReadOnlyCollection<string> alertIds) => EmittedAlerts.InFile(plan.Request.AlertsPath!, alertIds);
 }

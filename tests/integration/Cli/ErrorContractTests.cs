@@ -287,6 +287,46 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
         AssertOnlyAlerts(engine.Stdout);
     }
 
+    [Fact]
+    public async Task A_run_with_online_learning_stopped_by_SIGTERM_mid_stream_stops_without_waiting_for_its_trainer()
+    {
+        using var dir = new TempDirectory();
+        // The model trained in the run (a loaded one has no anchors: online learning would be off), boundaries every 2 h
+        // of event time, far more traffic than the run gets through before the signal.
+        await File.WriteAllTextAsync(dir.File("online.conf"),
+            "streamdetect.generator { users = 3000, days = 4 }\nstreamdetect.run.train-days = 1\nstreamdetect.run.model = zscore\n" +
+            "streamdetect.online-learning.cadence = 2h\n", TestContext.Current.CancellationToken);
+        using var engine = EngineProcess.Start(dir.Path, ["run", "--config", "online.conf", "--online-learning", "on", "--data-dir", "data"]);
+        // Streaming, with the trainer resolving boundaries: the stream has admitted events past the next one.
+        await WaitForAsync(() => engine.Stderr.Contains("online learning: round 1 ", StringComparison.Ordinal), TimeSpan.FromMinutes(2), () => engine.Stderr);
+
+        engine.Terminate();
+        int code = await engine.WaitAsync(Timeout);
+
+        // The trainer waited for a boundary the stopped stream would never decide, and the run for the trainer, until the
+        // process gave up 60 s after the signal ("error: the command did not stop within 60 s of the signal; exiting").
+        Assert.True(code == 143, $"exit code {code}; stderr:\n{engine.Stderr}");
+        Assert.Equal("stopped by SIGTERM before the end", engine.Stderr.TrimEnd().Split('\n')[^1]);
+        AssertOnlyAlerts(engine.Stdout);
+    }
+
+    [Theory]
+    [InlineData("--alerts")]
+    [InlineData("--dump-features")]
+    public async Task An_output_file_that_fails_mid_run_is_named_with_its_option_not_taken_for_the_input(string option)
+    {
+        Assert.SkipUnless(File.Exists("/dev/full"), "no /dev/full (every write fails with 'no space left on device')");
+        using var dir = new TempDirectory();
+        string[] output = option == "--alerts" ? ["--alerts", "/dev/full"] : ["--alerts", "alerts.jsonl", "--dump-features", "/dev/full"];
+
+        var (code, stdout, stderr) = await EngineProcess.RunAsync(dir.Path, Timeout, ["run", "--input", trained.Traffic, "--model", trained.Model, "--data-dir", "data", .. output]);
+
+        // Before: "error: cannot read 'TRAFFIC': No space left on device : '/dev/full'" (the run's catch-all for I/O errors).
+        Assert.True(code == 2, $"exit code {code}; stderr:\n{stderr}");
+        Assert.StartsWith($"error: {option} '/dev/full': cannot write: ", stderr.TrimEnd().Split('\n')[^1]);
+        Assert.Equal("", stdout);
+    }
+
     private static bool Root => Environment.UserName == "root";
 
     /// <summary>root writes through file permissions: its engine runs without the capabilities that allow that (setpriv).</summary>

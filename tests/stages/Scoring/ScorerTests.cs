@@ -92,4 +92,16 @@ public sealed class ScorerTests
         Assert.Equal("counting@1", batch.Model);
         Assert.Equal((1, 2, 2), (scorer.Batches, scorer.Requests, scorer.Events));
     }
+
+    [Fact]
+    public async Task A_batch_given_after_dispose_fails_its_task_as_disposed_instead_of_throwing_from_the_call()
+    {
+        var scorer = new Scorer(new CountingDetector(), ScorerSettings.Default with { TorchThreads = 1 });
+        scorer.Dispose();
+
+        // The stream stage (SelectAsync) gets a failed task, as for any failed batch: no exception thrown from its function.
+        var scoring = scorer.ScoreAsync([Request("u-1", 1, 1)]);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => scoring);
+    }
 }
