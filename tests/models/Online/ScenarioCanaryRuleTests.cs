@@ -69,6 +69,7 @@ public sealed class ScenarioCanaryRuleTests
         Assert.False(gate.Passed, gate.Note);
         Assert.Equal(PromotionGates.CanaryRecall, gate.Gate);
         Assert.Equal((pooled.Value, pooled.Bound), (gate.Value, gate.Bound));
+        Assert.Equal((0.78, 0.72), (Math.Round(gate.Value, 12), Math.Round(gate.Bound, 12)));   // README's example line
         Assert.Equal("lost 8, gained 6 of 100, sign test P 0.4; scenario FAILED checkout_loop: lost 8, gained 0 of 10, P 0.0039 (level 0.05)", gate.Note);
     }
 
