@@ -62,6 +62,8 @@ public static class OnlineLearningOptionsReader
             AnchorLossTolerance = r.Double("anchor-loss-tolerance", 0),
             CanaryRecallDrop = r.Double("canary-recall-drop", 0, 1),
             CanarySignificance = r.Double("canary-significance", 1e-12, 1),
+            CanaryScenarioMaxLossShare = r.Double("canary-scenario-max-loss-share", 0, 1),
+            CanaryScenarioSignificance = r.Double("canary-scenario-significance", 0, 1),
             AlertBudget = Open(r, "alert-budget"),
             NewTypeMinCount = r.Int("new-type-min-count", 1),
             NewTypeMinUsers = r.Int("new-type-min-users", 1),

@@ -1,6 +1,7 @@
 using Akka.Configuration;
 using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Events;
+using StreamDetect.Models.Online;
 using StreamDetect.Models.Sessions;
 using StreamDetect.Stages.Generator;
 
@@ -15,7 +16,10 @@ namespace StreamDetect.Engine.Online;
 /// <see cref="MinDays"/>, so that an episode has history before it, at most <see cref="MaxDays"/>), without the drift and
 /// poisoning scenarios (a release's new types would be &lt;unk&gt; to the model; a poisoner is labelled normal until it
 /// strikes), with the seed given (<c>streamdetect.online-learning.seed</c>): the same configuration and training data
-/// give the same canaries. Users are named <c>canary-u-N</c>, so they are never taken for the run's own users.
+/// give the same canaries. Users are named <c>canary-u-N</c>, so they are never taken for the run's own users. Each
+/// comes with its scenario (the generator's truth), which the canary gate judges separately: <c>min-canary-users</c>
+/// 100 over the default 10 scenarios gives each 10 canaries, enough for a scenario's loss to fail the gate
+/// (<see cref="ScenarioCanaryRule"/>: 6 of 10 at best, 8 at worst; 4 or fewer never can).
 /// </summary>
 public static class GeneratedCanaries
 {
@@ -33,14 +37,17 @@ public static class GeneratedCanaries
     /// <param name="config">The run's configuration (<c>streamdetect.generator</c>).</param>
     /// <param name="seed">The generator's seed.</param>
     /// <param name="sessions">The run's session rule (end markers as the stream places them).</param>
-    public static BehaviorDataset Generate(int count, BehaviorDataset trainedOn, Config config, int seed, SessionSettings sessions)
+    /// <returns>The canary users and, in the same order, each one's scenario.</returns>
+    public static (BehaviorDataset Users, IReadOnlyList<string> Scenarios) Generate(int count, BehaviorDataset trainedOn, Config config, int seed, SessionSettings sessions)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         var settings = SettingsFor(count, trainedOn, GeneratorSettings.Create(config), seed);
-        var events = new TrafficGenerator(settings).Events().Select(Renamed);
-        var all = DatasetBuilder.Build(events, trainedOn.WindowCapacity, sessions);
+        var generator = new TrafficGenerator(settings);
+        var truth = generator.Truth;
+        var all = DatasetBuilder.Build(generator.Events().Select(Renamed), trainedOn.WindowCapacity, sessions);
         var normal = all.WithoutLabelledUsers().Users.Select(u => u.UserId).ToHashSet(StringComparer.Ordinal);
-        return new BehaviorDataset(all.Users.Where(u => !normal.Contains(u.UserId)).ToArray(), trainedOn.WindowCapacity);
+        var attackers = all.Users.Where(u => !normal.Contains(u.UserId)).ToArray();
+        return (new BehaviorDataset(attackers, trainedOn.WindowCapacity), attackers.Select(u => truth[u.UserId[UserPrefix.Length..]]).ToArray());
     }
 
     /// <summary>The generator's settings for <paramref name="count"/> canaries (see the type's summary).</summary>

@@ -21,9 +21,10 @@ public static class OnlineLearningSetup
     /// <param name="online">The run's online-learning settings, read as it started (<see cref="OnlineLearningSettings.Read"/>).</param>
     /// <param name="allObservedBefore">Whether every request with keys before a boundary has reached the trainer (see <see cref="OnlineTrainer"/>).</param>
     /// <param name="trainedOn">The users the champion was trained on (or, for a loaded model, traffic like it): anchors and canaries.</param>
+    /// <param name="truth">userId -> scenario for <paramref name="trainedOn"/>'s users when known (the canaries' scenarios); null: its attack users are one group.</param>
     /// <returns>The trainer (not started), or null when it cannot learn here (the reason is logged).</returns>
     public static OnlineTrainer? Create(OnlineLearningSettings online, Config config, IAnomalyDetector champion, BehaviorDataset? trainedOn, StoreSettings store,
-        IModelSchedule schedule, Func<long, bool> allObservedBefore, TextWriter log)
+        IModelSchedule schedule, Func<long, bool> allObservedBefore, TextWriter log, IReadOnlyDictionary<string, string>? truth = null)
     {
         var (options, settings) = (online.Options, online.Trainer);
         if (trainedOn is null || trainedOn.Users.Count == 0)
@@ -40,14 +41,14 @@ public static class OnlineLearningSetup
         var anchors = AnchorReservoir.Sample(normal, options.AnchorUsers, options.Seed);
         var normalIds = normal.Users.Select(u => u.UserId).ToHashSet(StringComparer.Ordinal);
         var sessions = SessionSettingsReader.Read(config);
-        var canarySet = CanarySet.Build(trainedOn, normalIds, champion, config, online.Canaries, options.Seed, sessions);
+        var canarySet = CanarySet.Build(trainedOn, normalIds, champion, config, online.Canaries, options.Seed, sessions, truth);
         log.WriteLine((canarySet.Users.Users.Count == 0 ? "online learning: warning: " : "online learning: ") + canarySet.Summary);
         var canaries = canarySet.Users;
         var training = TrainingOptionsReader.Read(config) with { Device = champion.Device.ToString() };
         var registry = store.Kind == "memory" ? null : ModelRegistry.Open(store);
         int window = Entities.UserPartitionSettings.Create(config).WindowSize;
         var trainer = new OnlineTrainer(schedule, allObservedBefore, champion, anchors, canaries, options, settings, training,
-            sessions, window, AlertSettings.Create(config).Cooldown, registry, log);
+            sessions, window, AlertSettings.Create(config).Cooldown, registry, log, canarySet.Scenarios);
         log.WriteLine($"online learning: on (cadence {settings.Cadence}, shadow {settings.ShadowWindow}, band {settings.BandLow:g}..{settings.BandHigh:g} x alert budget {options.AlertBudget:P2}, " +
                       $"rollback watch {settings.RollbackWindow}; {anchors.Count} anchor users, {canaries.Users.Count} canary users; guards {(options.Guards ? "on" : "OFF")})");
         return trainer;

@@ -28,7 +28,8 @@ public static class OnlineRun
         OnlineTrainer? trainer;
         try
         {
-            trainer = OnlineLearningSetup.Create(online, start.Config, start.Champion, start.TrainedOn ?? trainedOn, store, schedule, key => start.Ledger.AllSettledThrough(key - 1), log);
+            trainer = OnlineLearningSetup.Create(online, start.Config, start.Champion, start.TrainedOn ?? trainedOn, store, schedule, key => start.Ledger.AllSettledThrough(key - 1), log,
+                    start.TrainedOn is null ? null : start.Truth);
         }
         catch
         {

@@ -48,6 +48,7 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
     private readonly TrainingOptions _training;
     private readonly AnchorReservoir _anchors;
     private readonly BehaviorDataset _canaries;
+    private readonly IReadOnlyList<string>? _canaryScenarios;
     private readonly SessionSettings _sessions;
     private readonly int _windowCapacity;
     private readonly long _cooldownMs;
@@ -86,8 +87,10 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
 
     public OnlineTrainer(IModelSchedule schedule, Func<long, bool> allObservedBefore, IAnomalyDetector champion, AnchorReservoir anchors,
         BehaviorDataset canaries, OnlineLearningOptions options, OnlineTrainerSettings settings, TrainingOptions training,
-        SessionSettings sessions, int windowCapacity, TimeSpan cooldown, ModelRegistry? registry, TextWriter log)
+        SessionSettings sessions, int windowCapacity, TimeSpan cooldown, ModelRegistry? registry, TextWriter log, IReadOnlyList<string>? canaryScenarios = null)
     {
+        if (canaryScenarios is not null && canaryScenarios.Count != canaries.Users.Count)
+            throw new ArgumentException($"{canaryScenarios.Count} canary scenarios for {canaries.Users.Count} canary users", nameof(canaryScenarios));
         options.Validate();
         _schedule = schedule;
         _allObservedBefore = allObservedBefore;
@@ -95,6 +98,7 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
         _champion = champion;
         _anchors = anchors;
         _canaries = canaries;
+        _canaryScenarios = canaryScenarios;
         _options = options;
         _settings = settings;
         _training = training;
@@ -719,7 +723,7 @@ public sealed class OnlineTrainer : IScoringObserver, IDisposable
         IReadOnlyList<GateResult> gates;
         try
         {
-            gates = new PromotionGates(options, _training.ScoringBatchSize).Evaluate(_champion, result.Candidate, result.HeldBack, _anchors.ToDataset(), _canaries);
+            gates = new PromotionGates(options, _training.ScoringBatchSize).Evaluate(_champion, result.Candidate, result.HeldBack, _anchors.ToDataset(), _canaries, _canaryScenarios);
         }
         catch (ArgumentException e)
         {

@@ -28,7 +28,8 @@ public static class SharedPlanRun
         Func<IModelSchedule, IPlanTrainer?>? trainer = online.Options.Enabled
             ? schedule =>
             {
-                var made = OnlineLearningSetup.Create(online, start.Config, start.Champion, start.TrainedOn ?? trainedOn, store, schedule, key => start.Ledger.AllSettledThrough(key - 1), log);
+                var made = OnlineLearningSetup.Create(online, start.Config, start.Champion, start.TrainedOn ?? trainedOn, store, schedule, key => start.Ledger.AllSettledThrough(key - 1), log,
+                    start.TrainedOn is null ? null : start.Truth);
                 if (made is null) return null;
                 started?.Invoke(made);
                 return new OnlineTrainerDecider(made);

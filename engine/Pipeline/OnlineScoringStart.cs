@@ -14,6 +14,10 @@ public sealed record OnlineScoringStart(IAnomalyDetector Champion, DecisionLedge
     /// <summary>The users the run trained its model on (the trainer's anchors and canaries); null when the model was loaded.</summary>
     public Models.Dataset.BehaviorDataset? TrainedOn { get; init; }
 
+    /// <summary>userId -> scenario or "normal" for the run's input, when it comes with ground truth (the generator, or a
+    /// truth file): the scenarios of <see cref="TrainedOn"/>'s attack users, which the canary gate judges by scenario.</summary>
+    public IReadOnlyDictionary<string, string>? Truth { get; init; }
+
     /// <summary>The engine's actor system (cluster-wide plans: the decider singleton and the broadcast); null outside an engine.</summary>
     public Akka.Actor.ActorSystem? System { get; init; }
 }

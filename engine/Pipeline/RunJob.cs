@@ -181,7 +181,7 @@ public sealed class RunJob
             : plan.Thresholds;
         var report = new DetectionReport(model.TrainedUntilMs ?? long.MinValue, input.Truth);
         var ledger = new Stages.Ordering.DecisionLedger();
-        var online = Online?.Invoke(new OnlineScoringStart(model.Detector, ledger, thresholds, plan.Config) { TrainedOn = model.TrainingData, System = host.System });
+        var online = Online?.Invoke(new OnlineScoringStart(model.Detector, ledger, thresholds, plan.Config) { TrainedOn = model.TrainingData, Truth = input.Truth, System = host.System });
         var schedule = online?.Schedule;
         // Each model decides with its own fitted thresholds: a version the schedule brought is found there.
         Scoring = ScoringPipeline.Create(host, scorer, plan.Config, thresholds,

@@ -81,6 +81,14 @@ public sealed record OnlineLearningOptions
     /// on the canaries that changed gives P at most this (<see cref="CanaryLossRule"/>); 1: every such loss fails.</summary>
     public double CanarySignificance { get; init; } = 0.05;
 
+    /// <summary>Gate, per scenario: a scenario's canaries fail the candidate when their net loss is more than this share
+    /// of the canaries the champion caught in it and significant (<see cref="ScenarioCanaryRule"/>); 1: never large.</summary>
+    public double CanaryScenarioMaxLossShare { get; init; } = 0.5;
+
+    /// <summary>Gate, per scenario: the chance, over all scenario groups together (Tarone's correction), of failing a
+    /// candidate as good as the champion (<see cref="ScenarioCanaryRule"/>); 0: no per-scenario rule, the pooled one alone.</summary>
+    public double CanaryScenarioSignificance { get; init; } = 0.05;
+
     /// <summary>The share of normal users alerted at which canary recall is measured.</summary>
     public double AlertBudget { get; init; } = 0.005;
 
@@ -150,6 +158,8 @@ public sealed record OnlineLearningOptions
         Require(AnchorLossTolerance >= 0, "anchor-loss-tolerance", AnchorLossTolerance, "must not be negative");
         Require(CanaryRecallDrop >= 0 && CanaryRecallDrop <= 1, "canary-recall-drop", CanaryRecallDrop, "must be in [0, 1]");
         Require(CanarySignificance > 0 && CanarySignificance <= 1, "canary-significance", CanarySignificance, "must be in (0, 1]");
+        Require(CanaryScenarioMaxLossShare >= 0 && CanaryScenarioMaxLossShare <= 1, "canary-scenario-max-loss-share", CanaryScenarioMaxLossShare, "must be in [0, 1]");
+        Require(CanaryScenarioSignificance >= 0 && CanaryScenarioSignificance <= 1, "canary-scenario-significance", CanaryScenarioSignificance, "must be in [0, 1]");
         Require(NewTypeMinCount >= 1, "new-type-min-count", NewTypeMinCount, "must be at least 1");
         Require(NewTypeMinUsers >= 1, "new-type-min-users", NewTypeMinUsers, "must be at least 1");
         Require(NewTypeRuleMinUsers >= 1, "new-type-rule-min-users", NewTypeRuleMinUsers, "must be at least 1");

@@ -20,6 +20,9 @@ namespace StreamDetect.Models.Online;
 /// <see cref="OnlineLearningOptions.CanarySignificance"/>). Not the held-back samples: they come from the buffer the
 /// candidate learned from, and a poisoned buffer (guards off, or a guard that let an attack through) would raise the
 /// threshold with the attack itself, so that neither champion nor candidate catches a canary and the gate cannot fail.
+/// When the canaries' scenarios are given, each scenario's canaries are judged too (<see cref="ScenarioCanaryRule"/>):
+/// the gate also fails when a candidate loses a large and significant share of the canaries the champion caught in one
+/// scenario, which the pooled recall hides when it gains elsewhere; its note names the scenario with its counts.
 /// Without canaries it fails (nothing shows recall is kept).</item>
 /// </list>
 /// The champion's figures are computed on a private copy: the instance the stream scores with is never called.
@@ -49,8 +52,21 @@ public sealed class PromotionGates
     /// <param name="anchors">The anchor users.</param>
     /// <param name="canaries">Attack sequences.</param>
     public IReadOnlyList<GateResult> Evaluate(IAnomalyDetector champion, IAnomalyDetector candidate, BehaviorDataset heldBack,
-        BehaviorDataset anchors, BehaviorDataset canaries, CancellationToken cancellation = default)
+        BehaviorDataset anchors, BehaviorDataset canaries, CancellationToken cancellation = default) =>
+        Evaluate(champion, candidate, heldBack, anchors, canaries, null, cancellation);
+
+    /// <param name="champion">The detector scoring now (copied, not called).</param>
+    /// <param name="candidate">The fine-tuned candidate (not yet scoring anywhere).</param>
+    /// <param name="heldBack">Held-back recent normal samples (<see cref="FineTuneResult.HeldBack"/>).</param>
+    /// <param name="anchors">The anchor users.</param>
+    /// <param name="canaries">Attack sequences.</param>
+    /// <param name="canaryScenarios">Each canary's scenario (in the order of <paramref name="canaries"/>), for the
+    /// per-scenario rule; null: the pooled rule alone.</param>
+    public IReadOnlyList<GateResult> Evaluate(IAnomalyDetector champion, IAnomalyDetector candidate, BehaviorDataset heldBack,
+        BehaviorDataset anchors, BehaviorDataset canaries, IReadOnlyList<string>? canaryScenarios, CancellationToken cancellation = default)
     {
+        if (canaryScenarios is not null && canaryScenarios.Count != canaries.Users.Count)
+            throw new ArgumentException($"{canaryScenarios.Count} canary scenarios for {canaries.Users.Count} canary users", nameof(canaryScenarios));
         using var championCopy = DetectorCopy.Of(champion);
         var results = new List<GateResult>(3);
 
@@ -71,7 +87,9 @@ public sealed class PromotionGates
         }
         var championCaught = CaughtAtBudget(championCopy, anchors, canaries, cancellation);
         var candidateCaught = CaughtAtBudget(candidate, anchors, canaries, cancellation);
-        results.Add(CanaryGate(championCaught, candidateCaught, _options.CanaryRecallDrop, _options.CanarySignificance));
+        results.Add(canaryScenarios is null
+            ? CanaryGate(championCaught, candidateCaught, _options.CanaryRecallDrop, _options.CanarySignificance)
+            : CanaryGate(championCaught, candidateCaught, canaryScenarios, _options));
         return results;
     }
 
@@ -100,6 +118,32 @@ public sealed class PromotionGates
             Note = string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"lost {lost}, gained {gained} of {n}, sign test P {CanaryLossRule.SignTestP(lost, gained):G2}"),
         };
+    }
+
+    /// <summary>
+    /// The canary-recall gate with each scenario's canaries judged too (<see cref="ScenarioCanaryRule"/>, with
+    /// <see cref="OnlineLearningOptions.CanaryScenarioMaxLossShare"/> and <see cref="OnlineLearningOptions.CanaryScenarioSignificance"/>):
+    /// value and bound are the pooled rule's (<see cref="CanaryGate(IReadOnlyList{bool}, IReadOnlyList{bool}, double, double)"/>);
+    /// it passes when the pooled rule and every scenario pass. The note adds the failing scenarios with their counts
+    /// (e.g. "lost 10, gained 6 of 100, sign test P 0.23; scenario FAILED checkout_loop: lost 10, gained 0 of 10, P 0.00098
+    /// (level 0.05)"), or, when none failed, the scenario with the smallest P among those that lost a canary.
+    /// </summary>
+    /// <param name="scenarios">Each canary's scenario, in the same order.</param>
+    public static GateResult CanaryGate(IReadOnlyList<bool> championCaught, IReadOnlyList<bool> candidateCaught, IReadOnlyList<string> scenarios,
+        OnlineLearningOptions options)
+    {
+        var pooled = CanaryGate(championCaught, candidateCaught, options.CanaryRecallDrop, options.CanarySignificance);
+        if (championCaught.Count == 0 || options.CanaryScenarioSignificance == 0) return pooled;
+        var verdict = ScenarioCanaryRule.Judge(championCaught, candidateCaught, scenarios, options.CanaryScenarioMaxLossShare, options.CanaryScenarioSignificance);
+        string level = verdict.Level.ToString("G2", System.Globalization.CultureInfo.InvariantCulture);
+        string scenarioNote;
+        if (!verdict.Passed)
+            scenarioNote = $"scenario FAILED {string.Join("; ", verdict.Failing)} (level {level})";
+        else if (verdict.Groups.Where(g => g.Lost > 0).OrderBy(g => g.P).ThenBy(g => g.Scenario, StringComparer.Ordinal).FirstOrDefault() is { } worst)
+            scenarioNote = $"{verdict.Groups.Count} scenarios ok, worst {worst} (level {level})";
+        else
+            scenarioNote = $"{verdict.Groups.Count} scenarios ok, none lost a canary";
+        return pooled with { Passed = pooled.Passed && verdict.Passed, Note = $"{pooled.Note}; {scenarioNote}" };
     }
 
     /// <summary>For each canary user (in order): whether its highest score is above the (1 - budget) quantile of the normal users' highest scores.</summary>

@@ -31,7 +31,7 @@ public sealed class OnlineLearningOptionsReaderTests
               canary-recall-drop = 0.05, alert-budget = 0.01, seed = 9, buffer-max-age = 0s, new-type-rule = off,
               new-type-rule-min-users = 50, new-type-rule-min-user-share = 0.05, new-type-rule-min-devices = 0,
               new-type-rule-min-ips = 30, calibrate-with-anchors = off, alert-quarantine = 1d,
-              refit-feature-members = on
+              refit-feature-members = on, canary-scenario-max-loss-share = 1, canary-scenario-significance = 0
             }
             """));
         Assert.Equal(new OnlineLearningOptions
@@ -42,7 +42,7 @@ public sealed class OnlineLearningOptionsReaderTests
             RecentLossTolerance = 0.01, AnchorLossTolerance = 0.1, CanaryRecallDrop = 0.05, AlertBudget = 0.01, Seed = 9,
             BufferMaxAge = TimeSpan.Zero, NewTypeRule = false, NewTypeRuleMinUsers = 50, NewTypeRuleMinUserShare = 0.05,
             NewTypeRuleMinDevices = 0, NewTypeRuleMinIps = 30, CalibrateWithAnchors = false, AlertQuarantine = TimeSpan.FromDays(1),
-            RefitFeatureMembers = true,
+            RefitFeatureMembers = true, CanaryScenarioMaxLossShare = 1, CanaryScenarioSignificance = 0,
         }, read);
         Assert.Equal(2, read.ScoreCeiling, 9);
     }
@@ -59,6 +59,9 @@ public sealed class OnlineLearningOptionsReaderTests
     [InlineData("streamdetect.online-learning.new-type-rule-min-user-share = 2", "streamdetect.online-learning.new-type-rule-min-user-share")]
     [InlineData("streamdetect.online-learning.buffer-max-age = soon", "streamdetect.online-learning.buffer-max-age")]
     [InlineData("streamdetect.online-learning.alert-quarantine = forever", "streamdetect.online-learning.alert-quarantine")]
+    [InlineData("streamdetect.online-learning.canary-scenario-significance = 1.5", "streamdetect.online-learning.canary-scenario-significance")]
+    [InlineData("streamdetect.online-learning.canary-scenario-significance = often", "streamdetect.online-learning.canary-scenario-significance")]
+    [InlineData("streamdetect.online-learning.canary-scenario-max-loss-share = -0.5", "streamdetect.online-learning.canary-scenario-max-loss-share")]
     public void A_bad_value_is_refused_in_one_line_naming_its_key(string overlay, string key)
     {
         var error = Assert.Throws<SettingsException>(() => OnlineLearningOptionsReader.Read(With(overlay)));
@@ -106,6 +109,7 @@ public sealed class OnlineLearningOptionsReaderTests
     [InlineData("streamdetect.online-learning.min-canary-users = -1", "streamdetect.online-learning.min-canary-users")]
     [InlineData("streamdetect.online-learning.canary-max-unknown-share = 1.5", "streamdetect.online-learning.canary-max-unknown-share")]
     [InlineData("streamdetect.online-learning.canary-significance = 0", "streamdetect.online-learning.canary-significance")]
+    [InlineData("streamdetect.online-learning.canary-scenario-significance = 2", "streamdetect.online-learning.canary-scenario-significance")]
     public void Every_online_learning_setting_is_read_together_and_a_bad_one_refused_naming_its_key(string overlay, string key)
     {
         var error = Assert.Throws<SettingsException>(() => Online.OnlineLearningSettings.Read(With(overlay)));

@@ -80,6 +80,7 @@ public sealed class ErrorContractTests(TrainedModelFixture trained) : IClassFixt
 
     [Theory]
     [InlineData("champion-out-of-band-ratio = 7", "champion-out-of-band-ratio")]
+    [InlineData("canary-scenario-significance = 2", "canary-scenario-significance")]
     [InlineData("shared-plans.follower-timeout = banana", "shared-plans.follower-timeout")]
     [InlineData("shared-plans.enabled = on\nstreamdetect.store.kind = memory", "shared-plans.enabled = on needs a store")]
     public async Task A_bad_online_learning_setting_is_refused_before_the_start_up_training_naming_the_key(string setting, string expected)

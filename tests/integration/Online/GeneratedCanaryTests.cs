@@ -26,8 +26,9 @@ public sealed class GeneratedCanaryTests(OnlineTraffic traffic) : IClassFixture<
 
     private static HashSet<string> Ids(BehaviorDataset data) => data.Users.Select(u => u.UserId).ToHashSet(StringComparer.Ordinal);
 
-    private CanarySet Build(BehaviorDataset trainedOn, CanarySettings? settings = null, int seed = 1, Models.Detection.IAnomalyDetector? champion = null) =>
-        CanarySet.Build(trainedOn, Ids(trainedOn.WithoutLabelledUsers()), champion ?? traffic.Champion, EngineConfig.Reference, settings ?? Settings, seed, OnlineTraffic.Sessions);
+    private CanarySet Build(BehaviorDataset trainedOn, CanarySettings? settings = null, int seed = 1, Models.Detection.IAnomalyDetector? champion = null,
+        IReadOnlyDictionary<string, string>? truth = null) =>
+        CanarySet.Build(trainedOn, Ids(trainedOn.WithoutLabelledUsers()), champion ?? traffic.Champion, EngineConfig.Reference, settings ?? Settings, seed, OnlineTraffic.Sessions, truth);
 
     [Fact]
     public void Training_data_without_attack_users_gets_generated_canaries_and_a_round_is_measured_on_them_and_can_pass()
@@ -40,6 +41,13 @@ public sealed class GeneratedCanaryTests(OnlineTraffic traffic) : IClassFixture<
         Assert.All(set.Users.Users, u => Assert.StartsWith(GeneratedCanaries.UserPrefix, u.UserId));
         Assert.Equal(set.Users.Users.Count, set.Users.LabelledUserCount);
         Assert.True(set.Summary.Contains($"{set.FromGenerator} from the generator's scenario episodes (seed 1, ", StringComparison.Ordinal), set.Summary);
+        // Each canary carries its scenario: min-canary-users 100 over the generator's 10 scenarios, 10 each (enough for
+        // the per-scenario rule to fail a scenario: 6 of 10 lost at best).
+        Assert.Equal(set.Users.Users.Count, set.Scenarios.Count);
+        var perScenario = set.Scenarios.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(GeneratorSettings.Default.AnomalyScenarios.Order(StringComparer.Ordinal), perScenario.Keys.Order(StringComparer.Ordinal));
+        Assert.All(perScenario, p => Assert.Equal(10, p.Value));
+        Assert.EndsWith("; by scenario: " + string.Join(", ", perScenario.Keys.Order(StringComparer.Ordinal).Select(k => k + " 10")), set.Summary);
 
         // A normal round (guards on, traffic without alerts) against a real registry: its canary gate is a number, and it
         // passes. Recall at the score that alerts 10% of the 60 anchor users: at 0.5% the small champion catches no canary.
@@ -50,7 +58,7 @@ public sealed class GeneratedCanaryTests(OnlineTraffic traffic) : IClassFixture<
         var settings = OnlineTraffic.Settings with { MaxRounds = 1 };
         var schedule = new ScriptedSchedule((long)settings.Cadence.TotalMilliseconds);
         var log = new StringWriter();
-        using var trainer = traffic.Trainer(schedule, options, settings, registry, log, canaries: set.Users);
+        using var trainer = traffic.Trainer(schedule, options, settings, registry, log, canaries: set.Users, canaryScenarios: set.Scenarios);
         TrainerDrive.Run(trainer, schedule, traffic.Decided(traffic.Live, (_, _, _) => false),
             (plan, request) => (request, plan.Shadow is { } s ? new ShadowVerdicts($"{s.Name}@{s.Version}", request.Output, []) : null));
 
@@ -64,6 +72,8 @@ public sealed class GeneratedCanaryTests(OnlineTraffic traffic) : IClassFixture<
         Assert.True(canary.Bound > 0, $"the champion catches too few canaries: {canary}");
         Assert.True(canary.Passed, $"{canary}\n{log}");
         Assert.Contains(trainer.Transitions, t => t.Version == round.Candidate && t.Status == "shadow");
+        // The gate judged each scenario, and the round's transition says so (a rejection's registry reason carries the same note).
+        Assert.Contains(trainer.Transitions, t => t.Version == round.Candidate && t.Reason.Contains("10 scenarios ok", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -87,6 +97,11 @@ public sealed class GeneratedCanaryTests(OnlineTraffic traffic) : IClassFixture<
 
         var enough = Build(traffic.TrainingData, Settings with { MinUsers = attackers });
         Assert.Equal((attackers, 0, attackers), (enough.FromTraining, enough.FromGenerator, enough.Users.Users.Count));
+        // Without ground truth the training attackers are one group; with it, each has its scenario.
+        Assert.All(enough.Scenarios, s => Assert.Equal(CanarySet.LabelledGroup, s));
+        var known = Build(traffic.TrainingData, Settings with { MinUsers = attackers }, truth: traffic.TrainingTruth);
+        Assert.Equal(known.Users.Users.Select(u => traffic.TrainingTruth[u.UserId]), known.Scenarios);
+        Assert.DoesNotContain(CanarySet.LabelledGroup, known.Scenarios);
         Assert.Contains("0 from the generator (streamdetect.online-learning.min-canary-users = ", enough.Summary);
 
         var topped = Build(traffic.TrainingData, Settings with { MinUsers = attackers + 3 });

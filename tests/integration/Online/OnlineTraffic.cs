@@ -28,8 +28,10 @@ public sealed class OnlineTraffic : IDisposable
 
     public OnlineTraffic()
     {
-        var training = DatasetBuilder.Build(new TrafficGenerator(GeneratorSettings.Default with { Users = 120, Days = 2, Seed = 4 }).Events(), Window, Sessions);
+        var trainingGenerator = new TrafficGenerator(GeneratorSettings.Default with { Users = 120, Days = 2, Seed = 4 });
+        var training = DatasetBuilder.Build(trainingGenerator.Events(), Window, Sessions);
         TrainingData = training;
+        TrainingTruth = trainingGenerator.Truth;
         Champion = DetectorTrainer.Train("lstm", training, Training);
         // As the engine does (OnlineLearningSetup): anchors from the normal users only; an attacker among them would set
         // the canary threshold at its own score.
@@ -63,6 +65,9 @@ public sealed class OnlineTraffic : IDisposable
     /// <summary>The two days the champion was trained on (a few labelled attack users among them).</summary>
     public BehaviorDataset TrainingData { get; }
 
+    /// <summary>userId -> scenario (or "normal") of <see cref="TrainingData"/>: the generator's ground truth.</summary>
+    public IReadOnlyDictionary<string, string> TrainingTruth { get; }
+
     public AnchorReservoir Anchors { get; }
 
     public BehaviorDataset Canaries { get; }
@@ -95,8 +100,9 @@ public sealed class OnlineTraffic : IDisposable
     };
 
     public OnlineTrainer Trainer(ScriptedSchedule schedule, OnlineLearningOptions? options = null, OnlineTrainerSettings? settings = null, ModelRegistry? registry = null,
-        TextWriter? log = null, BehaviorDataset? canaries = null) =>
-        new(schedule, _ => true, Champion, Anchors, canaries ?? Canaries, options ?? Options, settings ?? Settings, Training, Sessions, Window, TimeSpan.FromHours(6), registry, log ?? TextWriter.Null);
+        TextWriter? log = null, BehaviorDataset? canaries = null, IReadOnlyList<string>? canaryScenarios = null) =>
+        new(schedule, _ => true, Champion, Anchors, canaries ?? Canaries, options ?? Options, settings ?? Settings, Training, Sessions, Window, TimeSpan.FromHours(6), registry,
+            log ?? TextWriter.Null, canaryScenarios);
 
     /// <summary>Each entry of <paramref name="data"/> scored by the champion, as a decided request (key order);
     /// <paramref name="alerts"/> says which alert (user, its calibrated score, whether it is in cooldown).</summary>
