@@ -74,6 +74,7 @@ public static class OnlineLearningOptionsReader
             NewTypeRuleMinIps = r.Int("new-type-rule-min-ips", 0),
             CalibrateWithAnchors = r.Bool("calibrate-with-anchors"),
             RefitFeatureMembers = r.Bool("refit-feature-members"),
+            RefitAutoencoderSteps = r.Int("refit-autoencoder-steps", 0, OnlineLearningOptions.MaxRefitAutoencoderSteps),
             Seed = r.Int("seed"),
         };
         options.Validate(Block);

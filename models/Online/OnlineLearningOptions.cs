@@ -127,6 +127,14 @@ public sealed record OnlineLearningOptions
     /// keep their training-time fit and only get new thresholds.</summary>
     public bool RefitFeatureMembers { get; init; }
 
+    /// <summary>With <see cref="RefitFeatureMembers"/>: Adam steps that train a copy of the candidate ensemble's autoencoder
+    /// network on from its weights on the same rows, its training-time scaling kept (see <see cref="FeatureMemberRefit"/>);
+    /// 0: the autoencoder keeps its training-time fit.</summary>
+    public int RefitAutoencoderSteps { get; init; }
+
+    /// <summary>The largest <see cref="RefitAutoencoderSteps"/>.</summary>
+    public const int MaxRefitAutoencoderSteps = 100_000;
+
     public int Seed { get; init; } = 1;
 
     /// <summary>Refuses a value outside its range, naming the key under <paramref name="prefix"/>.</summary>
@@ -150,6 +158,7 @@ public sealed record OnlineLearningOptions
         Require(HeldBackShare > 0 && HeldBackShare < 1, "held-back-share", HeldBackShare, "must be in (0, 1)");
         Require(LearningRate > 0 && LearningRate <= MaxLearningRate, "learning-rate", LearningRate, $"must be in (0, {MaxLearningRate}]");
         Require(StepsPerVersion >= 1 && StepsPerVersion <= MaxStepsPerVersion, "steps-per-version", StepsPerVersion, $"must be in 1..{MaxStepsPerVersion}");
+        Require(RefitAutoencoderSteps >= 0 && RefitAutoencoderSteps <= MaxRefitAutoencoderSteps, "refit-autoencoder-steps", RefitAutoencoderSteps, $"must be in 0..{MaxRefitAutoencoderSteps}");
         Require(BatchSize >= 2, "batch-size", BatchSize, "must be at least 2");
         Require(GradientClip > 0, "gradient-clip", GradientClip, "must be positive");
         Require(DistancePenalty >= 0, "distance-penalty", DistancePenalty, "must not be negative");

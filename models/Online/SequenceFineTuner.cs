@@ -108,7 +108,7 @@ public sealed class SequenceFineTuner
                     trainedEvents += count;
                 }
                 model.Module.eval();
-                var refitted = _options.RefitFeatureMembers ? FeatureMemberRefit.Apply(copy, training, anchors, _options.Seed) : [];
+                var refitted = _options.RefitFeatureMembers ? FeatureMemberRefit.Apply(copy, training, anchors, _options.Seed, _options.RefitAutoencoderSteps) : [];
                 int edge = Math.Max(1, losses.Count / 10);
 
                 // A fresh load of the trained weights: the candidate shares nothing with the copy it was trained in.

@@ -1,3 +1,4 @@
+using StreamDetect.Models.Dataset;
 using StreamDetect.Models.Detection;
 using StreamDetect.Models.Features;
 using StreamDetect.Models.Persistence;
@@ -27,6 +28,59 @@ public sealed class AutoencoderDetector : FeatureDetector
     }
 
     public static IDetectorKind<AutoencoderHyperParameters> Kind { get; } = new KindImpl();
+
+    /// <summary>
+    /// A new autoencoder with the same hyper-parameters and this one's training-time scaling, its network a copy of this
+    /// one trained on from its weights for <paramref name="steps"/> Adam steps (the member's batch size and learning
+    /// rate) on the events of <paramref name="data"/> (up to <see cref="AutoencoderHyperParameters.MaxSamples"/> rows
+    /// chosen by <paramref name="seed"/>, batches drawn by it): online fine-tuning's bounded refit, so that the
+    /// reconstruction learns a round's population (a release's new types in <c>count_other_*</c>) in the scale the
+    /// network was trained in. Uncalibrated: the caller calibrates it. This detector is not touched.
+    /// </summary>
+    internal AutoencoderDetector WithNetworkTrainedOn(BehaviorDataset data, int seed, int steps)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        int f = FeatureSchema.Count;
+        var rows = FeatureMatrix.Sample(data, _parameters.MaxSamples, seed);
+        var scaled = Scaler.Transform(rows.Values, rows.Rows, Clip);
+        var network = new AutoencoderNetwork(f, _parameters.Hidden, _parameters.Bottleneck);
+        try
+        {
+            network.to(Device);
+            using (no_grad())
+            {
+                foreach (var (to, from) in network.parameters().Zip(_network.parameters())) to.copy_(from);
+            }
+            if (steps > 0 && rows.Rows > 0)
+            {
+                using var optimizer = new ScalarSafeAdam(network.parameters().ToArray(), _parameters.LearningRate);
+                using var all = tensor(scaled, [rows.Rows, f], device: Device);
+                var random = new Random(seed);
+                int batch = Math.Min(_parameters.BatchSize, rows.Rows);
+                var picks = new long[batch];
+                network.train();
+                for (int step = 0; step < steps; step++)
+                {
+                    using var scope = NewDisposeScope();
+                    for (int i = 0; i < batch; i++) picks[i] = random.Next(rows.Rows);
+                    optimizer.ZeroGrad();
+                    var x = all.index_select(0, tensor(picks, device: Device));
+                    // (reconstruction - x)^2 without square's implicit Scalar (see ScoreScaled).
+                    var error = network.call(x).sub(x);
+                    error.mul(error).mean().backward();
+                    optimizer.ClipGradients(5.0);
+                    optimizer.Step();
+                }
+            }
+            network.eval();
+            return new AutoencoderDetector(_parameters, Scaler, network, Device) { ExplainFrom = ExplainFrom };
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
 
     protected override double[] ScoreScaled(float[] scaled, int count, float[] contributions)
     {

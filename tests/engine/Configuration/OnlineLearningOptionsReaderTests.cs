@@ -31,7 +31,8 @@ public sealed class OnlineLearningOptionsReaderTests
               canary-recall-drop = 0.05, alert-budget = 0.01, seed = 9, buffer-max-age = 0s, new-type-rule = off,
               new-type-rule-min-users = 50, new-type-rule-min-user-share = 0.05, new-type-rule-min-devices = 0,
               new-type-rule-min-ips = 30, calibrate-with-anchors = off, alert-quarantine = 1d,
-              refit-feature-members = on, canary-scenario-max-loss-share = 1, canary-scenario-significance = 0
+              refit-feature-members = on, canary-scenario-max-loss-share = 1, canary-scenario-significance = 0,
+              refit-autoencoder-steps = 250
             }
             """));
         Assert.Equal(new OnlineLearningOptions
@@ -42,7 +43,7 @@ public sealed class OnlineLearningOptionsReaderTests
             RecentLossTolerance = 0.01, AnchorLossTolerance = 0.1, CanaryRecallDrop = 0.05, AlertBudget = 0.01, Seed = 9,
             BufferMaxAge = TimeSpan.Zero, NewTypeRule = false, NewTypeRuleMinUsers = 50, NewTypeRuleMinUserShare = 0.05,
             NewTypeRuleMinDevices = 0, NewTypeRuleMinIps = 30, CalibrateWithAnchors = false, AlertQuarantine = TimeSpan.FromDays(1),
-            RefitFeatureMembers = true, CanaryScenarioMaxLossShare = 1, CanaryScenarioSignificance = 0,
+            RefitFeatureMembers = true, CanaryScenarioMaxLossShare = 1, CanaryScenarioSignificance = 0, RefitAutoencoderSteps = 250,
         }, read);
         Assert.Equal(2, read.ScoreCeiling, 9);
     }
@@ -52,6 +53,7 @@ public sealed class OnlineLearningOptionsReaderTests
     [InlineData("streamdetect.online-learning.score-quantile = 1", "streamdetect.online-learning.score-quantile")]
     [InlineData("streamdetect.online-learning.steps-per-version = 0", "streamdetect.online-learning.steps-per-version")]
     [InlineData("streamdetect.online-learning.max-distance = 0", "streamdetect.online-learning.max-distance")]
+    [InlineData("streamdetect.online-learning.refit-autoencoder-steps = -1", "streamdetect.online-learning.refit-autoencoder-steps")]
     [InlineData("streamdetect.online-learning.hold-back = later", "streamdetect.online-learning.hold-back")]
     [InlineData("streamdetect.online-learning.guards = maybe", "streamdetect.online-learning.guards")]
     [InlineData("streamdetect.online-learning.max-per-ip = 0", "streamdetect.online-learning.max-per-ip")]
