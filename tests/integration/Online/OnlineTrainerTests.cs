@@ -142,7 +142,11 @@ public sealed class OnlineTrainerTests(OnlineTraffic traffic) : IClassFixture<On
         // Guards off and the widest moves the options allow: the candidate learns the attackers' sequences as normal.
         // Recall at the score that alerts 10% of the 60 anchor users: 0.5% of them would be the highest anchor alone, above
         // which the small champion puts no canary (per-user highest scores over two days of history).
-        var options = OnlineTraffic.Options with { Guards = false, LearningRate = 0.01, StepsPerVersion = 30, MaxDistance = 1, DistancePenalty = 0, AnchorShare = 0.1, AlertBudget = 0.1 };
+        // The sign test off (significance 1: any net loss above drop x n fails). How many of the 20 canaries the small
+        // champion catches depends on the machine's float kernels: 3 on one machine (the same versions every run), where
+        // losing all 3 has P 0.125 and the 0.05 test cannot fail it, while the same test passed in CI on another. What
+        // is tested here is that the gate stops the attack-trained candidate.
+        var options = OnlineTraffic.Options with { Guards = false, LearningRate = 0.01, StepsPerVersion = 30, MaxDistance = 1, DistancePenalty = 0, AnchorShare = 0.1, AlertBudget = 0.1, CanarySignificance = 1 };
         var settings = OnlineTraffic.Settings with { SampleShare = 1.0, MaxRounds = 2 };
         var schedule = new ScriptedSchedule((long)settings.Cadence.TotalMilliseconds);
         using var trainer = traffic.Trainer(schedule, options, settings);
