@@ -33,11 +33,7 @@ public sealed class FeatureMemberRefitTests(ITestOutputHelper output)
     public void A_refit_candidates_zscore_member_follows_the_samples_and_off_keeps_the_champions()
     {
         var ct = TestContext.Current.CancellationToken;
-        var sessions = SessionSettings.Default;
-        var original = DatasetBuilder.Build(SyntheticTraffic.Shoppers(normalUsers: 80, anomalousUsers: 0, days: 2, seed: 31), sessions: sessions);
-        var anchors = AnchorReservoir.Sample(original, capacity: 60, seed: 3);
-        var released = DatasetBuilder.Build(ReleasedShoppers.Generate(60, days: 2, startDay: 3, seed: 5, prefix: "r", newType: "assistant"), sessions: sessions);
-        var probe = DatasetBuilder.Build(ReleasedShoppers.Generate(30, days: 2, startDay: 3, seed: 6, prefix: "p", newType: "assistant"), sessions: sessions);
+        var (original, anchors, released, probe) = ReleaseData();
         using var champion = (EnsembleDetector)DetectorTrainer.Train("ensemble", original, Small, cancellation: ct);
         var samples = OnlineModels.SamplesOf(released);
         var options = new OnlineLearningOptions { StepsPerVersion = 2, NewTypeMinCount = 1_000_000 };
@@ -90,11 +86,7 @@ public sealed class FeatureMemberRefitTests(ITestOutputHelper output)
     public void Refit_autoencoder_steps_train_the_candidates_autoencoder_on_with_its_scaling_kept_and_the_file_round_trips()
     {
         var ct = TestContext.Current.CancellationToken;
-        var sessions = SessionSettings.Default;
-        var original = DatasetBuilder.Build(SyntheticTraffic.Shoppers(normalUsers: 80, anomalousUsers: 0, days: 2, seed: 31), sessions: sessions);
-        var anchors = AnchorReservoir.Sample(original, capacity: 60, seed: 3);
-        var released = DatasetBuilder.Build(ReleasedShoppers.Generate(60, days: 2, startDay: 3, seed: 5, prefix: "r", newType: "assistant"), sessions: sessions);
-        var probe = DatasetBuilder.Build(ReleasedShoppers.Generate(30, days: 2, startDay: 3, seed: 6, prefix: "p", newType: "assistant"), sessions: sessions);
+        var (original, anchors, released, probe) = ReleaseData();
         using var champion = (EnsembleDetector)DetectorTrainer.Train("ensemble", original, SmallWithAutoencoder, cancellation: ct);
         var samples = OnlineModels.SamplesOf(released);
         var options = new OnlineLearningOptions { StepsPerVersion = 2, NewTypeMinCount = 1_000_000, RefitFeatureMembers = true };
@@ -167,4 +159,16 @@ public sealed class FeatureMemberRefitTests(ITestOutputHelper output)
 
     private static double AbsZ(StreamDetect.Models.Scaling.FeatureScaler scaler, ReadOnlySpan<float> row, int feature) =>
         Math.Abs((row[feature] - scaler.Center[feature]) / scaler.Scale[feature]);
+
+    // Two days of shoppers before a release, the anchors drawn from them, and users of the release (learned from, and
+    // a probe the round never saw) who use the new type "assistant".
+    private static (BehaviorDataset Original, AnchorReservoir Anchors, BehaviorDataset Released, BehaviorDataset Probe) ReleaseData()
+    {
+        var sessions = SessionSettings.Default;
+        var original = DatasetBuilder.Build(SyntheticTraffic.Shoppers(normalUsers: 80, anomalousUsers: 0, days: 2, seed: 31), sessions: sessions);
+        var anchors = AnchorReservoir.Sample(original, capacity: 60, seed: 3);
+        var released = DatasetBuilder.Build(ReleasedShoppers.Generate(60, days: 2, startDay: 3, seed: 5, prefix: "r", newType: "assistant"), sessions: sessions);
+        var probe = DatasetBuilder.Build(ReleasedShoppers.Generate(30, days: 2, startDay: 3, seed: 6, prefix: "p", newType: "assistant"), sessions: sessions);
+        return (original, anchors, released, probe);
+    }
 }
