@@ -29,4 +29,20 @@ public static class WritableOutputFile
             throw new UserInputException($"{option} '{path}' cannot be written: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// A write that failed while the command ran (a full disk, a device), named with the option that gave the file, so
+    /// that the run's catch-all for I/O errors does not blame its input: the I/O failure (the exception itself or the
+    /// one it wraps) as a <see cref="UserInputException"/>; null when <paramref name="failure"/> is no I/O failure.
+    /// </summary>
+    public static UserInputException? WriteFailed(string option, string path, Exception failure)
+    {
+        var cause = failure is IOException or UnauthorizedAccessException ? failure
+            : failure.InnerException is IOException or UnauthorizedAccessException ? failure.InnerException : null;
+        return cause is null ? null : Named(option, path, cause);
+    }
+
+    /// <summary>A write of the file that failed for <paramref name="cause"/>, as one line naming the option and the path.</summary>
+    public static UserInputException Named(string option, string path, Exception cause) =>
+        new($"{option} '{path}': cannot write: {cause.Message}", cause);
 }

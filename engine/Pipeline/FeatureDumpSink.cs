@@ -37,12 +37,11 @@ public static class FeatureDumpSink
         {
             result = await writing;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException || e.InnerException is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (WritableOutputFile.WriteFailed("--dump-features", path, e) is { } named)
         {
-            var cause = e is IOException or UnauthorizedAccessException ? e : e.InnerException!;
-            throw new UserInputException($"--dump-features '{path}': cannot write: {cause.Message}", e);
+            throw named;
         }
-        if (!result.WasSuccessful) throw new UserInputException($"--dump-features '{path}': cannot write: {result.Error.Message}", result.Error);
+        if (!result.WasSuccessful) throw WritableOutputFile.Named("--dump-features", path, result.Error);
     }
 
     /// <summary>One line per new event of the request.</summary>

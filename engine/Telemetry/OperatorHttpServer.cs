@@ -109,7 +109,7 @@ internal sealed class OperatorHttpServer : IDisposable
     {
         var buffer = new byte[MaxHeadBytes];
         int length = 0, end;
-        while ((end = HeadEnd(buffer, length)) < 0)
+        while ((end = buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8)) < 0)
         {
             if (length == buffer.Length) return (null, OperatorResponse.Text(431, "request head larger than 8192 bytes"));
             int read = await stream.ReadAsync(buffer.AsMemory(length), cancellation);
@@ -133,12 +133,6 @@ internal sealed class OperatorHttpServer : IDisposable
         int query = target.IndexOf('?');
         string path = Uri.UnescapeDataString(query < 0 ? target : target[..query]);
         return (new OperatorRequest(parts[0], path, accept), null);
-    }
-
-    private static int HeadEnd(byte[] buffer, int length)
-    {
-        int at = buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8);
-        return at;
     }
 
     private static async Task WriteAsync(Stream stream, OperatorResponse response, bool headOnly, CancellationToken cancellation)

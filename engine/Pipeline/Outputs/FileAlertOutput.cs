@@ -23,7 +23,7 @@ public sealed class FileAlertOutput : IAlertOutput
     {
         string path = plan.Request.AlertsPath!;
         return Flow.FromGraph(new AlertFileWriter(path, freshState, message => log.WriteLine(message)))
-            .SelectError(e => e is IOException or UnauthorizedAccessException ? new UserInputException($"--alerts '{path}': cannot write: {e.Message}", e) : e);
+            .SelectError(e => WritableOutputFile.WriteFailed("--alerts", path, e) ?? e);
     }
 
     public HashSet<string> AlreadyWritten(RunPlan plan, IReadOnlyCollection<string> alertIds) => EmittedAlerts.InFile(plan.Request.AlertsPath!, alertIds);
