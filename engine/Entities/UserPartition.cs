@@ -482,6 +482,14 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             AnswerAfterSnapshot(); // their flushes may write: then the stop waits for those rows
             if (_waiting.Count > 0) return;
         }
+        // Confirmations and deliveries not yet journaled are written first: dropped, the next incarnation would find
+        // those events unconfirmed and score them again (or, with no stream left to ask, leave them unscored).
+        if (_state.HasMarksToJournal)
+        {
+            var row = new EventsPersisted([], true, _state.TakeMarks()) { Delivered = _state.Alerts.TakeDeliveries() };
+            Write(row, null, _ => { });
+            return;
+        }
         // The next incarnation issues the unconfirmed events again: the streams that admitted those waiting here let them go.
         var releases = new Dictionary<IActorRef, List<long>>();
         _state.HandOff(releases);

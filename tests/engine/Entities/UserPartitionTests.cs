@@ -380,6 +380,37 @@ public sealed class UserPartitionTests : TestKit
         Assert.Empty(ExpectMsg<PartitionReply>().Requests);
     }
 
+    /// <summary>
+    /// A hand-off stop (a node leaving, or the end of the run) with confirmations not yet journaled: they are written
+    /// before it stops. It dropped them: its next incarnation found those events unconfirmed and handed them to the next
+    /// stream that asked, so their users were scored twice, or, when no stream asked again (the cluster's last node
+    /// had finished), the state dump reported events persisted but not confirmed scored.
+    /// </summary>
+    [Fact]
+    public void Stopped_for_a_hand_off_it_journals_the_confirmations_it_holds_so_its_next_incarnation_scores_nothing_again()
+    {
+        const int id = 23;
+        var settings = UserPartitionSettings.Default with { ScoredMarksFlush = TimeSpan.FromHours(1) };
+        var partition = Partition(id, settings: settings);
+        Watch(partition);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1), Event("b", 2)], TestActor));
+        var requests = ExpectMsg<PartitionReply>().Requests;
+        Assert.Equal(2, requests.Count);
+        partition.Tell(Settle(id, requests[0], TestActor, AlertFor(requests[0])));
+        ExpectMsg<ScoringSettled>();
+        partition.Tell(Settle(id, requests[1], TestActor));
+        ExpectMsg<ScoringSettled>();
+        partition.Tell(new AlertsDelivered(id, [AlertFor(requests[0]).AlertId]));
+        partition.Tell(StopPartition.Instance);
+        ExpectTerminated(partition);
+
+        partition = Partition(id, settings: settings);
+        partition.Tell(new TakeRescoring(id, TestActor));
+        var reply = ExpectMsg<PartitionReply>();
+        Assert.Empty(reply.Requests);
+        Assert.Empty(reply.UndeliveredAlerts);
+    }
+
     [Fact]
     public void With_rescoring_off_nothing_is_scored_again_after_recovery()
     {
