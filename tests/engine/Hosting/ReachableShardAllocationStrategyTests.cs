@@ -1,0 +1,64 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.TestKit.Xunit;
+using StreamDetect.Engine.Hosting;
+
+namespace StreamDetect.Engine.Tests.Hosting;
+
+/// <summary>The colocating allocation never moves shards off, nor places them on, a region whose node is unreachable.</summary>
+public sealed class ReachableShardAllocationStrategyTests : TestKit
+{
+    public ReachableShardAllocationStrategyTests(ITestOutputHelper output) : base(output: output)
+    {
+    }
+
+    /// <summary>Wants every listed shard moved and every shard placed on one region, as Kafka's assignment may.</summary>
+    private sealed class Wants(IActorRef placeOn, params string[] move) : IStartableAllocationStrategy
+    {
+        public bool Started { get; private set; }
+
+        public void Start() => Started = true;
+
+        public Task<IActorRef> AllocateShard(IActorRef requester, string shardId, IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations) =>
+            Task.FromResult(placeOn);
+
+        public Task<IImmutableSet<string>> Rebalance(IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations, IImmutableSet<string> rebalanceInProgress) =>
+            Task.FromResult<IImmutableSet<string>>(move.ToImmutableHashSet());
+    }
+
+    [Fact]
+    public async Task Shards_of_an_unreachable_region_stay_until_it_is_gone_and_the_others_move()
+    {
+        IActorRef alive = CreateTestProbe().Ref, killed = CreateTestProbe().Ref;
+        var allocations = ImmutableDictionary<IActorRef, IImmutableList<string>>.Empty
+            .Add(alive, ImmutableList.Create("1", "2"))
+            .Add(killed, ImmutableList.Create("3", "4"));
+        var inner = new Wants(alive, "2", "3", "4");
+        var strategy = new ReachableShardAllocationStrategy(inner, region => !region.Equals(killed));
+
+        strategy.Start();
+        Assert.True(inner.Started);
+        var moves = await strategy.Rebalance(allocations, ImmutableHashSet<string>.Empty);
+        Assert.Equal(["2"], moves.Order());
+
+        // Once the killed node is downed its region leaves the allocations: nothing is held back any more.
+        var afterDown = allocations.Remove(killed);
+        Assert.Equal(["2", "3", "4"], (await strategy.Rebalance(afterDown, ImmutableHashSet<string>.Empty)).Order());
+    }
+
+    [Fact]
+    public async Task A_shard_the_inner_strategy_places_on_an_unreachable_region_goes_to_the_requester()
+    {
+        IActorRef requester = CreateTestProbe().Ref, killed = CreateTestProbe().Ref;
+        var allocations = ImmutableDictionary<IActorRef, IImmutableList<string>>.Empty
+            .Add(requester, ImmutableList<string>.Empty)
+            .Add(killed, ImmutableList<string>.Empty);
+
+        var toKilled = new ReachableShardAllocationStrategy(new Wants(killed), region => !region.Equals(killed));
+        Assert.Equal(requester, await toKilled.AllocateShard(requester, "7", allocations));
+
+        var toLive = new ReachableShardAllocationStrategy(new Wants(killed), _ => true);
+        Assert.Equal(killed, await toLive.AllocateShard(requester, "7", allocations));
+    }
+}
