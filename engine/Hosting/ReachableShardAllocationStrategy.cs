@@ -6,13 +6,14 @@ using Akka.Cluster.Sharding;
 namespace StreamDetect.Engine.Hosting;
 
 /// <summary>
-/// Wraps a shard allocation strategy so that it never moves a shard off, or places one on, a region whose node is
-/// unreachable. With <c>routing.colocate</c> the Kafka group's assignment decides where user partitions belong, and
+/// Wraps a shard allocation strategy so that it moves no shard while a region's node is unreachable and places none
+/// on such a region. With <c>routing.colocate</c> the Kafka group's assignment decides where user partitions belong, and
 /// Kafka may hand a killed node's partitions to the survivors before the cluster has downed that node: the external
 /// strategy then asked the coordinator to move the killed node's shards, a hand-off that region can never answer.
 /// Those shards stayed "rebalancing" for the whole hand-off timeout (60 s), every message to them was buffered, and
 /// the streams waiting on them stalled (a drain gave up after 2 minutes). Left where they are, they are allocated
-/// afresh, to where Kafka wants them, as soon as the downed node's region is gone.
+/// afresh, to where Kafka wants them, as soon as the downed node's region is gone, and the other moves wait for the
+/// next rebalance tick.
 /// </summary>
 public sealed class ReachableShardAllocationStrategy : IStartableAllocationStrategy
 {
@@ -50,12 +51,14 @@ public sealed class ReachableShardAllocationStrategy : IStartableAllocationStrat
         return _reachable(chosen) ? chosen : requester;
     }
 
-    /// <summary>The inner strategy's shards to move, less those held by an unreachable region.</summary>
+    /// <summary>
+    /// The inner strategy's shards to move, or none while a region is unreachable: a hand-off begins with every region
+    /// acknowledging it, so one that cannot answer holds any move (and the messages buffered for it) until the cluster
+    /// downs its node. The next rebalance tick after that moves them.
+    /// </summary>
     public async Task<IImmutableSet<string>> Rebalance(IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations, IImmutableSet<string> rebalanceInProgress)
     {
-        var moves = await _inner.Rebalance(currentShardAllocations, rebalanceInProgress);
-        if (moves.Count == 0) return moves;
-        var stuck = currentShardAllocations.Where(region => !_reachable(region.Key)).SelectMany(region => region.Value).ToHashSet(StringComparer.Ordinal);
-        return stuck.Count == 0 ? moves : moves.Except(stuck);
+        if (currentShardAllocations.Keys.Any(region => !_reachable(region))) return ImmutableHashSet<string>.Empty;
+        return await _inner.Rebalance(currentShardAllocations, rebalanceInProgress);
     }
 }
