@@ -258,18 +258,25 @@ public sealed class PartitionState
     /// </summary>
     public void TakeRescoring(IActorRef? inbox, List<ScoringRequest> requests, List<AlertRecord> undelivered)
     {
-        if (_rescoreDue)
-        {
-            _rescoreDue = false;
-            foreach (var (userId, user) in _users)
-            {
-                if (user.Tail is null || user.HasRequestInFlight) continue;
-                user.Inbox ??= inbox;
-                user.AdmitKeys = [.. user.Tail.Keys];
-                if (Issue(userId, user, inbox) is { } request) requests.Add(request);
-            }
-        }
+        TakeDueRequests(inbox, requests);
         if (Alerts.AnyDue) undelivered.AddRange(Alerts.TakeDue(inbox));
+    }
+
+    /// <summary>Whether users' unscored events wait for the next stream that asks (after a recovery, or a stream gone with no live one known).</summary>
+    public bool RequestsDue => _rescoreDue;
+
+    /// <summary>The requests part of <see cref="TakeRescoring"/>: a request for every user with unscored events and none in flight, to <paramref name="inbox"/>.</summary>
+    public void TakeDueRequests(IActorRef? inbox, List<ScoringRequest> requests)
+    {
+        if (!_rescoreDue) return;
+        _rescoreDue = false;
+        foreach (var (userId, user) in _users)
+        {
+            if (user.Tail is null || user.HasRequestInFlight) continue;
+            user.Inbox ??= inbox;
+            user.AdmitKeys = [.. user.Tail.Keys];
+            if (Issue(userId, user, inbox) is { } request) requests.Add(request);
+        }
     }
 
     /// <summary>Whether confirmations wait to be journaled.</summary>
@@ -453,7 +460,7 @@ public sealed class PartitionState
     /// travelling with them (<see cref="ScoringRequest.AdmitKeys"/>): to the user's inbox when that one lives, otherwise
     /// to <paramref name="live"/>, a live stream's inbox (the caller prefers one on this node). With no live inbox known
     /// they wait for the next stream that asks (<see cref="TakeRescoring"/>). Requests to send go to
-    /// <paramref name="followUps"/> by inbox. Returns how many users were affected.
+    /// <paramref name="followUps"/> by inbox. Returns how many users had unscored events (or a request in flight) there.
     /// </summary>
     public int StreamGone(IActorRef gone, IActorRef? live, Dictionary<IActorRef, List<ScoringRequest>> followUps)
     {
@@ -463,7 +470,7 @@ public sealed class PartitionState
             bool inFlightLost = user.HasRequestInFlight && Equals(user.InFlightInbox, gone);
             bool inboxLost = Equals(user.Inbox, gone);
             if (!inFlightLost && !inboxLost) continue;
-            affected++;
+            if (inFlightLost || user.Tail is not null) affected++; // a user with everything scored only forgets the inbox
             if (user.Tail is { } tail)
             {
                 // Tail entries up to IssuedThrough are those of the request in flight; the rest were delivered by (or

@@ -42,6 +42,23 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         public static readonly OriginCheckTimeout Instance = new();
     }
 
+    private sealed class RescoringProbe
+    {
+        public static readonly RescoringProbe Instance = new();
+    }
+
+    // The Identify a partition sends to its node's scoring inboxes when unscored events wait for the next stream that asks.
+    private const string RescoringProbeId = "rescoring-probe";
+
+    /// <summary>
+    /// How long users' unscored events may wait for the next stream that asks (after a recovery, or when the stream
+    /// that was to score them is gone and no live one is known) before the partition hands them to a live scoring
+    /// stream on its own node, if there is one. A stream that starts asks at once (<see cref="TakeRescoring"/>), and a
+    /// batch from any stream takes them too; this is for a partition no stream will ask again in this run (it
+    /// recovered on a node after a hand-off, late in the run), whose events were otherwise left to the next run.
+    /// </summary>
+    public static readonly TimeSpan RescoringProbeAfter = TimeSpan.FromSeconds(3);
+
     /// <summary>
     /// How long a recovered partition waits for the streams that had taken its undelivered alerts to answer an
     /// <see cref="Identify"/>: a stream on a node that died never does, and its alerts are handed out again after this.
@@ -116,6 +133,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             if (_state.RescoringDue)
                 Context.GetLogger().Info("partition {0}: {1} users have events persisted but not confirmed scored, {2} alerts were journaled but not delivered; they are handed to the next stream that asks",
                     _partition, _state.UsersAwaitingScoring, _state.Alerts.Count);
+            ProbeForRescoringLater();
         });
 
         Command<StopPartition>(_ =>
@@ -136,7 +154,12 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             if (_originChecks.Count > 0) _rescoringAsks.Add((Sender, take.ScoringInbox));
             else Sender.Tell(RescoringReply(take.ScoringInbox, []));
         });
-        Command<ActorIdentity>(OnOriginIdentity);
+        Command<ActorIdentity>(identity =>
+        {
+            if (RescoringProbeId.Equals(identity.MessageId)) OnRescoringProbeAnswer(identity);
+            else OnOriginIdentity(identity);
+        });
+        Command<RescoringProbe>(_ => ProbeForRescoring());
         Command<OriginCheckTimeout>(_ =>
         {
             foreach (string origin in _originChecks) OriginGone(origin);
@@ -390,6 +413,38 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         if (users > 0)
             Context.GetLogger().Info("partition {0}: scoring inbox {1} is gone; {2} of its users' unscored events issued again ({3} requests to {4})",
                 _partition, gone.Path, users, followUps.Values.Sum(l => l.Count), live?.Path.ToString() ?? "the next stream that asks");
+        ProbeForRescoringLater();
+    }
+
+    /// <summary>Arms the probe (<see cref="RescoringProbeAfter"/>) when unscored events wait for the next stream that asks.</summary>
+    private void ProbeForRescoringLater()
+    {
+        if (_state.RequestsDue && !Timers.IsTimerActive("rescoring-probe"))
+            Timers.StartSingleTimer("rescoring-probe", RescoringProbe.Instance, RescoringProbeAfter);
+    }
+
+    /// <summary>Still due: asks this node's scoring inboxes who is alive (a stream's inbox stops with its loop); the first to answer takes them.</summary>
+    private void ProbeForRescoring()
+    {
+        if (!_state.RequestsDue) return;
+        if (_originChecks.Count > 0 || _rescoringAsks.Count > 0)
+        {
+            ProbeForRescoringLater(); // a start-up ask is being answered: it takes them
+            return;
+        }
+        Context.ActorSelection("/user/scoring-inbox-*").Tell(new Identify(RescoringProbeId));
+    }
+
+    private void OnRescoringProbeAnswer(ActorIdentity identity)
+    {
+        if (identity.Subject is not { } inbox || !_state.RequestsDue) return;
+        WatchInbox(inbox);
+        var requests = new List<ScoringRequest>();
+        _state.TakeDueRequests(inbox, requests);
+        if (requests.Count == 0) return;
+        inbox.Tell(new FollowUps(_partition, requests));
+        Context.GetLogger().Info("partition {0}: no stream asked for {1} users' unscored events; handed to the live stream on this node ({2})",
+            _partition, requests.Count, inbox.Path);
     }
 
     /// <summary>

@@ -243,6 +243,14 @@ public sealed class RunJob
         {
             throw new UserInputException($"'{_request.Input}': {e.Message}", e);
         }
+        finally
+        {
+            // The scoring inbox lives as long as this stream: the partitions watch it, and once it is gone they issue what
+            // they had handed it (or still would, in a cluster where other streams go on) to a live stream. Stopped after
+            // the final flush, which every partition answers after the alert deliveries sent before it. (It lived on
+            // until the node shut down: follow-ups sent to a finished stream were lost quietly meanwhile.)
+            if (build.Scoring?.Inbox is { } inbox) Host?.System.Stop(inbox);
+        }
     }
 
     private RunOutcome Report(RunBuild build, IngestResult result, EngineHost host, TrainedModel? model)

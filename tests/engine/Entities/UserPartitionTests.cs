@@ -411,6 +411,38 @@ public sealed class UserPartitionTests : TestKit
         Assert.Empty(reply.UndeliveredAlerts);
     }
 
+    /// <summary>Stands for a stream's scoring inbox on this node (its name is what partitions look for): passes on what it gets.</summary>
+    private sealed class InboxStandIn(IActorRef target) : ReceiveActor
+    {
+        protected override void Unhandled(object message) => target.Forward(message);
+    }
+
+    /// <summary>
+    /// A partition recovered with unscored events that no stream asks for (it moved to this node late in the run, after
+    /// the streams' start-up asks): after <see cref="UserPartition.RescoringProbeAfter"/> it hands them to the live
+    /// scoring stream on its node. They waited for the next run: the state dump found them not confirmed scored.
+    /// </summary>
+    [Fact]
+    public void Unscored_events_no_stream_asks_for_after_a_recovery_go_to_the_live_stream_on_the_node()
+    {
+        const int id = 24;
+        var partition = Partition(id);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1), Event("b", 2), Event("a", 3)], TestActor));
+        Assert.Equal(2, ExpectMsg<PartitionReply>().Requests.Count);
+        var inbox = Sys.ActorOf(Props.Create(() => new InboxStandIn(TestActor)), "scoring-inbox-test-24");
+
+        Restart(ref partition, () => Partition(id)); // nothing settled: both users' events wait
+        var followUps = ExpectMsg<FollowUps>(UserPartition.RescoringProbeAfter + TimeSpan.FromSeconds(10));
+        Assert.Equal(id, followUps.Partition);
+        Assert.Equal(["a", "b"], followUps.Requests.Select(r => r.UserId).Order());
+        Assert.Equal([T0 + 1000, T0 + 3000], followUps.Requests.Single(r => r.UserId == "a").AdmitKeys!.Order());
+
+        // Taken once: a stream that starts now finds nothing due.
+        partition.Tell(new TakeRescoring(id, TestActor));
+        Assert.Empty(ExpectMsg<PartitionReply>().Requests);
+        Sys.Stop(inbox);
+    }
+
     [Fact]
     public void With_rescoring_off_nothing_is_scored_again_after_recovery()
     {
