@@ -423,7 +423,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             Timers.StartSingleTimer("rescoring-probe", RescoringProbe.Instance, RescoringProbeAfter);
     }
 
-    /// <summary>Still due: asks this node's scoring inboxes who is alive (a stream's inbox stops with its loop); the first to answer takes them.</summary>
+    /// <summary>Still due: asks this node's scoring inboxes who is alive (a stream's inbox stops after its run's final flush); the first to answer takes them.</summary>
     private void ProbeForRescoring()
     {
         if (!_state.RequestsDue) return;
