@@ -30,6 +30,22 @@ public sealed partial class LocalClusterTests(ITestOutputHelper output, LocalClu
     // its own events only, which is what is compared; gap, end-type, session-field and end-of-input closes remain.
     private const string NoWatermarkCloses = "streamdetect.sessions.gap = 30d\n";
 
+    // Was skipped: a survivor once exited 1 with an AskTimeoutException after the kill. Its shard coordinator could not
+    // write its state to every node (Akka's majority-min-cap 5 meant all three) while the killed node was unreachable,
+    // and the end-of-run stats ask had no resend (hocon/cluster.conf, EngineHost.PartitionStatsAsync).
+    [Fact]
+    public async Task A_node_killed_mid_stream_moves_its_partitions_and_rejoins_and_the_state_equals_one_uninterrupted_node()
+    {
+        SkipUnlessAvailable();
+        using var dir = new TempDirectory("sd-local-cluster-");
+        string expected = await SingleNodeAsync();
+        string actual = await RunAsync(dir.File("cluster"), ["--nodes", "3", "--feed-seconds", "8", "--kill", "3@3", "--start", "3@14"]);
+
+        string log3 = await File.ReadAllTextAsync(Path.Combine(dir.File("cluster"), "node-3.log"), TestContext.Current.CancellationToken);
+        Assert.Contains("events in", log3, StringComparison.Ordinal); // the restarted node ran to its report
+        AssertSameState(expected, actual);
+    }
+
     // Was skipped: it lost 746 of 5,164 events once. A partition moved by the rebalance was stopped with a PoisonPill
     // while its journal writes were in flight, and its next incarnation could recover without them (StopPartition).
     [Fact]
@@ -42,38 +58,33 @@ public sealed partial class LocalClusterTests(ITestOutputHelper output, LocalClu
         AssertSameState(expected, actual);
     }
 
-    // One run for the whole story of a lost node: killed with kill -9 mid-stream of a scoring run, its partitions move to
-    // the survivors, and it rejoins when restarted. Earlier defects it guards against:
-    // - A survivor exited 1 with an AskTimeoutException after the kill: its shard coordinator could not write its state
-    //   to every node (Akka's majority-min-cap 5 meant all three) while the killed node was unreachable, and the
-    //   end-of-run stats ask had no resend (hocon/cluster.conf, EngineHost.PartitionStatsAsync).
-    // - Every event was persisted, but the survivors waited for ever on 101-142 events they had read and exited 1:
-    //   partitions on the survivors held requests in flight to the killed node's scoring inbox. Partitions now watch the
-    //   inboxes they hand requests to and issue those again to a live stream (PartitionState.StreamGone).
-    // - Kafka handed the killed node's partitions to the survivors before the cluster downed it, colocation moved its
-    //   shards, and those hand-offs hung for 60 s (ReachableShardAllocationStrategy).
-    // - A partition stopped for a hand-off dropped the scoring confirmations it had not journaled yet; with no stream
-    //   left to ask, `state dump` found events persisted but not confirmed scored.
-    // The state dump holds behaviour only (the same with or without scoring), so the ingest-only reference serves. That
-    // every event was scored shows when `state dump` recovers the partitions (at akka.loglevel = INFO): none reports users
-    // with events persisted but not confirmed scored, nor alerts journaled and never delivered.
+    // Was a known defect: every event was persisted, but the survivors waited for ever on 101-142 events they had read
+    // and exited 1. Partitions on the survivors held requests in flight to the killed node's scoring inbox; a user's
+    // later events, read by a survivor once the Kafka partitions moved, waited behind a request nobody would settle.
+    // Partitions now watch the inboxes they hand requests to and issue those again to a live stream
+    // (PartitionState.StreamGone). Also guarded: a colocation move to or from the killed node hung for 60 s
+    // (ReachableShardAllocationStrategy), and a partition stopped for a hand-off dropped the scoring confirmations it had
+    // not journaled yet, so `state dump` found events persisted but not confirmed scored (CI, once).
+    // The state dump holds behaviour only (the same with or without scoring), so the
+    // ingest-only reference serves. That every event was scored shows when `state dump` recovers the partitions (at
+    // akka.loglevel = INFO): none reports users with events persisted but not confirmed scored, nor alerts journaled
+    // and never delivered.
     [Fact]
-    public async Task A_node_killed_mid_stream_of_a_scoring_run_moves_its_partitions_rejoins_and_leaves_every_event_scored_the_alert_ids_unique_and_the_state_equal_to_one_node()
+    public async Task A_node_killed_mid_stream_of_a_scoring_run_leaves_every_event_scored_the_alert_ids_unique_and_the_state_equal_to_one_node()
     {
         SkipUnlessAvailable();
         using var dir = new TempDirectory("sd-local-cluster-");
         string expected = await SingleNodeAsync();
-        string actual = await RunAsync(dir.File("cluster"), ["--nodes", "3", "--feed-seconds", "8", "--kill", "3@3", "--start", "3@14"], scoring: true);
+        string actual = await RunAsync(dir.File("cluster"), ["--nodes", "3", "--feed-seconds", "8", "--kill", "3@3"], scoring: true);
 
-        string log3 = await File.ReadAllTextAsync(Path.Combine(actual, "node-3.log"), TestContext.Current.CancellationToken);
-        Assert.Contains("events in", log3, StringComparison.Ordinal); // the restarted node ran to its report
         AssertSameState(expected, actual);
         string stateLog = await File.ReadAllTextAsync(Path.Combine(actual, "state.log"), TestContext.Current.CancellationToken);
         Assert.Contains("users from 64 partitions", stateLog, StringComparison.Ordinal);
         Assert.False(stateLog.Contains("not confirmed scored", StringComparison.Ordinal),
             $"state dump:\n{stateLog}\nthe nodes' partitions that recovered unscored events or lost an inbox:\n" +
             string.Join('\n', Directory.GetFiles(actual, "node-*.log").Order().SelectMany(f => File.ReadLines(f)
-                .Where(l => l.Contains("not confirmed scored", StringComparison.Ordinal) || l.Contains("is gone", StringComparison.Ordinal))
+                .Where(l => l.Contains("not confirmed scored", StringComparison.Ordinal) || l.Contains("is gone", StringComparison.Ordinal)
+                    || l.Contains("no stream asked", StringComparison.Ordinal))
                 .Select(l => $"{Path.GetFileName(f)}: {l}"))));
         int reissued = Directory.GetFiles(actual, "node-*.log").Sum(f => File.ReadLines(f).Count(l => l.Contains("is gone;", StringComparison.Ordinal)));
         output.WriteLine($"{reissued} partitions issued a gone inbox's requests again");
