@@ -217,6 +217,16 @@ public sealed class PartitionState
                 list.Add(next);
             }
         }
+        // A stale settlement comes from a stream that scored an earlier incarnation's request: the events this one
+        // recovered as unconfirmed are due, and that stream is alive (it waits for this answer), so it takes them now.
+        // They waited for the next stream that asks, and at the end of a run (a partition handed off as its node left,
+        // its requests in flight settled stale) none asked: they stayed for the next run.
+        if (stale.Count > 0 && _rescoreDue && settle.Origin is { } origin && !origin.IsNobody())
+        {
+            if (!followUps.TryGetValue(origin, out var list)) followUps[origin] = list = [];
+            TakeDueRequests(origin, list);
+            if (list.Count == 0) followUps.Remove(origin);
+        }
         return repeated;
     }
 
@@ -470,7 +480,7 @@ public sealed class PartitionState
             bool inFlightLost = user.HasRequestInFlight && Equals(user.InFlightInbox, gone);
             bool inboxLost = Equals(user.Inbox, gone);
             if (!inFlightLost && !inboxLost) continue;
-            if (inFlightLost || user.Tail is not null) affected++; // a user with everything scored only forgets the inbox
+            if (inFlightLost || user.Tail is { Count: > 0 }) affected++; // a user with everything scored only forgets the inbox
             if (user.Tail is { } tail)
             {
                 // Tail entries up to IssuedThrough are those of the request in flight; the rest were delivered by (or

@@ -458,20 +458,27 @@ public sealed class UserPartitionTests : TestKit
     }
 
     [Fact]
-    public void A_settlement_from_before_a_restart_is_stale_and_its_alerts_are_not_journaled()
+    public void A_settlement_from_before_a_restart_is_stale_its_alerts_are_not_journaled_and_its_live_stream_takes_the_recovered_events()
     {
         const int id = 22;
         var partition = Partition(id);
-        partition.Tell(new PartitionBatch(id, [Event("a", 1)], TestActor));
-        var old = Assert.Single(ExpectMsg<PartitionReply>().Requests);
+        partition.Tell(new PartitionBatch(id, [Event("a", 1), Event("b", 2)], TestActor));
+        var requests = ExpectMsg<PartitionReply>().Requests;
+        var old = requests.Single(r => r.UserId == "a");
 
         Restart(ref partition, () => Partition(id)); // e.g. the partition moved to another node
         partition.Tell(Settle(id, old, TestActor, AlertFor(old)));
+        // The settling stream is alive: it gets every recovered user's unconfirmed events, with their keys to admit (it
+        // drops the stale request's). They waited for the next stream that asks, and at the end of a run none did.
+        var followUps = ExpectMsg<FollowUps>();
+        Assert.Equal(["a", "b"], followUps.Requests.Select(r => r.UserId).Order());
+        Assert.Equal([T0 + 1000], followUps.Requests.Single(r => r.UserId == "a").AdmitKeys!);
         Assert.Equal([old.Ticket], ExpectMsg<ScoringSettled>().Stale);
+
         partition.Tell(new TakeRescoring(id, TestActor));
         var reply = ExpectMsg<PartitionReply>();
-        Assert.Empty(reply.UndeliveredAlerts);
-        Assert.Equal("a", Assert.Single(reply.Requests).UserId); // the new incarnation scores it
+        Assert.Empty(reply.UndeliveredAlerts); // the stale settlement's alert was not journaled: the new request decides it
+        Assert.Empty(reply.Requests); // taken once
     }
 
     [Fact]
