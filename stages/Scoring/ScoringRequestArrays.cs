@@ -46,6 +46,9 @@ public sealed class ScoringRequestArrays
     /// <summary>Devices and IP addresses.</summary>
     public static ExactLengthArrayPool<string?> Strings { get; } = new(MaxPooledEvents);
 
+    /// <summary>Whether <see cref="Return"/> was called.</summary>
+    public bool IsReturned => Volatile.Read(ref _returned) != 0;
+
     /// <summary>
     /// Gives the arrays back to the pools; only the first call does (a request copied with <c>with</c> shares this
     /// object). Nothing may read the request, nor a copy of it sharing its arrays, afterwards.
