@@ -431,13 +431,19 @@ public sealed class PartitionState
             pending.RemoveAll(carried.Contains);
             if (pending.Count == 0) user.AdmitKeys = null;
         }
-        return new ScoringRequest(userId, _partition, tail.RequestWindow(count), count, tail.RequestFeatures(count), behavior.ModelState,
+        var window = tail.RequestWindow(count);
+        var features = tail.RequestFeatures(count);
+        var labels = tail.RequestLabels(count);
+        var devices = tail.RequestDevices(count);
+        var ips = tail.RequestIps(count);
+        return new ScoringRequest(userId, _partition, window, count, features, behavior.ModelState,
             through, behavior.FirstEventMs, keys, user.Alert, ticket)
         {
-            Labels = tail.RequestLabels(count),
-            Devices = tail.RequestDevices(count),
-            Ips = tail.RequestIps(count),
+            Labels = labels,
+            Devices = devices,
+            Ips = ips,
             ReceivedTicks = tail.FirstReceivedTicks,
+            Pooled = new ScoringRequestArrays(window, features, keys, labels, devices, ips),
             AdmitKeys = admit is { Length: > 0 } ? admit : null,
         };
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using StreamDetect.Models.Features;
+using StreamDetect.Stages.Scoring;
 
 namespace StreamDetect.Engine.Entities;
 
@@ -223,18 +224,31 @@ public sealed class ScoringTail
         return _entries.Count > 0;
     }
 
+    // The arrays a request carries are rented from ScoringRequestArrays' pools (exact lengths, every element written);
+    // the scoring loop gives them back once it is done with the request.
+
     /// <summary>The window a request for the first <paramref name="count"/> unscored events carries: the context, then those events.</summary>
     public WindowEntry[] RequestWindow(int count)
     {
-        var window = new WindowEntry[_context.Length + count];
+        var window = ScoringRequestArrays.Windows.Rent(_context.Length + count);
         _context.CopyTo(window, 0);
         CollectionsMarshal.AsSpan(_entries)[..count].CopyTo(window.AsSpan(_context.Length));
         return window;
     }
 
-    public float[] RequestFeatures(int count) => Features[..(count * FeatureSchema.Count)].ToArray();
+    public float[] RequestFeatures(int count)
+    {
+        var rows = ScoringRequestArrays.Features.Rent(count * FeatureSchema.Count);
+        Features[..rows.Length].CopyTo(rows);
+        return rows;
+    }
 
-    public long[] RequestKeys(int count) => CollectionsMarshal.AsSpan(_keys)[..count].ToArray();
+    public long[] RequestKeys(int count)
+    {
+        var keys = ScoringRequestArrays.Keys.Rent(count);
+        CollectionsMarshal.AsSpan(_keys)[..count].CopyTo(keys);
+        return keys;
+    }
 
     /// <summary>The devices of the first <paramref name="count"/> unscored events, or null when none of them has one.</summary>
     public string?[]? RequestDevices(int count) => FirstOrNull(_devices, count);
@@ -245,7 +259,12 @@ public sealed class ScoringTail
     private static string?[]? FirstOrNull(List<string?> values, int count)
     {
         for (int i = 0; i < count; i++)
-            if (values[i] is not null) return CollectionsMarshal.AsSpan(values)[..count].ToArray();
+            if (values[i] is not null)
+            {
+                var copy = ScoringRequestArrays.Strings.Rent(count);
+                CollectionsMarshal.AsSpan(values)[..count].CopyTo(copy);
+                return copy;
+            }
         return null;
     }
 
@@ -253,7 +272,12 @@ public sealed class ScoringTail
     public sbyte[]? RequestLabels(int count)
     {
         for (int i = 0; i < count; i++)
-            if (_labels[i] >= 0) return CollectionsMarshal.AsSpan(_labels)[..count].ToArray();
+            if (_labels[i] >= 0)
+            {
+                var labels = ScoringRequestArrays.Labels.Rent(count);
+                CollectionsMarshal.AsSpan(_labels)[..count].CopyTo(labels);
+                return labels;
+            }
         return null;
     }
 }

@@ -140,7 +140,9 @@ public sealed class ScoringPipeline
             .Via(new DecisionStage(_decider, Shadow, _online?.Observer))
             .Via(ScoringSettlement.Create(_partitions, _context, _settings.SettleParallelism, _settings.AskTimeout, _settings.ResendAfter))
             .Select(AfterSettlement)
-            .Via(new AlertRelease(_context))
+            // The release reads the requests last; it gives their pooled arrays back unless a reader that keeps them
+            // (the feature dump, online learning's observer and shadow) sees them too.
+            .Via(new AlertRelease(_context, returnsRequestArrays: featureDump is null && _online is null && Shadow is null))
             .Select(BeforeOutput)
             // Its own island: an output that blocks (a named pipe nobody reads yet, a slow disk) holds the alerts
             // back in the release stage, never the scoring loop.

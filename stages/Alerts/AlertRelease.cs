@@ -11,14 +11,21 @@ namespace StreamDetect.Stages.Alerts;
 /// batch's alerts join the held ones first, then its events are marked settled. The same input therefore gives the alerts in the same
 /// order whatever the timing. Alerts to emit again after a crash go first. Held alerts are retried every
 /// <see cref="RetryInterval"/> and when events are settled; at the end of the stream everything left goes, in order.
+/// <para>
+/// It is the loop's last reader of the settled requests: with <c>returnsRequestArrays</c> it gives their pooled arrays
+/// back (<see cref="ScoringRequestArrays"/>) once they are marked settled. Only when nothing else keeps requests (no
+/// feature dump, no online learning's observer or shadow).
+/// </para>
 /// </summary>
 public sealed class AlertRelease : GraphStage<FlowShape<SettledBatch, AlertRecord>>
 {
     private readonly ScoringContext _context;
+    private readonly bool _returnsRequestArrays;
 
-    public AlertRelease(ScoringContext context)
+    public AlertRelease(ScoringContext context, bool returnsRequestArrays = false)
     {
         _context = context;
+        _returnsRequestArrays = returnsRequestArrays;
         Shape = new FlowShape<SettledBatch, AlertRecord>(In, Out);
     }
 
@@ -62,6 +69,8 @@ public sealed class AlertRelease : GraphStage<FlowShape<SettledBatch, AlertRecor
             var ledger = _stage._context.Ledger;
             foreach (var decided in batch.Requests)
                 foreach (long key in decided.Request.OrderKeys) ledger.Settled(key);
+            if (_stage._returnsRequestArrays)
+                foreach (var decided in batch.Requests) decided.Request.Pooled?.Return();
             _stage._context.WakeLoop();
             _stage._context.WakeAdmission();
             Release();

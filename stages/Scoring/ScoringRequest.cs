@@ -54,6 +54,13 @@ public sealed record ScoringRequest(
     public long[]? AdmitKeys { get; init; }
 
     /// <summary>
+    /// The pooled arrays the request is built from, given back by the scoring loop's last reader (see
+    /// <see cref="ScoringRequestArrays"/>); null: not pooled (read back from the wire, cut, built by a test). A cut
+    /// request does not carry it: its arrays are its own copies.
+    /// </summary>
+    public ScoringRequestArrays? Pooled { get; init; }
+
+    /// <summary>
     /// The request cut to its first <paramref name="count"/> new events (the same ticket: settled, it confirms them and
     /// the partition sends the rest as the user's next request). Keys to admit are not carried: they were admitted.
     /// </summary>
