@@ -114,7 +114,8 @@ public sealed class EngineHost : IAsyncDisposable
                 partitions = colocateWithKafka
                     ? await sharding.StartAsync(PartitionTypeName, PartitionProps, shardingSettings,
                         new UserPartitionMessageExtractor(settings.Routing.Partitions),
-                        new ReachableShardAllocationStrategy(new ExternalShardAllocationStrategy(system, PartitionTypeName), ReachableShardAllocationStrategy.ReachableIn(node)),
+                        new ReachableShardAllocationStrategy(new ExternalShardAllocationStrategy(system, PartitionTypeName), ReachableShardAllocationStrategy.ReachableIn(node),
+                            ReachableShardAllocationStrategy.SettledIn(node)),
                         StopPartition.Instance)
                     : await sharding.StartAsync(PartitionTypeName, PartitionProps, shardingSettings,
                         new UserPartitionMessageExtractor(settings.Shards),

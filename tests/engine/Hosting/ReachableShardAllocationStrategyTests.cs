@@ -35,7 +35,7 @@ public sealed class ReachableShardAllocationStrategyTests : TestKit
             .Add(alive, ImmutableList.Create("1", "2"))
             .Add(killed, ImmutableList.Create("3", "4"));
         var inner = new Wants(alive, "2", "3", "4");
-        var strategy = new ReachableShardAllocationStrategy(inner, region => !region.Equals(killed));
+        var strategy = new ReachableShardAllocationStrategy(inner, region => !region.Equals(killed), () => true);
 
         strategy.Start();
         Assert.True(inner.Started);
@@ -55,10 +55,33 @@ public sealed class ReachableShardAllocationStrategyTests : TestKit
             .Add(requester, ImmutableList<string>.Empty)
             .Add(killed, ImmutableList<string>.Empty);
 
-        var toKilled = new ReachableShardAllocationStrategy(new Wants(killed), region => !region.Equals(killed));
+        var toKilled = new ReachableShardAllocationStrategy(new Wants(killed), region => !region.Equals(killed), () => true);
         Assert.Equal(requester, await toKilled.AllocateShard(requester, "7", allocations));
 
-        var toLive = new ReachableShardAllocationStrategy(new Wants(killed), _ => true);
+        var toLive = new ReachableShardAllocationStrategy(new Wants(killed), _ => true, () => true);
         Assert.Equal(killed, await toLive.AllocateShard(requester, "7", allocations));
+    }
+
+    /// <summary>
+    /// A node killed and restarted on the same address: its dead incarnation's region looks reachable through the new
+    /// one, so while the membership is not settled (the new incarnation joining) nothing moves and a new shard goes to
+    /// the node that asked. A move of the dead region's shards hung for the 60 s hand-off timeout.
+    /// </summary>
+    [Fact]
+    public async Task While_the_membership_is_not_settled_nothing_moves_and_a_shard_goes_to_the_requester()
+    {
+        IActorRef requester = CreateTestProbe().Ref, deadIncarnation = CreateTestProbe().Ref;
+        var allocations = ImmutableDictionary<IActorRef, IImmutableList<string>>.Empty
+            .Add(requester, ImmutableList.Create("1"))
+            .Add(deadIncarnation, ImmutableList.Create("3"));
+        bool settled = false;
+        var strategy = new ReachableShardAllocationStrategy(new Wants(deadIncarnation, "3"), _ => true, () => settled);
+
+        Assert.Empty(await strategy.Rebalance(allocations, ImmutableHashSet<string>.Empty));
+        Assert.Equal(requester, await strategy.AllocateShard(requester, "7", allocations));
+
+        settled = true;
+        Assert.Equal(["3"], await strategy.Rebalance(allocations, ImmutableHashSet<string>.Empty));
+        Assert.Equal(deadIncarnation, await strategy.AllocateShard(requester, "7", allocations));
     }
 }
