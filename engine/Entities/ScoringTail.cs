@@ -236,19 +236,9 @@ public sealed class ScoringTail
         return window;
     }
 
-    public float[] RequestFeatures(int count)
-    {
-        var rows = ScoringRequestArrays.Features.Rent(count * FeatureSchema.Count);
-        Features[..rows.Length].CopyTo(rows);
-        return rows;
-    }
+    public float[] RequestFeatures(int count) => ScoringRequestArrays.Features.RentCopyOf(Features[..(count * FeatureSchema.Count)]);
 
-    public long[] RequestKeys(int count)
-    {
-        var keys = ScoringRequestArrays.Keys.Rent(count);
-        CollectionsMarshal.AsSpan(_keys)[..count].CopyTo(keys);
-        return keys;
-    }
+    public long[] RequestKeys(int count) => ScoringRequestArrays.Keys.RentCopyOf(CollectionsMarshal.AsSpan(_keys)[..count]);
 
     /// <summary>The devices of the first <paramref name="count"/> unscored events, or null when none of them has one.</summary>
     public string?[]? RequestDevices(int count) => FirstOrNull(_devices, count);
@@ -259,12 +249,7 @@ public sealed class ScoringTail
     private static string?[]? FirstOrNull(List<string?> values, int count)
     {
         for (int i = 0; i < count; i++)
-            if (values[i] is not null)
-            {
-                var copy = ScoringRequestArrays.Strings.Rent(count);
-                CollectionsMarshal.AsSpan(values)[..count].CopyTo(copy);
-                return copy;
-            }
+            if (values[i] is not null) return ScoringRequestArrays.Strings.RentCopyOf(CollectionsMarshal.AsSpan(values)[..count]);
         return null;
     }
 
@@ -272,12 +257,7 @@ public sealed class ScoringTail
     public sbyte[]? RequestLabels(int count)
     {
         for (int i = 0; i < count; i++)
-            if (_labels[i] >= 0)
-            {
-                var labels = ScoringRequestArrays.Labels.Rent(count);
-                CollectionsMarshal.AsSpan(_labels)[..count].CopyTo(labels);
-                return labels;
-            }
+            if (_labels[i] >= 0) return ScoringRequestArrays.Labels.RentCopyOf(CollectionsMarshal.AsSpan(_labels)[..count]);
         return null;
     }
 }

@@ -280,7 +280,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         // The alerts are recorded before the stream may emit them, with the stream that will (after a recovery, they are
         // handed out again only if it is gone).
         string? origin = settle.Origin is { } o && !o.IsNobody() ? Akka.Serialization.Serialization.SerializedActorPath(o) : null;
-        var row = new EventsPersisted([], true, _state.TakeMarks()) { Alerts = alerts, AlertsOrigin = origin, Delivered = _state.Alerts.TakeDeliveries() };
+        var row = ConfirmationsRow() with { Alerts = alerts, AlertsOrigin = origin };
         Write(row, new AnswerTo(sender), _ =>
         {
             if (origin is not null) _state.Alerts.OriginAlive(origin, settle.Origin!);
@@ -490,9 +490,11 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
             replyTo?.Tell(Stats());
             return;
         }
-        var row = new EventsPersisted([], true, _state.TakeMarks()) { Delivered = _state.Alerts.TakeDeliveries() };
-        Write(row, replyTo is null ? null : new AnswerTo(replyTo), _ => replyTo?.Tell(Stats()));
+        Write(ConfirmationsRow(), replyTo is null ? null : new AnswerTo(replyTo), _ => replyTo?.Tell(Stats()));
     }
+
+    /// <summary>A row of no events carrying the confirmations and deliveries not journaled yet (taken: forgotten here).</summary>
+    private EventsPersisted ConfirmationsRow() => new([], true, _state.TakeMarks()) { Delivered = _state.Alerts.TakeDeliveries() };
 
     /// <summary>
     /// Persists a row; after its handler, a snapshot that became due is taken as soon as no write is in
@@ -541,8 +543,7 @@ public sealed class UserPartition : ReceivePersistentActor, IWithTimers
         // those events unconfirmed and score them again (or, with no stream left to ask, leave them unscored).
         if (_state.HasMarksToJournal)
         {
-            var row = new EventsPersisted([], true, _state.TakeMarks()) { Delivered = _state.Alerts.TakeDeliveries() };
-            Write(row, null, _ => { });
+            Write(ConfirmationsRow(), null, _ => { });
             return;
         }
         // The next incarnation issues the unconfirmed events again: the streams that admitted those waiting here let them go.

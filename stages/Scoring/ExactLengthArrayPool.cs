@@ -33,6 +33,14 @@ public sealed class ExactLengthArrayPool<T>
         return new T[length];
     }
 
+    /// <summary>An array holding a copy of <paramref name="source"/> (rented: <see cref="Rent"/>).</summary>
+    public T[] RentCopyOf(ReadOnlySpan<T> source)
+    {
+        var copy = Rent(source.Length);
+        source.CopyTo(copy);
+        return copy;
+    }
+
     /// <summary>
     /// Gives <paramref name="array"/> back; the caller must not use it afterwards, nor return it again before renting it
     /// again. Dropped when its length's share of the pool is full.
