@@ -26,6 +26,9 @@ public static class InMemoryPartitions
         akka.actor.serialize-messages = off
         akka.persistence.journal.inmem.serialize-messages = on
         akka.persistence.snapshot-store.inmem.serialize-messages = on
+        # A fresh system's first persisted answer can take over the TestKit's default 3 s on a loaded 2-core CI machine
+        # (UserPartitionTests failed so once); waits for an expected message may take longer, waits for none do not.
+        akka.test.single-expect-default = 15s
         """);
 
     /// <summary>The user's event at file offset <paramref name="offset"/>, <paramref name="offset"/> seconds after <see cref="T0"/> (its order key too).</summary>
